@@ -1,0 +1,9 @@
+DROP TABLE idempotency_keys;
+DROP TABLE events;
+DROP FUNCTION events_append_only();
+DROP TABLE vehicles;
+DROP TABLE login_failures;
+DROP TABLE refresh_tokens;
+DROP TABLE users;
+DROP TABLE ports;
+DROP TABLE units;

@@ -1,0 +1,212 @@
+//! Who is calling and what they may do: the `Actor` extractor (bearer token checked against the
+//! user's current record), role permissions, and the jurisdiction scope every query is filtered by.
+
+pub mod password;
+pub mod tokens;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::db::types::Id;
+use actix_web::dev::Payload;
+use actix_web::{http::header, web, FromRequest, HttpRequest};
+use diesel::prelude::*;
+
+use crate::domain::{Role, UnitLevel};
+use crate::error::{ApiError, ApiResult};
+use crate::schema::{units, users};
+use crate::state::AppState;
+
+/// The part of the organisation tree a user may see: its home unit and everything below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    City(Id),
+    District(Id),
+    Community(Id),
+}
+
+impl Scope {
+    pub fn of(level: Option<UnitLevel>, unit_id: Option<Id>) -> Scope {
+        match (level, unit_id) {
+            (Some(UnitLevel::City), Some(id)) => Scope::City(id),
+            (Some(UnitLevel::District), Some(id)) => Scope::District(id),
+            (Some(UnitLevel::Community), Some(id)) => Scope::Community(id),
+            _ => Scope::All,
+        }
+    }
+
+    /// Whether a unit, given by its own id and its city and district, lies in this scope.
+    pub fn contains(&self, unit: &UnitPlace) -> bool {
+        match *self {
+            Scope::All => true,
+            Scope::City(id) => unit.city_id == id,
+            Scope::District(id) => unit.district_id == Some(id),
+            Scope::Community(id) => unit.id == id,
+        }
+    }
+}
+
+/// Where a unit sits in the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitPlace {
+    pub id: Id,
+    pub level: UnitLevel,
+    pub city_id: Id,
+    pub district_id: Option<Id>,
+}
+
+/// Everything a role may be allowed to do; `Actor::require` checks one against the role table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    ReadUnits,
+    ManageUnits,
+    ReadPorts,
+    ManagePorts,
+    ManageUsers,
+    ReadVehicles,
+    ManageVehicles,
+    ReadEvents,
+}
+
+/// The role table: the one place that says which role may do what.
+pub fn role_may(role: Role, permission: Permission) -> bool {
+    use Permission::*;
+    match role {
+        Role::Admin => true,
+        Role::Dispatcher => matches!(
+            permission,
+            ReadUnits | ReadPorts | ReadVehicles | ManageVehicles | ReadEvents
+        ),
+        Role::DistrictOfficer | Role::CommunityOfficer => {
+            matches!(permission, ReadUnits | ReadPorts | ReadEvents)
+        }
+        Role::Viewer => matches!(permission, ReadUnits | ReadPorts),
+    }
+}
+
+/// The authenticated caller, as the database knows it now.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: Id,
+    pub username: String,
+    pub role: Role,
+    pub unit_id: Option<Id>,
+    pub scope: Scope,
+}
+
+impl Actor {
+    /// 403 unless the role may do this at all; what it may see is a separate, per-object check.
+    pub fn require(&self, permission: Permission) -> ApiResult<()> {
+        if role_may(self.role, permission) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+type UserAuthRow = (String, String, Option<Id>, bool, i32, Option<String>);
+
+impl FromRequest for Actor {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Actor, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req).map(str::to_owned);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let token = token.ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
+            let claims = state.keys.verify_access(&token)?;
+            let user_id = claims.sub;
+            let row: Option<UserAuthRow> = state
+                .db(move |conn| {
+                    Ok(users::table
+                        .left_join(units::table)
+                        .filter(users::id.eq(user_id))
+                        .select((
+                            users::username,
+                            users::role,
+                            users::unit_id,
+                            users::active,
+                            users::token_version,
+                            units::level.nullable(),
+                        ))
+                        .first::<UserAuthRow>(conn)
+                        .optional()?)
+                })
+                .await?;
+            let revoked = || ApiError::unauthorized("the token has been revoked");
+            let (username, role, unit_id, active, version, level) = row.ok_or_else(revoked)?;
+            if !active || version != claims.ver {
+                return Err(revoked());
+            }
+            let role =
+                Role::parse(&role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
+            let level = level.as_deref().and_then(UnitLevel::parse);
+            Ok(Actor {
+                id: user_id,
+                username,
+                role,
+                unit_id,
+                scope: Scope::of(level, unit_id),
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_contain_only_their_subtree() {
+        let (city, other_city) = (Id::new(), Id::new());
+        let (district, other_district) = (Id::new(), Id::new());
+        let community = Id::new();
+        let place = UnitPlace {
+            id: community,
+            level: UnitLevel::Community,
+            city_id: city,
+            district_id: Some(district),
+        };
+        assert!(Scope::All.contains(&place));
+        assert!(Scope::City(city).contains(&place));
+        assert!(!Scope::City(other_city).contains(&place));
+        assert!(Scope::District(district).contains(&place));
+        assert!(!Scope::District(other_district).contains(&place));
+        assert!(Scope::Community(community).contains(&place));
+        assert!(!Scope::Community(Id::new()).contains(&place));
+        let city_place = UnitPlace {
+            id: city,
+            level: UnitLevel::City,
+            city_id: city,
+            district_id: None,
+        };
+        assert!(!Scope::District(district).contains(&city_place));
+    }
+
+    #[test]
+    fn only_admins_manage_reference_data() {
+        for role in Role::ALL {
+            let admin = *role == Role::Admin;
+            assert_eq!(role_may(*role, Permission::ManageUnits), admin);
+            assert_eq!(role_may(*role, Permission::ManagePorts), admin);
+            assert_eq!(role_may(*role, Permission::ManageUsers), admin);
+            assert!(role_may(*role, Permission::ReadUnits));
+        }
+        assert!(role_may(Role::Dispatcher, Permission::ManageVehicles));
+        assert!(!role_may(Role::DistrictOfficer, Permission::ReadVehicles));
+        assert!(!role_may(Role::Viewer, Permission::ReadEvents));
+    }
+}

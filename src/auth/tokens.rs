@@ -1,0 +1,183 @@
+//! Access tokens (HS256 JWTs, algorithm pinned, `kid` from our own key list so keys can rotate) and
+//! opaque refresh tokens (random, stored only as a SHA-256 digest).
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use chrono::Utc;
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::db::types::Id;
+
+use crate::config::AuthSettings;
+use crate::domain::Role;
+use crate::error::ApiError;
+
+pub const ACCESS_TYPE: &str = "access";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: Id,
+    pub role: Role,
+    pub unit: Option<Id>,
+    /// The user's token version when issued; a logout, deactivation or change of role moves it on.
+    pub ver: i32,
+    /// Always `access`: nothing else may pass as an access token.
+    pub typ: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: Uuid,
+}
+
+pub struct TokenKeys {
+    current_kid: String,
+    encoding: EncodingKey,
+    decoding: HashMap<String, DecodingKey>,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    pub access_ttl_secs: u64,
+}
+
+impl TokenKeys {
+    pub fn new(settings: &AuthSettings) -> Self {
+        let mut decoding = HashMap::new();
+        for key in &settings.previous_keys {
+            decoding.insert(
+                key.kid.clone(),
+                DecodingKey::from_secret(key.secret.as_bytes()),
+            );
+        }
+        decoding.insert(
+            settings.jwt_kid.clone(),
+            DecodingKey::from_secret(settings.jwt_secret.as_bytes()),
+        );
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.leeway = 5;
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        Self {
+            current_kid: settings.jwt_kid.clone(),
+            encoding: EncodingKey::from_secret(settings.jwt_secret.as_bytes()),
+            decoding,
+            validation,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            access_ttl_secs: settings.access_ttl_secs,
+        }
+    }
+
+    pub fn issue_access(&self, user_id: Id, role: Role, unit: Option<Id>, ver: i32) -> String {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: user_id,
+            role,
+            unit,
+            ver,
+            typ: ACCESS_TYPE.to_owned(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            iat: now,
+            exp: now + self.access_ttl_secs as i64,
+            jti: Uuid::new_v4(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.current_kid.clone());
+        encode(&header, &claims, &self.encoding).expect("HS256 signing cannot fail")
+    }
+
+    /// Checks signature, algorithm, key id, expiry, issuer, audience and token type.
+    pub fn verify_access(&self, token: &str) -> Result<Claims, ApiError> {
+        let invalid = || ApiError::unauthorized("invalid or expired access token");
+        let header = decode_header(token).map_err(|_| invalid())?;
+        if header.alg != Algorithm::HS256 {
+            return Err(invalid());
+        }
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.decoding.get(kid))
+            .ok_or_else(invalid)?;
+        let data = decode::<Claims>(token, key, &self.validation).map_err(|_| invalid())?;
+        if data.claims.typ != ACCESS_TYPE {
+            return Err(invalid());
+        }
+        Ok(data.claims)
+    }
+}
+
+/// A new refresh token: 256 random bits, URL-safe.
+pub fn new_refresh_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored of a refresh token: its SHA-256, hex.
+pub fn refresh_token_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SigningKey;
+
+    fn settings(kid: &str, secret: &str) -> AuthSettings {
+        AuthSettings {
+            jwt_secret: secret.into(),
+            jwt_kid: kid.into(),
+            previous_keys: vec![],
+            issuer: "iss".into(),
+            audience: "aud".into(),
+            access_ttl_secs: 60,
+            refresh_ttl_secs: 600,
+            login_max_failures: 10,
+            login_window_secs: 900,
+            hash_concurrency: 1,
+        }
+    }
+
+    #[test]
+    fn issued_tokens_verify_and_carry_the_user() {
+        let keys = TokenKeys::new(&settings("k1", "0123456789abcdef0123456789abcdef"));
+        let id = Id::new();
+        let token = keys.issue_access(id, Role::Dispatcher, None, 3);
+        let claims = keys.verify_access(&token).unwrap();
+        assert_eq!(
+            (claims.sub, claims.role, claims.ver),
+            (id, Role::Dispatcher, 3)
+        );
+    }
+
+    #[test]
+    fn rotated_keys_still_verify_and_unknown_keys_do_not() {
+        let old = TokenKeys::new(&settings("k1", "0123456789abcdef0123456789abcdef"));
+        let token = old.issue_access(Id::new(), Role::Admin, None, 1);
+        let mut rotated = settings("k2", "fedcba9876543210fedcba9876543210");
+        assert!(TokenKeys::new(&rotated).verify_access(&token).is_err());
+        rotated.previous_keys.push(SigningKey {
+            kid: "k1".into(),
+            secret: "0123456789abcdef0123456789abcdef".into(),
+        });
+        assert!(TokenKeys::new(&rotated).verify_access(&token).is_ok());
+    }
+
+    #[test]
+    fn refresh_tokens_are_random_and_digested() {
+        let a = new_refresh_token();
+        assert_ne!(a, new_refresh_token());
+        assert_eq!(refresh_token_digest(&a).len(), 64);
+        assert_ne!(refresh_token_digest(&a), a);
+    }
+}

@@ -1,0 +1,188 @@
+//! Layered configuration: `config/default.toml`, then `config/{APP_ENV}.toml`, then `APP__*`
+//! environment variables, with `DATABASE_URL` as an alias of `APP__DATABASE__URL`.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// The development signing key shipped in `config/default.toml`; production refuses it.
+pub const DEVELOPMENT_JWT_SECRET: &str = "dev-only-insecure-secret-change-me-0123456789abcdef";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub handoff: HandoffSettings,
+    pub demo: DemoSettings,
+    pub log: LogSettings,
+    /// The value of APP_ENV (`local` when unset); not read from the files.
+    #[serde(skip)]
+    pub environment: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub pool_timeout_ms: u64,
+    pub sqlite_busy_timeout_ms: u64,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = crate::db::DatabaseUrl::parse(&self.url)
+            .map(|u| u.redacted())
+            .unwrap_or_else(|_| "<invalid>".into());
+        f.debug_struct("DatabaseSettings")
+            .field("url", &url)
+            .field("pool_size", &self.pool_size)
+            .field("pool_timeout_ms", &self.pool_timeout_ms)
+            .field("sqlite_busy_timeout_ms", &self.sqlite_busy_timeout_ms)
+            .finish()
+    }
+}
+
+#[derive(Clone, Deserialize)]
+pub struct SigningKey {
+    pub kid: String,
+    pub secret: String,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct AuthSettings {
+    pub jwt_secret: String,
+    pub jwt_kid: String,
+    #[serde(default)]
+    pub previous_keys: Vec<SigningKey>,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_secs: u64,
+    pub refresh_ttl_secs: u64,
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+    pub hash_concurrency: usize,
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("jwt_secret", &"***")
+            .field("jwt_kid", &self.jwt_kid)
+            .field(
+                "previous_keys",
+                &self
+                    .previous_keys
+                    .iter()
+                    .map(|k| &k.kid)
+                    .collect::<Vec<_>>(),
+            )
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("access_ttl_secs", &self.access_ttl_secs)
+            .field("refresh_ttl_secs", &self.refresh_ttl_secs)
+            .field("login_max_failures", &self.login_max_failures)
+            .field("login_window_secs", &self.login_window_secs)
+            .field("hash_concurrency", &self.hash_concurrency)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HandoffSettings {
+    pub sla_minutes: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DemoSettings {
+    pub seed: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl Settings {
+    /// Loads the settings from `config/` under the working directory and the environment.
+    pub fn load() -> Result<Self, String> {
+        Self::load_from(Path::new("config"))
+    }
+
+    pub fn load_from(dir: &Path) -> Result<Self, String> {
+        let environment = std::env::var("APP_ENV").unwrap_or_else(|_| "local".to_owned());
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from(dir.join("default.toml")).required(true))
+            .add_source(config::File::from(dir.join(format!("{environment}.toml"))).required(false))
+            .add_source(
+                config::Environment::with_prefix("APP")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            );
+        if std::env::var_os("APP__DATABASE__URL").is_none() {
+            if let Ok(url) = std::env::var("DATABASE_URL") {
+                builder = builder
+                    .set_override("database.url", url)
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        let mut settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| format!("invalid configuration: {e}"))?;
+        settings.environment = environment;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.environment == "production"
+    }
+
+    /// Refuses settings that would be unsafe or cannot work.
+    pub fn validate(&self) -> Result<(), String> {
+        crate::db::DatabaseUrl::parse(&self.database.url)?;
+        if self.auth.jwt_secret.len() < 32 {
+            return Err("auth.jwt_secret must be at least 32 bytes".into());
+        }
+        if self.database.pool_size == 0 || self.auth.hash_concurrency == 0 {
+            return Err("database.pool_size and auth.hash_concurrency must be at least 1".into());
+        }
+        if self.is_production() {
+            if self.auth.jwt_secret == DEVELOPMENT_JWT_SECRET
+                || self
+                    .auth
+                    .previous_keys
+                    .iter()
+                    .any(|k| k.secret == DEVELOPMENT_JWT_SECRET)
+            {
+                return Err(
+                    "APP_ENV=production refuses the built-in development JWT secret: \
+                            set APP__AUTH__JWT_SECRET"
+                        .into(),
+                );
+            }
+            if self.demo.seed {
+                return Err("APP_ENV=production refuses to start with demo.seed = true".into());
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,253 @@
+//! Storage: one connection type over PostgreSQL and embedded SQLite, the pool, migrations and the
+//! transaction helpers every state change goes through.
+
+pub mod types;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::DatabaseSettings;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Arbitrary constant key: the advisory lock that keeps concurrent instances from migrating at once.
+const MIGRATION_LOCK_KEY: i64 = 0x1b0_7a45_f3e2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Postgres,
+    Sqlite,
+}
+
+/// A database location, chosen by the URL scheme.
+#[derive(Debug, Clone)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// URL needs a file path, e.g. sqlite://data/app.db".into());
+            }
+            Ok(Self::Sqlite(path.to_owned()))
+        } else {
+            Err("database URL must start with sqlite://, postgres:// or postgresql://".into())
+        }
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match self {
+            Self::Postgres(_) => BackendKind::Postgres,
+            Self::Sqlite(_) => BackendKind::Sqlite,
+        }
+    }
+
+    /// The URL with any password replaced, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{path}"),
+            Self::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme_end), Some(at)) if at > scheme_end => {
+                    let userinfo = &url[scheme_end + 3..at];
+                    let user = userinfo.split(':').next().unwrap_or("");
+                    format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+                }
+                _ => url.clone(),
+            },
+        }
+    }
+}
+
+/// Opens connections of the backend the URL names, so that a failure reports that backend's own
+/// error instead of the derive's "tried every backend" message.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+    sqlite_busy_timeout_ms: u64,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl, sqlite_busy_timeout_ms: u64) -> Self {
+        Self {
+            url,
+            sqlite_busy_timeout_ms,
+        }
+    }
+
+    pub fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = std::path::Path::new(path).parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir).map_err(|e| {
+                            r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                                format!("cannot create directory {}: {e}", dir.display()),
+                            ))
+                        })?;
+                    }
+                }
+                let mut conn =
+                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    self.sqlite_busy_timeout_ms
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        ConnectionManager::connect(self)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Builds the pool without connecting: callers wait at most `pool_timeout_ms` for a connection,
+/// so a database outage turns into quick 503 answers instead of hung requests.
+pub fn build_pool(settings: &DatabaseSettings) -> Result<Pool, String> {
+    let url = DatabaseUrl::parse(&settings.url)?;
+    let manager = ConnectionManager::new(url, settings.sqlite_busy_timeout_ms);
+    Ok(r2d2::Pool::builder()
+        .max_size(settings.pool_size)
+        .min_idle(Some(0))
+        .connection_timeout(Duration::from_millis(settings.pool_timeout_ms))
+        .test_on_check_out(true)
+        .error_handler(Box::new(PoolErrorLogger))
+        .build_unchecked(manager))
+}
+
+#[derive(Debug)]
+struct PoolErrorLogger;
+
+impl r2d2::HandleError<r2d2::Error> for PoolErrorLogger {
+    fn handle_error(&self, error: r2d2::Error) {
+        tracing::warn!(error = %error, "database connection failed");
+    }
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> BackendKind {
+        match self {
+            Self::Postgres(_) => BackendKind::Postgres,
+            Self::Sqlite(_) => BackendKind::Sqlite,
+        }
+    }
+
+    /// Runs the pending migrations of this connection's backend. On PostgreSQL an advisory lock
+    /// keeps several instances starting together from migrating at the same time.
+    pub fn run_migrations(&mut self) -> Result<Vec<String>, String> {
+        let applied = match self {
+            Self::Postgres(conn) => {
+                conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                    .map_err(|e| e.to_string())?;
+                let result = conn
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>())
+                    .map_err(|e| e.to_string());
+                let _ =
+                    conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
+                result?
+            }
+            Self::Sqlite(conn) => conn
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|v| v.iter().map(|m| m.to_string()).collect())
+                .map_err(|e| e.to_string())?,
+        };
+        Ok(applied)
+    }
+}
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite, so that concurrent read-then-write
+/// transactions queue for the write lock instead of failing; a plain transaction on PostgreSQL, where
+/// the code takes row locks where it reads what it will change.
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Postgres(inner) => {
+            <PgConnection as Connection>::TransactionManager::begin_transaction(inner)?
+        }
+    }
+    finish_transaction(conn, f)
+}
+
+/// Runs `f` in a read transaction, so that everything it reads is one consistent snapshot.
+pub fn read_transaction<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?;
+    finish_transaction(conn, f)
+}
+
+fn finish_transaction<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    type Tm = <DbConnection as Connection>::TransactionManager;
+    match f(conn) {
+        Ok(value) => match Tm::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(commit_error) => {
+                let _ = Tm::rollback_transaction(conn);
+                Err(commit_error.into())
+            }
+        },
+        Err(error) => {
+            let _ = Tm::rollback_transaction(conn);
+            Err(error)
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! SQL types that are native on PostgreSQL (`uuid`, `timestamptz`, `jsonb`) and stored as text on
+//! SQLite, and the Rust types that carry them: `Id`, `Timestamp` and `Json`. The multi-backend of
+//! `DbConnection` only knows diesel's portable types, so each type here carries one impl per backend
+//! plus the three that route through the multi-backend. The Rust types are local newtypes because
+//! diesel's `AsExpression` cannot be implemented for `uuid::Uuid` or `chrono::DateTime` here.
+
+use std::io::Write;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql};
+use diesel::pg::Pg;
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::{HasSqlType, SqlType};
+use diesel::sqlite::Sqlite;
+use diesel::QueryId;
+use diesel::{AsExpression, FromSqlRow};
+use serde::{Deserialize, Serialize};
+
+use super::MultiBackend;
+
+/// A UUID: `uuid` on PostgreSQL, canonical lowercase text on SQLite (which sorts like the bytes).
+#[derive(SqlType, QueryId, Debug, Clone, Copy, Default)]
+#[diesel(postgres_type(oid = 2950, array_oid = 2951))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct DbUuid;
+
+/// An instant in UTC: `timestamptz` on PostgreSQL, fixed-width RFC 3339 text with microseconds on
+/// SQLite, so that text order is time order.
+#[derive(SqlType, QueryId, Debug, Clone, Copy, Default)]
+#[diesel(postgres_type(oid = 1184, array_oid = 1185))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct DbTimestamp;
+
+/// A JSON document: `jsonb` on PostgreSQL, text on SQLite.
+#[derive(SqlType, QueryId, Debug, Clone, Copy, Default)]
+#[diesel(postgres_type(oid = 3802, array_oid = 3807))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct DbJson;
+
+/// An identifier: a UUID (v7 for everything this service creates).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    AsExpression,
+    FromSqlRow,
+    Serialize,
+    Deserialize,
+)]
+#[diesel(sql_type = DbUuid)]
+#[serde(transparent)]
+pub struct Id(pub uuid::Uuid);
+
+impl Id {
+    /// A new time-ordered id: ordering by id is ordering by creation.
+    pub fn new() -> Self {
+        Id(uuid::Uuid::now_v7())
+    }
+}
+
+impl Default for Id {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for Id {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        uuid::Uuid::parse_str(s).map(Id)
+    }
+}
+
+/// An instant, always in UTC, serialized as RFC 3339.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    AsExpression,
+    FromSqlRow,
+    Serialize,
+    Deserialize,
+)]
+#[diesel(sql_type = DbTimestamp)]
+#[serde(transparent)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Timestamp(Utc::now())
+    }
+}
+
+impl std::ops::Add<chrono::Duration> for Timestamp {
+    type Output = Timestamp;
+    fn add(self, d: chrono::Duration) -> Timestamp {
+        Timestamp(self.0 + d)
+    }
+}
+
+impl std::ops::Sub<chrono::Duration> for Timestamp {
+    type Output = Timestamp;
+    fn sub(self, d: chrono::Duration) -> Timestamp {
+        Timestamp(self.0 - d)
+    }
+}
+
+impl std::ops::Sub<Timestamp> for Timestamp {
+    type Output = chrono::Duration;
+    fn sub(self, other: Timestamp) -> chrono::Duration {
+        self.0 - other.0
+    }
+}
+
+/// A JSON document.
+#[derive(Debug, Clone, PartialEq, AsExpression, FromSqlRow, Serialize, Deserialize)]
+#[diesel(sql_type = DbJson)]
+#[serde(transparent)]
+pub struct Json(pub serde_json::Value);
+
+/// Routes a custom SQL type through the multi-backend to the per-backend impls below.
+macro_rules! multi_backend_type {
+    ($sql:ident, $rust:ty) => {
+        impl HasSqlType<$sql> for MultiBackend {
+            fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+                MultiBackend::lookup_sql_type::<$sql>(lookup)
+            }
+        }
+        impl FromSql<$sql, MultiBackend> for $rust {
+            fn from_sql(
+                bytes: <MultiBackend as Backend>::RawValue<'_>,
+            ) -> deserialize::Result<Self> {
+                bytes.from_sql::<Self, $sql>()
+            }
+        }
+        impl ToSql<$sql, MultiBackend> for $rust {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+                out.set_value(($sql, self));
+                Ok(IsNull::No)
+            }
+        }
+    };
+}
+
+multi_backend_type!(DbUuid, Id);
+multi_backend_type!(DbTimestamp, Timestamp);
+multi_backend_type!(DbJson, Json);
+
+/// The SQLite text form of an instant. Always the same width, so it compares like the instant.
+pub fn sqlite_timestamp(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+// --- uuid ---
+
+impl ToSql<DbUuid, Pg> for Id {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        out.write_all(self.0.as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<DbUuid, Pg> for Id {
+    fn from_sql(value: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        Ok(Id(uuid::Uuid::from_slice(value.as_bytes())?))
+    }
+}
+
+impl ToSql<DbUuid, Sqlite> for Id {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.0.hyphenated().to_string());
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<DbUuid, Sqlite> for Id {
+    fn from_sql(value: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<diesel::sql_types::Text, Sqlite>>::from_sql(value)?;
+        Ok(Id(uuid::Uuid::parse_str(&text)?))
+    }
+}
+
+// --- timestamptz ---
+
+impl ToSql<DbTimestamp, Pg> for Timestamp {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <DateTime<Utc> as ToSql<diesel::sql_types::Timestamptz, Pg>>::to_sql(&self.0, out)
+    }
+}
+
+impl FromSql<DbTimestamp, Pg> for Timestamp {
+    fn from_sql(value: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        <DateTime<Utc> as FromSql<diesel::sql_types::Timestamptz, Pg>>::from_sql(value)
+            .map(Timestamp)
+    }
+}
+
+impl ToSql<DbTimestamp, Sqlite> for Timestamp {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(sqlite_timestamp(&self.0));
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<DbTimestamp, Sqlite> for Timestamp {
+    fn from_sql(value: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<diesel::sql_types::Text, Sqlite>>::from_sql(value)?;
+        Ok(Timestamp(
+            DateTime::parse_from_rfc3339(&text)?.with_timezone(&Utc),
+        ))
+    }
+}
+
+// --- jsonb ---
+
+impl ToSql<DbJson, Pg> for Json {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <serde_json::Value as ToSql<diesel::sql_types::Jsonb, Pg>>::to_sql(&self.0, out)
+    }
+}
+
+impl FromSql<DbJson, Pg> for Json {
+    fn from_sql(value: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        <serde_json::Value as FromSql<diesel::sql_types::Jsonb, Pg>>::from_sql(value).map(Json)
+    }
+}
+
+impl ToSql<DbJson, Sqlite> for Json {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(serde_json::to_string(&self.0)?);
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<DbJson, Sqlite> for Json {
+    fn from_sql(value: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<diesel::sql_types::Text, Sqlite>>::from_sql(value)?;
+        Ok(Json(serde_json::from_str(&text)?))
+    }
+}

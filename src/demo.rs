@@ -1,0 +1,234 @@
+//! The demo data set: city CZ (Changzhou) with three districts and six communities, the ports PVG,
+//! SHA and NKG, four vehicles and one user of each role. Loading it twice changes nothing.
+
+use crate::db::types::Id;
+use crate::db::types::Timestamp;
+use diesel::prelude::*;
+
+use crate::auth::password;
+use crate::db::{write_transaction, DbConnection};
+use crate::domain::vehicle::VehicleStatus;
+use crate::domain::{Role, UnitLevel};
+use crate::schema::{ports, units, users, vehicles};
+use crate::store::events::{self, EventPlace};
+use crate::store::new_id;
+use crate::store::ports::Port;
+use crate::store::units::Unit;
+use crate::store::users::User;
+use crate::store::vehicles::Vehicle;
+
+/// (username, password, display name, role, unit code): the README lists the same.
+pub const DEMO_USERS: &[(&str, &str, &str, Role, Option<&str>)] = &[
+    (
+        "admin",
+        "admin-demo-pass",
+        "System Administrator",
+        Role::Admin,
+        None,
+    ),
+    (
+        "cz.dispatcher",
+        "dispatch-demo-pass",
+        "Changzhou Transfer Team",
+        Role::Dispatcher,
+        Some("CZ"),
+    ),
+    (
+        "tn.officer",
+        "district-demo-pass",
+        "Tianning District Officer",
+        Role::DistrictOfficer,
+        Some("CZ-TN"),
+    ),
+    (
+        "tn.hongmei.officer",
+        "community-demo-pass",
+        "Hongmei Community Officer",
+        Role::CommunityOfficer,
+        Some("CZ-TN-HM"),
+    ),
+    (
+        "cz.viewer",
+        "viewer-demo-pass",
+        "Changzhou Dashboard",
+        Role::Viewer,
+        Some("CZ"),
+    ),
+];
+
+const CITY: (&str, &str) = ("CZ", "Changzhou 常州市");
+const DISTRICTS: &[(&str, &str)] = &[
+    ("CZ-TN", "Tianning District 天宁区"),
+    ("CZ-ZL", "Zhonglou District 钟楼区"),
+    ("CZ-WJ", "Wujin District 武进区"),
+];
+const COMMUNITIES: &[(&str, &str, &str)] = &[
+    ("CZ-TN", "CZ-TN-HM", "Hongmei Community 红梅"),
+    ("CZ-TN", "CZ-TN-QL", "Qinglong Community 青龙"),
+    ("CZ-ZL", "CZ-ZL-XC", "Xinchuang Community 新闸"),
+    ("CZ-ZL", "CZ-ZL-NY", "Nanyuan Community 南苑"),
+    ("CZ-WJ", "CZ-WJ-HL", "Hutang Community 湖塘"),
+    ("CZ-WJ", "CZ-WJ-NX", "Niutang Community 牛塘"),
+];
+const PORTS: &[(&str, &str, &str)] = &[
+    ("PVG", "Shanghai Pudong International Airport", "Shanghai"),
+    ("SHA", "Shanghai Hongqiao International Airport", "Shanghai"),
+    ("NKG", "Nanjing Lukou International Airport", "Nanjing"),
+];
+const VEHICLES: &[(&str, &str, i32)] = &[
+    ("苏D·Z0001", "bus", 45),
+    ("苏D·Z0002", "bus", 33),
+    ("苏D·Z0003", "minibus", 14),
+    ("苏D·Z0004", "ambulance", 4),
+];
+
+fn unit_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Unit>> {
+    units::table
+        .filter(units::code.eq(code))
+        .select(Unit::as_select())
+        .first(conn)
+        .optional()
+}
+
+fn ensure_unit(
+    conn: &mut DbConnection,
+    code: &str,
+    name: &str,
+    level: UnitLevel,
+    parent: Option<&Unit>,
+) -> QueryResult<Unit> {
+    if let Some(unit) = unit_by_code(conn, code)? {
+        return Ok(unit);
+    }
+    let id = new_id();
+    let (city_id, district_id) = match (level, parent) {
+        (UnitLevel::District, Some(p)) => (p.id, Some(id)),
+        (UnitLevel::Community, Some(p)) => (p.city_id, Some(p.id)),
+        _ => (id, None),
+    };
+    let unit = Unit {
+        id,
+        name: name.to_owned(),
+        code: code.to_owned(),
+        level: level.as_str().to_owned(),
+        parent_id: parent.map(|p| p.id),
+        city_id,
+        district_id,
+        created_at: Timestamp::now(),
+    };
+    crate::store::units::insert(conn, &unit)?;
+    events::record(
+        conn,
+        None,
+        "unit.created",
+        "unit",
+        id,
+        EventPlace::from(&unit.place()),
+        serde_json::json!({"code": code, "seed": "demo"}),
+    )?;
+    Ok(unit)
+}
+
+/// Loads the demo data set, adding only what is missing.
+pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
+    // Hash outside the transaction: it is slow, and the write lock should not wait for it.
+    let mut hashes = Vec::new();
+    for (username, pass, ..) in DEMO_USERS {
+        let exists: bool = diesel::select(diesel::dsl::exists(
+            users::table.filter(users::username.eq(*username)),
+        ))
+        .get_result(conn)
+        .map_err(|e| e.to_string())?;
+        hashes.push(if exists {
+            None
+        } else {
+            Some(password::hash_blocking(pass)?)
+        });
+    }
+    write_transaction(conn, |tx| -> QueryResult<()> {
+        let city = ensure_unit(tx, CITY.0, CITY.1, UnitLevel::City, None)?;
+        let mut by_code = vec![(city.code.clone(), city.clone())];
+        for (code, name) in DISTRICTS {
+            let district = ensure_unit(tx, code, name, UnitLevel::District, Some(&city))?;
+            by_code.push((district.code.clone(), district));
+        }
+        for (district_code, code, name) in COMMUNITIES {
+            let district = by_code
+                .iter()
+                .find(|(c, _)| c == district_code)
+                .map(|(_, u)| u.clone());
+            let community = ensure_unit(tx, code, name, UnitLevel::Community, district.as_ref())?;
+            by_code.push((community.code.clone(), community));
+        }
+        for (code, name, city_name) in PORTS {
+            let exists: bool = diesel::select(diesel::dsl::exists(
+                ports::table.filter(ports::code.eq(*code)),
+            ))
+            .get_result(tx)?;
+            if !exists {
+                let port = Port {
+                    id: new_id(),
+                    code: (*code).into(),
+                    name: (*name).into(),
+                    kind: "airport".into(),
+                    city_name: (*city_name).into(),
+                    created_at: Timestamp::now(),
+                };
+                crate::store::ports::insert(tx, &port)?;
+            }
+        }
+        for (plate, kind, seats) in VEHICLES {
+            let exists: bool = diesel::select(diesel::dsl::exists(
+                vehicles::table.filter(vehicles::plate.eq(*plate)),
+            ))
+            .get_result(tx)?;
+            if !exists {
+                let now = Timestamp::now();
+                crate::store::vehicles::insert(
+                    tx,
+                    &Vehicle {
+                        id: new_id(),
+                        plate: (*plate).into(),
+                        kind: (*kind).into(),
+                        seats: *seats,
+                        unit_id: city.id,
+                        status: VehicleStatus::Available.as_str().into(),
+                        out_of_service: false,
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+            }
+        }
+        for ((username, _, display_name, role, unit_code), hash) in DEMO_USERS.iter().zip(hashes) {
+            let Some(password_hash) = hash else { continue };
+            let unit_id: Option<Id> = unit_code.and_then(|c| {
+                by_code
+                    .iter()
+                    .find(|(code, _)| code == c)
+                    .map(|(_, u)| u.id)
+            });
+            let now = Timestamp::now();
+            crate::store::users::insert(
+                tx,
+                &User {
+                    id: new_id(),
+                    username: (*username).into(),
+                    password_hash,
+                    display_name: (*display_name).into(),
+                    role: role.as_str().into(),
+                    unit_id,
+                    active: true,
+                    token_version: 1,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+        }
+        Ok(())
+    })
+    .map_err(|e| format!("cannot load demo data: {e}"))?;
+    tracing::info!("demo data loaded");
+    Ok(())
+}

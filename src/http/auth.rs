@@ -1,0 +1,263 @@
+//! `/auth/login`, `/auth/refresh`, `/auth/logout` and `/me`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::Duration;
+
+use crate::db::types::Id;
+use crate::db::types::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::tokens::{new_refresh_token, refresh_token_digest};
+use crate::auth::Actor;
+use crate::db::{write_transaction, DbConnection};
+use crate::domain::Role;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::events::{self, EventPlace};
+use crate::store::units;
+use crate::store::users::{self, User};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/auth/login", web::post().to(login))
+        .route("/auth/refresh", web::post().to(refresh))
+        .route("/auth/logout", web::post().to(logout))
+        .route("/me", web::get().to(me));
+}
+
+#[derive(Serialize)]
+pub struct MeView {
+    pub id: Id,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub unit_id: Option<Id>,
+}
+
+impl From<&User> for MeView {
+    fn from(u: &User) -> Self {
+        MeView {
+            id: u.id,
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            role: u.role.clone(),
+            unit_id: u.unit_id,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub refresh_token: String,
+    pub user: MeView,
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("invalid username or password")
+}
+
+/// Issues an access token and a new refresh token (stored as its digest) for the user.
+fn issue_tokens(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+) -> ApiResult<TokenResponse> {
+    let refresh_token = new_refresh_token();
+    users::insert_refresh_token(
+        conn,
+        user.id,
+        &refresh_token_digest(&refresh_token),
+        state.settings.auth.refresh_ttl_secs,
+    )?;
+    let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
+    Ok(TokenResponse {
+        access_token: state
+            .keys
+            .issue_access(user.id, role, user.unit_id, user.token_version),
+        token_type: "Bearer",
+        expires_in: state.keys.access_ttl_secs,
+        refresh_token,
+        user: MeView::from(user),
+    })
+}
+
+fn user_place(conn: &mut DbConnection, user: &User) -> ApiResult<EventPlace> {
+    Ok(match user.unit_id {
+        Some(id) => units::find(conn, crate::auth::Scope::All, id)?
+            .map(|u| EventPlace::from(&u.place()))
+            .unwrap_or_default(),
+        None => EventPlace::default(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let LoginRequest { username, password } = body.into_inner();
+    let username = username.trim().to_lowercase();
+    if username.is_empty() || username.len() > 64 || password.len() > 1024 {
+        return Err(invalid_credentials());
+    }
+    let auth = state.settings.auth.clone();
+    let window = Duration::seconds(auth.login_window_secs as i64);
+
+    // The limit is checked before the password, so a locked account costs no hashing.
+    let name = username.clone();
+    let user = state
+        .db(move |conn| {
+            let now = Timestamp::now();
+            let (failures, oldest) = users::recent_failures(conn, &name, now - window)?;
+            if failures >= i64::from(auth.login_max_failures) {
+                let retry = oldest
+                    .map(|t| (t + window - now).num_seconds())
+                    .unwrap_or(1);
+                return Err(ApiError::rate_limited(retry.max(1) as u64));
+            }
+            Ok(users::find_by_username(conn, &name)?)
+        })
+        .await?;
+
+    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+    let password_ok = state.passwords.verify(password, stored_hash).await?;
+    let user = user.filter(|u| password_ok && u.active);
+
+    let st = state.clone();
+    let name = username.clone();
+    let response = state
+        .db(move |conn| {
+            write_transaction(conn, |tx| {
+                let Some(user) = user else {
+                    users::record_failure(tx, &name, Timestamp::now() - window)?;
+                    return Ok(None);
+                };
+                users::clear_failures(tx, &name)?;
+                let tokens = issue_tokens(&st, tx, &user)?;
+                let place = user_place(tx, &user)?;
+                events::record(
+                    tx,
+                    Some(user.id),
+                    "auth.login",
+                    "user",
+                    user.id,
+                    place,
+                    serde_json::json!({}),
+                )?;
+                Ok(Some(tokens))
+            })
+        })
+        .await?;
+    match response {
+        Some(tokens) => Ok(HttpResponse::Ok().json(tokens)),
+        None => Err(invalid_credentials()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    refresh_token: String,
+}
+
+enum RefreshOutcome {
+    Issued(TokenResponse),
+    /// A refresh token presented a second time: it was stolen or leaked, so the whole family of
+    /// the user's refresh tokens was revoked.
+    Reused,
+    Invalid,
+}
+
+async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    let digest = refresh_token_digest(body.refresh_token.trim());
+    let st = state.clone();
+    let outcome = state
+        .db(move |conn| {
+            write_transaction(conn, |tx| {
+                let Some(token) = users::find_refresh_token(tx, &digest)? else {
+                    return Ok(RefreshOutcome::Invalid);
+                };
+                if token.revoked_at.is_some() {
+                    return Ok(RefreshOutcome::Invalid);
+                }
+                if token.used_at.is_some() || !users::use_refresh_token(tx, token.id)? {
+                    users::revoke_refresh_tokens(tx, token.user_id)?;
+                    let user = users::find(tx, token.user_id)?;
+                    let place = match &user {
+                        Some(u) => user_place(tx, u)?,
+                        None => EventPlace::default(),
+                    };
+                    events::record(
+                        tx,
+                        Some(token.user_id),
+                        "auth.refresh_token_reused",
+                        "user",
+                        token.user_id,
+                        place,
+                        serde_json::json!({"revoked": "all refresh tokens"}),
+                    )?;
+                    return Ok(RefreshOutcome::Reused);
+                }
+                if token.expires_at <= Timestamp::now() {
+                    return Ok(RefreshOutcome::Invalid);
+                }
+                match users::find(tx, token.user_id)?.filter(|u| u.active) {
+                    Some(user) => Ok(RefreshOutcome::Issued(issue_tokens(&st, tx, &user)?)),
+                    None => Ok(RefreshOutcome::Invalid),
+                }
+            })
+        })
+        .await?;
+    match outcome {
+        RefreshOutcome::Issued(tokens) => Ok(HttpResponse::Ok().json(tokens)),
+        RefreshOutcome::Reused => Err(ApiError::unauthorized(
+            "this refresh token was already used; every session of the account has been ended",
+        )),
+        RefreshOutcome::Invalid => Err(ApiError::unauthorized("invalid or expired refresh token")),
+    }
+}
+
+async fn logout(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
+    let user_id = actor.id;
+    state
+        .db(move |conn| {
+            write_transaction(conn, |tx| {
+                users::end_sessions(tx, user_id)?;
+                let place = match users::find(tx, user_id)? {
+                    Some(user) => user_place(tx, &user)?,
+                    None => EventPlace::default(),
+                };
+                events::record(
+                    tx,
+                    Some(user_id),
+                    "auth.logout",
+                    "user",
+                    user_id,
+                    place,
+                    serde_json::json!({}),
+                )?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::build(StatusCode::NO_CONTENT).finish())
+}
+
+async fn me(state: web::Data<AppState>, actor: Actor) -> ApiResult<web::Json<MeView>> {
+    let id = actor.id;
+    let user = state.db(move |conn| Ok(users::find(conn, id)?)).await?;
+    user.map(|u| web::Json(MeView::from(&u)))
+        .ok_or_else(|| ApiError::unauthorized("unknown user"))
+}

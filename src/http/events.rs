@@ -1,0 +1,59 @@
+//! `GET /events`: the audit trail, scoped like everything else.
+
+use crate::db::types::Id;
+use actix_web::web;
+use serde::{Deserialize, Serialize};
+
+use super::MAX_LIMIT;
+use crate::auth::{Actor, Permission};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::events::{self, Event, EventFilter};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/events", web::get().to(list_events));
+}
+
+#[derive(Deserialize)]
+pub struct EventQuery {
+    entity_type: Option<String>,
+    entity_id: Option<Id>,
+    /// Sequence number to continue after (exclusive).
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct EventList {
+    items: Vec<Event>,
+    /// The `after` that continues this list, or null at the end of the log.
+    next_cursor: Option<String>,
+}
+
+async fn list_events(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<EventQuery>,
+) -> ApiResult<web::Json<EventList>> {
+    actor.require(Permission::ReadEvents)?;
+    let query = query.into_inner();
+    let limit = query.limit.unwrap_or(super::DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {MAX_LIMIT}"
+        )));
+    }
+    let filter = EventFilter {
+        entity_type: query.entity_type,
+        entity_id: query.entity_id,
+        after: query.after.unwrap_or(0).max(0),
+        limit,
+    };
+    let items = state
+        .db(move |conn| Ok(events::list(conn, actor.scope, &filter)?))
+        .await?;
+    let next_cursor = (items.len() as i64 == limit)
+        .then(|| items.last().map(|e| e.seq.to_string()))
+        .flatten();
+    Ok(web::Json(EventList { items, next_cursor }))
+}

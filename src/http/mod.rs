@@ -1,0 +1,271 @@
+//! The HTTP layer: one module per resource, thin handlers (extract → authorize → one transaction in
+//! the storage layer → view), and what they share: request limits, problem+json for every
+//! extractor error, pagination and idempotent writes.
+
+pub mod auth;
+pub mod events;
+pub mod health;
+pub mod ports;
+pub mod units;
+pub mod users;
+pub mod vehicles;
+
+use std::future::{ready, Ready};
+
+use crate::db::types::Id;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use base64::Engine;
+use serde::{Deserialize, Deserializer, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::auth::Actor;
+use crate::db::{write_transaction, DbConnection};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{idempotency, Page};
+
+pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
+    cfg.app_data(json_config(max_body_bytes))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::PayloadConfig::default().limit(max_body_bytes))
+        .configure(health::routes)
+        .service(
+            web::scope("/api/v1")
+                .configure(auth::routes)
+                .configure(units::routes)
+                .configure(ports::routes)
+                .configure(users::routes)
+                .configure(vehicles::routes)
+                .configure(events::routes),
+        )
+        .default_service(web::to(not_found));
+}
+
+async fn not_found() -> ApiResult<HttpResponse> {
+    Err(ApiError::not_found("route"))
+}
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |error, _req| {
+            match &error {
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the request body is larger than {limit} bytes"),
+                ),
+                JsonPayloadError::ContentType => ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "the request body must be application/json",
+                ),
+                JsonPayloadError::Deserialize(e) => {
+                    ApiError::bad_request(format!("invalid JSON body: {e}"))
+                }
+                other => ApiError::bad_request(format!("invalid request body: {other}")),
+            }
+            .into()
+        })
+}
+
+fn query_error(error: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request(format!("invalid query parameters: {error}")).into()
+}
+
+fn path_error(_error: PathError, _req: &HttpRequest) -> actix_web::Error {
+    // A path id that is not a UUID names nothing that exists.
+    ApiError::not_found("resource").into()
+}
+
+/// Deserializes a field that may be absent (`None`), null (`Some(None)`) or a value.
+pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// `?limit=&cursor=`, checked.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub limit: i64,
+    pub after: Option<Id>,
+}
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+impl PageRequest {
+    pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> ApiResult<Self> {
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::bad_request(format!(
+                "limit must be between 1 and {MAX_LIMIT}"
+            )));
+        }
+        let after = match cursor {
+            None | Some("") => None,
+            Some(c) => {
+                Some(decode_cursor(c).ok_or_else(|| ApiError::bad_request("invalid cursor"))?)
+            }
+        };
+        Ok(Self { limit, after })
+    }
+}
+
+fn decode_cursor(cursor: &str) -> Option<Id> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()?;
+    uuid::Uuid::from_slice(&bytes).ok().map(Id)
+}
+
+pub fn encode_cursor(id: Id) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.0.as_bytes())
+}
+
+#[derive(Serialize)]
+pub struct List<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> List<T> {
+    pub fn from_page<R>(page: Page<R>, view: impl Fn(R) -> T) -> Self {
+        List {
+            items: page.items.into_iter().map(view).collect(),
+            next_cursor: page.next_after.map(encode_cursor),
+        }
+    }
+}
+
+/// The optional `Idempotency-Key` header of a POST.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let Some(value) = req.headers().get("idempotency-key") else {
+            return ready(Ok(IdempotencyKey(None)));
+        };
+        let key =
+            value.to_str().ok().map(str::trim).filter(|k| {
+                (1..=255).contains(&k.len()) && k.chars().all(|c| c.is_ascii_graphic())
+            });
+        ready(match key {
+            Some(k) => Ok(IdempotencyKey(Some(k.to_owned()))),
+            None => Err(ApiError::bad_request(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            )),
+        })
+    }
+}
+
+/// What a request is, for idempotency: method, path and the parsed body. Two requests with the
+/// same fingerprint are the same request, however their JSON was spaced.
+pub fn fingerprint(req: &HttpRequest, body: &impl Serialize) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(req.method().as_str());
+    hasher.update(b" ");
+    hasher.update(req.path());
+    hasher.update(b"\n");
+    hasher.update(serde_json::to_vec(body).unwrap_or_default());
+    hex::encode(hasher.finalize())
+}
+
+/// Runs one state change in one write transaction and answers it with `status` and the view the
+/// change returns. With an `Idempotency-Key`, the answer is stored in the same transaction, and a
+/// repeat of the same request replays it instead of acting again.
+pub async fn write<T, F>(
+    state: &AppState,
+    actor: &Actor,
+    key: IdempotencyKey,
+    fingerprint: String,
+    status: StatusCode,
+    change: F,
+) -> ApiResult<HttpResponse>
+where
+    T: Serialize + 'static,
+    F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+{
+    let user_id = actor.id;
+    let (status, body, replayed) = state
+        .db(move |conn| {
+            let Some(key) = key.0 else {
+                let body = write_transaction(conn, |tx| change(tx).and_then(to_json))?;
+                return Ok((status, body, false));
+            };
+            let outcome = write_transaction(conn, |tx| {
+                if let Some(stored) = idempotency::find(tx, user_id, &key)? {
+                    return replay(stored, &fingerprint);
+                }
+                let body = change(tx).and_then(to_json)?;
+                idempotency::store(tx, user_id, &key, &fingerprint, status.as_u16(), &body)?;
+                Ok((status, body, false))
+            });
+            match outcome {
+                // A concurrent request with the same key may have committed first: replay it.
+                Err(error) => match idempotency::find(conn, user_id, &key)? {
+                    Some(stored) => replay(stored, &fingerprint),
+                    None => Err(error),
+                },
+                ok => ok,
+            }
+        })
+        .await?;
+    let mut response = HttpResponse::build(status);
+    if replayed {
+        response.insert_header(("Idempotency-Replayed", "true"));
+    }
+    Ok(response.json(body))
+}
+
+fn to_json<T: Serialize>(value: T) -> ApiResult<serde_json::Value> {
+    serde_json::to_value(value).map_err(ApiError::internal)
+}
+
+fn replay(
+    stored: idempotency::StoredResponse,
+    fingerprint: &str,
+) -> ApiResult<(StatusCode, serde_json::Value, bool)> {
+    if stored.request_hash != fingerprint {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request",
+        ));
+    }
+    let status = StatusCode::from_u16(stored.status).map_err(ApiError::internal)?;
+    Ok((status, stored.body, true))
+}
+
+/// Collects field errors, answering 422 with all of them at once.
+#[derive(Default)]
+pub struct Problems(Vec<crate::error::FieldError>);
+
+impl Problems {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(crate::error::FieldError::new(field, message));
+    }
+
+    /// Takes the cleaned value, or records why the field is invalid.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        result.map_err(|m| self.add(field, m)).ok()
+    }
+
+    pub fn into_result(self) -> ApiResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(self.0))
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! `/units`: the organisation tree, city > district > community.
+
+use crate::db::types::Id;
+use crate::db::types::Timestamp;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::{fingerprint, write, IdempotencyKey, List, PageRequest, Problems};
+use crate::auth::{Actor, Permission, Scope};
+use crate::domain::{clean_text, valid_unit_code, UnitLevel};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::events::{self, EventPlace};
+use crate::store::units::{self, Unit, UnitFilter};
+use crate::store::{new_id, Page};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/units").get(list_units).post(create_unit))
+        .service(web::resource("/units/{id}").get(get_unit));
+}
+
+#[derive(Serialize)]
+pub struct UnitView {
+    pub id: Id,
+    pub name: String,
+    pub code: String,
+    pub level: String,
+    pub parent_id: Option<Id>,
+    pub created_at: Timestamp,
+}
+
+impl From<Unit> for UnitView {
+    fn from(u: Unit) -> Self {
+        UnitView {
+            id: u.id,
+            name: u.name,
+            code: u.code,
+            level: u.level,
+            parent_id: u.parent_id,
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UnitQuery {
+    level: Option<UnitLevel>,
+    parent_id: Option<Id>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list_units(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<UnitQuery>,
+) -> ApiResult<web::Json<List<UnitView>>> {
+    actor.require(Permission::ReadUnits)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let filter = UnitFilter {
+        level: query.level,
+        parent_id: query.parent_id,
+        after: page.after,
+        limit: page.limit,
+    };
+    let rows = state
+        .db(move |conn| Ok(units::list(conn, actor.scope, &filter)?))
+        .await?;
+    Ok(web::Json(List::from_page(
+        Page::from_rows(rows, page.limit, |u| u.id),
+        UnitView::from,
+    )))
+}
+
+async fn get_unit(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Id>,
+) -> ApiResult<web::Json<UnitView>> {
+    actor.require(Permission::ReadUnits)?;
+    let id = id.into_inner();
+    let unit = state
+        .db(move |conn| Ok(units::find(conn, actor.scope, id)?))
+        .await?;
+    unit.map(|u| web::Json(u.into()))
+        .ok_or_else(|| ApiError::not_found("unit"))
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUnit {
+    name: String,
+    code: String,
+    level: UnitLevel,
+    #[serde(default)]
+    parent_id: Option<Id>,
+}
+
+async fn create_unit(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    body: web::Json<CreateUnit>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::ManageUnits)?;
+    let body = body.into_inner();
+    let print = fingerprint(&req, &body);
+    let mut problems = Problems::default();
+    let name = problems.check("name", clean_text(&body.name, 200));
+    let code = body.code.trim().to_owned();
+    if !valid_unit_code(&code) {
+        problems.add(
+            "code",
+            "must be 1 to 32 upper-case letters, digits, '-' or '_'",
+        );
+    }
+    if body.level == UnitLevel::City && body.parent_id.is_some() {
+        problems.add("parent_id", "a city has no parent");
+    }
+    if body.level != UnitLevel::City && body.parent_id.is_none() {
+        problems.add("parent_id", format!("a {} needs a parent", body.level));
+    }
+    problems.into_result()?;
+    let name = name.unwrap_or_default();
+    let actor_id = actor.id;
+    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
+        let id = new_id();
+        let (city_id, district_id) = match (body.level, body.parent_id) {
+            (UnitLevel::City, _) => (id, None),
+            (level, Some(parent_id)) => {
+                let wanted = level.parent_level().unwrap_or(UnitLevel::City);
+                let parent = units::find(conn, Scope::All, parent_id)?
+                    .filter(|p| p.level() == wanted)
+                    .ok_or_else(|| ApiError::invalid_field("parent_id", format!("must be an existing {wanted}")))?;
+                match level {
+                    UnitLevel::District => (parent.city_id, Some(id)),
+                    _ => (parent.city_id, Some(parent.id)),
+                }
+            }
+            (_, None) => return Err(ApiError::invalid_field("parent_id", "is required")),
+        };
+        if units::code_taken(conn, &code)? {
+            return Err(ApiError::conflict(format!("unit code {code} is already taken")));
+        }
+        let unit = Unit {
+            id,
+            name,
+            code,
+            level: body.level.as_str().to_owned(),
+            parent_id: body.parent_id,
+            city_id,
+            district_id,
+            created_at: Timestamp::now(),
+        };
+        units::insert(conn, &unit)?;
+        events::record(
+            conn,
+            Some(actor_id),
+            "unit.created",
+            "unit",
+            unit.id,
+            EventPlace::from(&unit.place()),
+            serde_json::json!({"name": unit.name, "code": unit.code, "level": unit.level, "parent_id": unit.parent_id}),
+        )?;
+        Ok(UnitView::from(unit))
+    })
+    .await
+}

@@ -1,0 +1,263 @@
+//! `/users`: accounts, managed by admins.
+
+use crate::db::types::Id;
+use crate::db::types::Timestamp;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::{double_option, fingerprint, write, IdempotencyKey, List, PageRequest, Problems};
+use crate::auth::{Actor, Permission, Scope};
+use crate::db::DbConnection;
+use crate::domain::{clean_text, password_problem, valid_username, Role};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::events::{self, EventPlace};
+use crate::store::users::{self, User, UserFilter};
+use crate::store::{new_id, units, Page};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/users").get(list_users).post(create_user))
+        .service(
+            web::resource("/users/{id}")
+                .get(get_user)
+                .patch(update_user),
+        );
+}
+
+#[derive(Serialize)]
+pub struct UserView {
+    pub id: Id,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub unit_id: Option<Id>,
+    pub active: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        UserView {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            role: u.role,
+            unit_id: u.unit_id,
+            active: u.active,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UserQuery {
+    role: Option<Role>,
+    unit_id: Option<Id>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list_users(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<UserQuery>,
+) -> ApiResult<web::Json<List<UserView>>> {
+    actor.require(Permission::ManageUsers)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let filter = UserFilter {
+        role: query.role.map(|r| r.as_str().to_owned()),
+        unit_id: query.unit_id,
+        after: page.after,
+        limit: page.limit,
+    };
+    let rows = state
+        .db(move |conn| Ok(users::list(conn, &filter)?))
+        .await?;
+    Ok(web::Json(List::from_page(
+        Page::from_rows(rows, page.limit, |u| u.id),
+        UserView::from,
+    )))
+}
+
+async fn get_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Id>,
+) -> ApiResult<web::Json<UserView>> {
+    actor.require(Permission::ManageUsers)?;
+    let id = id.into_inner();
+    let user = state.db(move |conn| Ok(users::find(conn, id)?)).await?;
+    user.map(|u| web::Json(u.into()))
+        .ok_or_else(|| ApiError::not_found("user"))
+}
+
+/// Checks that the unit exists and its level fits the role; returns where the user's events belong.
+fn place_for(conn: &mut DbConnection, role: Role, unit_id: Option<Id>) -> ApiResult<EventPlace> {
+    let unit = match unit_id {
+        Some(id) => Some(
+            units::find(conn, Scope::All, id)?
+                .ok_or_else(|| ApiError::invalid_field("unit_id", "no such unit"))?,
+        ),
+        None => None,
+    };
+    if !role.fits_unit_level(unit.as_ref().map(|u| u.level())) {
+        return Err(ApiError::invalid_field(
+            "unit_id",
+            format!("a user with role {role} needs {}", role.expected_unit()),
+        ));
+    }
+    Ok(unit
+        .map(|u| EventPlace::from(&u.place()))
+        .unwrap_or_default())
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    username: String,
+    password: String,
+    display_name: String,
+    role: Role,
+    #[serde(default)]
+    unit_id: Option<Id>,
+}
+
+async fn create_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    body: web::Json<CreateUser>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::ManageUsers)?;
+    let body = body.into_inner();
+    let print = fingerprint(&req, &body);
+    let mut problems = Problems::default();
+    let username = body.username.trim().to_owned();
+    if !valid_username(&username) {
+        problems.add(
+            "username",
+            "must be 3 to 64 lower-case letters, digits, '.', '-' or '_'",
+        );
+    }
+    if let Some(problem) = password_problem(&body.password) {
+        problems.add("password", problem);
+    }
+    let display_name = problems.check("display_name", clean_text(&body.display_name, 100));
+    problems.into_result()?;
+    let display_name = display_name.unwrap_or_default();
+    let password_hash = state.passwords.hash(body.password).await?;
+    let (role, unit_id, actor_id) = (body.role, body.unit_id, actor.id);
+    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
+        let place = place_for(conn, role, unit_id)?;
+        if users::username_taken(conn, &username)? {
+            return Err(ApiError::conflict(format!("username {username} is already taken")));
+        }
+        let now = Timestamp::now();
+        let user = User {
+            id: new_id(),
+            username,
+            password_hash,
+            display_name,
+            role: role.as_str().to_owned(),
+            unit_id,
+            active: true,
+            token_version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        users::insert(conn, &user)?;
+        events::record(
+            conn,
+            Some(actor_id),
+            "user.created",
+            "user",
+            user.id,
+            place,
+            serde_json::json!({"username": user.username, "role": user.role, "unit_id": user.unit_id}),
+        )?;
+        Ok(UserView::from(user))
+    })
+    .await
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    role: Option<Role>,
+    #[serde(default, deserialize_with = "double_option")]
+    unit_id: Option<Option<Id>>,
+    #[serde(default)]
+    active: Option<bool>,
+}
+
+async fn update_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Id>,
+    req: HttpRequest,
+    body: web::Json<UpdateUser>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::ManageUsers)?;
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let print = fingerprint(&req, &body);
+    let mut problems = Problems::default();
+    let display_name = match &body.display_name {
+        Some(name) => problems.check("display_name", clean_text(name, 100)),
+        None => None,
+    };
+    problems.into_result()?;
+    let actor_id = actor.id;
+    write(
+        &state,
+        &actor,
+        IdempotencyKey(None),
+        print,
+        StatusCode::OK,
+        move |conn| {
+            let mut user = users::find(conn, id)?.ok_or_else(|| ApiError::not_found("user"))?;
+            let old_role =
+                Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
+            let role = body.role.unwrap_or(old_role);
+            let unit_id = body.unit_id.unwrap_or(user.unit_id);
+            let active = body.active.unwrap_or(user.active);
+            if user.id == actor_id && (role != old_role || !active) {
+                return Err(ApiError::invalid_field(
+                    "role",
+                    "you cannot demote or deactivate yourself",
+                ));
+            }
+            let place = place_for(conn, role, unit_id)?;
+            // Tokens carry role and unit: a change of either, or a deactivation, ends every session.
+            let ends_sessions =
+                role != old_role || unit_id != user.unit_id || (user.active && !active);
+            user.display_name = display_name.unwrap_or(user.display_name);
+            user.role = role.as_str().to_owned();
+            user.unit_id = unit_id;
+            user.active = active;
+            user.updated_at = Timestamp::now();
+            if ends_sessions {
+                user.token_version += 1;
+                users::revoke_refresh_tokens(conn, user.id)?;
+            }
+            users::update(conn, &user)?;
+            events::record(
+                conn,
+                Some(actor_id),
+                "user.updated",
+                "user",
+                user.id,
+                place,
+                serde_json::to_value(&body).unwrap_or_default(),
+            )?;
+            Ok(UserView::from(user))
+        },
+    )
+    .await
+}

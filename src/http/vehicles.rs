@@ -1,0 +1,264 @@
+//! `/vehicles`: the dedicated vehicles of each city's transfer team.
+
+use crate::db::types::Id;
+use crate::db::types::Timestamp;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::{fingerprint, write, IdempotencyKey, List, PageRequest, Problems};
+use crate::auth::{Actor, Permission};
+use crate::domain::vehicle::{can_edit, VehicleStatus, MAX_SEATS};
+use crate::domain::{UnitLevel, VehicleKind};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::events::{self, EventPlace};
+use crate::store::vehicles::{self, Vehicle};
+use crate::store::{new_id, units, Page};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/vehicles")
+            .get(list_vehicles)
+            .post(create_vehicle),
+    )
+    .service(
+        web::resource("/vehicles/{id}")
+            .get(get_vehicle)
+            .patch(update_vehicle),
+    );
+}
+
+#[derive(Serialize)]
+pub struct VehicleView {
+    pub id: Id,
+    pub plate: String,
+    pub kind: String,
+    pub seats: i32,
+    pub unit_id: Id,
+    pub status: String,
+    pub out_of_service: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<Vehicle> for VehicleView {
+    fn from(v: Vehicle) -> Self {
+        VehicleView {
+            id: v.id,
+            plate: v.plate,
+            kind: v.kind,
+            seats: v.seats,
+            unit_id: v.unit_id,
+            status: v.status,
+            out_of_service: v.out_of_service,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
+    }
+}
+
+fn vehicle_place(v: &Vehicle) -> EventPlace {
+    EventPlace {
+        city_id: Some(v.unit_id),
+        ..EventPlace::default()
+    }
+}
+
+#[derive(Deserialize)]
+pub struct VehicleQuery {
+    status: Option<VehicleStatus>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list_vehicles(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<VehicleQuery>,
+) -> ApiResult<web::Json<List<VehicleView>>> {
+    actor.require(Permission::ReadVehicles)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let status = query.status;
+    let rows = state
+        .db(move |conn| {
+            Ok(vehicles::list(
+                conn,
+                actor.scope,
+                status.map(|s| s.as_str()),
+                page.after,
+                page.limit,
+            )?)
+        })
+        .await?;
+    Ok(web::Json(List::from_page(
+        Page::from_rows(rows, page.limit, |v| v.id),
+        VehicleView::from,
+    )))
+}
+
+async fn get_vehicle(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Id>,
+) -> ApiResult<web::Json<VehicleView>> {
+    actor.require(Permission::ReadVehicles)?;
+    let id = id.into_inner();
+    let vehicle = state
+        .db(move |conn| Ok(vehicles::find(conn, actor.scope, id)?))
+        .await?;
+    vehicle
+        .map(|v| web::Json(v.into()))
+        .ok_or_else(|| ApiError::not_found("vehicle"))
+}
+
+/// Plates are compared in one spelling: trimmed, inner spaces folded, ASCII letters in capitals.
+fn normalize_plate(plate: &str) -> Result<String, String> {
+    let plate = plate
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase();
+    let chars = plate.chars().count();
+    if !(2..=16).contains(&chars) {
+        Err("must be 2 to 16 characters".into())
+    } else if plate.chars().any(|c| c.is_control()) {
+        Err("must not contain control characters".into())
+    } else {
+        Ok(plate)
+    }
+}
+
+fn check_seats(problems: &mut Problems, seats: i32) {
+    if !(1..=MAX_SEATS).contains(&seats) {
+        problems.add("seats", format!("must be between 1 and {MAX_SEATS}"));
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateVehicle {
+    plate: String,
+    kind: VehicleKind,
+    seats: i32,
+    unit_id: Id,
+}
+
+async fn create_vehicle(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    body: web::Json<CreateVehicle>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::ManageVehicles)?;
+    let body = body.into_inner();
+    let print = fingerprint(&req, &body);
+    let mut problems = Problems::default();
+    let plate = problems.check("plate", normalize_plate(&body.plate));
+    check_seats(&mut problems, body.seats);
+    problems.into_result()?;
+    let plate = plate.unwrap_or_default();
+    let (scope, actor_id) = (actor.scope, actor.id);
+    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
+        units::find(conn, scope, body.unit_id)?
+            .filter(|u| u.level() == UnitLevel::City)
+            .ok_or_else(|| ApiError::invalid_field("unit_id", "must be a city in your jurisdiction"))?;
+        if vehicles::plate_taken(conn, &plate)? {
+            return Err(ApiError::conflict(format!("a vehicle with plate {plate} is already registered")));
+        }
+        let now = Timestamp::now();
+        let vehicle = Vehicle {
+            id: new_id(),
+            plate,
+            kind: body.kind.as_str().to_owned(),
+            seats: body.seats,
+            unit_id: body.unit_id,
+            status: VehicleStatus::Available.as_str().to_owned(),
+            out_of_service: false,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        vehicles::insert(conn, &vehicle)?;
+        events::record(
+            conn,
+            Some(actor_id),
+            "vehicle.registered",
+            "vehicle",
+            vehicle.id,
+            vehicle_place(&vehicle),
+            serde_json::json!({"plate": vehicle.plate, "kind": vehicle.kind, "seats": vehicle.seats}),
+        )?;
+        Ok(VehicleView::from(vehicle))
+    })
+    .await
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateVehicle {
+    #[serde(default)]
+    seats: Option<i32>,
+    #[serde(default)]
+    out_of_service: Option<bool>,
+}
+
+async fn update_vehicle(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Id>,
+    req: HttpRequest,
+    body: web::Json<UpdateVehicle>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::ManageVehicles)?;
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let print = fingerprint(&req, &body);
+    let mut problems = Problems::default();
+    if let Some(seats) = body.seats {
+        check_seats(&mut problems, seats);
+    }
+    problems.into_result()?;
+    let (scope, actor_id) = (actor.scope, actor.id);
+    write(
+        &state,
+        &actor,
+        IdempotencyKey(None),
+        print,
+        StatusCode::OK,
+        move |conn| {
+            let mut vehicle =
+                vehicles::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("vehicle"))?;
+            let status = VehicleStatus::parse(&vehicle.status).unwrap_or(VehicleStatus::Available);
+            let changes = body.seats.is_some_and(|s| s != vehicle.seats)
+                || body
+                    .out_of_service
+                    .is_some_and(|o| o != vehicle.out_of_service);
+            if changes && !can_edit(status) {
+                return Err(ApiError::invalid_state(format!(
+                    "a vehicle that is {status} cannot change seats or service until its trip ends"
+                )));
+            }
+            vehicle.seats = body.seats.unwrap_or(vehicle.seats);
+            vehicle.out_of_service = body.out_of_service.unwrap_or(vehicle.out_of_service);
+            vehicle.updated_at = Timestamp::now();
+            if !vehicles::update(conn, &vehicle)? {
+                return Err(ApiError::conflict(
+                    "the vehicle was changed by another request; retry",
+                ));
+            }
+            vehicle.version += 1;
+            events::record(
+                conn,
+                Some(actor_id),
+                "vehicle.updated",
+                "vehicle",
+                vehicle.id,
+                vehicle_place(&vehicle),
+                serde_json::to_value(&body).unwrap_or_default(),
+            )?;
+            Ok(VehicleView::from(vehicle))
+        },
+    )
+    .await
+}

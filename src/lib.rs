@@ -1,0 +1,22 @@
+//! inbound-transfer: the one shared record of every inbound traveller from the port of entry to
+//! their community.
+//!
+//! - `domain`: pure rules and state machines, no I/O;
+//! - `db`, `schema`, `store`: storage on PostgreSQL or embedded SQLite;
+//! - `auth`: tokens, passwords, roles and jurisdiction;
+//! - `http`: one module per resource;
+//! - `config`, `telemetry`, `startup`, `demo`: running it.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod schema;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,118 @@
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use inbound_transfer::config::Settings;
+use inbound_transfer::domain::Role;
+use inbound_transfer::startup::{prepare_database, Application};
+use inbound_transfer::{cli, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "inbound-transfer",
+    version,
+    about = "Closed-loop transfer of inbound travellers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run pending migrations, then serve HTTP (the default).
+    Serve,
+    /// Run pending migrations and exit.
+    Migrate,
+    /// Create a user; the password is read from standard input.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        unit_code: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Load the demo data set, idempotently.
+    SeedDemo,
+}
+
+fn parse_role(word: &str) -> Result<Role, String> {
+    Role::parse(word).ok_or_else(|| {
+        let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown role {word}; one of {}", all.join(", "))
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(&settings.log);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => prepare_database(&Settings {
+            demo: inbound_transfer::config::DemoSettings { seed: false },
+            ..settings
+        })
+        .map(|_| ()),
+        Command::SeedDemo => {
+            if settings.is_production() {
+                Err("APP_ENV=production refuses to load demo data".into())
+            } else {
+                let with_seed = Settings {
+                    demo: inbound_transfer::config::DemoSettings { seed: true },
+                    ..settings
+                };
+                prepare_database(&with_seed).map(|_| ())
+            }
+        }
+        Command::CreateUser {
+            username,
+            password_stdin: _,
+            role,
+            unit_code,
+            display_name,
+        } => {
+            let mut password = String::new();
+            match std::io::stdin().read_to_string(&mut password) {
+                Ok(_) => {
+                    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+                    cli::create_user(
+                        &settings,
+                        &username,
+                        &password,
+                        role,
+                        unit_code.as_deref(),
+                        display_name.as_deref(),
+                    )
+                }
+                Err(e) => Err(format!("cannot read the password from standard input: {e}")),
+            }
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "stopped");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings).await?;
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}

@@ -1,0 +1,94 @@
+//! Building and running the application: pool, migrations, optional demo data, HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{web, App, HttpMessage, HttpServer};
+use futures_util::FutureExt;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::config::Settings;
+use crate::db::{build_pool, DatabaseUrl, Pool};
+use crate::state::AppState;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub pool: Pool,
+}
+
+/// Opens the pool and brings the schema up to date (and the demo data, when configured).
+pub fn prepare_database(settings: &Settings) -> Result<Pool, String> {
+    let url = DatabaseUrl::parse(&settings.database.url)?;
+    let pool = build_pool(&settings.database)?;
+    let mut conn = pool
+        .get_timeout(
+            Duration::from_secs(10).max(Duration::from_millis(settings.database.pool_timeout_ms)),
+        )
+        .map_err(|e| format!("cannot connect to {}: {e}", url.redacted()))?;
+    let applied = conn.run_migrations()?;
+    tracing::info!(database = %url.redacted(), migrations_applied = applied.len(), "database ready");
+    if settings.demo.seed {
+        crate::demo::seed(&mut conn)?;
+    }
+    Ok(pool)
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, String> {
+        let settings = Arc::new(settings);
+        let for_db = settings.clone();
+        let pool = web::block(move || prepare_database(&for_db))
+            .await
+            .map_err(|e| e.to_string())??;
+        let listener = TcpListener::bind(&settings.server.bind)
+            .map_err(|e| format!("cannot bind {}: {e}", settings.server.bind))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let state = web::Data::new(AppState::new(pool.clone(), settings.clone()));
+        let max_body = settings.server.max_body_bytes;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap_fn(|req, srv| {
+                    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+                    srv.call(req).map(move |res| {
+                        res.map(|mut res| {
+                            if let Some(value) =
+                                request_id.and_then(|id| HeaderValue::from_str(&id).ok())
+                            {
+                                res.headers_mut()
+                                    .insert(HeaderName::from_static("x-request-id"), value);
+                            }
+                            res
+                        })
+                    })
+                })
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .configure(|cfg| crate::http::configure(cfg, max_body))
+        })
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        .listen(listener)
+        .map_err(|e| e.to_string())?;
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        tracing::info!(bind = %settings.server.bind, port, environment = %settings.environment, "listening");
+        Ok(Self {
+            port,
+            server: server.run(),
+            pool,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

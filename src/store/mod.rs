@@ -1,0 +1,35 @@
+//! The storage layer: rows, queries and the writes of each resource. Every write takes the
+//! connection of a transaction opened by the caller and records its event in that transaction.
+
+pub mod events;
+pub mod idempotency;
+pub mod ports;
+pub mod units;
+pub mod users;
+pub mod vehicles;
+
+use crate::db::types::Id;
+
+/// New ids are UUIDv7: time-ordered, so ordering by id is ordering by creation, and keyset
+/// pagination by id is stable.
+pub fn new_id() -> Id {
+    Id::new()
+}
+
+/// One page of a list, fetched as `limit + 1` rows to know whether another page follows.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_after: Option<Id>,
+}
+
+impl<T> Page<T> {
+    pub fn from_rows(mut rows: Vec<T>, limit: i64, id_of: impl Fn(&T) -> Id) -> Self {
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_after = if more { rows.last().map(&id_of) } else { None };
+        Page {
+            items: rows,
+            next_after,
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The organisation tree.
+
+use crate::db::types::Id;
+use crate::db::types::Timestamp;
+use diesel::prelude::*;
+
+use crate::auth::{Scope, UnitPlace};
+use crate::db::DbConnection;
+use crate::domain::UnitLevel;
+use crate::schema::units;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = units)]
+pub struct Unit {
+    pub id: Id,
+    pub name: String,
+    pub code: String,
+    pub level: String,
+    pub parent_id: Option<Id>,
+    pub city_id: Id,
+    pub district_id: Option<Id>,
+    pub created_at: Timestamp,
+}
+
+impl Unit {
+    pub fn level(&self) -> UnitLevel {
+        UnitLevel::parse(&self.level).unwrap_or(UnitLevel::Community)
+    }
+
+    pub fn place(&self) -> UnitPlace {
+        UnitPlace {
+            id: self.id,
+            level: self.level(),
+            city_id: self.city_id,
+            district_id: self.district_id,
+        }
+    }
+}
+
+type BoxedUnits<'a> = units::BoxedQuery<'a, crate::db::MultiBackend>;
+
+/// Units in a scope: the one filter every unit query goes through.
+pub fn scoped<'a>(scope: Scope) -> BoxedUnits<'a> {
+    let query = units::table.into_boxed();
+    match scope {
+        Scope::All => query,
+        Scope::City(id) => query.filter(units::city_id.eq(id)),
+        Scope::District(id) => query.filter(units::district_id.eq(id)),
+        Scope::Community(id) => query.filter(units::id.eq(id)),
+    }
+}
+
+pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option<Unit>> {
+    scoped(scope)
+        .filter(units::id.eq(id))
+        .select(Unit::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub struct UnitFilter {
+    pub level: Option<UnitLevel>,
+    pub parent_id: Option<Id>,
+    pub after: Option<Id>,
+    pub limit: i64,
+}
+
+pub fn list(conn: &mut DbConnection, scope: Scope, filter: &UnitFilter) -> QueryResult<Vec<Unit>> {
+    let mut query = scoped(scope)
+        .select(Unit::as_select())
+        .order(units::id.asc())
+        .limit(filter.limit + 1);
+    if let Some(level) = filter.level {
+        query = query.filter(units::level.eq(level.as_str()));
+    }
+    if let Some(parent) = filter.parent_id {
+        query = query.filter(units::parent_id.eq(parent));
+    }
+    if let Some(after) = filter.after {
+        query = query.filter(units::id.gt(after));
+    }
+    query.load(conn)
+}
+
+pub fn code_taken(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        units::table.filter(units::code.eq(code)),
+    ))
+    .get_result(conn)
+}
+
+pub fn insert(conn: &mut DbConnection, unit: &Unit) -> QueryResult<()> {
+    diesel::insert_into(units::table)
+        .values(unit)
+        .execute(conn)
+        .map(|_| ())
+}

@@ -1,0 +1,217 @@
+//! User accounts, refresh tokens and the login failure counter.
+
+use chrono::Duration;
+
+use crate::db::types::Id;
+use crate::db::types::Timestamp;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::schema::{login_failures, refresh_tokens, users};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: Id,
+    pub username: String,
+    pub password_hash: String,
+    pub display_name: String,
+    pub role: String,
+    pub unit_id: Option<Id>,
+    pub active: bool,
+    pub token_version: i32,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+pub fn find(conn: &mut DbConnection, id: Id) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::username.eq(username))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub struct UserFilter {
+    pub role: Option<String>,
+    pub unit_id: Option<Id>,
+    pub after: Option<Id>,
+    pub limit: i64,
+}
+
+pub fn list(conn: &mut DbConnection, filter: &UserFilter) -> QueryResult<Vec<User>> {
+    let mut query = users::table
+        .select(User::as_select())
+        .order(users::id.asc())
+        .limit(filter.limit + 1)
+        .into_boxed();
+    if let Some(role) = &filter.role {
+        query = query.filter(users::role.eq(role.clone()));
+    }
+    if let Some(unit) = filter.unit_id {
+        query = query.filter(users::unit_id.eq(unit));
+    }
+    if let Some(after) = filter.after {
+        query = query.filter(users::id.gt(after));
+    }
+    query.load(conn)
+}
+
+pub fn username_taken(conn: &mut DbConnection, username: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        users::table.filter(users::username.eq(username)),
+    ))
+    .get_result(conn)
+}
+
+pub fn insert(conn: &mut DbConnection, user: &User) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn update(conn: &mut DbConnection, user: &User) -> QueryResult<()> {
+    diesel::update(users::table.find(user.id))
+        .set((
+            users::display_name.eq(&user.display_name),
+            users::role.eq(&user.role),
+            users::unit_id.eq(user.unit_id),
+            users::active.eq(user.active),
+            users::token_version.eq(user.token_version),
+            users::updated_at.eq(user.updated_at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Ends every session of a user: access tokens by moving the token version on, refresh tokens by
+/// revoking them.
+pub fn end_sessions(conn: &mut DbConnection, user_id: Id) -> QueryResult<()> {
+    let now = Timestamp::now();
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::token_version.eq(users::token_version + 1),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    revoke_refresh_tokens(conn, user_id)
+}
+
+pub fn revoke_refresh_tokens(conn: &mut DbConnection, user_id: Id) -> QueryResult<()> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(Timestamp::now())))
+    .execute(conn)
+    .map(|_| ())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshToken {
+    pub id: Id,
+    pub user_id: Id,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+pub fn insert_refresh_token(
+    conn: &mut DbConnection,
+    user_id: Id,
+    digest: &str,
+    ttl_secs: u64,
+) -> QueryResult<()> {
+    let now = Timestamp::now();
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::id.eq(super::new_id()),
+            refresh_tokens::user_id.eq(user_id),
+            refresh_tokens::token_hash.eq(digest),
+            refresh_tokens::created_at.eq(now),
+            refresh_tokens::expires_at.eq(now + Duration::seconds(ttl_secs as i64)),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find_refresh_token(
+    conn: &mut DbConnection,
+    digest: &str,
+) -> QueryResult<Option<RefreshToken>> {
+    refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(digest))
+        .select(RefreshToken::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks a refresh token used, if nobody else did first: true when this call won.
+pub fn use_refresh_token(conn: &mut DbConnection, id: Id) -> QueryResult<bool> {
+    let changed = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::id.eq(id))
+            .filter(refresh_tokens::used_at.is_null())
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(Some(Timestamp::now())))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Failed logins for a username inside the window, and the oldest of them.
+pub fn recent_failures(
+    conn: &mut DbConnection,
+    username: &str,
+    since: Timestamp,
+) -> QueryResult<(i64, Option<Timestamp>)> {
+    let filtered = login_failures::table
+        .filter(login_failures::username.eq(username))
+        .filter(login_failures::at.gt(since));
+    let count = filtered.count().get_result(conn)?;
+    let oldest = filtered
+        .select(login_failures::at)
+        .order(login_failures::at.asc())
+        .first(conn)
+        .optional()?;
+    Ok((count, oldest))
+}
+
+pub fn record_failure(
+    conn: &mut DbConnection,
+    username: &str,
+    older_than: Timestamp,
+) -> QueryResult<()> {
+    // Old entries of this username are no longer counted; drop them as we go.
+    diesel::delete(
+        login_failures::table
+            .filter(login_failures::username.eq(username))
+            .filter(login_failures::at.le(older_than)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(login_failures::table)
+        .values((
+            login_failures::id.eq(super::new_id()),
+            login_failures::username.eq(username),
+            login_failures::at.eq(Timestamp::now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn clear_failures(conn: &mut DbConnection, username: &str) -> QueryResult<()> {
+    diesel::delete(login_failures::table.filter(login_failures::username.eq(username)))
+        .execute(conn)
+        .map(|_| ())
+}

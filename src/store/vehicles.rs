@@ -1,0 +1,99 @@
+//! Vehicles of each city's transfer team.
+
+use crate::db::types::Id;
+use crate::db::types::Timestamp;
+use diesel::prelude::*;
+
+use crate::auth::Scope;
+use crate::db::DbConnection;
+use crate::schema::vehicles;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = vehicles)]
+pub struct Vehicle {
+    pub id: Id,
+    pub plate: String,
+    pub kind: String,
+    pub seats: i32,
+    pub unit_id: Id,
+    pub status: String,
+    pub out_of_service: bool,
+    pub version: i32,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+type BoxedVehicles<'a> = vehicles::BoxedQuery<'a, crate::db::MultiBackend>;
+
+/// Vehicles belong to a city: only the whole-system scope and that city's scope see them.
+pub fn scoped<'a>(scope: Scope) -> BoxedVehicles<'a> {
+    let query = vehicles::table.into_boxed();
+    match scope {
+        Scope::All => query,
+        Scope::City(id) => query.filter(vehicles::unit_id.eq(id)),
+        Scope::District(_) | Scope::Community(_) => {
+            query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"))
+        }
+    }
+}
+
+pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option<Vehicle>> {
+    scoped(scope)
+        .filter(vehicles::id.eq(id))
+        .select(Vehicle::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    scope: Scope,
+    status: Option<&str>,
+    after: Option<Id>,
+    limit: i64,
+) -> QueryResult<Vec<Vehicle>> {
+    let mut query = scoped(scope)
+        .select(Vehicle::as_select())
+        .order(vehicles::id.asc())
+        .limit(limit + 1);
+    if let Some(status) = status {
+        query = query.filter(vehicles::status.eq(status.to_owned()));
+    }
+    if let Some(after) = after {
+        query = query.filter(vehicles::id.gt(after));
+    }
+    query.load(conn)
+}
+
+pub fn plate_taken(conn: &mut DbConnection, plate: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        vehicles::table.filter(vehicles::plate.eq(plate)),
+    ))
+    .get_result(conn)
+}
+
+pub fn insert(conn: &mut DbConnection, vehicle: &Vehicle) -> QueryResult<()> {
+    diesel::insert_into(vehicles::table)
+        .values(vehicle)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Writes a changed vehicle if nobody changed it since it was read (optimistic lock on `version`):
+/// false when the row moved on, so the caller answers a conflict instead of losing an update.
+pub fn update(conn: &mut DbConnection, vehicle: &Vehicle) -> QueryResult<bool> {
+    let changed = diesel::update(
+        vehicles::table
+            .filter(vehicles::id.eq(vehicle.id))
+            .filter(vehicles::version.eq(vehicle.version)),
+    )
+    .set((
+        vehicles::seats.eq(vehicle.seats),
+        vehicles::status.eq(&vehicle.status),
+        vehicles::out_of_service.eq(vehicle.out_of_service),
+        vehicles::version.eq(vehicle.version + 1),
+        vehicles::updated_at.eq(vehicle.updated_at),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
