@@ -193,7 +193,7 @@ async fn refresh(
                     return Ok(RefreshOutcome::Invalid);
                 }
                 if token.used_at.is_some() || !users::use_refresh_token(tx, token.id)? {
-                    users::revoke_refresh_tokens(tx, token.user_id)?;
+                    users::end_sessions(tx, token.user_id)?;
                     let user = users::find(tx, token.user_id)?;
                     let place = match &user {
                         Some(u) => user_place(tx, u)?,
@@ -206,7 +206,7 @@ async fn refresh(
                         "user",
                         token.user_id,
                         place,
-                        serde_json::json!({"revoked": "all refresh tokens"}),
+                        serde_json::json!({"ended": "every session"}),
                     )?;
                     return Ok(RefreshOutcome::Reused);
                 }

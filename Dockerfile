@@ -1,0 +1,26 @@
+FROM rust:1-bookworm AS builder
+# The PostgreSQL backend links the system libpq; SQLite is bundled.
+RUN apt-get update \
+    && apt-get install -y libpq-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY src ./src
+# The migrations are embedded in the binary at compile time.
+COPY migrations ./migrations
+RUN cargo build --release --locked
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpq5 ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home app \
+    && mkdir -p /app/data \
+    && chown app:app /app/data
+COPY --from=builder /src/target/release/inbound-transfer /usr/local/bin/inbound-transfer
+COPY config /app/config
+WORKDIR /app
+USER app
+EXPOSE 8080
+ENV APP_ENV=production
+CMD ["inbound-transfer", "serve"]
