@@ -82,9 +82,7 @@ pub fn create_user(
             updated_at: now,
         };
         users::insert(tx, &user).map_err(|e| e.to_string())?;
-        let place = unit
-            .map(|u| EventPlace::from(&u.place()))
-            .unwrap_or_default();
+        let place = unit.map(|u| EventPlace::from(&u.place())).unwrap_or_default();
         events::record(
             tx,
             None,

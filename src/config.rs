@@ -79,11 +79,7 @@ impl std::fmt::Debug for AuthSettings {
             .field("jwt_kid", &self.jwt_kid)
             .field(
                 "previous_keys",
-                &self
-                    .previous_keys
-                    .iter()
-                    .map(|k| &k.kid)
-                    .collect::<Vec<_>>(),
+                &self.previous_keys.iter().map(|k| &k.kid).collect::<Vec<_>>(),
             )
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
@@ -173,11 +169,9 @@ impl Settings {
                     .iter()
                     .any(|k| k.secret == DEVELOPMENT_JWT_SECRET)
             {
-                return Err(
-                    "APP_ENV=production refuses the built-in development JWT secret: \
+                return Err("APP_ENV=production refuses the built-in development JWT secret: \
                             set APP__AUTH__JWT_SECRET"
-                        .into(),
-                );
+                    .into());
             }
             if self.demo.seed {
                 return Err("APP_ENV=production refuses to start with demo.seed = true".into());

@@ -161,10 +161,9 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
             by_code.push((community.code.clone(), community));
         }
         for (code, name, city_name) in PORTS {
-            let exists: bool = diesel::select(diesel::dsl::exists(
-                ports::table.filter(ports::code.eq(*code)),
-            ))
-            .get_result(tx)?;
+            let exists: bool =
+                diesel::select(diesel::dsl::exists(ports::table.filter(ports::code.eq(*code))))
+                    .get_result(tx)?;
             if !exists {
                 let port = Port {
                     id: new_id(),
@@ -203,12 +202,8 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
         }
         for ((username, _, display_name, role, unit_code), hash) in DEMO_USERS.iter().zip(hashes) {
             let Some(password_hash) = hash else { continue };
-            let unit_id: Option<Id> = unit_code.and_then(|c| {
-                by_code
-                    .iter()
-                    .find(|(code, _)| code == c)
-                    .map(|(_, u)| u.id)
-            });
+            let unit_id: Option<Id> =
+                unit_code.and_then(|c| by_code.iter().find(|(code, _)| code == c).map(|(_, u)| u.id));
             let now = Timestamp::now();
             crate::store::users::insert(
                 tx,

@@ -32,6 +32,8 @@ pub struct ApiError {
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub retry_after_secs: Option<u64>,
+    /// The request failed, but what its transaction wrote must be kept (a counted wrong code).
+    pub keep_changes: bool,
 }
 
 #[derive(Serialize)]
@@ -54,6 +56,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after_secs: None,
+            keep_changes: false,
         }
     }
 
@@ -70,11 +73,7 @@ impl ApiError {
         };
         Self {
             errors,
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                detail,
-            )
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail)
         }
     }
 
@@ -87,19 +86,16 @@ impl ApiError {
     }
 
     pub fn forbidden() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "your role may not do this",
-        )
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "your role may not do this")
+    }
+
+    /// 403 with a reason: the role may act, but not on this object.
+    pub fn forbidden_because(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} not found"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
@@ -125,6 +121,14 @@ impl ApiError {
         Self {
             retry_after_secs: Some(2),
             ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
+        }
+    }
+
+    /// Marks the error as one whose transaction still commits.
+    pub fn keeping_changes(self) -> Self {
+        Self {
+            keep_changes: true,
+            ..self
         }
     }
 

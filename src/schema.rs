@@ -126,9 +126,154 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTimestamp, DbUuid};
+
+    batches (id) {
+        id -> DbUuid,
+        code -> Text,
+        port_id -> DbUuid,
+        city_id -> DbUuid,
+        vehicle_id -> Nullable<DbUuid>,
+        status -> Text,
+        scheduled_departure_at -> Nullable<DbTimestamp>,
+        departed_at -> Nullable<DbTimestamp>,
+        arrived_at -> Nullable<DbTimestamp>,
+        closed_at -> Nullable<DbTimestamp>,
+        cancelled_at -> Nullable<DbTimestamp>,
+        cancel_reason -> Nullable<Text>,
+        created_by -> DbUuid,
+        created_at -> DbTimestamp,
+        updated_at -> DbTimestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DbUuid;
+
+    crew_members (id) {
+        id -> DbUuid,
+        batch_id -> DbUuid,
+        name -> Text,
+        phone -> Nullable<Text>,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTimestamp, DbUuid};
+
+    travellers (id) {
+        id -> DbUuid,
+        full_name -> Text,
+        document_type -> Text,
+        document_no -> Text,
+        nationality -> Text,
+        phone -> Nullable<Text>,
+        flight_no -> Nullable<Text>,
+        port_id -> DbUuid,
+        arrived_at -> DbTimestamp,
+        destination_city_id -> DbUuid,
+        destination_district_id -> DbUuid,
+        destination_community_id -> Nullable<DbUuid>,
+        address -> Nullable<Text>,
+        language -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        status -> Text,
+        custodian_unit_id -> DbUuid,
+        batch_id -> Nullable<DbUuid>,
+        handoff_id -> Nullable<DbUuid>,
+        missing -> Bool,
+        exception_kind -> Nullable<Text>,
+        exception_reason -> Nullable<Text>,
+        exception_facility -> Nullable<Text>,
+        exception_at -> Nullable<DbTimestamp>,
+        exception_by -> Nullable<DbUuid>,
+        registered_by -> DbUuid,
+        created_at -> DbTimestamp,
+        updated_at -> DbTimestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DbUuid;
+
+    batch_travellers (batch_id, traveller_id) {
+        batch_id -> DbUuid,
+        traveller_id -> DbUuid,
+        boarded -> Nullable<Bool>,
+        removed -> Bool,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTimestamp, DbUuid};
+
+    handoffs (id) {
+        id -> DbUuid,
+        batch_id -> Nullable<DbUuid>,
+        from_unit_id -> DbUuid,
+        to_unit_id -> DbUuid,
+        city_id -> DbUuid,
+        district_id -> DbUuid,
+        community_id -> Nullable<DbUuid>,
+        status -> Text,
+        code -> Text,
+        failed_attempts -> Integer,
+        locked -> Bool,
+        created_by -> DbUuid,
+        created_at -> DbTimestamp,
+        due_at -> DbTimestamp,
+        confirmed_at -> Nullable<DbTimestamp>,
+        confirmed_by -> Nullable<DbUuid>,
+        rejected_at -> Nullable<DbTimestamp>,
+        rejected_by -> Nullable<DbUuid>,
+        reason -> Nullable<Text>,
+        note -> Nullable<Text>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DbUuid;
+
+    handoff_travellers (handoff_id, traveller_id) {
+        handoff_id -> DbUuid,
+        traveller_id -> DbUuid,
+        outcome -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTimestamp, DbUuid};
+
+    disinfections (id) {
+        id -> DbUuid,
+        vehicle_id -> DbUuid,
+        batch_id -> Nullable<DbUuid>,
+        note -> Nullable<Text>,
+        performed_by -> DbUuid,
+        performed_at -> DbTimestamp,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(vehicles -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(crew_members -> batches (batch_id));
+diesel::joinable!(batch_travellers -> batches (batch_id));
+diesel::joinable!(batch_travellers -> travellers (traveller_id));
+diesel::joinable!(handoff_travellers -> handoffs (handoff_id));
+diesel::joinable!(handoff_travellers -> travellers (traveller_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -139,4 +284,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     vehicles,
     events,
     idempotency_keys,
+    batches,
+    crew_members,
+    travellers,
+    batch_travellers,
+    handoffs,
+    handoff_travellers,
+    disinfections,
 );

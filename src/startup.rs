@@ -25,9 +25,7 @@ pub fn prepare_database(settings: &Settings) -> Result<Pool, String> {
     let url = DatabaseUrl::parse(&settings.database.url)?;
     let pool = build_pool(&settings.database)?;
     let mut conn = pool
-        .get_timeout(
-            Duration::from_secs(10).max(Duration::from_millis(settings.database.pool_timeout_ms)),
-        )
+        .get_timeout(Duration::from_secs(10).max(Duration::from_millis(settings.database.pool_timeout_ms)))
         .map_err(|e| format!("cannot connect to {}: {e}", url.redacted()))?;
     let applied = conn.run_migrations()?;
     tracing::info!(database = %url.redacted(), migrations_applied = applied.len(), "database ready");
@@ -55,9 +53,7 @@ impl Application {
                     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
                     srv.call(req).map(move |res| {
                         res.map(|mut res| {
-                            if let Some(value) =
-                                request_id.and_then(|id| HeaderValue::from_str(&id).ok())
-                            {
+                            if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
                                 res.headers_mut()
                                     .insert(HeaderName::from_static("x-request-id"), value);
                             }

@@ -67,6 +67,13 @@ pub enum Permission {
     ReadVehicles,
     ManageVehicles,
     ReadEvents,
+    ReadTravellers,
+    RegisterTravellers,
+    RunBatches,
+    ReadHandoffs,
+    SendHandoffs,
+    ConfirmHandoffs,
+    RecordExceptions,
 }
 
 /// The role table: the one place that says which role may do what.
@@ -76,10 +83,34 @@ pub fn role_may(role: Role, permission: Permission) -> bool {
         Role::Admin => true,
         Role::Dispatcher => matches!(
             permission,
-            ReadUnits | ReadPorts | ReadVehicles | ManageVehicles | ReadEvents
+            ReadUnits
+                | ReadPorts
+                | ReadVehicles
+                | ManageVehicles
+                | ReadEvents
+                | ReadTravellers
+                | RegisterTravellers
+                | RunBatches
+                | ReadHandoffs
+                | SendHandoffs
+                | RecordExceptions
         ),
-        Role::DistrictOfficer | Role::CommunityOfficer => {
-            matches!(permission, ReadUnits | ReadPorts | ReadEvents)
+        Role::DistrictOfficer => matches!(
+            permission,
+            ReadUnits
+                | ReadPorts
+                | ReadEvents
+                | ReadTravellers
+                | ReadHandoffs
+                | SendHandoffs
+                | ConfirmHandoffs
+                | RecordExceptions
+        ),
+        Role::CommunityOfficer => {
+            matches!(
+                permission,
+                ReadUnits | ReadPorts | ReadEvents | ReadTravellers | ReadHandoffs | ConfirmHandoffs
+            )
         }
         Role::Viewer => matches!(permission, ReadUnits | ReadPorts),
     }
@@ -151,8 +182,7 @@ impl FromRequest for Actor {
             if !active || version != claims.ver {
                 return Err(revoked());
             }
-            let role =
-                Role::parse(&role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
+            let role = Role::parse(&role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
             let level = level.as_deref().and_then(UnitLevel::parse);
             Ok(Actor {
                 id: user_id,

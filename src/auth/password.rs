@@ -3,9 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
@@ -33,18 +31,13 @@ pub fn hash_blocking(password: &str) -> Result<String, String> {
 /// so that an unknown username costs the same time as a wrong password.
 pub fn verify_blocking(password: &str, stored: Option<&str>) -> bool {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    let dummy =
-        DUMMY.get_or_init(|| hash_blocking("no-such-user-dummy-password").unwrap_or_default());
+    let dummy = DUMMY.get_or_init(|| hash_blocking("no-such-user-dummy-password").unwrap_or_default());
     let (hash, real) = match stored {
         Some(h) => (h, true),
         None => (dummy.as_str(), false),
     };
     let ok = PasswordHash::new(hash)
-        .map(|parsed| {
-            argon2()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false);
     ok && real
 }
@@ -81,10 +74,7 @@ mod tests {
     #[test]
     fn hashes_are_argon2id_at_owasp_cost_and_verify() {
         let hash = hash_blocking("correct horse battery").unwrap();
-        assert!(
-            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hash}"
-        );
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         assert!(verify_blocking("correct horse battery", Some(&hash)));
         assert!(!verify_blocking("wrong horse battery", Some(&hash)));
         assert!(!verify_blocking("no-such-user-dummy-password", None));

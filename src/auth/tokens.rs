@@ -5,9 +5,7 @@ use std::collections::HashMap;
 
 use base64::Engine;
 use chrono::Utc;
-use jsonwebtoken::{
-    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
-};
+use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -51,10 +49,7 @@ impl TokenKeys {
     pub fn new(settings: &AuthSettings) -> Self {
         let mut decoding = HashMap::new();
         for key in &settings.previous_keys {
-            decoding.insert(
-                key.kid.clone(),
-                DecodingKey::from_secret(key.secret.as_bytes()),
-            );
+            decoding.insert(key.kid.clone(), DecodingKey::from_secret(key.secret.as_bytes()));
         }
         decoding.insert(
             settings.jwt_kid.clone(),
@@ -154,10 +149,7 @@ mod tests {
         let id = Id::new();
         let token = keys.issue_access(id, Role::Dispatcher, None, 3);
         let claims = keys.verify_access(&token).unwrap();
-        assert_eq!(
-            (claims.sub, claims.role, claims.ver),
-            (id, Role::Dispatcher, 3)
-        );
+        assert_eq!((claims.sub, claims.role, claims.ver), (id, Role::Dispatcher, 3));
     }
 
     #[test]

@@ -104,14 +104,14 @@ impl ConnectionManager {
                 if let Some(dir) = std::path::Path::new(path).parent() {
                     if !dir.as_os_str().is_empty() {
                         std::fs::create_dir_all(dir).map_err(|e| {
-                            r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
-                                format!("cannot create directory {}: {e}", dir.display()),
-                            ))
+                            r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!(
+                                "cannot create directory {}: {e}",
+                                dir.display()
+                            )))
                         })?;
                     }
                 }
-                let mut conn =
-                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                let mut conn = SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
@@ -183,8 +183,7 @@ impl DbConnection {
                     .run_pending_migrations(POSTGRES_MIGRATIONS)
                     .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>())
                     .map_err(|e| e.to_string());
-                let _ =
-                    conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
+                let _ = conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
                 result?
             }
             Self::Sqlite(conn) => conn

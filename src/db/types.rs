@@ -40,18 +40,7 @@ pub struct DbJson;
 
 /// An identifier: a UUID (v7 for everything this service creates).
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    AsExpression,
-    FromSqlRow,
-    Serialize,
-    Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, AsExpression, FromSqlRow, Serialize, Deserialize,
 )]
 #[diesel(sql_type = DbUuid)]
 #[serde(transparent)]
@@ -85,18 +74,7 @@ impl std::str::FromStr for Id {
 
 /// An instant, always in UTC, serialized as RFC 3339.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    AsExpression,
-    FromSqlRow,
-    Serialize,
-    Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, AsExpression, FromSqlRow, Serialize, Deserialize,
 )]
 #[diesel(sql_type = DbTimestamp)]
 #[serde(transparent)]
@@ -144,9 +122,7 @@ macro_rules! multi_backend_type {
             }
         }
         impl FromSql<$sql, MultiBackend> for $rust {
-            fn from_sql(
-                bytes: <MultiBackend as Backend>::RawValue<'_>,
-            ) -> deserialize::Result<Self> {
+            fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
                 bytes.from_sql::<Self, $sql>()
             }
         }
@@ -207,8 +183,7 @@ impl ToSql<DbTimestamp, Pg> for Timestamp {
 
 impl FromSql<DbTimestamp, Pg> for Timestamp {
     fn from_sql(value: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-        <DateTime<Utc> as FromSql<diesel::sql_types::Timestamptz, Pg>>::from_sql(value)
-            .map(Timestamp)
+        <DateTime<Utc> as FromSql<diesel::sql_types::Timestamptz, Pg>>::from_sql(value).map(Timestamp)
     }
 }
 

@@ -1,6 +1,9 @@
 //! The pure domain: kinds, levels, roles and state machines, with no I/O. Everything here is
 //! unit-tested; the storage and HTTP layers only call it.
 
+pub mod batch;
+pub mod handoff;
+pub mod traveller;
 pub mod vehicle;
 
 use serde::{Deserialize, Serialize};
@@ -113,9 +116,7 @@ pub fn valid_port_code(kind: PortKind, code: &str) -> bool {
         PortKind::Airport => code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()),
         _ => {
             (2..=10).contains(&code.len())
-                && code
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                && code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         }
     }
 }
@@ -179,10 +180,7 @@ mod tests {
     fn each_level_has_its_parent_level() {
         assert_eq!(UnitLevel::City.parent_level(), None);
         assert_eq!(UnitLevel::District.parent_level(), Some(UnitLevel::City));
-        assert_eq!(
-            UnitLevel::Community.parent_level(),
-            Some(UnitLevel::District)
-        );
+        assert_eq!(UnitLevel::Community.parent_level(), Some(UnitLevel::District));
     }
 
     #[test]

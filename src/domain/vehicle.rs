@@ -130,10 +130,7 @@ mod tests {
             transition(Available, true, Assign),
             Err(VehicleRefusal::OutOfService)
         );
-        assert_eq!(
-            transition(NeedsDisinfection, true, Disinfect),
-            Ok(Available)
-        );
+        assert_eq!(transition(NeedsDisinfection, true, Disinfect), Ok(Available));
         assert_eq!(transition(InTransit, true, Arrive), Ok(NeedsDisinfection));
     }
 

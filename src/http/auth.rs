@@ -60,11 +60,7 @@ fn invalid_credentials() -> ApiError {
 }
 
 /// Issues an access token and a new refresh token (stored as its digest) for the user.
-fn issue_tokens(
-    state: &AppState,
-    conn: &mut DbConnection,
-    user: &User,
-) -> ApiResult<TokenResponse> {
+fn issue_tokens(state: &AppState, conn: &mut DbConnection, user: &User) -> ApiResult<TokenResponse> {
     let refresh_token = new_refresh_token();
     users::insert_refresh_token(
         conn,
@@ -100,10 +96,7 @@ pub struct LoginRequest {
     password: String,
 }
 
-async fn login(
-    state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
-) -> ApiResult<HttpResponse> {
+async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> ApiResult<HttpResponse> {
     let LoginRequest { username, password } = body.into_inner();
     let username = username.trim().to_lowercase();
     if username.is_empty() || username.len() > 64 || password.len() > 1024 {
@@ -119,9 +112,7 @@ async fn login(
             let now = Timestamp::now();
             let (failures, oldest) = users::recent_failures(conn, &name, now - window)?;
             if failures >= i64::from(auth.login_max_failures) {
-                let retry = oldest
-                    .map(|t| (t + window - now).num_seconds())
-                    .unwrap_or(1);
+                let retry = oldest.map(|t| (t + window - now).num_seconds()).unwrap_or(1);
                 return Err(ApiError::rate_limited(retry.max(1) as u64));
             }
             Ok(users::find_by_username(conn, &name)?)
@@ -177,10 +168,7 @@ enum RefreshOutcome {
     Invalid,
 }
 
-async fn refresh(
-    state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
-) -> ApiResult<HttpResponse> {
+async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let digest = refresh_token_digest(body.refresh_token.trim());
     let st = state.clone();
     let outcome = state

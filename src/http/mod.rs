@@ -3,9 +3,12 @@
 //! extractor error, pagination and idempotent writes.
 
 pub mod auth;
+pub mod batches;
 pub mod events;
+pub mod handoffs;
 pub mod health;
 pub mod ports;
+pub mod travellers;
 pub mod units;
 pub mod users;
 pub mod vehicles;
@@ -39,6 +42,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .configure(ports::routes)
                 .configure(users::routes)
                 .configure(vehicles::routes)
+                .configure(travellers::routes)
+                .configure(batches::routes)
+                .configure(handoffs::routes)
                 .configure(events::routes),
         )
         .default_service(web::to(not_found));
@@ -53,20 +59,19 @@ fn json_config(limit: usize) -> web::JsonConfig {
         .limit(limit)
         .error_handler(move |error, _req| {
             match &error {
-                JsonPayloadError::Overflow { .. }
-                | JsonPayloadError::OverflowKnownLength { .. } => ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("the request body is larger than {limit} bytes"),
-                ),
+                JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        format!("the request body is larger than {limit} bytes"),
+                    )
+                }
                 JsonPayloadError::ContentType => ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "unsupported_media_type",
                     "the request body must be application/json",
                 ),
-                JsonPayloadError::Deserialize(e) => {
-                    ApiError::bad_request(format!("invalid JSON body: {e}"))
-                }
+                JsonPayloadError::Deserialize(e) => ApiError::bad_request(format!("invalid JSON body: {e}")),
                 other => ApiError::bad_request(format!("invalid request body: {other}")),
             }
             .into()
@@ -111,9 +116,7 @@ impl PageRequest {
         }
         let after = match cursor {
             None | Some("") => None,
-            Some(c) => {
-                Some(decode_cursor(c).ok_or_else(|| ApiError::bad_request("invalid cursor"))?)
-            }
+            Some(c) => Some(decode_cursor(c).ok_or_else(|| ApiError::bad_request("invalid cursor"))?),
         };
         Ok(Self { limit, after })
     }
@@ -156,10 +159,11 @@ impl FromRequest for IdempotencyKey {
         let Some(value) = req.headers().get("idempotency-key") else {
             return ready(Ok(IdempotencyKey(None)));
         };
-        let key =
-            value.to_str().ok().map(str::trim).filter(|k| {
-                (1..=255).contains(&k.len()) && k.chars().all(|c| c.is_ascii_graphic())
-            });
+        let key = value
+            .to_str()
+            .ok()
+            .map(str::trim)
+            .filter(|k| (1..=255).contains(&k.len()) && k.chars().all(|c| c.is_ascii_graphic()));
         ready(match key {
             Some(k) => Ok(IdempotencyKey(Some(k.to_owned()))),
             None => Err(ApiError::bad_request(
@@ -200,17 +204,21 @@ where
     let (status, body, replayed) = state
         .db(move |conn| {
             let Some(key) = key.0 else {
-                let body = write_transaction(conn, |tx| change(tx).and_then(to_json))?;
+                let body = write_transaction(conn, |tx| kept(change(tx).and_then(to_json)))??;
                 return Ok((status, body, false));
             };
             let outcome = write_transaction(conn, |tx| {
                 if let Some(stored) = idempotency::find(tx, user_id, &key)? {
-                    return replay(stored, &fingerprint);
+                    return replay(stored, &fingerprint).map(Ok);
                 }
-                let body = change(tx).and_then(to_json)?;
+                let body = match kept(change(tx).and_then(to_json))? {
+                    Ok(body) => body,
+                    Err(kept_error) => return Ok(Err(kept_error)),
+                };
                 idempotency::store(tx, user_id, &key, &fingerprint, status.as_u16(), &body)?;
-                Ok((status, body, false))
-            });
+                Ok(Ok((status, body, false)))
+            })
+            .and_then(|committed| committed);
             match outcome {
                 // A concurrent request with the same key may have committed first: replay it.
                 Err(error) => match idempotency::find(conn, user_id, &key)? {
@@ -226,6 +234,14 @@ where
         response.insert_header(("Idempotency-Replayed", "true"));
     }
     Ok(response.json(body))
+}
+
+/// Splits errors whose changes must still commit (outer `Ok(Err(..))`) from those that roll back.
+fn kept<T>(result: ApiResult<T>) -> ApiResult<ApiResult<T>> {
+    match result {
+        Err(error) if error.keep_changes => Ok(Err(error)),
+        other => other.map(Ok),
+    }
 }
 
 fn to_json<T: Serialize>(value: T) -> ApiResult<serde_json::Value> {

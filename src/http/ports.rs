@@ -112,38 +112,29 @@ async fn create_port(
     problems.into_result()?;
     let (name, city_name) = (name.unwrap_or_default(), city_name.unwrap_or_default());
     let actor_id = actor.id;
-    write(
-        &state,
-        &actor,
-        key,
-        print,
-        StatusCode::CREATED,
-        move |conn| {
-            if ports::code_taken(conn, &code)? {
-                return Err(ApiError::conflict(format!(
-                    "port code {code} is already taken"
-                )));
-            }
-            let port = Port {
-                id: new_id(),
-                code,
-                name,
-                kind: body.kind.as_str().to_owned(),
-                city_name,
-                created_at: Timestamp::now(),
-            };
-            ports::insert(conn, &port)?;
-            events::record(
-                conn,
-                Some(actor_id),
-                "port.created",
-                "port",
-                port.id,
-                EventPlace::default(),
-                serde_json::json!({"code": port.code, "name": port.name, "kind": port.kind}),
-            )?;
-            Ok(PortView::from(port))
-        },
-    )
+    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
+        if ports::code_taken(conn, &code)? {
+            return Err(ApiError::conflict(format!("port code {code} is already taken")));
+        }
+        let port = Port {
+            id: new_id(),
+            code,
+            name,
+            kind: body.kind.as_str().to_owned(),
+            city_name,
+            created_at: Timestamp::now(),
+        };
+        ports::insert(conn, &port)?;
+        events::record(
+            conn,
+            Some(actor_id),
+            "port.created",
+            "port",
+            port.id,
+            EventPlace::default(),
+            serde_json::json!({"code": port.code, "name": port.name, "kind": port.kind}),
+        )?;
+        Ok(PortView::from(port))
+    })
     .await
 }

@@ -111,10 +111,7 @@ async fn create_unit(
     let name = problems.check("name", clean_text(&body.name, 200));
     let code = body.code.trim().to_owned();
     if !valid_unit_code(&code) {
-        problems.add(
-            "code",
-            "must be 1 to 32 upper-case letters, digits, '-' or '_'",
-        );
+        problems.add("code", "must be 1 to 32 upper-case letters, digits, '-' or '_'");
     }
     if body.level == UnitLevel::City && body.parent_id.is_some() {
         problems.add("parent_id", "a city has no parent");

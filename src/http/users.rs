@@ -18,11 +18,7 @@ use crate::store::{new_id, units, Page};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/users").get(list_users).post(create_user))
-        .service(
-            web::resource("/users/{id}")
-                .get(get_user)
-                .patch(update_user),
-        );
+        .service(web::resource("/users/{id}").get(get_user).patch(update_user));
 }
 
 #[derive(Serialize)]
@@ -73,9 +69,7 @@ async fn list_users(
         after: page.after,
         limit: page.limit,
     };
-    let rows = state
-        .db(move |conn| Ok(users::list(conn, &filter)?))
-        .await?;
+    let rows = state.db(move |conn| Ok(users::list(conn, &filter)?)).await?;
     Ok(web::Json(List::from_page(
         Page::from_rows(rows, page.limit, |u| u.id),
         UserView::from,
@@ -109,9 +103,7 @@ fn place_for(conn: &mut DbConnection, role: Role, unit_id: Option<Id>) -> ApiRes
             format!("a user with role {role} needs {}", role.expected_unit()),
         ));
     }
-    Ok(unit
-        .map(|u| EventPlace::from(&u.place()))
-        .unwrap_or_default())
+    Ok(unit.map(|u| EventPlace::from(&u.place())).unwrap_or_default())
 }
 
 #[derive(Serialize, Deserialize)]
@@ -154,7 +146,9 @@ async fn create_user(
     write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
         let place = place_for(conn, role, unit_id)?;
         if users::username_taken(conn, &username)? {
-            return Err(ApiError::conflict(format!("username {username} is already taken")));
+            return Err(ApiError::conflict(format!(
+                "username {username} is already taken"
+            )));
         }
         let now = Timestamp::now();
         let user = User {
@@ -235,8 +229,7 @@ async fn update_user(
             }
             let place = place_for(conn, role, unit_id)?;
             // Tokens carry role and unit: a change of either, or a deactivation, ends every session.
-            let ends_sessions =
-                role != old_role || unit_id != user.unit_id || (user.active && !active);
+            let ends_sessions = role != old_role || unit_id != user.unit_id || (user.active && !active);
             user.display_name = display_name.unwrap_or(user.display_name);
             user.role = role.as_str().to_owned();
             user.unit_id = unit_id;

@@ -17,16 +17,13 @@ use crate::store::vehicles::{self, Vehicle};
 use crate::store::{new_id, units, Page};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/vehicles")
-            .get(list_vehicles)
-            .post(create_vehicle),
-    )
-    .service(
-        web::resource("/vehicles/{id}")
-            .get(get_vehicle)
-            .patch(update_vehicle),
-    );
+    cfg.service(web::resource("/vehicles").get(list_vehicles).post(create_vehicle))
+        .service(
+            web::resource("/vehicles/{id}")
+                .get(get_vehicle)
+                .patch(update_vehicle),
+        )
+        .service(web::resource("/vehicles/{id}/disinfections").post(record_disinfection));
 }
 
 #[derive(Serialize)]
@@ -165,7 +162,9 @@ async fn create_vehicle(
             .filter(|u| u.level() == UnitLevel::City)
             .ok_or_else(|| ApiError::invalid_field("unit_id", "must be a city in your jurisdiction"))?;
         if vehicles::plate_taken(conn, &plate)? {
-            return Err(ApiError::conflict(format!("a vehicle with plate {plate} is already registered")));
+            return Err(ApiError::conflict(format!(
+                "a vehicle with plate {plate} is already registered"
+            )));
         }
         let now = Timestamp::now();
         let vehicle = Vehicle {
@@ -231,9 +230,7 @@ async fn update_vehicle(
                 vehicles::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("vehicle"))?;
             let status = VehicleStatus::parse(&vehicle.status).unwrap_or(VehicleStatus::Available);
             let changes = body.seats.is_some_and(|s| s != vehicle.seats)
-                || body
-                    .out_of_service
-                    .is_some_and(|o| o != vehicle.out_of_service);
+                || body.out_of_service.is_some_and(|o| o != vehicle.out_of_service);
             if changes && !can_edit(status) {
                 return Err(ApiError::invalid_state(format!(
                     "a vehicle that is {status} cannot change seats or service until its trip ends"
@@ -260,5 +257,51 @@ async fn update_vehicle(
             Ok(VehicleView::from(vehicle))
         },
     )
+    .await
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disinfection {
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DisinfectionView {
+    id: Id,
+    vehicle_id: Id,
+    note: Option<String>,
+    performed_by: Id,
+    vehicle: VehicleView,
+}
+
+/// Records the disinfection after a trip; the vehicle is available again.
+async fn record_disinfection(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    id: web::Path<Id>,
+    body: web::Json<Disinfection>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::ManageVehicles)?;
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let print = fingerprint(&req, &body);
+    let note = match &body.note {
+        Some(n) => Some(crate::domain::clean_text(n, 1000).map_err(|m| ApiError::invalid_field("note", m))?),
+        None => None,
+    };
+    let who = actor.clone();
+    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
+        let (record, vehicle) = crate::transfer::batches::disinfect(conn, &who, id, note.clone())?;
+        Ok(DisinfectionView {
+            id: record,
+            vehicle_id: vehicle.id,
+            note,
+            performed_by: who.id,
+            vehicle: VehicleView::from(vehicle),
+        })
+    })
     .await
 }

@@ -97,11 +97,7 @@ pub struct EventFilter {
 }
 
 /// Events in the caller's jurisdiction, in log order, after a sequence number.
-pub fn list(
-    conn: &mut DbConnection,
-    scope: Scope,
-    filter: &EventFilter,
-) -> QueryResult<Vec<Event>> {
+pub fn list(conn: &mut DbConnection, scope: Scope, filter: &EventFilter) -> QueryResult<Vec<Event>> {
     let mut query = events::table
         .select(Event::as_select())
         .filter(events::seq.gt(filter.after))

@@ -14,11 +14,7 @@ pub struct StoredResponse {
     pub body: serde_json::Value,
 }
 
-pub fn find(
-    conn: &mut DbConnection,
-    user_id: Id,
-    key: &str,
-) -> QueryResult<Option<StoredResponse>> {
+pub fn find(conn: &mut DbConnection, user_id: Id, key: &str) -> QueryResult<Option<StoredResponse>> {
     idempotency_keys::table
         .filter(idempotency_keys::user_id.eq(user_id))
         .filter(idempotency_keys::key.eq(key))

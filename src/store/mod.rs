@@ -1,9 +1,12 @@
 //! The storage layer: rows, queries and the writes of each resource. Every write takes the
 //! connection of a transaction opened by the caller and records its event in that transaction.
 
+pub mod batches;
 pub mod events;
+pub mod handoffs;
 pub mod idempotency;
 pub mod ports;
+pub mod travellers;
 pub mod units;
 pub mod users;
 pub mod vehicles;

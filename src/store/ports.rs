@@ -39,10 +39,7 @@ pub fn list(conn: &mut DbConnection, after: Option<Id>, limit: i64) -> QueryResu
 }
 
 pub fn code_taken(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        ports::table.filter(ports::code.eq(code)),
-    ))
-    .get_result(conn)
+    diesel::select(diesel::dsl::exists(ports::table.filter(ports::code.eq(code)))).get_result(conn)
 }
 
 pub fn insert(conn: &mut DbConnection, port: &Port) -> QueryResult<()> {
@@ -50,4 +47,12 @@ pub fn insert(conn: &mut DbConnection, port: &Port) -> QueryResult<()> {
         .values(port)
         .execute(conn)
         .map(|_| ())
+}
+
+pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Port>> {
+    ports::table
+        .filter(ports::code.eq(code))
+        .select(Port::as_select())
+        .first(conn)
+        .optional()
 }

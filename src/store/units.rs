@@ -83,10 +83,7 @@ pub fn list(conn: &mut DbConnection, scope: Scope, filter: &UnitFilter) -> Query
 }
 
 pub fn code_taken(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        units::table.filter(units::code.eq(code)),
-    ))
-    .get_result(conn)
+    diesel::select(diesel::dsl::exists(units::table.filter(units::code.eq(code)))).get_result(conn)
 }
 
 pub fn insert(conn: &mut DbConnection, unit: &Unit) -> QueryResult<()> {
@@ -94,4 +91,12 @@ pub fn insert(conn: &mut DbConnection, unit: &Unit) -> QueryResult<()> {
         .values(unit)
         .execute(conn)
         .map(|_| ())
+}
+
+pub fn find_by_code(conn: &mut DbConnection, scope: Scope, code: &str) -> QueryResult<Option<Unit>> {
+    scoped(scope)
+        .filter(units::code.eq(code.to_owned()))
+        .select(Unit::as_select())
+        .first(conn)
+        .optional()
 }

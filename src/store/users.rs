@@ -146,10 +146,7 @@ pub fn insert_refresh_token(
         .map(|_| ())
 }
 
-pub fn find_refresh_token(
-    conn: &mut DbConnection,
-    digest: &str,
-) -> QueryResult<Option<RefreshToken>> {
+pub fn find_refresh_token(conn: &mut DbConnection, digest: &str) -> QueryResult<Option<RefreshToken>> {
     refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(digest))
         .select(RefreshToken::as_select())
@@ -188,11 +185,7 @@ pub fn recent_failures(
     Ok((count, oldest))
 }
 
-pub fn record_failure(
-    conn: &mut DbConnection,
-    username: &str,
-    older_than: Timestamp,
-) -> QueryResult<()> {
+pub fn record_failure(conn: &mut DbConnection, username: &str, older_than: Timestamp) -> QueryResult<()> {
     // Old entries of this username are no longer counted; drop them as we go.
     diesel::delete(
         login_failures::table

@@ -73,9 +73,7 @@ async fn ten_failed_logins_lock_the_account_for_a_while() {
     assert!(retry > 0 && retry <= 900, "retry after {retry}");
     // Unknown usernames are limited the same way, so the limit does not reveal who exists.
     for _ in 0..10 {
-        app.login_response("ghost", "wrong-password!")
-            .await
-            .expect(401);
+        app.login_response("ghost", "wrong-password!").await.expect(401);
     }
     app.login_response("ghost", "wrong-password!")
         .await
@@ -88,10 +86,7 @@ async fn ten_failed_logins_lock_the_account_for_a_while() {
 #[actix_web::test]
 async fn a_refresh_token_works_once_and_its_reuse_ends_every_session() {
     let app = spawn_app().await;
-    let first = app
-        .login_response(DISPATCHER.0, DISPATCHER.1)
-        .await
-        .expect(200);
+    let first = app.login_response(DISPATCHER.0, DISPATCHER.1).await.expect(200);
     let refresh1 = first.body["refresh_token"].as_str().unwrap().to_owned();
     let rotated = app
         .send(
@@ -144,18 +139,13 @@ async fn a_refresh_token_works_once_and_its_reuse_ends_every_session() {
     let events = app
         .events_of(&admin, "user", first.body["user"]["id"].as_str().unwrap())
         .await;
-    assert!(events
-        .iter()
-        .any(|e| e["action"] == "auth.refresh_token_reused"));
+    assert!(events.iter().any(|e| e["action"] == "auth.refresh_token_reused"));
 }
 
 #[actix_web::test]
 async fn logout_ends_access_and_refresh_tokens() {
     let app = spawn_app().await;
-    let login = app
-        .login_response(DISPATCHER.0, DISPATCHER.1)
-        .await
-        .expect(200);
+    let login = app.login_response(DISPATCHER.0, DISPATCHER.1).await.expect(200);
     let access = login.body["access_token"].as_str().unwrap();
     let refresh = login.body["refresh_token"].as_str().unwrap();
     app.send("POST", "/api/v1/auth/logout", Some(access), None, &[])
@@ -182,10 +172,7 @@ async fn logout_ends_access_and_refresh_tokens() {
 async fn a_deactivated_user_is_locked_out_at_once() {
     let app = spawn_app().await;
     let admin = app.login(ADMIN).await;
-    let login = app
-        .login_response(DISPATCHER.0, DISPATCHER.1)
-        .await
-        .expect(200);
+    let login = app.login_response(DISPATCHER.0, DISPATCHER.1).await.expect(200);
     let access = login.body["access_token"].as_str().unwrap();
     let refresh = login.body["refresh_token"].as_str().unwrap();
     let user_id = login.body["user"]["id"].as_str().unwrap();
@@ -303,12 +290,7 @@ async fn forged_expired_and_misdirected_tokens_are_refused() {
 
     // A well-formed token signed with our key is accepted: the cases below differ in one thing each.
     let good = sign(
-        &claims(
-            "access",
-            "inbound-transfer",
-            "inbound-transfer-api",
-            now + 300,
-        ),
+        &claims("access", "inbound-transfer", "inbound-transfer-api", now + 300),
         secret,
         kid,
         Algorithm::HS256,
@@ -319,12 +301,7 @@ async fn forged_expired_and_misdirected_tokens_are_refused() {
         (
             "wrong key",
             sign(
-                &claims(
-                    "access",
-                    "inbound-transfer",
-                    "inbound-transfer-api",
-                    now + 300,
-                ),
+                &claims("access", "inbound-transfer", "inbound-transfer-api", now + 300),
                 "another-secret-of-enough-length-000000",
                 kid,
                 Algorithm::HS256,
@@ -333,12 +310,7 @@ async fn forged_expired_and_misdirected_tokens_are_refused() {
         (
             "expired",
             sign(
-                &claims(
-                    "access",
-                    "inbound-transfer",
-                    "inbound-transfer-api",
-                    now - 120,
-                ),
+                &claims("access", "inbound-transfer", "inbound-transfer-api", now - 120),
                 secret,
                 kid,
                 Algorithm::HS256,
@@ -365,12 +337,7 @@ async fn forged_expired_and_misdirected_tokens_are_refused() {
         (
             "refresh type",
             sign(
-                &claims(
-                    "refresh",
-                    "inbound-transfer",
-                    "inbound-transfer-api",
-                    now + 300,
-                ),
+                &claims("refresh", "inbound-transfer", "inbound-transfer-api", now + 300),
                 secret,
                 kid,
                 Algorithm::HS256,
@@ -379,12 +346,7 @@ async fn forged_expired_and_misdirected_tokens_are_refused() {
         (
             "unknown kid",
             sign(
-                &claims(
-                    "access",
-                    "inbound-transfer",
-                    "inbound-transfer-api",
-                    now + 300,
-                ),
+                &claims("access", "inbound-transfer", "inbound-transfer-api", now + 300),
                 secret,
                 Some("other"),
                 Algorithm::HS256,
@@ -393,12 +355,7 @@ async fn forged_expired_and_misdirected_tokens_are_refused() {
         (
             "no kid",
             sign(
-                &claims(
-                    "access",
-                    "inbound-transfer",
-                    "inbound-transfer-api",
-                    now + 300,
-                ),
+                &claims("access", "inbound-transfer", "inbound-transfer-api", now + 300),
                 secret,
                 None,
                 Algorithm::HS256,
@@ -407,12 +364,7 @@ async fn forged_expired_and_misdirected_tokens_are_refused() {
         (
             "HS512",
             sign(
-                &claims(
-                    "access",
-                    "inbound-transfer",
-                    "inbound-transfer-api",
-                    now + 300,
-                ),
+                &claims("access", "inbound-transfer", "inbound-transfer-api", now + 300),
                 secret,
                 kid,
                 Algorithm::HS512,

@@ -32,9 +32,8 @@ impl TestDb {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {
                 let name = format!("it_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
-                    panic!("PostgreSQL at TEST_DATABASE_URL is unreachable: {e}")
-                });
+                let mut admin = PgConnection::establish(&admin_url)
+                    .unwrap_or_else(|e| panic!("PostgreSQL at TEST_DATABASE_URL is unreachable: {e}"));
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut admin)
                     .expect("create test database");
@@ -47,10 +46,8 @@ impl TestDb {
             }
             _ if require => panic!("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set"),
             _ => {
-                let dir = std::env::temp_dir().join(format!(
-                    "inbound-transfer-test-{}",
-                    uuid::Uuid::new_v4().simple()
-                ));
+                let dir = std::env::temp_dir()
+                    .join(format!("inbound-transfer-test-{}", uuid::Uuid::new_v4().simple()));
                 std::fs::create_dir_all(&dir).expect("temp dir");
                 let url = format!("sqlite://{}", dir.join("test.db").display());
                 (TestDb::Sqlite { dir }, url)
@@ -67,9 +64,8 @@ impl Drop for TestDb {
             }
             TestDb::Postgres { admin_url, name } => {
                 if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                    let _ =
-                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                            .execute(&mut admin);
+                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin);
                 }
             }
             TestDb::Shared => {}
@@ -128,10 +124,7 @@ impl Response {
     }
 
     pub fn id(&self) -> String {
-        self.body["id"]
-            .as_str()
-            .expect("response has an id")
-            .to_owned()
+        self.body["id"].as_str().expect("response has an id").to_owned()
     }
 }
 
@@ -180,9 +173,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let base = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool.clone();
     actix_web::rt::spawn(app.run_until_stopped());
-    let client = awc::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .finish();
+    let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
     let mut test_app = TestApp {
         base,
         client,
@@ -198,10 +189,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 impl TestApp {
     async fn load_unit_codes(&mut self) {
         let token = self.login(ADMIN).await;
-        let units = self
-            .get("/api/v1/units?limit=500", &token)
-            .await
-            .expect(200);
+        let units = self.get("/api/v1/units?limit=500", &token).await.expect(200);
         for unit in units.body["items"].as_array().unwrap() {
             self.units.insert(
                 unit["code"].as_str().unwrap().into(),
@@ -294,8 +282,7 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Response {
-        self.send("PATCH", path, Some(token), Some(&body), &[])
-            .await
+        self.send("PATCH", path, Some(token), Some(&body), &[]).await
     }
 
     pub async fn login_response(&self, username: &str, password: &str) -> Response {
@@ -325,7 +312,11 @@ impl TestApp {
     ) -> String {
         let parent = parent_code.map(|c| self.unit(c));
         let res = self
-            .post("/api/v1/units", admin, json!({"name": format!("Unit {code}"), "code": code, "level": level, "parent_id": parent}))
+            .post(
+                "/api/v1/units",
+                admin,
+                json!({"name": format!("Unit {code}"), "code": code, "level": level, "parent_id": parent}),
+            )
             .await
             .expect(201);
         let id = res.id();
@@ -356,8 +347,7 @@ impl TestApp {
     /// check nobody sees across jurisdictions.
     pub async fn other_city(&mut self, admin: &str) -> OtherCity {
         self.create_unit(admin, "WX", "city", None).await;
-        self.create_unit(admin, "WX-LX", "district", Some("WX"))
-            .await;
+        self.create_unit(admin, "WX-LX", "district", Some("WX")).await;
         self.create_unit(admin, "WX-LX-01", "community", Some("WX-LX"))
             .await;
         OtherCity {
@@ -368,16 +358,9 @@ impl TestApp {
                 .user_with(admin, "wx.lx.officer", "district_officer", Some("WX-LX"))
                 .await,
             community_officer: self
-                .user_with(
-                    admin,
-                    "wx.lx01.officer",
-                    "community_officer",
-                    Some("WX-LX-01"),
-                )
+                .user_with(admin, "wx.lx01.officer", "community_officer", Some("WX-LX-01"))
                 .await,
-            viewer: self
-                .user_with(admin, "wx.viewer", "viewer", Some("WX"))
-                .await,
+            viewer: self.user_with(admin, "wx.viewer", "viewer", Some("WX")).await,
         }
     }
 
@@ -418,9 +401,7 @@ impl TestApp {
     pub async fn events_of(&self, admin: &str, entity_type: &str, entity_id: &str) -> Vec<Value> {
         let res = self
             .get(
-                &format!(
-                    "/api/v1/events?entity_type={entity_type}&entity_id={entity_id}&limit=500"
-                ),
+                &format!("/api/v1/events?entity_type={entity_type}&entity_id={entity_id}&limit=500"),
                 admin,
             )
             .await

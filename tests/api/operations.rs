@@ -9,15 +9,9 @@ use crate::helpers::*;
 #[actix_web::test]
 async fn health_and_readiness_answer_without_a_token() {
     let app = spawn_app().await;
-    let health = app
-        .send("GET", "/healthz", None, None, &[])
-        .await
-        .expect(200);
+    let health = app.send("GET", "/healthz", None, None, &[]).await.expect(200);
     assert_eq!(health.body["status"], "ok");
-    let ready = app
-        .send("GET", "/readyz", None, None, &[])
-        .await
-        .expect(200);
+    let ready = app.send("GET", "/readyz", None, None, &[]).await.expect(200);
     assert_eq!(ready.body["status"], "ready");
     assert!(
         ready.header("x-request-id").is_some(),
@@ -107,10 +101,7 @@ async fn a_retried_post_with_the_same_idempotency_key_acts_once() {
         .await
         .expect(201);
     assert_eq!(first.body, again.body);
-    assert_eq!(
-        again.header("idempotency-replayed").as_deref(),
-        Some("true")
-    );
+    assert_eq!(again.header("idempotency-replayed").as_deref(), Some("true"));
     assert_eq!(app.events_of(&admin, "unit", &first.id()).await.len(), 1);
 
     let other_body = json!({"name": "Suzhou", "code": "SZ", "level": "city"});
@@ -156,8 +147,7 @@ async fn concurrent_retries_on_two_instances_create_one_unit() {
         )
     });
     let responses = futures::future::join_all(requests).await;
-    let ids: std::collections::HashSet<String> =
-        responses.into_iter().map(|r| r.expect(201).id()).collect();
+    let ids: std::collections::HashSet<String> = responses.into_iter().map(|r| r.expect(201).id()).collect();
     assert_eq!(ids.len(), 1, "every retry answers with the one unit");
     assert_eq!(app.count_rows("units"), before + 1);
 }
@@ -173,10 +163,7 @@ async fn the_event_log_refuses_updates_and_deletes() {
     assert!(delete.is_err(), "DELETE on events must fail");
     drop(conn);
     let admin = app.login(ADMIN).await;
-    let log = app
-        .get("/api/v1/events?limit=500", &admin)
-        .await
-        .expect(200);
+    let log = app.get("/api/v1/events?limit=500", &admin).await.expect(200);
     assert!(log.body["items"]
         .as_array()
         .unwrap()
@@ -266,9 +253,7 @@ async fn when_the_database_goes_away_requests_get_503_quickly_and_service_recove
                 .trim_start_matches("sqlite://")
                 .to_owned();
             let mut other = diesel::SqliteConnection::establish(&path).unwrap();
-            diesel::sql_query("BEGIN EXCLUSIVE")
-                .execute(&mut other)
-                .unwrap();
+            diesel::sql_query("BEGIN EXCLUSIVE").execute(&mut other).unwrap();
             let down = app
                 .post("/api/v1/units", &admin, body.clone())
                 .await
@@ -277,9 +262,7 @@ async fn when_the_database_goes_away_requests_get_503_quickly_and_service_recove
             diesel::sql_query("ROLLBACK").execute(&mut other).unwrap();
         }
     }
-    app.send("GET", "/readyz", None, None, &[])
-        .await
-        .expect(200);
+    app.send("GET", "/readyz", None, None, &[]).await.expect(200);
     app.get("/api/v1/units", &admin).await.expect(200);
     app.post("/api/v1/units", &admin, body).await.expect(201);
 }

@@ -24,9 +24,7 @@ async fn an_admin_registers_ports_and_everyone_reads_them() {
             .map(|p| p["code"].as_str().unwrap())
             .collect();
         assert_eq!(codes, vec!["PVG", "SHA", "NKG", "CZX"], "{role}");
-        app.get(&format!("/api/v1/ports/{id}"), token)
-            .await
-            .expect(200);
+        app.get(&format!("/api/v1/ports/{id}"), token).await.expect(200);
     }
     app.get(
         "/api/v1/ports/01900000-0000-7000-8000-000000000000",
@@ -83,9 +81,13 @@ async fn port_codes_are_checked_and_unique() {
     )
     .await
     .expect_problem(409, "conflict");
-    app.post("/api/v1/ports", &tokens.admin, json!({"code": "SHHQ", "name": "Hongqiao Railway Station", "kind": "rail", "city_name": "Shanghai"}))
-        .await
-        .expect(201);
+    app.post(
+        "/api/v1/ports",
+        &tokens.admin,
+        json!({"code": "SHHQ", "name": "Hongqiao Railway Station", "kind": "rail", "city_name": "Shanghai"}),
+    )
+    .await
+    .expect(201);
     for (role, token) in tokens.all() {
         if role != "admin" {
             app.post(

@@ -9,9 +9,7 @@ async fn an_admin_builds_the_tree_level_by_level() {
     let mut app = spawn_app().await;
     let admin = app.login(ADMIN).await;
     let city = app.create_unit(&admin, "WX", "city", None).await;
-    let district = app
-        .create_unit(&admin, "WX-LX", "district", Some("WX"))
-        .await;
+    let district = app.create_unit(&admin, "WX-LX", "district", Some("WX")).await;
     let community = app
         .create_unit(&admin, "WX-LX-01", "community", Some("WX-LX"))
         .await;
@@ -28,10 +26,7 @@ async fn an_admin_builds_the_tree_level_by_level() {
         .expect(200);
     assert_eq!(children.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(children.body["items"][0]["id"], district);
-    let cities = app
-        .get("/api/v1/units?level=city", &admin)
-        .await
-        .expect(200);
+    let cities = app.get("/api/v1/units?level=city", &admin).await.expect(200);
     assert_eq!(cities.body["items"].as_array().unwrap().len(), 2);
     let events = app.events_of(&admin, "unit", &community).await;
     assert_eq!(events.len(), 1);
@@ -65,10 +60,7 @@ async fn units_must_hang_under_the_right_level() {
             "parent_id",
         ),
         (json!({"name": "  ", "code": "X6", "level": "city"}), "name"),
-        (
-            json!({"name": "X", "code": "lower", "level": "city"}),
-            "code",
-        ),
+        (json!({"name": "X", "code": "lower", "level": "city"}), "code"),
     ];
     for (body, field) in cases {
         let res = app
@@ -176,16 +168,9 @@ async fn everyone_sees_only_their_own_subtree() {
         .expect(200);
     assert_eq!(codes(&community), vec!["CZ-TN-HM"]);
 
-    let wx = app
-        .get("/api/v1/units", &other.dispatcher)
-        .await
-        .expect(200);
+    let wx = app.get("/api/v1/units", &other.dispatcher).await.expect(200);
     assert_eq!(codes(&wx), vec!["WX", "WX-LX", "WX-LX-01"]);
-    for token in [
-        &other.district_officer,
-        &other.community_officer,
-        &other.viewer,
-    ] {
+    for token in [&other.district_officer, &other.community_officer, &other.viewer] {
         assert!(codes(&app.get("/api/v1/units", token).await.expect(200))
             .iter()
             .all(|c| c.starts_with("WX")));

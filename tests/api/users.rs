@@ -19,9 +19,7 @@ async fn an_admin_creates_users_of_every_role_who_can_then_log_in() {
         let created = app.post("/api/v1/users", &admin, body).await.expect(201);
         assert_eq!(created.body["role"], role);
         assert_eq!(created.body["active"], true);
-        assert!(
-            created.body.get("password").is_none() && created.body.get("password_hash").is_none()
-        );
+        assert!(created.body.get("password").is_none() && created.body.get("password_hash").is_none());
         let token = app.login((username, "a-long-enough-password")).await;
         let me = app.get("/api/v1/me", &token).await.expect(200);
         assert_eq!(me.body["id"], created.body["id"]);
@@ -31,10 +29,7 @@ async fn an_admin_creates_users_of_every_role_who_can_then_log_in() {
             .expect(200);
         assert_eq!(fetched.body["username"], username);
     }
-    let dispatchers = app
-        .get("/api/v1/users?role=dispatcher", &admin)
-        .await
-        .expect(200);
+    let dispatchers = app.get("/api/v1/users?role=dispatcher", &admin).await.expect(200);
     assert_eq!(dispatchers.body["items"].as_array().unwrap().len(), 2);
     let all = app.collect_ids("/api/v1/users", &admin, 2).await;
     assert_eq!(all.len(), 10);
@@ -75,12 +70,7 @@ async fn a_role_must_fit_its_unit_and_passwords_must_be_long() {
             "unit_id",
         ),
         (
-            user(
-                "d.four",
-                "a-long-enough-password",
-                "admin",
-                Some(app.unit("CZ")),
-            ),
+            user("d.four", "a-long-enough-password", "admin", Some(app.unit("CZ"))),
             "unit_id",
         ),
         (
@@ -101,12 +91,7 @@ async fn a_role_must_fit_its_unit_and_passwords_must_be_long() {
             "password",
         ),
         (
-            user(
-                "UPPER",
-                "a-long-enough-password",
-                "viewer",
-                Some(app.unit("CZ")),
-            ),
+            user("UPPER", "a-long-enough-password", "viewer", Some(app.unit("CZ"))),
             "username",
         ),
     ] {
@@ -235,11 +220,5 @@ async fn admins_edit_users_within_the_rules() {
     .expect_problem(422, "validation_failed");
     app.get("/api/v1/me", &admin).await.expect(200);
     let events = app.events_of(&admin, "user", &viewer_id).await;
-    assert_eq!(
-        events
-            .iter()
-            .filter(|e| e["action"] == "user.updated")
-            .count(),
-        3
-    );
+    assert_eq!(events.iter().filter(|e| e["action"] == "user.updated").count(), 3);
 }

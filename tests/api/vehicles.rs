@@ -57,19 +57,13 @@ async fn a_dispatcher_registers_and_edits_the_vehicles_of_its_city() {
         .expect_problem(400, "validation_failed");
 
     let events = app.events_of(&tokens.admin, "vehicle", &id).await;
-    let actions: Vec<&str> = events
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
         vec!["vehicle.registered", "vehicle.updated", "vehicle.updated"]
     );
     let dispatcher_view = app
-        .get(
-            &format!("/api/v1/events?entity_id={id}"),
-            &tokens.dispatcher,
-        )
+        .get(&format!("/api/v1/events?entity_id={id}"), &tokens.dispatcher)
         .await
         .expect(200);
     assert_eq!(dispatcher_view.body["items"].as_array().unwrap().len(), 3);
@@ -116,10 +110,7 @@ async fn vehicle_input_is_checked() {
     )
     .await
     .expect_problem(400, "validation_failed");
-    let listed = app
-        .get("/api/v1/vehicles", &tokens.dispatcher)
-        .await
-        .expect(200);
+    let listed = app.get("/api/v1/vehicles", &tokens.dispatcher).await.expect(200);
     let id = listed.body["items"][0]["id"].as_str().unwrap();
     app.patch(
         &format!("/api/v1/vehicles/{id}"),
@@ -162,10 +153,7 @@ async fn vehicles_are_seen_and_managed_only_by_their_city() {
         .id();
 
     // The other city's dispatcher sees only its own vehicle, and the CZ one does not exist for it.
-    let wx_list = app
-        .get("/api/v1/vehicles", &other.dispatcher)
-        .await
-        .expect(200);
+    let wx_list = app.get("/api/v1/vehicles", &other.dispatcher).await.expect(200);
     assert_eq!(wx_list.body["items"].as_array().unwrap().len(), 1);
     app.get(&format!("/api/v1/vehicles/{cz_vehicle}"), &other.dispatcher)
         .await
@@ -177,12 +165,9 @@ async fn vehicles_are_seen_and_managed_only_by_their_city() {
     )
     .await
     .expect_problem(404, "not_found");
-    app.get(
-        &format!("/api/v1/vehicles/{wx_vehicle}"),
-        &tokens.dispatcher,
-    )
-    .await
-    .expect_problem(404, "not_found");
+    app.get(&format!("/api/v1/vehicles/{wx_vehicle}"), &tokens.dispatcher)
+        .await
+        .expect_problem(404, "not_found");
     app.post(
         "/api/v1/vehicles",
         &tokens.dispatcher,

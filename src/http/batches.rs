@@ -1,0 +1,400 @@
+//! `/batches`: forming and running the trips from the port to the city.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::handoffs::{handoff_views, HandoffView};
+use super::vehicles::VehicleView;
+use super::{fingerprint, write, IdempotencyKey, List, PageRequest};
+use crate::auth::{Actor, Permission, Scope};
+use crate::db::types::{Id, Timestamp};
+use crate::db::{read_transaction, DbConnection};
+use crate::domain::batch::{BatchStatus, CrewRole};
+use crate::domain::clean_text;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::batches::{self, Batch, BatchFilter, CrewMember};
+use crate::store::{handoffs, travellers, vehicles, Page};
+use crate::transfer::batches::{self as trips, CrewInput, NewBatch};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/batches").get(list_batches).post(create_batch))
+        .service(web::resource("/batches/{id}").get(get_batch))
+        .service(web::resource("/batches/{id}/travellers").post(edit_travellers))
+        .service(web::resource("/batches/{id}/vehicle").post(assign_vehicle))
+        .service(web::resource("/batches/{id}/boarding").post(record_boarding))
+        .service(web::resource("/batches/{id}/depart").post(depart))
+        .service(web::resource("/batches/{id}/arrive").post(arrive))
+        .service(web::resource("/batches/{id}/cancel").post(cancel));
+}
+
+#[derive(Serialize)]
+pub struct BatchTravellerView {
+    id: Id,
+    full_name: String,
+    status: String,
+    destination_district_id: Id,
+    destination_community_id: Option<Id>,
+    /// Whether the traveller boarded; null until boarding is recorded.
+    boarded: Option<bool>,
+}
+
+#[derive(Serialize)]
+pub struct BatchView {
+    id: Id,
+    code: String,
+    status: String,
+    port_id: Id,
+    city_id: Id,
+    vehicle_id: Option<Id>,
+    traveller_ids: Vec<Id>,
+    scheduled_departure_at: Option<Timestamp>,
+    departed_at: Option<Timestamp>,
+    arrived_at: Option<Timestamp>,
+    closed_at: Option<Timestamp>,
+    cancelled_at: Option<Timestamp>,
+    cancel_reason: Option<String>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    travellers: Vec<BatchTravellerView>,
+    vehicle: Option<VehicleView>,
+    crew: Vec<CrewMember>,
+    handoffs: Vec<HandoffView>,
+}
+
+/// The batch with its travellers, vehicle, crew and handoffs.
+fn batch_view(conn: &mut DbConnection, actor: &Actor, b: Batch) -> ApiResult<BatchView> {
+    let members = batches::members(conn, b.id)?;
+    let ids: Vec<Id> = members.iter().map(|m| m.traveller_id).collect();
+    let rows = travellers::find_many(conn, Scope::All, &ids)?;
+    let travellers = members
+        .iter()
+        .zip(rows)
+        .filter_map(|(m, t)| {
+            t.map(|t| BatchTravellerView {
+                id: t.id,
+                full_name: t.full_name,
+                status: t.status,
+                destination_district_id: t.destination_district_id,
+                destination_community_id: t.destination_community_id,
+                boarded: m.boarded,
+            })
+        })
+        .collect();
+    let vehicle = match b.vehicle_id {
+        Some(v) => vehicles::find(conn, Scope::All, v)?.map(VehicleView::from),
+        None => None,
+    };
+    let crew = batches::crew(conn, b.id)?;
+    let handoff_rows = handoffs::of_batch(conn, b.id)?;
+    let handoffs = handoff_views(conn, actor, handoff_rows)?;
+    Ok(BatchView {
+        id: b.id,
+        code: b.code,
+        status: b.status,
+        port_id: b.port_id,
+        city_id: b.city_id,
+        vehicle_id: b.vehicle_id,
+        traveller_ids: ids,
+        scheduled_departure_at: b.scheduled_departure_at,
+        departed_at: b.departed_at,
+        arrived_at: b.arrived_at,
+        closed_at: b.closed_at,
+        cancelled_at: b.cancelled_at,
+        cancel_reason: b.cancel_reason,
+        created_at: b.created_at,
+        updated_at: b.updated_at,
+        travellers,
+        vehicle,
+        crew,
+        handoffs,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct BatchQuery {
+    status: Option<BatchStatus>,
+    port_id: Option<Id>,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list_batches(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<BatchQuery>,
+) -> ApiResult<web::Json<List<BatchView>>> {
+    actor.require(Permission::RunBatches)?;
+    let query = query.into_inner();
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let filter = BatchFilter {
+        status: query.status.map(|s| s.as_str().to_owned()),
+        port_id: query.port_id,
+        from: query.from,
+        to: query.to,
+        after: page.after,
+        limit: page.limit,
+    };
+    let list = state
+        .db(move |conn| {
+            read_transaction(conn, |tx| {
+                let rows = batches::list(tx, actor.scope, &filter)?;
+                let page = Page::from_rows(rows, page.limit, |b| b.id);
+                let next = page.next_after;
+                let items = page
+                    .items
+                    .into_iter()
+                    .map(|b| batch_view(tx, &actor, b))
+                    .collect::<ApiResult<Vec<_>>>()?;
+                Ok::<_, ApiError>(List {
+                    items,
+                    next_cursor: next.map(super::encode_cursor),
+                })
+            })
+        })
+        .await?;
+    Ok(web::Json(list))
+}
+
+async fn get_batch(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Id>,
+) -> ApiResult<web::Json<BatchView>> {
+    actor.require(Permission::RunBatches)?;
+    let id = id.into_inner();
+    let view = state
+        .db(move |conn| {
+            read_transaction(conn, |tx| {
+                trips::load(tx, &actor, id).and_then(|b| batch_view(tx, &actor, b))
+            })
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Runs one batch action in a write transaction and answers with the whole batch.
+async fn act<F>(
+    state: &AppState,
+    actor: Actor,
+    key: IdempotencyKey,
+    print: String,
+    status: StatusCode,
+    action: F,
+) -> ApiResult<HttpResponse>
+where
+    F: FnOnce(&mut DbConnection, &Actor) -> ApiResult<Batch> + Send + 'static,
+{
+    actor.require(Permission::RunBatches)?;
+    let who = actor.clone();
+    write(state, &actor, key, print, status, move |conn| {
+        let b = action(conn, &who)?;
+        batch_view(conn, &who, b)
+    })
+    .await
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrewBody {
+    name: String,
+    #[serde(default)]
+    phone: Option<String>,
+    role: CrewRole,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBatch {
+    port_id: Id,
+    traveller_ids: Vec<Id>,
+    #[serde(default)]
+    vehicle_id: Option<Id>,
+    #[serde(default)]
+    crew: Vec<CrewBody>,
+    #[serde(default)]
+    scheduled_departure_at: Option<Timestamp>,
+}
+
+async fn create_batch(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    body: web::Json<CreateBatch>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let print = fingerprint(&req, &body);
+    let input = NewBatch {
+        port_id: body.port_id,
+        traveller_ids: body.traveller_ids,
+        vehicle_id: body.vehicle_id,
+        crew: body
+            .crew
+            .into_iter()
+            .map(|c| CrewInput {
+                name: c.name,
+                phone: c.phone,
+                role: c.role,
+            })
+            .collect(),
+        scheduled_departure_at: body.scheduled_departure_at,
+    };
+    act(
+        &state,
+        actor,
+        key,
+        print,
+        StatusCode::CREATED,
+        move |conn, who| trips::create(conn, who, input),
+    )
+    .await
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditTravellers {
+    #[serde(default)]
+    add: Vec<Id>,
+    #[serde(default)]
+    remove: Vec<Id>,
+}
+
+async fn edit_travellers(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    id: web::Path<Id>,
+    body: web::Json<EditTravellers>,
+) -> ApiResult<HttpResponse> {
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let print = fingerprint(&req, &body);
+    act(&state, actor, key, print, StatusCode::OK, move |conn, who| {
+        trips::edit_travellers(conn, who, id, body.add, body.remove)
+    })
+    .await
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignVehicle {
+    vehicle_id: Id,
+}
+
+async fn assign_vehicle(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    id: web::Path<Id>,
+    body: web::Json<AssignVehicle>,
+) -> ApiResult<HttpResponse> {
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let print = fingerprint(&req, &body);
+    act(&state, actor, key, print, StatusCode::OK, move |conn, who| {
+        let mut b = trips::load(conn, who, id)?;
+        trips::assign_vehicle(conn, who, &mut b, body.vehicle_id)?;
+        Ok(b)
+    })
+    .await
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Boarding {
+    boarded: Vec<Id>,
+    #[serde(default)]
+    no_show: Vec<Id>,
+}
+
+async fn record_boarding(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    id: web::Path<Id>,
+    body: web::Json<Boarding>,
+) -> ApiResult<HttpResponse> {
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let print = fingerprint(&req, &body);
+    act(&state, actor, key, print, StatusCode::OK, move |conn, who| {
+        trips::record_boarding(conn, who, id, body.boarded, body.no_show)
+    })
+    .await
+}
+
+/// Actions without a body accept an empty body or `{}`.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+fn empty_body(body: &web::Bytes) -> ApiResult<()> {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(());
+    }
+    serde_json::from_slice::<Empty>(body)
+        .map(|_| ())
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+async fn depart(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    id: web::Path<Id>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    empty_body(&body)?;
+    let id = id.into_inner();
+    let print = fingerprint(&req, &Empty {});
+    act(&state, actor, key, print, StatusCode::OK, move |conn, who| {
+        trips::depart(conn, who, id)
+    })
+    .await
+}
+
+async fn arrive(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    id: web::Path<Id>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    empty_body(&body)?;
+    let id = id.into_inner();
+    let print = fingerprint(&req, &Empty {});
+    let sla = state.settings.handoff.sla_minutes;
+    act(&state, actor, key, print, StatusCode::OK, move |conn, who| {
+        trips::arrive(conn, who, id, sla)
+    })
+    .await
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cancel {
+    reason: String,
+}
+
+async fn cancel(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    id: web::Path<Id>,
+    body: web::Json<Cancel>,
+) -> ApiResult<HttpResponse> {
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let print = fingerprint(&req, &body);
+    let reason = clean_text(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
+    act(&state, actor, key, print, StatusCode::OK, move |conn, who| {
+        trips::cancel(conn, who, id, reason)
+    })
+    .await
+}

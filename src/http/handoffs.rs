@@ -1,0 +1,330 @@
+//! `/handoffs`: offers of custody to the next level, confirmed or rejected by the receiver.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::{fingerprint, write, IdempotencyKey, List, PageRequest};
+use crate::auth::{Actor, Permission, Scope};
+use crate::db::types::{Id, Timestamp};
+use crate::db::{read_transaction, DbConnection};
+use crate::domain::clean_text;
+use crate::domain::handoff::HandoffStatus;
+use crate::domain::Role;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::handoffs::{self, Handoff, HandoffFilter};
+use crate::store::{travellers, Page};
+use crate::transfer::handoffs::{self as custody, Confirmation};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/handoffs").get(list_handoffs).post(send_handoff))
+        .service(web::resource("/handoffs/{id}").get(get_handoff))
+        .service(web::resource("/handoffs/{id}/confirm").post(confirm))
+        .service(web::resource("/handoffs/{id}/reject").post(reject))
+        .service(web::resource("/handoffs/{id}/cancel").post(cancel));
+}
+
+#[derive(Serialize)]
+pub struct HandoffTravellerView {
+    id: Id,
+    full_name: String,
+    document_type: String,
+    document_no: String,
+    nationality: String,
+    outcome: String,
+}
+
+#[derive(Serialize)]
+pub struct HandoffView {
+    id: Id,
+    batch_id: Option<Id>,
+    from_unit_id: Id,
+    to_unit_id: Id,
+    status: String,
+    traveller_ids: Vec<Id>,
+    /// Who is handed over, so the receiver can check them in person.
+    travellers: Vec<HandoffTravellerView>,
+    created_at: Timestamp,
+    due_at: Timestamp,
+    overdue: bool,
+    confirmed_at: Option<Timestamp>,
+    confirmed_by: Option<Id>,
+    received_traveller_ids: Option<Vec<Id>>,
+    missing_traveller_ids: Option<Vec<Id>>,
+    rejected_at: Option<Timestamp>,
+    reason: Option<String>,
+    note: Option<String>,
+    failed_attempts: i32,
+    locked: bool,
+    /// Shown to the sending side only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+}
+
+/// Views of handoffs as this caller may see them: the code only for the sending unit (and admins).
+pub fn handoff_views(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    rows: Vec<Handoff>,
+) -> ApiResult<Vec<HandoffView>> {
+    let ids: Vec<Id> = rows.iter().map(|h| h.id).collect();
+    let mut members: HashMap<Id, Vec<(Id, String)>> = HashMap::new();
+    for row in handoffs::travellers_of(conn, &ids)? {
+        members
+            .entry(row.handoff_id)
+            .or_default()
+            .push((row.traveller_id, row.outcome));
+    }
+    let all_ids: Vec<Id> = members.values().flatten().map(|(id, _)| *id).collect();
+    let people: HashMap<Id, travellers::Traveller> = travellers::find_many(conn, Scope::All, &all_ids)?
+        .into_iter()
+        .flatten()
+        .map(|t| (t.id, t))
+        .collect();
+    let now = Timestamp::now();
+    Ok(rows
+        .into_iter()
+        .map(|h| {
+            let list = members.remove(&h.id).unwrap_or_default();
+            let confirmed = h.status() == HandoffStatus::Confirmed;
+            let with = |outcome: &str| {
+                list.iter()
+                    .filter(|(_, o)| o == outcome)
+                    .map(|(id, _)| *id)
+                    .collect::<Vec<_>>()
+            };
+            let sender = actor.role == Role::Admin || actor.unit_id == Some(h.from_unit_id);
+            HandoffView {
+                id: h.id,
+                batch_id: h.batch_id,
+                from_unit_id: h.from_unit_id,
+                to_unit_id: h.to_unit_id,
+                status: h.status.clone(),
+                traveller_ids: list.iter().map(|(id, _)| *id).collect(),
+                travellers: list
+                    .iter()
+                    .filter_map(|(id, outcome)| {
+                        people.get(id).map(|t| HandoffTravellerView {
+                            id: t.id,
+                            full_name: t.full_name.clone(),
+                            document_type: t.document_type.clone(),
+                            document_no: t.document_no.clone(),
+                            nationality: t.nationality.clone(),
+                            outcome: outcome.clone(),
+                        })
+                    })
+                    .collect(),
+                created_at: h.created_at,
+                due_at: h.due_at,
+                overdue: h.status() == HandoffStatus::Pending && h.due_at < now,
+                confirmed_at: h.confirmed_at,
+                confirmed_by: h.confirmed_by,
+                received_traveller_ids: confirmed.then(|| with("received")),
+                missing_traveller_ids: confirmed.then(|| with("missing")),
+                rejected_at: h.rejected_at,
+                reason: h.reason.clone(),
+                note: h.note.clone(),
+                failed_attempts: h.failed_attempts,
+                locked: h.locked,
+                code: sender.then(|| h.code.clone()),
+            }
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+pub struct HandoffQuery {
+    status: Option<HandoffStatus>,
+    from_unit_id: Option<Id>,
+    to_unit_id: Option<Id>,
+    batch_id: Option<Id>,
+    overdue: Option<bool>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list_handoffs(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<HandoffQuery>,
+) -> ApiResult<web::Json<List<HandoffView>>> {
+    actor.require(Permission::ReadHandoffs)?;
+    let query = query.into_inner();
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let filter = HandoffFilter {
+        status: query.status.map(|s| s.as_str().to_owned()),
+        from_unit_id: query.from_unit_id,
+        to_unit_id: query.to_unit_id,
+        batch_id: query.batch_id,
+        overdue_at: query.overdue.filter(|o| *o).map(|_| Timestamp::now()),
+        after: page.after,
+        limit: page.limit,
+    };
+    let list = state
+        .db(move |conn| {
+            read_transaction(conn, |tx| {
+                let rows = handoffs::list(tx, actor.scope, &filter)?;
+                let page = Page::from_rows(rows, page.limit, |h| h.id);
+                let next = page.next_after.map(super::encode_cursor);
+                Ok::<_, ApiError>(List {
+                    items: handoff_views(tx, &actor, page.items)?,
+                    next_cursor: next,
+                })
+            })
+        })
+        .await?;
+    Ok(web::Json(list))
+}
+
+fn one_view(conn: &mut DbConnection, actor: &Actor, h: Handoff) -> ApiResult<HandoffView> {
+    handoff_views(conn, actor, vec![h])?
+        .pop()
+        .ok_or_else(|| ApiError::internal("handoff view"))
+}
+
+async fn get_handoff(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Id>,
+) -> ApiResult<web::Json<HandoffView>> {
+    actor.require(Permission::ReadHandoffs)?;
+    let id = id.into_inner();
+    let view = state
+        .db(move |conn| {
+            read_transaction(conn, |tx| {
+                custody::load(tx, &actor, id).and_then(|h| one_view(tx, &actor, h))
+            })
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendHandoff {
+    to_unit_id: Id,
+    traveller_ids: Vec<Id>,
+}
+
+async fn send_handoff(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    body: web::Json<SendHandoff>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::SendHandoffs)?;
+    let body = body.into_inner();
+    let print = fingerprint(&req, &body);
+    let (who, sla) = (actor.clone(), state.settings.handoff.sla_minutes);
+    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
+        let h = custody::send(conn, &who, body.to_unit_id, body.traveller_ids, sla)?;
+        one_view(conn, &who, h)
+    })
+    .await
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirm {
+    code: String,
+    received_traveller_ids: Vec<Id>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+async fn confirm(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    id: web::Path<Id>,
+    body: web::Json<Confirm>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::ConfirmHandoffs)?;
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let print = fingerprint(&req, &body);
+    let note = match &body.note {
+        Some(n) => Some(clean_text(n, 1000).map_err(|m| ApiError::invalid_field("note", m))?),
+        None => None,
+    };
+    let (who, sla) = (actor.clone(), state.settings.handoff.sla_minutes);
+    write(
+        &state,
+        &actor,
+        key,
+        print,
+        StatusCode::OK,
+        move |conn| match custody::confirm(
+            conn,
+            &who,
+            id,
+            &body.code,
+            body.received_traveller_ids,
+            note,
+            sla,
+        )? {
+            Confirmation::Confirmed(h) => one_view(conn, &who, *h),
+            Confirmation::WrongCode { attempts_left } => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_handoff_code",
+                format!("wrong handoff code; {attempts_left} attempts left before the handoff locks"),
+            )
+            .keeping_changes()),
+            Confirmation::Locked => Err(ApiError::invalid_state(
+                "wrong handoff code; the handoff is now locked and the sender must cancel and hand again",
+            )
+            .keeping_changes()),
+        },
+    )
+    .await
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    reason: String,
+}
+
+async fn reject(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    id: web::Path<Id>,
+    body: web::Json<Reason>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::ConfirmHandoffs)?;
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let print = fingerprint(&req, &body);
+    let reason = clean_text(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
+    let who = actor.clone();
+    write(&state, &actor, key, print, StatusCode::OK, move |conn| {
+        let h = custody::reject(conn, &who, id, reason)?;
+        one_view(conn, &who, h)
+    })
+    .await
+}
+
+async fn cancel(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    id: web::Path<Id>,
+    body: web::Json<Reason>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::SendHandoffs)?;
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let print = fingerprint(&req, &body);
+    let reason = clean_text(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
+    let who = actor.clone();
+    write(&state, &actor, key, print, StatusCode::OK, move |conn| {
+        let h = custody::cancel(conn, &who, id, reason)?;
+        one_view(conn, &who, h)
+    })
+    .await
+}

@@ -1,0 +1,593 @@
+//! `/travellers`: registration (one by one or a manifest), lists, the trace, contacts, exceptions.
+
+use std::collections::{BTreeSet, HashMap};
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{fingerprint, write, IdempotencyKey, List, PageRequest};
+use crate::auth::{Actor, Permission, Scope};
+use crate::db::types::{Id, Timestamp};
+use crate::db::{read_transaction, DbConnection};
+use crate::domain::clean_text;
+use crate::domain::traveller::{DocumentType, ExceptionKind, Language, TravellerStatus};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::state::AppState;
+use crate::store::events::{self, EventFilter};
+use crate::store::travellers::{self, Traveller, TravellerFilter};
+use crate::store::{batches, handoffs, users, vehicles, Page};
+use crate::transfer::travellers::{self as registration, ManifestRow, RawTraveller};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/travellers")
+            .get(list_travellers)
+            .post(register_traveller),
+    )
+    .service(web::resource("/travellers/import").post(import_manifest))
+    .service(web::resource("/travellers/{id}").get(get_traveller))
+    .service(web::resource("/travellers/{id}/trace").get(trace))
+    .service(web::resource("/travellers/{id}/contacts").get(contacts))
+    .service(web::resource("/travellers/{id}/exception").post(record_exception));
+}
+
+#[derive(Serialize)]
+pub struct ExceptionView {
+    pub kind: String,
+    pub reason: Option<String>,
+    pub facility: Option<String>,
+    pub at: Option<Timestamp>,
+    pub recorded_by: Option<Id>,
+}
+
+#[derive(Serialize)]
+pub struct TravellerView {
+    pub id: Id,
+    pub full_name: String,
+    pub document_type: String,
+    pub document_no: String,
+    pub nationality: String,
+    pub phone: Option<String>,
+    pub flight_no: Option<String>,
+    pub port_id: Id,
+    pub arrived_at: Timestamp,
+    pub destination_city_id: Id,
+    pub destination_district_id: Id,
+    pub destination_community_id: Option<Id>,
+    pub address: Option<String>,
+    pub language: Option<String>,
+    pub notes: Option<String>,
+    pub status: String,
+    pub custodian_unit_id: Id,
+    pub batch_id: Option<Id>,
+    /// The pending handoff the traveller is offered in, if any.
+    pub handoff_id: Option<Id>,
+    /// Reported missing at a handoff and not yet handed again or closed by an exception.
+    pub missing: bool,
+    pub exception: Option<ExceptionView>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<Traveller> for TravellerView {
+    fn from(t: Traveller) -> Self {
+        let exception = t.exception_kind.clone().map(|kind| ExceptionView {
+            kind,
+            reason: t.exception_reason.clone(),
+            facility: t.exception_facility.clone(),
+            at: t.exception_at,
+            recorded_by: t.exception_by,
+        });
+        TravellerView {
+            id: t.id,
+            full_name: t.full_name,
+            document_type: t.document_type,
+            document_no: t.document_no,
+            nationality: t.nationality,
+            phone: t.phone,
+            flight_no: t.flight_no,
+            port_id: t.port_id,
+            arrived_at: t.arrived_at,
+            destination_city_id: t.destination_city_id,
+            destination_district_id: t.destination_district_id,
+            destination_community_id: t.destination_community_id,
+            address: t.address,
+            language: t.language,
+            notes: t.notes,
+            status: t.status,
+            custodian_unit_id: t.custodian_unit_id,
+            batch_id: t.batch_id,
+            handoff_id: t.handoff_id,
+            missing: t.missing,
+            exception,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TravellerQuery {
+    status: Option<TravellerStatus>,
+    port_id: Option<Id>,
+    batch_id: Option<Id>,
+    destination_district_id: Option<Id>,
+    q: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list_travellers(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<TravellerQuery>,
+) -> ApiResult<web::Json<List<TravellerView>>> {
+    actor.require(Permission::ReadTravellers)?;
+    let query = query.into_inner();
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let q = query.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+    if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+        return Err(ApiError::bad_request("q must be at most 100 characters"));
+    }
+    let filter = TravellerFilter {
+        status: query.status.map(|s| s.as_str().to_owned()),
+        port_id: query.port_id,
+        batch_id: query.batch_id,
+        destination_district_id: query.destination_district_id,
+        query: q,
+        after: page.after,
+        limit: page.limit,
+    };
+    let rows = state
+        .db(move |conn| Ok(travellers::list(conn, actor.scope, &filter)?))
+        .await?;
+    Ok(web::Json(List::from_page(
+        Page::from_rows(rows, page.limit, |t| t.id),
+        TravellerView::from,
+    )))
+}
+
+async fn get_traveller(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Id>,
+) -> ApiResult<web::Json<TravellerView>> {
+    actor.require(Permission::ReadTravellers)?;
+    let id = id.into_inner();
+    let t = state
+        .db(move |conn| registration::visible(conn, actor.scope, id))
+        .await?;
+    Ok(web::Json(t.into()))
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterTraveller {
+    full_name: String,
+    document_type: DocumentType,
+    document_no: String,
+    nationality: String,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    flight_no: Option<String>,
+    port_id: Id,
+    arrived_at: String,
+    destination_community_id: Id,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    language: Option<Language>,
+    #[serde(default)]
+    notes: Option<String>,
+}
+
+async fn register_traveller(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    body: web::Json<RegisterTraveller>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::RegisterTravellers)?;
+    let body = body.into_inner();
+    let print = fingerprint(&req, &body);
+    let raw = RawTraveller {
+        full_name: body.full_name,
+        document_type: body.document_type.as_str().into(),
+        document_no: body.document_no,
+        nationality: body.nationality,
+        phone: body.phone,
+        flight_no: body.flight_no,
+        arrived_at: body.arrived_at,
+        address: body.address,
+        language: body.language.map(|l| l.as_str().to_owned()),
+        notes: body.notes,
+    };
+    let checked = registration::check(&raw, chrono::Utc::now()).map_err(ApiError::invalid)?;
+    let (port_id, community_id, who) = (body.port_id, body.destination_community_id, actor.clone());
+    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
+        registration::register(conn, &who, checked, port_id, community_id).map(TravellerView::from)
+    })
+    .await
+}
+
+const MANIFEST_COLUMNS: &[&str] = &[
+    "full_name",
+    "document_type",
+    "document_no",
+    "nationality",
+    "phone",
+    "flight_no",
+    "port_code",
+    "arrived_at",
+    "destination_community_code",
+    "address",
+    "language",
+    "notes",
+];
+const REQUIRED_COLUMNS: &[&str] = &[
+    "full_name",
+    "document_type",
+    "document_no",
+    "nationality",
+    "port_code",
+    "arrived_at",
+    "destination_community_code",
+];
+
+/// Reads a manifest: a header row of field names, then one traveller a row.
+fn parse_manifest(body: &[u8]) -> ApiResult<Vec<ManifestRow>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(body);
+    let headers = reader
+        .headers()
+        .map_err(|e| ApiError::bad_request(format!("unreadable CSV header: {e}")))?
+        .clone();
+    let mut problems = Vec::new();
+    for h in headers.iter() {
+        if !MANIFEST_COLUMNS.contains(&h) {
+            problems.push(FieldError {
+                row: Some(1),
+                ..FieldError::new(h, "unknown column")
+            });
+        }
+    }
+    for required in REQUIRED_COLUMNS {
+        if !headers.iter().any(|h| h == *required) {
+            problems.push(FieldError {
+                row: Some(1),
+                ..FieldError::new(*required, "required column is missing")
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::invalid(problems));
+    }
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = record.map_err(|e| {
+            ApiError::invalid(vec![FieldError {
+                row: Some(line),
+                ..FieldError::new("row", format!("unreadable: {e}"))
+            }])
+        })?;
+        let get = |name: &str| column(name).and_then(|c| record.get(c)).unwrap_or("").to_owned();
+        let opt = |name: &str| Some(get(name)).filter(|v| !v.is_empty());
+        rows.push(ManifestRow {
+            line,
+            raw: RawTraveller {
+                full_name: get("full_name"),
+                document_type: get("document_type"),
+                document_no: get("document_no"),
+                nationality: get("nationality"),
+                phone: opt("phone"),
+                flight_no: opt("flight_no"),
+                arrived_at: get("arrived_at"),
+                address: opt("address"),
+                language: opt("language"),
+                notes: opt("notes"),
+            },
+            port_code: get("port_code"),
+            community_code: get("destination_community_code"),
+        });
+        if rows.len() > registration::MAX_MANIFEST_ROWS {
+            return Err(ApiError::invalid_field(
+                "body",
+                format!("at most {} rows per manifest", registration::MAX_MANIFEST_ROWS),
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return Err(ApiError::invalid_field("body", "the manifest has no rows"));
+    }
+    Ok(rows)
+}
+
+#[derive(Serialize)]
+struct Imported {
+    created: usize,
+}
+
+async fn import_manifest(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::RegisterTravellers)?;
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("text/csv") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the manifest must be text/csv",
+        ));
+    }
+    let print = fingerprint(
+        &req,
+        &hex::encode(sha2::Digest::finalize(
+            <sha2::Sha256 as sha2::Digest>::new_with_prefix(&body),
+        )),
+    );
+    let rows = parse_manifest(&body)?;
+    let who = actor.clone();
+    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
+        registration::import(conn, &who, rows).map(|created| Imported { created })
+    })
+    .await
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordException {
+    kind: ExceptionKind,
+    reason: String,
+    #[serde(default)]
+    facility: Option<String>,
+}
+
+async fn record_exception(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    id: web::Path<Id>,
+    body: web::Json<RecordException>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::RecordExceptions)?;
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let print = fingerprint(&req, &body);
+    let reason = clean_text(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
+    let facility = match &body.facility {
+        Some(f) => Some(clean_text(f, 200).map_err(|m| ApiError::invalid_field("facility", m))?),
+        None => None,
+    };
+    let (kind, who) = (body.kind, actor.clone());
+    write(&state, &actor, key, print, StatusCode::OK, move |conn| {
+        registration::record_exception(conn, &who, id, kind, reason, facility).map(TravellerView::from)
+    })
+    .await
+}
+
+#[derive(Serialize)]
+struct ActorView {
+    id: Option<Id>,
+    username: Option<String>,
+    role: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ChainStep {
+    seq: i64,
+    at: Timestamp,
+    kind: String,
+    actor: ActorView,
+    unit_id: Option<Value>,
+    batch_id: Option<Value>,
+    vehicle_id: Option<Value>,
+    handoff_id: Option<Value>,
+    status: Option<Value>,
+    detail: Value,
+}
+
+#[derive(Serialize)]
+struct TraceBatch {
+    id: Id,
+    code: String,
+    status: String,
+    port_id: Id,
+    vehicle: Option<Value>,
+    crew: Vec<batches::CrewMember>,
+    departed_at: Option<Timestamp>,
+    arrived_at: Option<Timestamp>,
+}
+
+#[derive(Serialize)]
+struct TraceHandoff {
+    id: Id,
+    from_unit_id: Id,
+    to_unit_id: Id,
+    status: String,
+    outcome: String,
+    created_at: Timestamp,
+    confirmed_at: Option<Timestamp>,
+    confirmed_by: Option<ActorView>,
+    rejected_at: Option<Timestamp>,
+    reason: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Trace {
+    traveller: TravellerView,
+    chain: Vec<ChainStep>,
+    batches: Vec<TraceBatch>,
+    handoffs: Vec<TraceHandoff>,
+}
+
+fn actor_views(
+    conn: &mut DbConnection,
+    ids: impl IntoIterator<Item = Id>,
+) -> ApiResult<HashMap<Id, ActorView>> {
+    let mut map = HashMap::new();
+    for id in ids.into_iter().collect::<BTreeSet<_>>() {
+        if let Some(u) = users::find(conn, id)? {
+            map.insert(
+                id,
+                ActorView {
+                    id: Some(u.id),
+                    username: Some(u.username),
+                    role: Some(u.role),
+                },
+            );
+        }
+    }
+    Ok(map)
+}
+
+/// Everything that happened to one traveller, from registration to now, oldest first.
+fn build_trace(conn: &mut DbConnection, scope: Scope, id: Id) -> ApiResult<Trace> {
+    let traveller = registration::visible(conn, scope, id)?;
+    let filter = EventFilter {
+        entity_type: Some("traveller".into()),
+        entity_id: Some(id),
+        after: 0,
+        limit: 10_000,
+    };
+    let log = events::list(conn, Scope::All, &filter)?;
+    let mut actors = actor_views(conn, log.iter().filter_map(|e| e.actor_id))?;
+    let field = |data: &Value, name: &str| data.get(name).filter(|v| !v.is_null()).cloned();
+    let chain = log
+        .iter()
+        .map(|e| ChainStep {
+            seq: e.seq,
+            at: e.at,
+            kind: e.action.trim_start_matches("traveller.").to_owned(),
+            actor: e
+                .actor_id
+                .and_then(|a| {
+                    actors.get(&a).map(|v| ActorView {
+                        id: v.id,
+                        username: v.username.clone(),
+                        role: v.role.clone(),
+                    })
+                })
+                .unwrap_or(ActorView {
+                    id: e.actor_id,
+                    username: None,
+                    role: None,
+                }),
+            unit_id: field(&e.data.0, "unit_id"),
+            batch_id: field(&e.data.0, "batch_id"),
+            vehicle_id: field(&e.data.0, "vehicle_id"),
+            handoff_id: field(&e.data.0, "handoff_id"),
+            status: field(&e.data.0, "status"),
+            detail: e.data.0.get("detail").cloned().unwrap_or(Value::Null),
+        })
+        .collect();
+    let batch_ids: BTreeSet<Id> = crate::store::batches::of_traveller(conn, id)?;
+    let mut trace_batches = Vec::new();
+    for batch_id in batch_ids {
+        let Some(b) = batches::find(conn, Scope::All, batch_id)? else {
+            continue;
+        };
+        let vehicle = match b.vehicle_id {
+            Some(v) => vehicles::find(conn, Scope::All, v)?
+                .map(|v| serde_json::json!({"id": v.id, "plate": v.plate, "kind": v.kind, "seats": v.seats})),
+            None => None,
+        };
+        trace_batches.push(TraceBatch {
+            id: b.id,
+            code: b.code,
+            status: b.status,
+            port_id: b.port_id,
+            vehicle,
+            crew: batches::crew(conn, b.id)?,
+            departed_at: b.departed_at,
+            arrived_at: b.arrived_at,
+        });
+    }
+    let mut trace_handoffs = Vec::new();
+    for (h, outcome) in handoffs::of_traveller(conn, id)? {
+        if let Some(by) = h.confirmed_by {
+            if !actors.contains_key(&by) {
+                actors.extend(actor_views(conn, [by])?);
+            }
+        }
+        trace_handoffs.push(TraceHandoff {
+            id: h.id,
+            from_unit_id: h.from_unit_id,
+            to_unit_id: h.to_unit_id,
+            status: h.status,
+            outcome,
+            created_at: h.created_at,
+            confirmed_at: h.confirmed_at,
+            confirmed_by: h.confirmed_by.and_then(|by| {
+                actors.get(&by).map(|v| ActorView {
+                    id: v.id,
+                    username: v.username.clone(),
+                    role: v.role.clone(),
+                })
+            }),
+            rejected_at: h.rejected_at,
+            reason: h.reason,
+        });
+    }
+    Ok(Trace {
+        traveller: traveller.into(),
+        chain,
+        batches: trace_batches,
+        handoffs: trace_handoffs,
+    })
+}
+
+async fn trace(state: web::Data<AppState>, actor: Actor, id: web::Path<Id>) -> ApiResult<HttpResponse> {
+    actor.require(Permission::ReadTravellers)?;
+    let id = id.into_inner();
+    let trace = state
+        .db(move |conn| read_transaction(conn, |tx| build_trace(tx, actor.scope, id)))
+        .await?;
+    Ok(HttpResponse::Ok().json(trace))
+}
+
+#[derive(Serialize)]
+struct Contacts {
+    same_batch: Vec<TravellerView>,
+    same_flight: Vec<TravellerView>,
+    /// All co-passengers, including those outside the caller's jurisdiction (not listed).
+    same_batch_total: i64,
+    same_flight_total: i64,
+}
+
+async fn contacts(state: web::Data<AppState>, actor: Actor, id: web::Path<Id>) -> ApiResult<HttpResponse> {
+    actor.require(Permission::ReadTravellers)?;
+    let id = id.into_inner();
+    let scope = actor.scope;
+    let contacts = state
+        .db(move |conn| {
+            read_transaction(conn, |tx| {
+                let t = registration::visible(tx, scope, id)?;
+                let (batch, batch_total) = travellers::batch_companions(tx, scope, t.id)?;
+                let (flight, flight_total) = travellers::flight_companions(tx, scope, &t)?;
+                Ok::<_, ApiError>(Contacts {
+                    same_batch: batch.into_iter().map(TravellerView::from).collect(),
+                    same_flight: flight.into_iter().map(TravellerView::from).collect(),
+                    same_batch_total: batch_total,
+                    same_flight_total: flight_total,
+                })
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(contacts))
+}

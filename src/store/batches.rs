@@ -1,0 +1,269 @@
+//! Batches, their crews and the travellers they carry.
+
+use diesel::prelude::*;
+
+use crate::auth::Scope;
+use crate::db::types::{Id, Timestamp};
+use crate::db::DbConnection;
+use crate::schema::{batch_travellers, batches, crew_members};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = batches)]
+pub struct Batch {
+    pub id: Id,
+    pub code: String,
+    pub port_id: Id,
+    pub city_id: Id,
+    pub vehicle_id: Option<Id>,
+    pub status: String,
+    pub scheduled_departure_at: Option<Timestamp>,
+    pub departed_at: Option<Timestamp>,
+    pub arrived_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    pub cancelled_at: Option<Timestamp>,
+    pub cancel_reason: Option<String>,
+    pub created_by: Id,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i32,
+}
+
+impl Batch {
+    pub fn status(&self) -> crate::domain::batch::BatchStatus {
+        crate::domain::batch::BatchStatus::parse(&self.status)
+            .unwrap_or(crate::domain::batch::BatchStatus::Closed)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = crew_members)]
+pub struct CrewMember {
+    pub id: Id,
+    #[serde(skip)]
+    pub batch_id: Id,
+    pub name: String,
+    pub phone: Option<String>,
+    pub role: String,
+}
+
+/// One traveller's place in a batch.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = batch_travellers)]
+pub struct BatchTraveller {
+    pub batch_id: Id,
+    pub traveller_id: Id,
+    pub boarded: Option<bool>,
+    pub removed: bool,
+}
+
+type Boxed<'a> = batches::BoxedQuery<'a, crate::db::MultiBackend>;
+
+/// Batches belong to a city's transfer team.
+pub fn scoped<'a>(scope: Scope) -> Boxed<'a> {
+    let query = batches::table.into_boxed();
+    match scope {
+        Scope::All => query,
+        Scope::City(id) => query.filter(batches::city_id.eq(id)),
+        Scope::District(_) | Scope::Community(_) => query.filter(batches::id.ne(batches::id)),
+    }
+}
+
+pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option<Batch>> {
+    scoped(scope)
+        .filter(batches::id.eq(id))
+        .select(Batch::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub struct BatchFilter {
+    pub status: Option<String>,
+    pub port_id: Option<Id>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub after: Option<Id>,
+    pub limit: i64,
+}
+
+pub fn list(conn: &mut DbConnection, scope: Scope, filter: &BatchFilter) -> QueryResult<Vec<Batch>> {
+    let mut query = scoped(scope)
+        .select(Batch::as_select())
+        .order(batches::id.asc())
+        .limit(filter.limit + 1);
+    if let Some(status) = &filter.status {
+        query = query.filter(batches::status.eq(status.clone()));
+    }
+    if let Some(port) = filter.port_id {
+        query = query.filter(batches::port_id.eq(port));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(batches::created_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(batches::created_at.lt(to));
+    }
+    if let Some(after) = filter.after {
+        query = query.filter(batches::id.gt(after));
+    }
+    query.load(conn)
+}
+
+pub fn insert(conn: &mut DbConnection, batch: &Batch) -> QueryResult<()> {
+    diesel::insert_into(batches::table)
+        .values(batch)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Writes a changed batch if nobody changed it since it was read.
+pub fn save(conn: &mut DbConnection, b: &Batch) -> QueryResult<bool> {
+    let changed = diesel::update(
+        batches::table
+            .filter(batches::id.eq(b.id))
+            .filter(batches::version.eq(b.version)),
+    )
+    .set((
+        batches::vehicle_id.eq(b.vehicle_id),
+        batches::status.eq(&b.status),
+        batches::departed_at.eq(b.departed_at),
+        batches::arrived_at.eq(b.arrived_at),
+        batches::closed_at.eq(b.closed_at),
+        batches::cancelled_at.eq(b.cancelled_at),
+        batches::cancel_reason.eq(&b.cancel_reason),
+        batches::updated_at.eq(b.updated_at),
+        batches::version.eq(b.version + 1),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// How many batches already carry this code prefix (port and day).
+pub fn count_with_prefix(conn: &mut DbConnection, prefix: &str) -> QueryResult<i64> {
+    batches::table
+        .filter(batches::code.like(format!("{prefix}%")))
+        .count()
+        .get_result(conn)
+}
+
+pub fn crew(conn: &mut DbConnection, batch_id: Id) -> QueryResult<Vec<CrewMember>> {
+    crew_members::table
+        .filter(crew_members::batch_id.eq(batch_id))
+        .select(CrewMember::as_select())
+        .order(crew_members::id.asc())
+        .load(conn)
+}
+
+pub fn insert_crew(conn: &mut DbConnection, member: &CrewMember) -> QueryResult<()> {
+    diesel::insert_into(crew_members::table)
+        .values(member)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The travellers currently in the batch (not removed).
+pub fn members(conn: &mut DbConnection, batch_id: Id) -> QueryResult<Vec<BatchTraveller>> {
+    batch_travellers::table
+        .filter(batch_travellers::batch_id.eq(batch_id))
+        .filter(batch_travellers::removed.eq(false))
+        .select(BatchTraveller::as_select())
+        .order(batch_travellers::traveller_id.asc())
+        .load(conn)
+}
+
+/// Adds a traveller to a batch, or brings back one removed earlier.
+pub fn add_member(conn: &mut DbConnection, batch_id: Id, traveller_id: Id) -> QueryResult<()> {
+    let existing = diesel::update(
+        batch_travellers::table
+            .filter(batch_travellers::batch_id.eq(batch_id))
+            .filter(batch_travellers::traveller_id.eq(traveller_id)),
+    )
+    .set((
+        batch_travellers::removed.eq(false),
+        batch_travellers::boarded.eq(None::<bool>),
+    ))
+    .execute(conn)?;
+    if existing == 0 {
+        diesel::insert_into(batch_travellers::table)
+            .values(BatchTraveller {
+                batch_id,
+                traveller_id,
+                boarded: None,
+                removed: false,
+            })
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn remove_member(conn: &mut DbConnection, batch_id: Id, traveller_id: Id) -> QueryResult<()> {
+    diesel::update(
+        batch_travellers::table
+            .filter(batch_travellers::batch_id.eq(batch_id))
+            .filter(batch_travellers::traveller_id.eq(traveller_id)),
+    )
+    .set(batch_travellers::removed.eq(true))
+    .execute(conn)
+    .map(|_| ())
+}
+
+pub fn set_boarded(
+    conn: &mut DbConnection,
+    batch_id: Id,
+    traveller_id: Id,
+    boarded: bool,
+) -> QueryResult<()> {
+    diesel::update(
+        batch_travellers::table
+            .filter(batch_travellers::batch_id.eq(batch_id))
+            .filter(batch_travellers::traveller_id.eq(traveller_id)),
+    )
+    .set(batch_travellers::boarded.eq(Some(boarded)))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// The last batch the vehicle carried, for the record of its disinfection.
+pub fn last_of_vehicle(conn: &mut DbConnection, vehicle_id: Id) -> QueryResult<Option<Id>> {
+    batches::table
+        .filter(batches::vehicle_id.eq(vehicle_id))
+        .filter(batches::arrived_at.is_not_null())
+        .order(batches::arrived_at.desc())
+        .select(batches::id)
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_disinfection(
+    conn: &mut DbConnection,
+    id: Id,
+    vehicle_id: Id,
+    batch_id: Option<Id>,
+    note: Option<String>,
+    performed_by: Id,
+) -> QueryResult<()> {
+    use crate::schema::disinfections;
+    diesel::insert_into(disinfections::table)
+        .values((
+            disinfections::id.eq(id),
+            disinfections::vehicle_id.eq(vehicle_id),
+            disinfections::batch_id.eq(batch_id),
+            disinfections::note.eq(note),
+            disinfections::performed_by.eq(performed_by),
+            disinfections::performed_at.eq(Timestamp::now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Every batch the traveller was ever placed in.
+pub fn of_traveller(
+    conn: &mut DbConnection,
+    traveller_id: Id,
+) -> QueryResult<std::collections::BTreeSet<Id>> {
+    Ok(batch_travellers::table
+        .filter(batch_travellers::traveller_id.eq(traveller_id))
+        .select(batch_travellers::batch_id)
+        .load::<Id>(conn)?
+        .into_iter()
+        .collect())
+}

@@ -1,0 +1,199 @@
+//! Handoffs and what the receiver said of each traveller in them.
+
+use diesel::prelude::*;
+
+use crate::auth::Scope;
+use crate::db::types::{Id, Timestamp};
+use crate::db::DbConnection;
+use crate::schema::{handoff_travellers, handoffs};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = handoffs)]
+pub struct Handoff {
+    pub id: Id,
+    pub batch_id: Option<Id>,
+    pub from_unit_id: Id,
+    pub to_unit_id: Id,
+    pub city_id: Id,
+    pub district_id: Id,
+    pub community_id: Option<Id>,
+    pub status: String,
+    pub code: String,
+    pub failed_attempts: i32,
+    pub locked: bool,
+    pub created_by: Id,
+    pub created_at: Timestamp,
+    pub due_at: Timestamp,
+    pub confirmed_at: Option<Timestamp>,
+    pub confirmed_by: Option<Id>,
+    pub rejected_at: Option<Timestamp>,
+    pub rejected_by: Option<Id>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub version: i32,
+}
+
+impl Handoff {
+    pub fn status(&self) -> crate::domain::handoff::HandoffStatus {
+        crate::domain::handoff::HandoffStatus::parse(&self.status)
+            .unwrap_or(crate::domain::handoff::HandoffStatus::Cancelled)
+    }
+
+    pub fn place(&self) -> super::events::EventPlace {
+        super::events::EventPlace {
+            city_id: Some(self.city_id),
+            district_id: Some(self.district_id),
+            community_id: self.community_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = handoff_travellers)]
+pub struct HandoffTraveller {
+    pub handoff_id: Id,
+    pub traveller_id: Id,
+    pub outcome: String,
+}
+
+type Boxed<'a> = handoffs::BoxedQuery<'a, crate::db::MultiBackend>;
+
+/// Handoffs a scope may see: those from or to a unit in it.
+pub fn scoped<'a>(scope: Scope) -> Boxed<'a> {
+    let query = handoffs::table.into_boxed();
+    match scope {
+        Scope::All => query,
+        Scope::City(id) => query.filter(handoffs::city_id.eq(id)),
+        Scope::District(id) => query.filter(handoffs::district_id.eq(id)),
+        Scope::Community(id) => query.filter(handoffs::community_id.eq(id)),
+    }
+}
+
+pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option<Handoff>> {
+    scoped(scope)
+        .filter(handoffs::id.eq(id))
+        .select(Handoff::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub struct HandoffFilter {
+    pub status: Option<String>,
+    pub from_unit_id: Option<Id>,
+    pub to_unit_id: Option<Id>,
+    pub batch_id: Option<Id>,
+    pub overdue_at: Option<Timestamp>,
+    pub after: Option<Id>,
+    pub limit: i64,
+}
+
+pub fn list(conn: &mut DbConnection, scope: Scope, filter: &HandoffFilter) -> QueryResult<Vec<Handoff>> {
+    let mut query = scoped(scope)
+        .select(Handoff::as_select())
+        .order(handoffs::id.asc())
+        .limit(filter.limit + 1);
+    if let Some(status) = &filter.status {
+        query = query.filter(handoffs::status.eq(status.clone()));
+    }
+    if let Some(unit) = filter.from_unit_id {
+        query = query.filter(handoffs::from_unit_id.eq(unit));
+    }
+    if let Some(unit) = filter.to_unit_id {
+        query = query.filter(handoffs::to_unit_id.eq(unit));
+    }
+    if let Some(batch) = filter.batch_id {
+        query = query.filter(handoffs::batch_id.eq(batch));
+    }
+    if let Some(now) = filter.overdue_at {
+        query = query
+            .filter(handoffs::status.eq("pending"))
+            .filter(handoffs::due_at.lt(now));
+    }
+    if let Some(after) = filter.after {
+        query = query.filter(handoffs::id.gt(after));
+    }
+    query.load(conn)
+}
+
+pub fn of_batch(conn: &mut DbConnection, batch_id: Id) -> QueryResult<Vec<Handoff>> {
+    handoffs::table
+        .filter(handoffs::batch_id.eq(batch_id))
+        .select(Handoff::as_select())
+        .order(handoffs::id.asc())
+        .load(conn)
+}
+
+pub fn insert(conn: &mut DbConnection, handoff: &Handoff) -> QueryResult<()> {
+    diesel::insert_into(handoffs::table)
+        .values(handoff)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Writes a changed handoff if nobody changed it since it was read: of two concurrent
+/// confirmations, exactly one gets true.
+pub fn save(conn: &mut DbConnection, h: &Handoff) -> QueryResult<bool> {
+    let changed = diesel::update(
+        handoffs::table
+            .filter(handoffs::id.eq(h.id))
+            .filter(handoffs::version.eq(h.version)),
+    )
+    .set((
+        handoffs::status.eq(&h.status),
+        handoffs::failed_attempts.eq(h.failed_attempts),
+        handoffs::locked.eq(h.locked),
+        handoffs::confirmed_at.eq(h.confirmed_at),
+        handoffs::confirmed_by.eq(h.confirmed_by),
+        handoffs::rejected_at.eq(h.rejected_at),
+        handoffs::rejected_by.eq(h.rejected_by),
+        handoffs::reason.eq(&h.reason),
+        handoffs::note.eq(&h.note),
+        handoffs::version.eq(h.version + 1),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn travellers_of(conn: &mut DbConnection, handoff_ids: &[Id]) -> QueryResult<Vec<HandoffTraveller>> {
+    handoff_travellers::table
+        .filter(handoff_travellers::handoff_id.eq_any(handoff_ids.to_vec()))
+        .select(HandoffTraveller::as_select())
+        .order((
+            handoff_travellers::handoff_id.asc(),
+            handoff_travellers::traveller_id.asc(),
+        ))
+        .load(conn)
+}
+
+pub fn insert_traveller(conn: &mut DbConnection, row: &HandoffTraveller) -> QueryResult<()> {
+    diesel::insert_into(handoff_travellers::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn set_outcome(
+    conn: &mut DbConnection,
+    handoff_id: Id,
+    traveller_id: Id,
+    outcome: &str,
+) -> QueryResult<()> {
+    diesel::update(
+        handoff_travellers::table
+            .filter(handoff_travellers::handoff_id.eq(handoff_id))
+            .filter(handoff_travellers::traveller_id.eq(traveller_id)),
+    )
+    .set(handoff_travellers::outcome.eq(outcome))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Every handoff the traveller was offered in, oldest first, with what became of the traveller.
+pub fn of_traveller(conn: &mut DbConnection, traveller_id: Id) -> QueryResult<Vec<(Handoff, String)>> {
+    handoffs::table
+        .inner_join(handoff_travellers::table)
+        .filter(handoff_travellers::traveller_id.eq(traveller_id))
+        .order(handoffs::id.asc())
+        .select((Handoff::as_select(), handoff_travellers::outcome))
+        .load(conn)
+}

@@ -1,0 +1,260 @@
+//! Travellers: one record each, shared by every level, never re-typed.
+
+use diesel::prelude::*;
+
+use crate::auth::Scope;
+use crate::db::types::{Id, Timestamp};
+use crate::db::DbConnection;
+use crate::schema::{batch_travellers, travellers};
+
+use super::events::EventPlace;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = travellers)]
+pub struct Traveller {
+    pub id: Id,
+    pub full_name: String,
+    pub document_type: String,
+    pub document_no: String,
+    pub nationality: String,
+    pub phone: Option<String>,
+    pub flight_no: Option<String>,
+    pub port_id: Id,
+    pub arrived_at: Timestamp,
+    pub destination_city_id: Id,
+    pub destination_district_id: Id,
+    pub destination_community_id: Option<Id>,
+    pub address: Option<String>,
+    pub language: Option<String>,
+    pub notes: Option<String>,
+    pub status: String,
+    pub custodian_unit_id: Id,
+    pub batch_id: Option<Id>,
+    pub handoff_id: Option<Id>,
+    pub missing: bool,
+    pub exception_kind: Option<String>,
+    pub exception_reason: Option<String>,
+    pub exception_facility: Option<String>,
+    pub exception_at: Option<Timestamp>,
+    pub exception_by: Option<Id>,
+    pub registered_by: Id,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i32,
+}
+
+impl Traveller {
+    pub fn status(&self) -> crate::domain::traveller::TravellerStatus {
+        crate::domain::traveller::TravellerStatus::parse(&self.status)
+            .unwrap_or(crate::domain::traveller::TravellerStatus::Exception)
+    }
+
+    /// Events about a traveller belong to the jurisdictions of its destination.
+    pub fn place(&self) -> EventPlace {
+        EventPlace {
+            city_id: Some(self.destination_city_id),
+            district_id: Some(self.destination_district_id),
+            community_id: self.destination_community_id,
+        }
+    }
+}
+
+type Boxed<'a> = travellers::BoxedQuery<'a, crate::db::MultiBackend>;
+
+/// Travellers a scope may see: those bound for a unit in it.
+pub fn scoped<'a>(scope: Scope) -> Boxed<'a> {
+    let query = travellers::table.into_boxed();
+    match scope {
+        Scope::All => query,
+        Scope::City(id) => query.filter(travellers::destination_city_id.eq(id)),
+        Scope::District(id) => query.filter(travellers::destination_district_id.eq(id)),
+        Scope::Community(id) => query.filter(travellers::destination_community_id.eq(id)),
+    }
+}
+
+pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option<Traveller>> {
+    scoped(scope)
+        .filter(travellers::id.eq(id))
+        .select(Traveller::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Loads the travellers with these ids that the scope may see, in the order asked.
+pub fn find_many(conn: &mut DbConnection, scope: Scope, ids: &[Id]) -> QueryResult<Vec<Option<Traveller>>> {
+    let rows: Vec<Traveller> = scoped(scope)
+        .filter(travellers::id.eq_any(ids.to_vec()))
+        .select(Traveller::as_select())
+        .load(conn)?;
+    Ok(ids
+        .iter()
+        .map(|id| rows.iter().find(|t| t.id == *id).cloned())
+        .collect())
+}
+
+#[derive(Default)]
+pub struct TravellerFilter {
+    pub status: Option<String>,
+    pub port_id: Option<Id>,
+    pub batch_id: Option<Id>,
+    pub destination_district_id: Option<Id>,
+    pub query: Option<String>,
+    pub after: Option<Id>,
+    pub limit: i64,
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+pub fn list(conn: &mut DbConnection, scope: Scope, filter: &TravellerFilter) -> QueryResult<Vec<Traveller>> {
+    let mut query = scoped(scope)
+        .select(Traveller::as_select())
+        .order(travellers::id.asc())
+        .limit(filter.limit + 1);
+    if let Some(status) = &filter.status {
+        query = query.filter(travellers::status.eq(status.clone()));
+    }
+    if let Some(port) = filter.port_id {
+        query = query.filter(travellers::port_id.eq(port));
+    }
+    if let Some(batch) = filter.batch_id {
+        query = query.filter(travellers::batch_id.eq(batch));
+    }
+    if let Some(district) = filter.destination_district_id {
+        query = query.filter(travellers::destination_district_id.eq(district));
+    }
+    if let Some(q) = &filter.query {
+        // Case-insensitive on both backends (LIKE is case-sensitive on PostgreSQL only).
+        let pattern = format!("%{}%", q.to_lowercase().replace(['\\', '%', '_'], ""));
+        query = query.filter(
+            lower(travellers::full_name)
+                .like(pattern.clone())
+                .or(lower(travellers::document_no).like(pattern.clone()))
+                .or(lower(travellers::flight_no.assume_not_null()).like(pattern)),
+        );
+    }
+    if let Some(after) = filter.after {
+        query = query.filter(travellers::id.gt(after));
+    }
+    query.load(conn)
+}
+
+/// Whether the document already has an open transfer.
+pub fn open_transfer_exists(
+    conn: &mut DbConnection,
+    document_type: &str,
+    document_no: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        travellers::table
+            .filter(travellers::document_type.eq(document_type))
+            .filter(travellers::document_no.eq(document_no))
+            .filter(travellers::status.ne_all(vec!["received", "exception"])),
+    ))
+    .get_result(conn)
+}
+
+pub fn insert(conn: &mut DbConnection, traveller: &Traveller) -> QueryResult<()> {
+    diesel::insert_into(travellers::table)
+        .values(traveller)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Writes a changed traveller if nobody changed it since it was read: false when it moved on.
+pub fn save(conn: &mut DbConnection, t: &Traveller) -> QueryResult<bool> {
+    let changed = diesel::update(
+        travellers::table
+            .filter(travellers::id.eq(t.id))
+            .filter(travellers::version.eq(t.version)),
+    )
+    .set((
+        travellers::destination_district_id.eq(t.destination_district_id),
+        travellers::destination_community_id.eq(t.destination_community_id),
+        travellers::status.eq(&t.status),
+        travellers::custodian_unit_id.eq(t.custodian_unit_id),
+        travellers::batch_id.eq(t.batch_id),
+        travellers::handoff_id.eq(t.handoff_id),
+        travellers::missing.eq(t.missing),
+        travellers::exception_kind.eq(&t.exception_kind),
+        travellers::exception_reason.eq(&t.exception_reason),
+        travellers::exception_facility.eq(&t.exception_facility),
+        travellers::exception_at.eq(t.exception_at),
+        travellers::exception_by.eq(t.exception_by),
+        travellers::updated_at.eq(t.updated_at),
+        travellers::version.eq(t.version + 1),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Everyone who shared a batch with the traveller (boarded or still planned; cancelled batches
+/// and no-shows never travelled).
+pub fn batch_companions(
+    conn: &mut DbConnection,
+    scope: Scope,
+    traveller_id: Id,
+) -> QueryResult<(Vec<Traveller>, i64)> {
+    use crate::schema::batches;
+    let batch_ids: Vec<Id> = batch_travellers::table
+        .inner_join(batches::table)
+        .filter(batch_travellers::traveller_id.eq(traveller_id))
+        .filter(batch_travellers::removed.eq(false))
+        .filter(batches::status.ne("cancelled"))
+        .select(batch_travellers::batch_id)
+        .load(conn)?;
+    let companion_ids: Vec<Id> = batch_travellers::table
+        .filter(batch_travellers::batch_id.eq_any(batch_ids))
+        .filter(batch_travellers::removed.eq(false))
+        .filter(
+            batch_travellers::boarded
+                .is_null()
+                .or(batch_travellers::boarded.eq(true)),
+        )
+        .filter(batch_travellers::traveller_id.ne(traveller_id))
+        .select(batch_travellers::traveller_id)
+        .distinct()
+        .load(conn)?;
+    let total = companion_ids.len() as i64;
+    let visible = scoped(scope)
+        .filter(travellers::id.eq_any(companion_ids))
+        .select(Traveller::as_select())
+        .order(travellers::id.asc())
+        .load(conn)?;
+    Ok((visible, total))
+}
+
+/// Everyone on the same flight the same day.
+pub fn flight_companions(
+    conn: &mut DbConnection,
+    scope: Scope,
+    traveller: &Traveller,
+) -> QueryResult<(Vec<Traveller>, i64)> {
+    let Some(flight) = &traveller.flight_no else {
+        return Ok((Vec::new(), 0));
+    };
+    let day_start = traveller
+        .arrived_at
+        .0
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|d| Timestamp(d.and_utc()));
+    let Some(day_start) = day_start else {
+        return Ok((Vec::new(), 0));
+    };
+    let day_end = day_start + chrono::Duration::days(1);
+    let same_flight = || {
+        travellers::table
+            .filter(travellers::flight_no.eq(flight.clone()))
+            .filter(travellers::arrived_at.ge(day_start))
+            .filter(travellers::arrived_at.lt(day_end))
+            .filter(travellers::id.ne(traveller.id))
+    };
+    let total: i64 = same_flight().count().get_result(conn)?;
+    let ids: Vec<Id> = same_flight().select(travellers::id).load(conn)?;
+    let visible = scoped(scope)
+        .filter(travellers::id.eq_any(ids))
+        .select(Traveller::as_select())
+        .order(travellers::id.asc())
+        .load(conn)?;
+    Ok((visible, total))
+}

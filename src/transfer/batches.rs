@@ -1,0 +1,780 @@
+//! Batches: forming them at a port, the vehicle and crew, boarding, departure, arrival (which opens
+//! the city→district handoffs), cancellation, and closing once everyone is received or an exception.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::Utc;
+use serde_json::json;
+
+use super::{changed_concurrently, load_named, record_step, save_traveller, Step};
+use crate::auth::{Actor, Scope};
+use crate::db::types::{Id, Timestamp};
+use crate::db::DbConnection;
+use crate::domain::batch::{self, batch_code, seats_suffice, BatchEvent, BatchStatus, CrewRole};
+use crate::domain::traveller::{self as traveller_rules, ExceptionKind, TravellerEvent, TravellerStatus};
+use crate::domain::vehicle::{self as vehicle_rules, VehicleEvent, VehicleRefusal, VehicleStatus};
+use crate::domain::Role;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::store::batches::{self, Batch, CrewMember};
+use crate::store::events;
+use crate::store::travellers::{self, Traveller};
+use crate::store::vehicles::{self, Vehicle};
+use crate::store::{new_id, ports};
+
+pub struct CrewInput {
+    pub name: String,
+    pub phone: Option<String>,
+    pub role: CrewRole,
+}
+
+pub struct NewBatch {
+    pub port_id: Id,
+    pub traveller_ids: Vec<Id>,
+    pub vehicle_id: Option<Id>,
+    pub crew: Vec<CrewInput>,
+    pub scheduled_departure_at: Option<Timestamp>,
+}
+
+fn batch_event(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    b: &Batch,
+    action: &str,
+    data: serde_json::Value,
+) -> ApiResult<()> {
+    let place = events::EventPlace {
+        city_id: Some(b.city_id),
+        ..Default::default()
+    };
+    events::record(
+        conn,
+        Some(actor.id),
+        &format!("batch.{action}"),
+        "batch",
+        b.id,
+        place,
+        data,
+    )?;
+    Ok(())
+}
+
+fn vehicle_event(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    v: &Vehicle,
+    action: &str,
+    data: serde_json::Value,
+) -> ApiResult<()> {
+    let place = events::EventPlace {
+        city_id: Some(v.unit_id),
+        ..Default::default()
+    };
+    events::record(
+        conn,
+        Some(actor.id),
+        &format!("vehicle.{action}"),
+        "vehicle",
+        v.id,
+        place,
+        data,
+    )?;
+    Ok(())
+}
+
+fn save_batch(conn: &mut DbConnection, b: &mut Batch) -> ApiResult<()> {
+    b.updated_at = Timestamp::now();
+    if !batches::save(conn, b)? {
+        return Err(changed_concurrently("batch"));
+    }
+    b.version += 1;
+    Ok(())
+}
+
+pub fn save_vehicle(conn: &mut DbConnection, v: &mut Vehicle) -> ApiResult<()> {
+    v.updated_at = Timestamp::now();
+    if !vehicles::update(conn, v)? {
+        return Err(changed_concurrently("vehicle"));
+    }
+    v.version += 1;
+    Ok(())
+}
+
+fn step_batch(status: BatchStatus, event: BatchEvent) -> ApiResult<BatchStatus> {
+    batch::transition(status, event).map_err(ApiError::invalid_state)
+}
+
+/// Moves a vehicle along its cycle, or says why it cannot.
+pub fn move_vehicle(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    v: &mut Vehicle,
+    event: VehicleEvent,
+    data: serde_json::Value,
+) -> ApiResult<()> {
+    let status = VehicleStatus::parse(&v.status).unwrap_or(VehicleStatus::Available);
+    let next = vehicle_rules::transition(status, v.out_of_service, event).map_err(|refusal| {
+        match (refusal, event) {
+            (r, VehicleEvent::Assign) => ApiError::new(
+                actix_web::http::StatusCode::CONFLICT,
+                "vehicle_unavailable",
+                r.to_string(),
+            ),
+            (VehicleRefusal::WrongStatus { .. }, _) | (VehicleRefusal::OutOfService, _) => {
+                ApiError::invalid_state(format!("vehicle {} is {}", v.plate, v.status))
+            }
+        }
+    })?;
+    v.status = next.as_str().into();
+    save_vehicle(conn, v)?;
+    let action = match event {
+        VehicleEvent::Assign => "assigned",
+        VehicleEvent::Release => "released",
+        VehicleEvent::Depart => "departed",
+        VehicleEvent::Arrive => "arrived",
+        VehicleEvent::Disinfect => "disinfected",
+    };
+    vehicle_event(conn, actor, v, action, data)
+}
+
+/// The batch's city must be the dispatcher's own; admins take the city of the travellers.
+fn batch_city(actor: &Actor, travellers: &[Traveller]) -> ApiResult<Id> {
+    let cities: HashSet<Id> = travellers.iter().map(|t| t.destination_city_id).collect();
+    if cities.len() > 1 {
+        return Err(ApiError::invalid_field(
+            "traveller_ids",
+            "travellers of one batch must be bound for one city",
+        ));
+    }
+    match (actor.role, actor.unit_id) {
+        (Role::Dispatcher, Some(city)) => Ok(city),
+        _ => cities
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::invalid_field("traveller_ids", "must not be empty")),
+    }
+}
+
+/// Checks that travellers can join a batch at this port, and takes them in.
+fn take_travellers(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    b: &Batch,
+    field: &str,
+    list: &mut [Traveller],
+) -> ApiResult<()> {
+    let mut wrong = Vec::new();
+    for (i, t) in list.iter().enumerate() {
+        if t.port_id != b.port_id {
+            wrong.push(FieldError::new(
+                format!("{field}[{i}]"),
+                format!("traveller {} arrived at another port", t.id),
+            ));
+        }
+        if t.destination_city_id != b.city_id {
+            wrong.push(FieldError::new(
+                format!("{field}[{i}]"),
+                format!("traveller {} is bound for another city", t.id),
+            ));
+        }
+    }
+    if !wrong.is_empty() {
+        return Err(ApiError::invalid(wrong));
+    }
+    for t in list.iter_mut() {
+        let status = t.status();
+        if status != TravellerStatus::AwaitingTransfer {
+            return Err(ApiError::conflict(match status {
+                TravellerStatus::Assigned | TravellerStatus::Boarded => {
+                    format!("traveller {} is already in an open batch", t.id)
+                }
+                other => format!("traveller {} is {other}, not awaiting transfer", t.id),
+            }));
+        }
+        t.status = traveller_rules::transition(status, TravellerEvent::Assign)
+            .map_err(|e| ApiError::invalid_state(e.to_string()))?
+            .as_str()
+            .into();
+        t.batch_id = Some(b.id);
+        t.updated_at = Timestamp::now();
+        save_traveller(conn, t)?;
+        t.version += 1;
+        batches::add_member(conn, b.id, t.id)?;
+        record_step(
+            conn,
+            actor,
+            t,
+            "assigned",
+            Step {
+                batch_id: Some(b.id),
+                detail: json!({"batch_code": b.code}),
+                ..Step::default()
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn check_crew(crew: &[CrewInput]) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    if crew.len() > batch::MAX_CREW {
+        errors.push(FieldError::new(
+            "crew",
+            format!("at most {} members", batch::MAX_CREW),
+        ));
+    }
+    for (i, member) in crew.iter().enumerate() {
+        if let Err(m) = crate::domain::clean_text(&member.name, 100) {
+            errors.push(FieldError::new(format!("crew[{i}].name"), m));
+        }
+        if member
+            .phone
+            .as_deref()
+            .is_some_and(|p| !traveller_rules::valid_phone(p.trim()))
+        {
+            errors.push(FieldError::new(
+                format!("crew[{i}].phone"),
+                "must be 5 to 32 digits, spaces or dashes",
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(errors))
+    }
+}
+
+pub fn check_traveller_list(field: &str, ids: &[Id], allow_empty: bool) -> ApiResult<()> {
+    if ids.is_empty() && !allow_empty {
+        return Err(ApiError::invalid_field(field, "must name at least one traveller"));
+    }
+    if ids.len() > batch::MAX_TRAVELLERS_PER_BATCH {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("at most {} travellers", batch::MAX_TRAVELLERS_PER_BATCH),
+        ));
+    }
+    Ok(())
+}
+
+/// Forms a planned batch at a port.
+pub fn create(conn: &mut DbConnection, actor: &Actor, input: NewBatch) -> ApiResult<Batch> {
+    check_traveller_list("traveller_ids", &input.traveller_ids, false)?;
+    check_crew(&input.crew)?;
+    let port = ports::find(conn, input.port_id)?
+        .ok_or_else(|| ApiError::invalid_field("port_id", "no such port of entry"))?;
+    let mut list = load_named(conn, actor.scope, "traveller_ids", &input.traveller_ids)?;
+    let city_id = batch_city(actor, &list)?;
+    let day = Utc::now().date_naive();
+    let prefix = batch_code(&port.code, day, 0);
+    let prefix = &prefix[..prefix.len() - 3];
+    let number = batches::count_with_prefix(conn, prefix)? + 1;
+    let now = Timestamp::now();
+    let mut b = Batch {
+        id: new_id(),
+        code: batch_code(&port.code, day, number),
+        port_id: port.id,
+        city_id,
+        vehicle_id: None,
+        status: BatchStatus::Planned.as_str().into(),
+        scheduled_departure_at: input.scheduled_departure_at,
+        departed_at: None,
+        arrived_at: None,
+        closed_at: None,
+        cancelled_at: None,
+        cancel_reason: None,
+        created_by: actor.id,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    batches::insert(conn, &b)?;
+    for member in &input.crew {
+        batches::insert_crew(
+            conn,
+            &CrewMember {
+                id: new_id(),
+                batch_id: b.id,
+                name: member.name.trim().into(),
+                phone: member.phone.as_ref().map(|p| p.trim().to_owned()),
+                role: member.role.as_str().into(),
+            },
+        )?;
+    }
+    batch_event(
+        conn,
+        actor,
+        &b,
+        "created",
+        json!({"code": b.code, "port_id": b.port_id, "travellers": input.traveller_ids.len(), "crew": input.crew.len()}),
+    )?;
+    take_travellers(conn, actor, &b, "traveller_ids", &mut list)?;
+    if let Some(vehicle_id) = input.vehicle_id {
+        assign_vehicle(conn, actor, &mut b, vehicle_id)?;
+    }
+    Ok(b)
+}
+
+pub fn load(conn: &mut DbConnection, actor: &Actor, id: Id) -> ApiResult<Batch> {
+    batches::find(conn, actor.scope, id)?.ok_or_else(|| ApiError::not_found("batch"))
+}
+
+/// Adds and removes travellers of a planned batch.
+pub fn edit_travellers(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: Id,
+    add: Vec<Id>,
+    remove: Vec<Id>,
+) -> ApiResult<Batch> {
+    check_traveller_list("add", &add, true)?;
+    check_traveller_list("remove", &remove, true)?;
+    if add.is_empty() && remove.is_empty() {
+        return Err(ApiError::invalid_field("add", "name travellers to add or remove"));
+    }
+    if let Some(both) = add.iter().find(|id| remove.contains(id)) {
+        return Err(ApiError::invalid_field(
+            "remove",
+            format!("traveller {both} is both added and removed"),
+        ));
+    }
+    let mut b = load(conn, actor, id)?;
+    step_batch(b.status(), BatchEvent::EditTravellers)?;
+    let members: HashSet<Id> = batches::members(conn, b.id)?
+        .into_iter()
+        .map(|m| m.traveller_id)
+        .collect();
+    let mut leaving = load_named(conn, actor.scope, "remove", &remove)?;
+    for (i, t) in leaving.iter_mut().enumerate() {
+        if !members.contains(&t.id) || t.batch_id != Some(b.id) {
+            return Err(ApiError::invalid_field(
+                &format!("remove[{i}]"),
+                format!("traveller {} is not in this batch", t.id),
+            ));
+        }
+        if t.status() == TravellerStatus::Exception {
+            continue;
+        }
+        t.status = traveller_rules::transition(t.status(), TravellerEvent::Unassign)
+            .map_err(|e| ApiError::invalid_state(e.to_string()))?
+            .as_str()
+            .into();
+        t.batch_id = None;
+        t.updated_at = Timestamp::now();
+        save_traveller(conn, t)?;
+        t.version += 1;
+        batches::remove_member(conn, b.id, t.id)?;
+        record_step(
+            conn,
+            actor,
+            t,
+            "removed_from_batch",
+            Step {
+                batch_id: Some(b.id),
+                detail: json!({"batch_code": b.code}),
+                ..Step::default()
+            },
+        )?;
+    }
+    let mut joining = load_named(conn, actor.scope, "add", &add)?;
+    take_travellers(conn, actor, &b, "add", &mut joining)?;
+    check_capacity(conn, &b)?;
+    save_batch(conn, &mut b)?;
+    batch_event(
+        conn,
+        actor,
+        &b,
+        "travellers_changed",
+        json!({"added": add, "removed": remove}),
+    )?;
+    Ok(b)
+}
+
+/// Travellers still to be carried: in the batch and not an exception.
+fn riders(conn: &mut DbConnection, b: &Batch) -> ApiResult<Vec<Traveller>> {
+    let ids: Vec<Id> = batches::members(conn, b.id)?
+        .into_iter()
+        .map(|m| m.traveller_id)
+        .collect();
+    Ok(travellers::find_many(conn, Scope::All, &ids)?
+        .into_iter()
+        .flatten()
+        .filter(|t| t.status() != TravellerStatus::Exception)
+        .collect())
+}
+
+fn check_capacity(conn: &mut DbConnection, b: &Batch) -> ApiResult<()> {
+    let Some(vehicle_id) = b.vehicle_id else {
+        return Ok(());
+    };
+    let vehicle = vehicles::find(conn, Scope::All, vehicle_id)?
+        .ok_or_else(|| ApiError::internal("vehicle vanished"))?;
+    let riding = riders(conn, b)?.len();
+    let crew = batches::crew(conn, b.id)?.len();
+    if !seats_suffice(vehicle.seats, riding, crew) {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::CONFLICT,
+            "capacity_exceeded",
+            format!(
+                "vehicle {} has {} seats; {riding} travellers and {crew} crew need {}",
+                vehicle.plate,
+                vehicle.seats,
+                riding + crew
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Assigns (or replaces) the vehicle of a planned batch.
+pub fn assign_vehicle(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    b: &mut Batch,
+    vehicle_id: Id,
+) -> ApiResult<()> {
+    step_batch(b.status(), BatchEvent::AssignVehicle)?;
+    let mut vehicle = vehicles::find(conn, actor.scope, vehicle_id)?
+        .filter(|v| v.unit_id == b.city_id)
+        .ok_or_else(|| ApiError::invalid_field("vehicle_id", "no such vehicle of this batch's city"))?;
+    if b.vehicle_id == Some(vehicle.id) {
+        return Ok(());
+    }
+    let riding = riders(conn, b)?.len();
+    let crew = batches::crew(conn, b.id)?.len();
+    move_vehicle(
+        conn,
+        actor,
+        &mut vehicle,
+        VehicleEvent::Assign,
+        json!({"batch_id": b.id, "batch_code": b.code}),
+    )?;
+    if !seats_suffice(vehicle.seats, riding, crew) {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::CONFLICT,
+            "capacity_exceeded",
+            format!(
+                "vehicle {} has {} seats; {riding} travellers and {crew} crew need {}",
+                vehicle.plate,
+                vehicle.seats,
+                riding + crew
+            ),
+        ));
+    }
+    if let Some(previous) = b.vehicle_id {
+        release_vehicle(conn, actor, b, previous)?;
+    }
+    b.vehicle_id = Some(vehicle.id);
+    save_batch(conn, b)?;
+    batch_event(
+        conn,
+        actor,
+        b,
+        "vehicle_assigned",
+        json!({"vehicle_id": vehicle.id, "plate": vehicle.plate}),
+    )
+}
+
+fn release_vehicle(conn: &mut DbConnection, actor: &Actor, b: &Batch, vehicle_id: Id) -> ApiResult<()> {
+    if let Some(mut v) = vehicles::find(conn, Scope::All, vehicle_id)? {
+        move_vehicle(
+            conn,
+            actor,
+            &mut v,
+            VehicleEvent::Release,
+            json!({"batch_id": b.id, "batch_code": b.code}),
+        )?;
+    }
+    Ok(())
+}
+
+/// Records who boarded and who did not come: each traveller of the batch in exactly one list.
+pub fn record_boarding(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: Id,
+    boarded: Vec<Id>,
+    no_show: Vec<Id>,
+) -> ApiResult<Batch> {
+    let mut b = load(conn, actor, id)?;
+    let next = step_batch(b.status(), BatchEvent::RecordBoarding)?;
+    let vehicle_id = b
+        .vehicle_id
+        .ok_or_else(|| ApiError::invalid_state("assign a vehicle before boarding"))?;
+    if let Some(both) = boarded.iter().find(|id| no_show.contains(id)) {
+        return Err(ApiError::invalid_field(
+            "no_show",
+            format!("traveller {both} is in both lists"),
+        ));
+    }
+    let mut riders = riders(conn, &b)?;
+    let expected: HashSet<Id> = riders.iter().map(|t| t.id).collect();
+    let mut seen = HashSet::new();
+    let mut errors = Vec::new();
+    for (field, list) in [("boarded", &boarded), ("no_show", &no_show)] {
+        for (i, id) in list.iter().enumerate() {
+            if !expected.contains(id) {
+                errors.push(FieldError::new(
+                    format!("{field}[{i}]"),
+                    format!("traveller {id} is not in this batch"),
+                ));
+            } else if !seen.insert(*id) {
+                errors.push(FieldError::new(
+                    format!("{field}[{i}]"),
+                    format!("traveller {id} is listed twice"),
+                ));
+            }
+        }
+    }
+    for id in expected.difference(&seen) {
+        errors.push(FieldError::new(
+            "boarded",
+            format!("traveller {id} is in neither list"),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let now = Timestamp::now();
+    for t in riders.iter_mut() {
+        let came = boarded.contains(&t.id);
+        let status = t.status();
+        if came {
+            t.status = traveller_rules::transition(status, TravellerEvent::Board)
+                .map_err(|e| ApiError::invalid_state(e.to_string()))?
+                .as_str()
+                .into();
+        } else {
+            traveller_rules::transition(status, TravellerEvent::RecordException)
+                .map_err(|e| ApiError::invalid_state(e.to_string()))?;
+            t.status = TravellerStatus::Exception.as_str().into();
+            t.exception_kind = Some(ExceptionKind::NoShow.as_str().into());
+            t.exception_reason = Some(format!("did not board batch {}", b.code));
+            t.exception_at = Some(now);
+            t.exception_by = Some(actor.id);
+        }
+        t.updated_at = now;
+        save_traveller(conn, t)?;
+        t.version += 1;
+        batches::set_boarded(conn, b.id, t.id, came)?;
+        let (action, detail) = if came {
+            ("boarded", json!({"batch_code": b.code}))
+        } else {
+            ("exception", json!({"kind": "no_show", "batch_code": b.code}))
+        };
+        record_step(
+            conn,
+            actor,
+            t,
+            action,
+            Step {
+                batch_id: Some(b.id),
+                vehicle_id: Some(vehicle_id),
+                detail,
+                ..Step::default()
+            },
+        )?;
+    }
+    b.status = next.as_str().into();
+    save_batch(conn, &mut b)?;
+    batch_event(
+        conn,
+        actor,
+        &b,
+        "boarding_recorded",
+        json!({"boarded": boarded, "no_show": no_show}),
+    )?;
+    if boarded.is_empty() {
+        release_vehicle(conn, actor, &b, vehicle_id)?;
+        close(conn, actor, &mut b)?;
+    }
+    Ok(b)
+}
+
+/// The vehicle leaves the port with everyone who boarded.
+pub fn depart(conn: &mut DbConnection, actor: &Actor, id: Id) -> ApiResult<Batch> {
+    let mut b = load(conn, actor, id)?;
+    let next = step_batch(b.status(), BatchEvent::Depart)?;
+    let vehicle_id = b
+        .vehicle_id
+        .ok_or_else(|| ApiError::invalid_state("the batch has no vehicle"))?;
+    if !batches::crew(conn, b.id)?
+        .iter()
+        .any(|c| c.role == CrewRole::Driver.as_str())
+    {
+        return Err(ApiError::invalid_state("the batch has no driver in its crew"));
+    }
+    let mut vehicle = vehicles::find(conn, Scope::All, vehicle_id)?
+        .ok_or_else(|| ApiError::internal("vehicle vanished"))?;
+    move_vehicle(
+        conn,
+        actor,
+        &mut vehicle,
+        VehicleEvent::Depart,
+        json!({"batch_id": b.id, "batch_code": b.code}),
+    )?;
+    move_riders(conn, actor, &b, TravellerEvent::Depart, "departed")?;
+    b.status = next.as_str().into();
+    b.departed_at = Some(Timestamp::now());
+    save_batch(conn, &mut b)?;
+    batch_event(conn, actor, &b, "departed", json!({"vehicle_id": vehicle_id}))?;
+    Ok(b)
+}
+
+fn move_riders(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    b: &Batch,
+    event: TravellerEvent,
+    action: &str,
+) -> ApiResult<Vec<Traveller>> {
+    let mut list = riders(conn, b)?;
+    for t in list.iter_mut() {
+        t.status = traveller_rules::transition(t.status(), event)
+            .map_err(|e| ApiError::invalid_state(e.to_string()))?
+            .as_str()
+            .into();
+        t.updated_at = Timestamp::now();
+        save_traveller(conn, t)?;
+        t.version += 1;
+        record_step(
+            conn,
+            actor,
+            t,
+            action,
+            Step {
+                batch_id: Some(b.id),
+                vehicle_id: b.vehicle_id,
+                detail: json!({"batch_code": b.code}),
+                ..Step::default()
+            },
+        )?;
+    }
+    Ok(list)
+}
+
+/// The vehicle reaches the city: one pending handoff per destination district, and the vehicle
+/// needs disinfection before its next trip.
+pub fn arrive(conn: &mut DbConnection, actor: &Actor, id: Id, sla_minutes: i64) -> ApiResult<Batch> {
+    let mut b = load(conn, actor, id)?;
+    let next = step_batch(b.status(), BatchEvent::Arrive)?;
+    let vehicle_id = b
+        .vehicle_id
+        .ok_or_else(|| ApiError::invalid_state("the batch has no vehicle"))?;
+    let mut vehicle = vehicles::find(conn, Scope::All, vehicle_id)?
+        .ok_or_else(|| ApiError::internal("vehicle vanished"))?;
+    move_vehicle(
+        conn,
+        actor,
+        &mut vehicle,
+        VehicleEvent::Arrive,
+        json!({"batch_id": b.id, "batch_code": b.code}),
+    )?;
+    let arrived = move_riders(conn, actor, &b, TravellerEvent::Arrive, "arrived")?;
+    b.status = next.as_str().into();
+    b.arrived_at = Some(Timestamp::now());
+    save_batch(conn, &mut b)?;
+    batch_event(conn, actor, &b, "arrived", json!({"travellers": arrived.len()}))?;
+    let mut by_district: BTreeMap<Id, Vec<Traveller>> = BTreeMap::new();
+    for t in arrived {
+        by_district.entry(t.destination_district_id).or_default().push(t);
+    }
+    for (district, group) in by_district {
+        super::handoffs::open(conn, actor, Some(b.id), b.city_id, district, group, sla_minutes)?;
+    }
+    if riders(conn, &b)?.is_empty() {
+        close(conn, actor, &mut b)?;
+    }
+    Ok(b)
+}
+
+/// Cancels a batch before departure: its travellers wait for another batch, its vehicle is free.
+pub fn cancel(conn: &mut DbConnection, actor: &Actor, id: Id, reason: String) -> ApiResult<Batch> {
+    let mut b = load(conn, actor, id)?;
+    let next = step_batch(b.status(), BatchEvent::Cancel)?;
+    let mut list = riders(conn, &b)?;
+    for t in list.iter_mut() {
+        t.status = traveller_rules::transition(t.status(), TravellerEvent::Unassign)
+            .map_err(|e| ApiError::invalid_state(e.to_string()))?
+            .as_str()
+            .into();
+        t.batch_id = None;
+        t.updated_at = Timestamp::now();
+        save_traveller(conn, t)?;
+        t.version += 1;
+        record_step(
+            conn,
+            actor,
+            t,
+            "returned_to_waiting",
+            Step {
+                batch_id: Some(b.id),
+                detail: json!({"batch_code": b.code, "reason": reason}),
+                ..Step::default()
+            },
+        )?;
+    }
+    if let Some(vehicle_id) = b.vehicle_id {
+        release_vehicle(conn, actor, &b, vehicle_id)?;
+    }
+    b.status = next.as_str().into();
+    b.cancelled_at = Some(Timestamp::now());
+    b.cancel_reason = Some(reason.clone());
+    save_batch(conn, &mut b)?;
+    batch_event(conn, actor, &b, "cancelled", json!({"reason": reason}))?;
+    Ok(b)
+}
+
+fn close(conn: &mut DbConnection, actor: &Actor, b: &mut Batch) -> ApiResult<()> {
+    b.status = step_batch(b.status(), BatchEvent::Close)?.as_str().into();
+    b.closed_at = Some(Timestamp::now());
+    save_batch(conn, b)?;
+    batch_event(conn, actor, b, "closed", json!({}))
+}
+
+/// Closes the batch once every traveller it carried is received or an exception.
+pub fn close_if_done(conn: &mut DbConnection, actor: &Actor, batch_id: Id) -> ApiResult<()> {
+    let Some(mut b) = batches::find(conn, Scope::All, batch_id)? else {
+        return Ok(());
+    };
+    if b.status() != BatchStatus::Arrived {
+        return Ok(());
+    }
+    let ids: Vec<Id> = batches::members(conn, b.id)?
+        .into_iter()
+        .map(|m| m.traveller_id)
+        .collect();
+    let all_done = travellers::find_many(conn, Scope::All, &ids)?
+        .into_iter()
+        .flatten()
+        .all(|t| t.status().is_terminal());
+    if all_done {
+        close(conn, actor, &mut b)?;
+    }
+    Ok(())
+}
+
+/// A disinfection after a trip makes the vehicle available again.
+pub fn disinfect(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    vehicle_id: Id,
+    note: Option<String>,
+) -> ApiResult<(Id, Vehicle)> {
+    let mut vehicle =
+        vehicles::find(conn, actor.scope, vehicle_id)?.ok_or_else(|| ApiError::not_found("vehicle"))?;
+    if actor.role == Role::Dispatcher && actor.unit_id != Some(vehicle.unit_id) {
+        return Err(ApiError::not_found("vehicle"));
+    }
+    let last_batch = batches::last_of_vehicle(conn, vehicle.id)?;
+    move_vehicle(
+        conn,
+        actor,
+        &mut vehicle,
+        VehicleEvent::Disinfect,
+        json!({"note": note, "batch_id": last_batch}),
+    )?;
+    let id = new_id();
+    batches::insert_disinfection(conn, id, vehicle.id, last_batch, note, actor.id)?;
+    Ok((id, vehicle))
+}

@@ -1,0 +1,460 @@
+//! Handoffs: offering custody to the next level, and the receiver confirming (with the code and
+//! the travellers actually received) or rejecting. Custody moves only on confirmation.
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+use rand::Rng;
+use serde_json::json;
+
+use super::{acts_for, changed_concurrently, load_named, record_step, save_traveller, unit_place, Step};
+use crate::auth::{Actor, Scope, UnitPlace};
+use crate::db::types::{Id, Timestamp};
+use crate::db::DbConnection;
+use crate::domain::handoff::{
+    check_action, check_code, code_from, split_received, CodeCheck, HandoffAction, HandoffStatus,
+};
+use crate::domain::traveller::{self as traveller_rules, TravellerEvent, TravellerStatus};
+use crate::domain::{Role, UnitLevel};
+use crate::error::{ApiError, ApiResult};
+use crate::store::events;
+use crate::store::handoffs::{self, Handoff, HandoffTraveller};
+use crate::store::new_id;
+use crate::store::travellers::{self, Traveller};
+use crate::store::units;
+
+fn handoff_event(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    h: &Handoff,
+    action: &str,
+    data: serde_json::Value,
+) -> ApiResult<()> {
+    events::record(
+        conn,
+        Some(actor.id),
+        &format!("handoff.{action}"),
+        "handoff",
+        h.id,
+        h.place(),
+        data,
+    )?;
+    Ok(())
+}
+
+fn save_handoff(conn: &mut DbConnection, h: &mut Handoff) -> ApiResult<()> {
+    if !handoffs::save(conn, h)? {
+        return Err(changed_concurrently("handoff"));
+    }
+    h.version += 1;
+    Ok(())
+}
+
+/// Opens a pending handoff of these travellers from their custodian to a unit one level down.
+pub fn open(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    batch_id: Option<Id>,
+    from_unit_id: Id,
+    to_unit_id: Id,
+    mut group: Vec<Traveller>,
+    sla_minutes: i64,
+) -> ApiResult<Handoff> {
+    let to = unit_place(conn, to_unit_id)?;
+    let now = Timestamp::now();
+    let (district_id, community_id) = match to.level {
+        UnitLevel::District => (to.id, None),
+        _ => (to.district_id.unwrap_or(to.city_id), Some(to.id)),
+    };
+    let handoff = Handoff {
+        id: new_id(),
+        batch_id,
+        from_unit_id,
+        to_unit_id,
+        city_id: to.city_id,
+        district_id,
+        community_id,
+        status: HandoffStatus::Pending.as_str().into(),
+        code: code_from(rand::thread_rng().gen_range(0..1_000_000)),
+        failed_attempts: 0,
+        locked: false,
+        created_by: actor.id,
+        created_at: now,
+        due_at: now + Duration::minutes(sla_minutes),
+        confirmed_at: None,
+        confirmed_by: None,
+        rejected_at: None,
+        rejected_by: None,
+        reason: None,
+        note: None,
+        version: 1,
+    };
+    handoffs::insert(conn, &handoff)?;
+    for t in group.iter_mut() {
+        handoffs::insert_traveller(
+            conn,
+            &HandoffTraveller {
+                handoff_id: handoff.id,
+                traveller_id: t.id,
+                outcome: "pending".into(),
+            },
+        )?;
+        t.handoff_id = Some(handoff.id);
+        t.missing = false;
+        t.updated_at = now;
+        save_traveller(conn, t)?;
+        t.version += 1;
+        record_step(
+            conn,
+            actor,
+            t,
+            "handed",
+            Step {
+                batch_id: t.batch_id,
+                handoff_id: Some(handoff.id),
+                detail: json!({"to_unit_id": to_unit_id}),
+                ..Step::default()
+            },
+        )?;
+    }
+    handoff_event(
+        conn,
+        actor,
+        &handoff,
+        "created",
+        json!({"from_unit_id": from_unit_id, "to_unit_id": to_unit_id, "travellers": group.iter().map(|t| t.id).collect::<Vec<_>>(), "due_at": handoff.due_at}),
+    )?;
+    Ok(handoff)
+}
+
+/// Hands travellers (again) from the unit holding them to a unit one level down: after a rejection,
+/// for people reported missing, or to correct a wrong destination.
+pub fn send(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    to_unit_id: Id,
+    traveller_ids: Vec<Id>,
+    sla_minutes: i64,
+) -> ApiResult<Handoff> {
+    super::batches::check_traveller_list("traveller_ids", &traveller_ids, false)?;
+    let to = units::find(conn, Scope::All, to_unit_id)?
+        .ok_or_else(|| ApiError::invalid_field("to_unit_id", "no such unit"))?;
+    let group = load_named(conn, actor.scope, "traveller_ids", &traveller_ids)?;
+    let custodian_id = group[0].custodian_unit_id;
+    if group.iter().any(|t| t.custodian_unit_id != custodian_id) {
+        return Err(ApiError::invalid_field(
+            "traveller_ids",
+            "all travellers of one handoff must be held by the same unit",
+        ));
+    }
+    let custodian = unit_place(conn, custodian_id)?;
+    if !acts_for(actor, &custodian) {
+        return Err(ApiError::invalid_state(
+            "these travellers are not in your unit's custody",
+        ));
+    }
+    let to_place = to.place();
+    let fits = match (custodian.level, to_place.level) {
+        (UnitLevel::City, UnitLevel::District) => to_place.city_id == custodian.id,
+        (UnitLevel::District, UnitLevel::Community) => to_place.district_id == Some(custodian.id),
+        _ => false,
+    };
+    if !fits {
+        return Err(ApiError::invalid_field(
+            "to_unit_id",
+            "must be a unit directly below the unit holding the travellers",
+        ));
+    }
+    let ready = match custodian.level {
+        UnitLevel::City => TravellerStatus::Arrived,
+        _ => TravellerStatus::AtDistrict,
+    };
+    for t in &group {
+        if t.status() != ready {
+            return Err(ApiError::invalid_state(format!(
+                "traveller {} is {}, not {ready}",
+                t.id, t.status
+            )));
+        }
+        if t.handoff_id.is_some() {
+            return Err(ApiError::conflict(format!(
+                "traveller {} is already offered in a pending handoff",
+                t.id
+            )));
+        }
+    }
+    let batch_id = group
+        .iter()
+        .find_map(|t| t.batch_id)
+        .filter(|b| group.iter().all(|t| t.batch_id == Some(*b)));
+    open(
+        conn,
+        actor,
+        batch_id,
+        custodian.id,
+        to_unit_id,
+        group,
+        sla_minutes,
+    )
+}
+
+pub fn load(conn: &mut DbConnection, actor: &Actor, id: Id) -> ApiResult<Handoff> {
+    handoffs::find(conn, actor.scope, id)?.ok_or_else(|| ApiError::not_found("handoff"))
+}
+
+/// Only an officer of the receiving unit may confirm or reject: a district officer for a handoff
+/// to its district, a community officer for one to its community.
+fn check_receiver(actor: &Actor, to: &UnitPlace) -> ApiResult<()> {
+    let role_fits = match to.level {
+        UnitLevel::District => actor.role == Role::DistrictOfficer,
+        UnitLevel::Community => actor.role == Role::CommunityOfficer,
+        UnitLevel::City => false,
+    };
+    if role_fits && actor.unit_id == Some(to.id) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden_because(
+            "only an officer of the receiving unit may confirm or reject a handoff",
+        ))
+    }
+}
+
+fn offered(conn: &mut DbConnection, h: &Handoff) -> ApiResult<Vec<Traveller>> {
+    let ids: Vec<Id> = handoffs::travellers_of(conn, &[h.id])?
+        .into_iter()
+        .map(|r| r.traveller_id)
+        .collect();
+    Ok(travellers::find_many(conn, Scope::All, &ids)?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// What a confirmation attempt came to. A wrong code is counted (and may lock the handoff), so it
+/// is committed even though the request fails.
+pub enum Confirmation {
+    Confirmed(Box<Handoff>),
+    WrongCode { attempts_left: i32 },
+    Locked,
+}
+
+pub fn confirm(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: Id,
+    code: &str,
+    received_ids: Vec<Id>,
+    note: Option<String>,
+    sla_minutes: i64,
+) -> ApiResult<Confirmation> {
+    let mut h = load(conn, actor, id)?;
+    let to = unit_place(conn, h.to_unit_id)?;
+    check_receiver(actor, &to)?;
+    check_action(h.status(), h.locked, HandoffAction::Confirm).map_err(ApiError::invalid_state)?;
+    match check_code(&h.code, code.trim(), h.failed_attempts) {
+        CodeCheck::Correct => {}
+        CodeCheck::Wrong { attempts_left } => {
+            h.failed_attempts += 1;
+            save_handoff(conn, &mut h)?;
+            handoff_event(
+                conn,
+                actor,
+                &h,
+                "wrong_code",
+                json!({"failed_attempts": h.failed_attempts}),
+            )?;
+            return Ok(Confirmation::WrongCode { attempts_left });
+        }
+        CodeCheck::LocksNow => {
+            h.failed_attempts += 1;
+            h.locked = true;
+            save_handoff(conn, &mut h)?;
+            handoff_event(
+                conn,
+                actor,
+                &h,
+                "locked",
+                json!({"failed_attempts": h.failed_attempts}),
+            )?;
+            return Ok(Confirmation::Locked);
+        }
+    }
+    let mut group = offered(conn, &h)?;
+    let ids: Vec<Id> = group.iter().map(|t| t.id).collect();
+    let (received, missing) = split_received(&ids, &received_ids)
+        .map_err(|m| ApiError::invalid_field("received_traveller_ids", m))?;
+    let now = Timestamp::now();
+    h.status = HandoffStatus::Confirmed.as_str().into();
+    h.confirmed_at = Some(now);
+    h.confirmed_by = Some(actor.id);
+    h.note = note;
+    save_handoff(conn, &mut h)?;
+    let event = match to.level {
+        UnitLevel::District => TravellerEvent::ReceiveAtDistrict,
+        _ => TravellerEvent::ReceiveAtCommunity,
+    };
+    let mut moved_on = Vec::new();
+    for t in group.iter_mut() {
+        t.handoff_id = None;
+        t.updated_at = now;
+        let step = Step {
+            batch_id: t.batch_id,
+            handoff_id: Some(h.id),
+            unit_id: Some(to.id),
+            ..Step::default()
+        };
+        if received.contains(&t.id) {
+            t.status = traveller_rules::transition(t.status(), event)
+                .map_err(|e| ApiError::invalid_state(e.to_string()))?
+                .as_str()
+                .into();
+            t.custodian_unit_id = to.id;
+            t.missing = false;
+            let corrected = correct_destination(t, &to);
+            save_traveller(conn, t)?;
+            t.version += 1;
+            handoffs::set_outcome(conn, h.id, t.id, "received")?;
+            record_step(
+                conn,
+                actor,
+                t,
+                "received",
+                Step {
+                    detail: json!({"from_unit_id": h.from_unit_id, "destination_corrected": corrected}),
+                    ..step
+                },
+            )?;
+            moved_on.push(t.clone());
+        } else {
+            t.missing = true;
+            save_traveller(conn, t)?;
+            t.version += 1;
+            handoffs::set_outcome(conn, h.id, t.id, "missing")?;
+            record_step(
+                conn,
+                actor,
+                t,
+                "reported_missing",
+                Step {
+                    unit_id: Some(h.from_unit_id),
+                    detail: json!({"reported_by_unit_id": to.id}),
+                    ..step
+                },
+            )?;
+        }
+    }
+    handoff_event(
+        conn,
+        actor,
+        &h,
+        "confirmed",
+        json!({"received": received, "missing": missing}),
+    )?;
+    if to.level == UnitLevel::District {
+        // Onward to each destination community; travellers whose community is not known yet stay
+        // with the district until its officer hands them on.
+        let mut by_community: BTreeMap<Id, Vec<Traveller>> = BTreeMap::new();
+        for t in moved_on {
+            if let Some(c) = t.destination_community_id {
+                by_community.entry(c).or_default().push(t);
+            }
+        }
+        for (community, travellers_for) in by_community {
+            open(
+                conn,
+                actor,
+                h.batch_id,
+                to.id,
+                community,
+                travellers_for,
+                sla_minutes,
+            )?;
+        }
+    } else {
+        let batches: std::collections::BTreeSet<Id> = group.iter().filter_map(|t| t.batch_id).collect();
+        for batch_id in batches {
+            super::batches::close_if_done(conn, actor, batch_id)?;
+        }
+    }
+    Ok(Confirmation::Confirmed(Box::new(h)))
+}
+
+/// A traveller received by a unit other than its destination was routed there on purpose (a
+/// correction): the destination follows the receiving unit.
+fn correct_destination(t: &mut Traveller, to: &UnitPlace) -> bool {
+    match to.level {
+        UnitLevel::District if t.destination_district_id != to.id => {
+            t.destination_district_id = to.id;
+            t.destination_community_id = None;
+            true
+        }
+        UnitLevel::Community if t.destination_community_id != Some(to.id) => {
+            t.destination_community_id = Some(to.id);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn release(conn: &mut DbConnection, actor: &Actor, h: &Handoff, action: &str, reason: &str) -> ApiResult<()> {
+    let mut group = offered(conn, h)?;
+    for t in group.iter_mut() {
+        t.handoff_id = None;
+        t.updated_at = Timestamp::now();
+        save_traveller(conn, t)?;
+        t.version += 1;
+        handoffs::set_outcome(conn, h.id, t.id, "returned")?;
+        record_step(
+            conn,
+            actor,
+            t,
+            action,
+            Step {
+                batch_id: t.batch_id,
+                handoff_id: Some(h.id),
+                unit_id: Some(h.from_unit_id),
+                detail: json!({"reason": reason}),
+                ..Step::default()
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// The receiver refuses the handoff: custody stays with the sender, who may hand again.
+pub fn reject(conn: &mut DbConnection, actor: &Actor, id: Id, reason: String) -> ApiResult<Handoff> {
+    let mut h = load(conn, actor, id)?;
+    let to = unit_place(conn, h.to_unit_id)?;
+    check_receiver(actor, &to)?;
+    h.status = check_action(h.status(), h.locked, HandoffAction::Reject)
+        .map_err(ApiError::invalid_state)?
+        .as_str()
+        .into();
+    h.rejected_at = Some(Timestamp::now());
+    h.rejected_by = Some(actor.id);
+    h.reason = Some(reason.clone());
+    save_handoff(conn, &mut h)?;
+    release(conn, actor, &h, "handoff_rejected", &reason)?;
+    handoff_event(conn, actor, &h, "rejected", json!({"reason": reason}))?;
+    Ok(h)
+}
+
+/// The sender withdraws a pending handoff (a locked one, say) to hand the travellers again.
+pub fn cancel(conn: &mut DbConnection, actor: &Actor, id: Id, reason: String) -> ApiResult<Handoff> {
+    let mut h = load(conn, actor, id)?;
+    let from = unit_place(conn, h.from_unit_id)?;
+    if !acts_for(actor, &from) {
+        return Err(ApiError::forbidden_because(
+            "only the sending unit may cancel a handoff",
+        ));
+    }
+    h.status = check_action(h.status(), h.locked, HandoffAction::Cancel)
+        .map_err(ApiError::invalid_state)?
+        .as_str()
+        .into();
+    h.reason = Some(reason.clone());
+    save_handoff(conn, &mut h)?;
+    release(conn, actor, &h, "handoff_cancelled", &reason)?;
+    handoff_event(conn, actor, &h, "cancelled", json!({"reason": reason}))?;
+    Ok(h)
+}

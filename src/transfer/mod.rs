@@ -1,0 +1,119 @@
+//! The closed loop's operations: each runs inside the caller's write transaction, applies the
+//! pure rules of `domain`, writes through `store`, and records every change in the event log.
+
+pub mod batches;
+pub mod handoffs;
+pub mod travellers;
+
+use serde_json::{json, Value};
+
+use crate::auth::{Actor, Scope, UnitPlace};
+use crate::db::types::Id;
+use crate::db::DbConnection;
+use crate::domain::{Role, UnitLevel};
+use crate::error::{ApiError, ApiResult};
+use crate::store::events;
+use crate::store::travellers::{self as traveller_store, Traveller};
+use crate::store::units;
+
+/// The answer when an optimistic write finds the row changed since it was read.
+pub fn changed_concurrently(what: &str) -> ApiError {
+    ApiError::conflict(format!("the {what} was changed by another request; retry"))
+}
+
+pub fn save_traveller(conn: &mut DbConnection, traveller: &Traveller) -> ApiResult<()> {
+    if traveller_store::save(conn, traveller)? {
+        Ok(())
+    } else {
+        Err(changed_concurrently("traveller"))
+    }
+}
+
+/// What a traveller's event says: where it happened and what it involved. The trace reads these.
+#[derive(Default)]
+pub struct Step {
+    pub unit_id: Option<Id>,
+    pub batch_id: Option<Id>,
+    pub vehicle_id: Option<Id>,
+    pub handoff_id: Option<Id>,
+    pub detail: Value,
+}
+
+pub fn record_step(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    t: &Traveller,
+    action: &str,
+    step: Step,
+) -> ApiResult<()> {
+    events::record(
+        conn,
+        Some(actor.id),
+        &format!("traveller.{action}"),
+        "traveller",
+        t.id,
+        t.place(),
+        json!({
+            "status": t.status,
+            "custodian_unit_id": t.custodian_unit_id,
+            "unit_id": step.unit_id.unwrap_or(t.custodian_unit_id),
+            "batch_id": step.batch_id,
+            "vehicle_id": step.vehicle_id,
+            "handoff_id": step.handoff_id,
+            "detail": step.detail,
+        }),
+    )?;
+    Ok(())
+}
+
+pub fn unit_place(conn: &mut DbConnection, id: Id) -> ApiResult<UnitPlace> {
+    units::find(conn, Scope::All, id)?
+        .map(|u| u.place())
+        .ok_or_else(|| ApiError::internal(format!("unit {id} vanished")))
+}
+
+/// Whether the actor speaks for the unit that holds custody: the city's dispatcher for the city,
+/// the district's officer for the district. Admins act for any unit.
+pub fn acts_for(actor: &Actor, custodian: &UnitPlace) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Dispatcher => custodian.level == UnitLevel::City && actor.unit_id == Some(custodian.id),
+        Role::DistrictOfficer => {
+            custodian.level == UnitLevel::District && actor.unit_id == Some(custodian.id)
+        }
+        Role::CommunityOfficer | Role::Viewer => false,
+    }
+}
+
+/// Loads travellers named in a request, failing with one field error per id the caller cannot
+/// see, and with a field error for ids named twice.
+pub fn load_named(
+    conn: &mut DbConnection,
+    scope: Scope,
+    field: &str,
+    ids: &[Id],
+) -> ApiResult<Vec<Traveller>> {
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        if !seen.insert(*id) {
+            problems.push(crate::error::FieldError::new(
+                format!("{field}[{i}]"),
+                format!("traveller {id} is listed twice"),
+            ));
+        }
+    }
+    let found = traveller_store::find_many(conn, scope, ids)?;
+    for (i, (id, row)) in ids.iter().zip(&found).enumerate() {
+        if row.is_none() {
+            problems.push(crate::error::FieldError::new(
+                format!("{field}[{i}]"),
+                format!("no traveller {id}"),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::invalid(problems));
+    }
+    Ok(found.into_iter().flatten().collect())
+}

@@ -1,0 +1,387 @@
+//! Registering travellers (one by one or a flight's manifest at once) and recording exceptions.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use super::{acts_for, record_step, save_traveller, unit_place, Step};
+use crate::auth::{Actor, Scope};
+use crate::db::types::{Id, Timestamp};
+use crate::db::DbConnection;
+use crate::domain::traveller::{
+    normalize_document_no, transition, valid_flight_no, valid_nationality, valid_phone, DocumentType,
+    ExceptionKind, Language, TravellerEvent, TravellerStatus,
+};
+use crate::domain::{clean_text, UnitLevel};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::store::travellers::{self, Traveller};
+use crate::store::{new_id, ports, units};
+
+/// A traveller as typed by a dispatcher or read from a manifest row, before any check.
+#[derive(Debug, Clone, Default)]
+pub struct RawTraveller {
+    pub full_name: String,
+    pub document_type: String,
+    pub document_no: String,
+    pub nationality: String,
+    pub phone: Option<String>,
+    pub flight_no: Option<String>,
+    pub arrived_at: String,
+    pub address: Option<String>,
+    pub language: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// A traveller whose fields passed every check that needs no database.
+#[derive(Debug, Clone)]
+pub struct CheckedTraveller {
+    pub full_name: String,
+    pub document_type: DocumentType,
+    pub document_no: String,
+    pub nationality: String,
+    pub phone: Option<String>,
+    pub flight_no: Option<String>,
+    pub arrived_at: Timestamp,
+    pub address: Option<String>,
+    pub language: Option<Language>,
+    pub notes: Option<String>,
+}
+
+fn optional(value: &Option<String>) -> Option<String> {
+    value
+        .as_ref()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Checks every field, reporting all problems at once.
+pub fn check(raw: &RawTraveller, now: DateTime<Utc>) -> Result<CheckedTraveller, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut bad = |field: &str, message: String| errors.push(FieldError::new(field, message));
+    let full_name = clean_text(&raw.full_name, 200)
+        .map_err(|m| bad("full_name", m))
+        .ok();
+    let document_type = DocumentType::parse(raw.document_type.trim());
+    if document_type.is_none() {
+        bad(
+            "document_type",
+            "must be one of passport, id_card, travel_permit, other".into(),
+        );
+    }
+    let document_no = normalize_document_no(&raw.document_no)
+        .map_err(|m| bad("document_no", m))
+        .ok();
+    let nationality = raw.nationality.trim().to_uppercase();
+    if !valid_nationality(&nationality) {
+        bad(
+            "nationality",
+            "must be an ISO 3166-1 alpha-3 code, e.g. CHN".into(),
+        );
+    }
+    let phone = optional(&raw.phone);
+    if phone.as_deref().is_some_and(|p| !valid_phone(p)) {
+        bad(
+            "phone",
+            "must be 5 to 32 digits, with an optional leading +, spaces or dashes".into(),
+        );
+    }
+    let flight_no = optional(&raw.flight_no).map(|f| f.replace(' ', "").to_uppercase());
+    if flight_no.as_deref().is_some_and(|f| !valid_flight_no(f)) {
+        bad(
+            "flight_no",
+            "must be 2 to 10 letters and digits, e.g. MU5001".into(),
+        );
+    }
+    let arrived_at = match DateTime::parse_from_rfc3339(raw.arrived_at.trim()) {
+        Ok(at) if at.with_timezone(&Utc) > now + Duration::minutes(5) => {
+            bad("arrived_at", "must not be in the future".into());
+            None
+        }
+        Ok(at) => Some(Timestamp(at.with_timezone(&Utc))),
+        Err(_) => {
+            bad(
+                "arrived_at",
+                "must be an RFC 3339 time, e.g. 2020-03-07T09:30:00Z".into(),
+            );
+            None
+        }
+    };
+    let address = optional(&raw.address);
+    if address.as_deref().is_some_and(|a| a.chars().count() > 500) {
+        bad("address", "must be at most 500 characters".into());
+    }
+    let language = optional(&raw.language);
+    let parsed_language = language.as_deref().map(Language::parse);
+    if parsed_language == Some(None) {
+        bad("language", "must be one of zh, en, ja, ko".into());
+    }
+    let notes = optional(&raw.notes);
+    if notes.as_deref().is_some_and(|n| n.chars().count() > 2000) {
+        bad("notes", "must be at most 2000 characters".into());
+    }
+    match (full_name, document_type, document_no, arrived_at) {
+        (Some(full_name), Some(document_type), Some(document_no), Some(arrived_at)) if errors.is_empty() => {
+            Ok(CheckedTraveller {
+                full_name,
+                document_type,
+                document_no,
+                nationality,
+                phone,
+                flight_no,
+                arrived_at,
+                address,
+                language: parsed_language.flatten(),
+                notes,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// Checks the destination: a community in the caller's jurisdiction.
+fn destination(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    community_id: Id,
+) -> Result<crate::auth::UnitPlace, String> {
+    match units::find(conn, actor.scope, community_id) {
+        Ok(Some(unit)) if unit.level() == UnitLevel::Community => Ok(unit.place()),
+        Ok(_) => Err("must be a community in your jurisdiction".into()),
+        Err(e) => Err(format!("cannot be checked: {e}")),
+    }
+}
+
+fn new_traveller(
+    actor: &Actor,
+    c: CheckedTraveller,
+    port_id: Id,
+    dest: &crate::auth::UnitPlace,
+) -> Traveller {
+    let now = Timestamp::now();
+    Traveller {
+        id: new_id(),
+        full_name: c.full_name,
+        document_type: c.document_type.as_str().into(),
+        document_no: c.document_no,
+        nationality: c.nationality,
+        phone: c.phone,
+        flight_no: c.flight_no,
+        port_id,
+        arrived_at: c.arrived_at,
+        destination_city_id: dest.city_id,
+        destination_district_id: dest.district_id.unwrap_or(dest.city_id),
+        destination_community_id: Some(dest.id),
+        address: c.address,
+        language: c.language.map(|l| l.as_str().to_owned()),
+        notes: c.notes,
+        status: TravellerStatus::AwaitingTransfer.as_str().into(),
+        custodian_unit_id: dest.city_id,
+        batch_id: None,
+        handoff_id: None,
+        missing: false,
+        exception_kind: None,
+        exception_reason: None,
+        exception_facility: None,
+        exception_at: None,
+        exception_by: None,
+        registered_by: actor.id,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+fn insert_registered(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    traveller: &Traveller,
+    via: &str,
+) -> ApiResult<()> {
+    travellers::insert(conn, traveller)?;
+    record_step(
+        conn,
+        actor,
+        traveller,
+        "registered",
+        Step {
+            unit_id: Some(traveller.destination_city_id),
+            detail: json!({"via": via, "port_id": traveller.port_id, "flight_no": traveller.flight_no,
+                "destination_community_id": traveller.destination_community_id}),
+            ..Step::default()
+        },
+    )
+}
+
+/// Registers one arrival. The traveller starts in the custody of its destination city.
+pub fn register(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    c: CheckedTraveller,
+    port_id: Id,
+    community_id: Id,
+) -> ApiResult<Traveller> {
+    let mut errors = Vec::new();
+    if ports::find(conn, port_id)?.is_none() {
+        errors.push(FieldError::new("port_id", "no such port of entry"));
+    }
+    let dest = destination(conn, actor, community_id)
+        .map_err(|m| errors.push(FieldError::new("destination_community_id", m)))
+        .ok();
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let dest = dest.ok_or_else(|| ApiError::internal("destination checked"))?;
+    if travellers::open_transfer_exists(conn, c.document_type.as_str(), &c.document_no)? {
+        return Err(ApiError::conflict(format!(
+            "{} {} already has an open transfer",
+            c.document_type, c.document_no
+        )));
+    }
+    let traveller = new_traveller(actor, c, port_id, &dest);
+    insert_registered(conn, actor, &traveller, "api")?;
+    Ok(traveller)
+}
+
+/// A manifest row: the traveller's fields with the port and community given by code.
+pub struct ManifestRow {
+    pub line: usize,
+    pub raw: RawTraveller,
+    pub port_code: String,
+    pub community_code: String,
+}
+
+pub const MAX_MANIFEST_ROWS: usize = 5000;
+
+/// Checks every row of a manifest first; writes all of them, or none with every problem listed.
+pub fn import(conn: &mut DbConnection, actor: &Actor, rows: Vec<ManifestRow>) -> ApiResult<usize> {
+    let now = Utc::now();
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut port_ids: HashMap<String, Option<Id>> = HashMap::new();
+    let mut destinations: HashMap<String, Result<crate::auth::UnitPlace, String>> = HashMap::new();
+    let mut documents = HashSet::new();
+    let mut accepted = Vec::new();
+    for row in rows {
+        let mut row_errors = Vec::new();
+        let checked = check(&row.raw, now).map_err(|e| row_errors.extend(e)).ok();
+        let code = row.port_code.trim().to_uppercase();
+        let port_id = match port_ids.get(&code) {
+            Some(id) => *id,
+            None => {
+                let id = ports::find_by_code(conn, &code)?.map(|p| p.id);
+                port_ids.insert(code.clone(), id);
+                id
+            }
+        };
+        if port_id.is_none() {
+            row_errors.push(FieldError::new(
+                "port_code",
+                format!("no port of entry with code {code:?}"),
+            ));
+        }
+        let community = row.community_code.trim().to_uppercase();
+        if !destinations.contains_key(&community) {
+            let place = match units::find_by_code(conn, actor.scope, &community)? {
+                Some(u) if u.level() == UnitLevel::Community => Ok(u.place()),
+                _ => Err(format!(
+                    "no community with code {community:?} in your jurisdiction"
+                )),
+            };
+            destinations.insert(community.clone(), place);
+        }
+        let dest = match &destinations[&community] {
+            Ok(place) => Some(*place),
+            Err(message) => {
+                row_errors.push(FieldError::new("destination_community_code", message.clone()));
+                None
+            }
+        };
+        if let Some(c) = &checked {
+            let key = (c.document_type, c.document_no.clone());
+            if !documents.insert(key) {
+                row_errors.push(FieldError::new("document_no", "appears twice in this manifest"));
+            } else if travellers::open_transfer_exists(conn, c.document_type.as_str(), &c.document_no)? {
+                row_errors.push(FieldError::new("document_no", "already has an open transfer"));
+            }
+        }
+        match (checked, port_id, dest) {
+            (Some(c), Some(port_id), Some(dest)) if row_errors.is_empty() => {
+                accepted.push(new_traveller(actor, c, port_id, &dest))
+            }
+            _ => errors.extend(row_errors.into_iter().map(|e| FieldError {
+                row: Some(row.line),
+                ..e
+            })),
+        }
+    }
+    if !errors.is_empty() {
+        let mut error = ApiError::invalid(errors);
+        error.detail = format!(
+            "{} problems in the manifest; nothing was imported",
+            error.errors.len()
+        );
+        return Err(error);
+    }
+    for traveller in &accepted {
+        insert_registered(conn, actor, traveller, "manifest")?;
+    }
+    Ok(accepted.len())
+}
+
+/// Records a terminal exception for a traveller, by the officer of the unit that holds them.
+pub fn record_exception(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: Id,
+    kind: ExceptionKind,
+    reason: String,
+    facility: Option<String>,
+) -> ApiResult<Traveller> {
+    let mut traveller =
+        travellers::find(conn, actor.scope, id)?.ok_or_else(|| ApiError::not_found("traveller"))?;
+    let custodian = unit_place(conn, traveller.custodian_unit_id)?;
+    if !acts_for(actor, &custodian) {
+        return Err(ApiError::invalid_state(
+            "the traveller is not in your unit's custody",
+        ));
+    }
+    let status = traveller.status();
+    transition(status, TravellerEvent::RecordException)
+        .map_err(|e| ApiError::invalid_state(e.to_string()))?;
+    if traveller.handoff_id.is_some() {
+        return Err(ApiError::invalid_state(
+            "the traveller is offered in a pending handoff; the receiver confirms or rejects it first",
+        ));
+    }
+    let now = Timestamp::now();
+    traveller.status = TravellerStatus::Exception.as_str().into();
+    traveller.exception_kind = Some(kind.as_str().into());
+    traveller.exception_reason = Some(reason.clone());
+    traveller.exception_facility = facility.clone();
+    traveller.exception_at = Some(now);
+    traveller.exception_by = Some(actor.id);
+    traveller.missing = false;
+    traveller.updated_at = now;
+    save_traveller(conn, &traveller)?;
+    traveller.version += 1;
+    record_step(
+        conn,
+        actor,
+        &traveller,
+        "exception",
+        Step {
+            batch_id: traveller.batch_id,
+            detail: json!({"kind": kind, "reason": reason, "facility": facility, "previous_status": status}),
+            ..Step::default()
+        },
+    )?;
+    if let Some(batch_id) = traveller.batch_id {
+        super::batches::close_if_done(conn, actor, batch_id)?;
+    }
+    Ok(traveller)
+}
+
+/// Where a traveller is allowed to be seen by this scope (used for the custody checks of others).
+pub fn visible(conn: &mut DbConnection, scope: Scope, id: Id) -> ApiResult<Traveller> {
+    travellers::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("traveller"))
+}
