@@ -1,9 +1,13 @@
 //! End-to-end tests: each runs the real server against its own fresh database (see `helpers`).
 
 mod auth;
+mod closed_loop;
+mod day;
 mod helpers;
 mod operations;
 mod ports;
+mod registration;
 mod units;
 mod users;
 mod vehicles;
+mod world;
