@@ -8,6 +8,7 @@ use crate::db::types::Id;
 use crate::db::types::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::Body;
 use crate::auth::tokens::{new_refresh_token, refresh_token_digest};
 use crate::auth::Actor;
 use crate::db::{write_transaction, DbConnection};
@@ -96,8 +97,8 @@ pub struct LoginRequest {
     password: String,
 }
 
-async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> ApiResult<HttpResponse> {
-    let LoginRequest { username, password } = body.into_inner();
+async fn login(state: web::Data<AppState>, body: Body<LoginRequest>) -> ApiResult<HttpResponse> {
+    let LoginRequest { username, password } = body.into_inner()?;
     let username = username.trim().to_lowercase();
     if username.is_empty() || username.len() > 64 || password.len() > 1024 {
         return Err(invalid_credentials());
@@ -168,8 +169,8 @@ enum RefreshOutcome {
     Invalid,
 }
 
-async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> ApiResult<HttpResponse> {
-    let digest = refresh_token_digest(body.refresh_token.trim());
+async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiResult<HttpResponse> {
+    let digest = refresh_token_digest(body.into_inner()?.refresh_token.trim());
     let st = state.clone();
     let outcome = state
         .db(move |conn| {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::handoffs::{handoff_views, HandoffView};
 use super::vehicles::VehicleView;
-use super::{fingerprint, write, IdempotencyKey, List, PageRequest};
+use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
@@ -224,9 +224,10 @@ async fn create_batch(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    body: web::Json<CreateBatch>,
+    body: Body<CreateBatch>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
+    actor.require(Permission::RunBatches)?;
+    let body = body.into_inner()?;
     let print = fingerprint(&req, &body);
     let input = NewBatch {
         port_id: body.port_id,
@@ -269,9 +270,10 @@ async fn edit_travellers(
     key: IdempotencyKey,
     req: HttpRequest,
     id: web::Path<Id>,
-    body: web::Json<EditTravellers>,
+    body: Body<EditTravellers>,
 ) -> ApiResult<HttpResponse> {
-    let (id, body) = (id.into_inner(), body.into_inner());
+    actor.require(Permission::RunBatches)?;
+    let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     act(&state, actor, key, print, StatusCode::OK, move |conn, who| {
         trips::edit_travellers(conn, who, id, body.add, body.remove)
@@ -291,9 +293,10 @@ async fn assign_vehicle(
     key: IdempotencyKey,
     req: HttpRequest,
     id: web::Path<Id>,
-    body: web::Json<AssignVehicle>,
+    body: Body<AssignVehicle>,
 ) -> ApiResult<HttpResponse> {
-    let (id, body) = (id.into_inner(), body.into_inner());
+    actor.require(Permission::RunBatches)?;
+    let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     act(&state, actor, key, print, StatusCode::OK, move |conn, who| {
         let mut b = trips::load(conn, who, id)?;
@@ -317,9 +320,10 @@ async fn record_boarding(
     key: IdempotencyKey,
     req: HttpRequest,
     id: web::Path<Id>,
-    body: web::Json<Boarding>,
+    body: Body<Boarding>,
 ) -> ApiResult<HttpResponse> {
-    let (id, body) = (id.into_inner(), body.into_inner());
+    actor.require(Permission::RunBatches)?;
+    let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     act(&state, actor, key, print, StatusCode::OK, move |conn, who| {
         trips::record_boarding(conn, who, id, body.boarded, body.no_show)
@@ -349,6 +353,7 @@ async fn depart(
     id: web::Path<Id>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
+    actor.require(Permission::RunBatches)?;
     empty_body(&body)?;
     let id = id.into_inner();
     let print = fingerprint(&req, &Empty {});
@@ -366,6 +371,7 @@ async fn arrive(
     id: web::Path<Id>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
+    actor.require(Permission::RunBatches)?;
     empty_body(&body)?;
     let id = id.into_inner();
     let print = fingerprint(&req, &Empty {});
@@ -388,9 +394,10 @@ async fn cancel(
     key: IdempotencyKey,
     req: HttpRequest,
     id: web::Path<Id>,
-    body: web::Json<Cancel>,
+    body: Body<Cancel>,
 ) -> ApiResult<HttpResponse> {
-    let (id, body) = (id.into_inner(), body.into_inner());
+    actor.require(Permission::RunBatches)?;
+    let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     let reason = clean_text(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
     act(&state, actor, key, print, StatusCode::OK, move |conn, who| {

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::{fingerprint, write, IdempotencyKey, List, PageRequest};
+use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
@@ -214,10 +214,10 @@ async fn send_handoff(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    body: web::Json<SendHandoff>,
+    body: Body<SendHandoff>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::SendHandoffs)?;
-    let body = body.into_inner();
+    let body = body.into_inner()?;
     let print = fingerprint(&req, &body);
     let (who, sla) = (actor.clone(), state.settings.handoff.sla_minutes);
     write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
@@ -242,10 +242,10 @@ async fn confirm(
     key: IdempotencyKey,
     req: HttpRequest,
     id: web::Path<Id>,
-    body: web::Json<Confirm>,
+    body: Body<Confirm>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ConfirmHandoffs)?;
-    let (id, body) = (id.into_inner(), body.into_inner());
+    let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     let note = match &body.note {
         Some(n) => Some(clean_text(n, 1000).map_err(|m| ApiError::invalid_field("note", m))?),
@@ -295,10 +295,10 @@ async fn reject(
     key: IdempotencyKey,
     req: HttpRequest,
     id: web::Path<Id>,
-    body: web::Json<Reason>,
+    body: Body<Reason>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ConfirmHandoffs)?;
-    let (id, body) = (id.into_inner(), body.into_inner());
+    let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     let reason = clean_text(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
     let who = actor.clone();
@@ -315,10 +315,10 @@ async fn cancel(
     key: IdempotencyKey,
     req: HttpRequest,
     id: web::Path<Id>,
-    body: web::Json<Reason>,
+    body: Body<Reason>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::SendHandoffs)?;
-    let (id, body) = (id.into_inner(), body.into_inner());
+    let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     let reason = clean_text(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
     let who = actor.clone();

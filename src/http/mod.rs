@@ -57,25 +57,50 @@ async fn not_found() -> ApiResult<HttpResponse> {
 fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)
-        .error_handler(move |error, _req| {
-            match &error {
-                JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
-                        format!("the request body is larger than {limit} bytes"),
-                    )
-                }
-                JsonPayloadError::ContentType => ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "the request body must be application/json",
-                ),
-                JsonPayloadError::Deserialize(e) => ApiError::bad_request(format!("invalid JSON body: {e}")),
-                other => ApiError::bad_request(format!("invalid request body: {other}")),
-            }
-            .into()
-        })
+        .error_handler(move |error, _req| json_problem(limit, &error).into())
+}
+
+/// The problem+json answer to a JSON body that cannot be read.
+fn json_problem(limit: usize, error: &JsonPayloadError) -> ApiError {
+    match error {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than {limit} bytes"),
+        ),
+        JsonPayloadError::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the request body must be application/json",
+        ),
+        JsonPayloadError::Deserialize(e) => ApiError::bad_request(format!("invalid JSON body: {e}")),
+        other => ApiError::bad_request(format!("invalid request body: {other}")),
+    }
+}
+
+/// A JSON request body whose problems are reported only when the handler asks for it, after it
+/// has checked who is calling: a caller without the right gets 401 or 403, never a hint about
+/// what a valid body would be.
+pub struct Body<T>(Result<T, ApiError>);
+
+impl<T> Body<T> {
+    pub fn into_inner(self) -> ApiResult<T> {
+        self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.settings.server.max_body_bytes)
+            .unwrap_or(1 << 20);
+        let body = web::JsonBody::<T>::new(req, payload, None, true).limit(limit);
+        Box::pin(async move { Ok(Body(body.await.map_err(|e| json_problem(limit, &e)))) })
+    }
 }
 
 fn query_error(error: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::{fingerprint, write, IdempotencyKey, List, PageRequest, Problems};
+use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest, Problems};
 use crate::auth::{Actor, Permission};
 use crate::domain::{clean_text, valid_port_code, PortKind};
 use crate::error::{ApiError, ApiResult};
@@ -91,10 +91,10 @@ async fn create_port(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    body: web::Json<CreatePort>,
+    body: Body<CreatePort>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ManagePorts)?;
-    let body = body.into_inner();
+    let body = body.into_inner()?;
     let print = fingerprint(&req, &body);
     let mut problems = Problems::default();
     let code = body.code.trim().to_owned();

@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{fingerprint, write, IdempotencyKey, List, PageRequest};
+use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
@@ -189,10 +189,10 @@ async fn register_traveller(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    body: web::Json<RegisterTraveller>,
+    body: Body<RegisterTraveller>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::RegisterTravellers)?;
-    let body = body.into_inner();
+    let body = body.into_inner()?;
     let print = fingerprint(&req, &body);
     let raw = RawTraveller {
         full_name: body.full_name,
@@ -364,10 +364,10 @@ async fn record_exception(
     key: IdempotencyKey,
     req: HttpRequest,
     id: web::Path<Id>,
-    body: web::Json<RecordException>,
+    body: Body<RecordException>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::RecordExceptions)?;
-    let (id, body) = (id.into_inner(), body.into_inner());
+    let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     let reason = clean_text(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
     let facility = match &body.facility {

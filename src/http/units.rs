@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::{fingerprint, write, IdempotencyKey, List, PageRequest, Problems};
+use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest, Problems};
 use crate::auth::{Actor, Permission, Scope};
 use crate::domain::{clean_text, valid_unit_code, UnitLevel};
 use crate::error::{ApiError, ApiResult};
@@ -102,10 +102,10 @@ async fn create_unit(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    body: web::Json<CreateUnit>,
+    body: Body<CreateUnit>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ManageUnits)?;
-    let body = body.into_inner();
+    let body = body.into_inner()?;
     let print = fingerprint(&req, &body);
     let mut problems = Problems::default();
     let name = problems.check("name", clean_text(&body.name, 200));

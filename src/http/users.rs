@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::{double_option, fingerprint, write, IdempotencyKey, List, PageRequest, Problems};
+use super::{double_option, fingerprint, write, Body, IdempotencyKey, List, PageRequest, Problems};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::DbConnection;
 use crate::domain::{clean_text, password_problem, valid_username, Role};
@@ -122,10 +122,10 @@ async fn create_user(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    body: web::Json<CreateUser>,
+    body: Body<CreateUser>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ManageUsers)?;
-    let body = body.into_inner();
+    let body = body.into_inner()?;
     let print = fingerprint(&req, &body);
     let mut problems = Problems::default();
     let username = body.username.trim().to_owned();
@@ -196,10 +196,10 @@ async fn update_user(
     actor: Actor,
     id: web::Path<Id>,
     req: HttpRequest,
-    body: web::Json<UpdateUser>,
+    body: Body<UpdateUser>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ManageUsers)?;
-    let (id, body) = (id.into_inner(), body.into_inner());
+    let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     let mut problems = Problems::default();
     let display_name = match &body.display_name {

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::{fingerprint, write, IdempotencyKey, List, PageRequest, Problems};
+use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest, Problems};
 use crate::auth::{Actor, Permission};
 use crate::domain::vehicle::{can_edit, VehicleStatus, MAX_SEATS};
 use crate::domain::{UnitLevel, VehicleKind};
@@ -146,10 +146,10 @@ async fn create_vehicle(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    body: web::Json<CreateVehicle>,
+    body: Body<CreateVehicle>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ManageVehicles)?;
-    let body = body.into_inner();
+    let body = body.into_inner()?;
     let print = fingerprint(&req, &body);
     let mut problems = Problems::default();
     let plate = problems.check("plate", normalize_plate(&body.plate));
@@ -208,10 +208,10 @@ async fn update_vehicle(
     actor: Actor,
     id: web::Path<Id>,
     req: HttpRequest,
-    body: web::Json<UpdateVehicle>,
+    body: Body<UpdateVehicle>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ManageVehicles)?;
-    let (id, body) = (id.into_inner(), body.into_inner());
+    let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     let mut problems = Problems::default();
     if let Some(seats) = body.seats {
@@ -283,10 +283,10 @@ async fn record_disinfection(
     key: IdempotencyKey,
     req: HttpRequest,
     id: web::Path<Id>,
-    body: web::Json<Disinfection>,
+    body: Body<Disinfection>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ManageVehicles)?;
-    let (id, body) = (id.into_inner(), body.into_inner());
+    let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     let note = match &body.note {
         Some(n) => Some(crate::domain::clean_text(n, 1000).map_err(|m| ApiError::invalid_field("note", m))?),

@@ -1,6 +1,7 @@
 //! End-to-end tests: each runs the real server against its own fresh database (see `helpers`).
 
 mod auth;
+mod cli;
 mod closed_loop;
 mod day;
 mod helpers;

@@ -1,0 +1,125 @@
+//! The command line: migrate, seed-demo, create-user, and the refusal of unsafe production settings.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use crate::helpers::*;
+
+fn run(app: &TestApp, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_inbound-transfer"));
+    cmd.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DATABASE_URL")
+        .env("APP__DATABASE__URL", &app.settings.database.url)
+        .env("APP__LOG__LEVEL", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("the binary runs");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+#[actix_web::test]
+async fn migrate_and_seed_demo_are_idempotent_and_create_user_makes_a_working_account() {
+    let app = spawn_app().await;
+    let units = app.count_rows("units");
+    let users = app.count_rows("users");
+    assert!(run(&app, &["migrate"], &[], None).status.success());
+    let seeded = run(&app, &["seed-demo"], &[], None);
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    assert_eq!(app.count_rows("units"), units, "seeding twice adds nothing");
+    assert_eq!(app.count_rows("users"), users);
+
+    let created = run(
+        &app,
+        &[
+            "create-user",
+            "--username",
+            "night.shift",
+            "--password-stdin",
+            "--role",
+            "district_officer",
+            "--unit-code",
+            "CZ-ZL",
+        ],
+        &[],
+        Some("a-night-shift-password\n"),
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let token = app.login(("night.shift", "a-night-shift-password")).await;
+    let me = app.get("/api/v1/me", &token).await.expect(200);
+    assert_eq!(me.body["role"], "district_officer");
+    assert_eq!(me.body["unit_id"], app.unit("CZ-ZL"));
+
+    let short = run(
+        &app,
+        &[
+            "create-user",
+            "--username",
+            "shorty",
+            "--password-stdin",
+            "--role",
+            "admin",
+        ],
+        &[],
+        Some("short\n"),
+    );
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10"));
+    let wrong_level = run(
+        &app,
+        &[
+            "create-user",
+            "--username",
+            "wrong.level",
+            "--password-stdin",
+            "--role",
+            "dispatcher",
+            "--unit-code",
+            "CZ-ZL",
+        ],
+        &[],
+        Some("a-long-enough-password\n"),
+    );
+    assert!(!wrong_level.status.success());
+    assert_eq!(app.count_rows("users"), users + 1);
+}
+
+#[actix_web::test]
+async fn production_refuses_the_development_secret_and_demo_data() {
+    let app = spawn_app().await;
+    let refused = run(&app, &["migrate"], &[("APP_ENV", "production")], None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("JWT secret"));
+    let secret = (
+        "APP__AUTH__JWT_SECRET",
+        "a-production-secret-of-sufficient-length-42",
+    );
+    let demo = run(
+        &app,
+        &["migrate"],
+        &[("APP_ENV", "production"), secret, ("APP__DEMO__SEED", "true")],
+        None,
+    );
+    assert!(!demo.status.success());
+    assert!(String::from_utf8_lossy(&demo.stderr).contains("demo"));
+    let ok = run(&app, &["migrate"], &[("APP_ENV", "production"), secret], None);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let seed = run(&app, &["seed-demo"], &[("APP_ENV", "production"), secret], None);
+    assert!(!seed.status.success(), "no demo data in production");
+}
