@@ -16,6 +16,8 @@ pub struct Settings {
     pub handoff: HandoffSettings,
     pub demo: DemoSettings,
     pub log: LogSettings,
+    #[serde(default)]
+    pub stats: StatsSettings,
     /// The value of APP_ENV (`local` when unset); not read from the files.
     #[serde(skip)]
     pub environment: String,
@@ -95,6 +97,20 @@ impl std::fmt::Debug for AuthSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct HandoffSettings {
     pub sla_minutes: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatsSettings {
+    /// The dashboards' local time, for daily numbers: minutes east of UTC (China: 480).
+    pub utc_offset_minutes: i32,
+}
+
+impl Default for StatsSettings {
+    fn default() -> Self {
+        Self {
+            utc_offset_minutes: 480,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

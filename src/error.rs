@@ -192,6 +192,9 @@ impl From<DieselError> for ApiError {
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 Self::conflict("a concurrent change touched the same data; retry")
             }
+            DieselError::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
+                Self::conflict("a concurrent change touched the same data; retry")
+            }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
             | DieselError::BrokenTransactionManager => {
                 tracing::warn!(error = %error, "database connection lost");

@@ -18,6 +18,7 @@ pub mod http;
 pub mod schema;
 pub mod startup;
 pub mod state;
+pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod transfer;

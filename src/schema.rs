@@ -197,6 +197,9 @@ diesel::table! {
         created_at -> DbTimestamp,
         updated_at -> DbTimestamp,
         version -> Integer,
+        origin_district_id -> Nullable<DbUuid>,
+        origin_community_id -> Nullable<DbUuid>,
+        received_at -> Nullable<DbTimestamp>,
     }
 }
 
@@ -209,6 +212,31 @@ diesel::table! {
         traveller_id -> DbUuid,
         boarded -> Nullable<Bool>,
         removed -> Bool,
+        district_id -> Nullable<DbUuid>,
+        community_id -> Nullable<DbUuid>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DbUuid;
+
+    stat_totals (unit_id, metric) {
+        unit_id -> DbUuid,
+        metric -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DbUuid;
+
+    stat_daily (unit_id, day, metric) {
+        unit_id -> DbUuid,
+        day -> Text,
+        metric -> Text,
+        value -> BigInt,
     }
 }
 
@@ -291,4 +319,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     handoffs,
     handoff_travellers,
     disinfections,
+    stat_totals,
+    stat_daily,
 );

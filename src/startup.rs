@@ -28,6 +28,8 @@ pub fn prepare_database(settings: &Settings) -> Result<Pool, String> {
         .get_timeout(Duration::from_secs(10).max(Duration::from_millis(settings.database.pool_timeout_ms)))
         .map_err(|e| format!("cannot connect to {}: {e}", url.redacted()))?;
     let applied = conn.run_migrations()?;
+    crate::stats::set_utc_offset_minutes(settings.stats.utc_offset_minutes);
+    crate::stats::rebuild_if_missing(&mut conn).map_err(|e| format!("cannot count statistics: {e}"))?;
     tracing::info!(database = %url.redacted(), migrations_applied = applied.len(), "database ready");
     if settings.demo.seed {
         crate::demo::seed(&mut conn)?;

@@ -74,11 +74,15 @@ pub enum Permission {
     SendHandoffs,
     ConfirmHandoffs,
     RecordExceptions,
+    ReadStats,
 }
 
 /// The role table: the one place that says which role may do what.
 pub fn role_may(role: Role, permission: Permission) -> bool {
     use Permission::*;
+    if permission == ReadStats {
+        return true;
+    }
     match role {
         Role::Admin => true,
         Role::Dispatcher => matches!(

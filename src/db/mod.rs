@@ -28,6 +28,8 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 
 /// Arbitrary constant key: the advisory lock that keeps concurrent instances from migrating at once.
 const MIGRATION_LOCK_KEY: i64 = 0x1b0_7a45_f3e2;
+/// The advisory lock write transactions take on PostgreSQL (see `write_transaction`).
+const WRITE_LOCK_KEY: i64 = 0x1b0_7a45_f3e3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {
@@ -196,8 +198,9 @@ impl DbConnection {
 }
 
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite, so that concurrent read-then-write
-/// transactions queue for the write lock instead of failing; a plain transaction on PostgreSQL, where
-/// the code takes row locks where it reads what it will change.
+/// transactions queue for the write lock instead of failing; on PostgreSQL a transaction that first
+/// takes a transaction-scoped advisory lock, across every instance. Rows are still written with
+/// optimistic version checks, so a change decided on stale reads is refused, never lost.
 pub fn write_transaction<T, E>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -210,7 +213,13 @@ where
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
         }
         DbConnection::Postgres(inner) => {
-            <PgConnection as Connection>::TransactionManager::begin_transaction(inner)?
+            <PgConnection as Connection>::TransactionManager::begin_transaction(inner)?;
+            // Every state change also moves the shared statistics rows; taking them in one
+            // order is what keeps concurrent writers from deadlocking, so writers queue here.
+            if let Err(e) = inner.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")) {
+                let _ = <PgConnection as Connection>::TransactionManager::rollback_transaction(inner);
+                return Err(e.into());
+            }
         }
     }
     finish_transaction(conn, f)

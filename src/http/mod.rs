@@ -8,6 +8,7 @@ pub mod events;
 pub mod handoffs;
 pub mod health;
 pub mod ports;
+pub mod stats;
 pub mod travellers;
 pub mod units;
 pub mod users;
@@ -45,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .configure(travellers::routes)
                 .configure(batches::routes)
                 .configure(handoffs::routes)
+                .configure(stats::routes)
                 .configure(events::routes),
         )
         .default_service(web::to(not_found));

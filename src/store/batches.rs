@@ -54,6 +54,9 @@ pub struct BatchTraveller {
     pub traveller_id: Id,
     pub boarded: Option<bool>,
     pub removed: bool,
+    /// Where the traveller was bound when the batch took them.
+    pub district_id: Option<Id>,
+    pub community_id: Option<Id>,
 }
 
 type Boxed<'a> = batches::BoxedQuery<'a, crate::db::MultiBackend>;
@@ -171,24 +174,36 @@ pub fn members(conn: &mut DbConnection, batch_id: Id) -> QueryResult<Vec<BatchTr
 }
 
 /// Adds a traveller to a batch, or brings back one removed earlier.
-pub fn add_member(conn: &mut DbConnection, batch_id: Id, traveller_id: Id) -> QueryResult<()> {
+pub fn add_member(
+    conn: &mut DbConnection,
+    batch_id: Id,
+    traveller: &crate::store::travellers::Traveller,
+) -> QueryResult<()> {
+    let (district_id, community_id) = (
+        Some(traveller.destination_district_id),
+        traveller.destination_community_id,
+    );
     let existing = diesel::update(
         batch_travellers::table
             .filter(batch_travellers::batch_id.eq(batch_id))
-            .filter(batch_travellers::traveller_id.eq(traveller_id)),
+            .filter(batch_travellers::traveller_id.eq(traveller.id)),
     )
     .set((
         batch_travellers::removed.eq(false),
         batch_travellers::boarded.eq(None::<bool>),
+        batch_travellers::district_id.eq(district_id),
+        batch_travellers::community_id.eq(community_id),
     ))
     .execute(conn)?;
     if existing == 0 {
         diesel::insert_into(batch_travellers::table)
             .values(BatchTraveller {
                 batch_id,
-                traveller_id,
+                traveller_id: traveller.id,
                 boarded: None,
                 removed: false,
+                district_id,
+                community_id,
             })
             .execute(conn)?;
     }

@@ -126,13 +126,14 @@ pub fn of_batch(conn: &mut DbConnection, batch_id: Id) -> QueryResult<Vec<Handof
 pub fn insert(conn: &mut DbConnection, handoff: &Handoff) -> QueryResult<()> {
     diesel::insert_into(handoffs::table)
         .values(handoff)
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    crate::stats::handoff_changed(conn, None, handoff)
 }
 
 /// Writes a changed handoff if nobody changed it since it was read: of two concurrent
 /// confirmations, exactly one gets true.
 pub fn save(conn: &mut DbConnection, h: &Handoff) -> QueryResult<bool> {
+    let old_status: String = handoffs::table.find(h.id).select(handoffs::status).first(conn)?;
     let changed = diesel::update(
         handoffs::table
             .filter(handoffs::id.eq(h.id))
@@ -151,6 +152,9 @@ pub fn save(conn: &mut DbConnection, h: &Handoff) -> QueryResult<bool> {
         handoffs::version.eq(h.version + 1),
     ))
     .execute(conn)?;
+    if changed == 1 && old_status != h.status {
+        crate::stats::handoff_changed(conn, Some(&old_status), h)?;
+    }
     Ok(changed == 1)
 }
 

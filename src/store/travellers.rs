@@ -41,6 +41,9 @@ pub struct Traveller {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i32,
+    pub origin_district_id: Option<Id>,
+    pub origin_community_id: Option<Id>,
+    pub received_at: Option<Timestamp>,
 }
 
 impl Traveller {
@@ -156,12 +159,15 @@ pub fn open_transfer_exists(
 pub fn insert(conn: &mut DbConnection, traveller: &Traveller) -> QueryResult<()> {
     diesel::insert_into(travellers::table)
         .values(traveller)
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    crate::stats::traveller_added(conn, traveller)
 }
 
 /// Writes a changed traveller if nobody changed it since it was read: false when it moved on.
 pub fn save(conn: &mut DbConnection, t: &Traveller) -> QueryResult<bool> {
+    let Some(old) = find(conn, Scope::All, t.id)? else {
+        return Ok(false);
+    };
     let changed = diesel::update(
         travellers::table
             .filter(travellers::id.eq(t.id))
@@ -181,9 +187,13 @@ pub fn save(conn: &mut DbConnection, t: &Traveller) -> QueryResult<bool> {
         travellers::exception_at.eq(t.exception_at),
         travellers::exception_by.eq(t.exception_by),
         travellers::updated_at.eq(t.updated_at),
+        travellers::received_at.eq(t.received_at),
         travellers::version.eq(t.version + 1),
     ))
     .execute(conn)?;
+    if changed == 1 {
+        crate::stats::traveller_changed(conn, &old, t)?;
+    }
     Ok(changed == 1)
 }
 

@@ -75,13 +75,17 @@ pub fn plate_taken(conn: &mut DbConnection, plate: &str) -> QueryResult<bool> {
 pub fn insert(conn: &mut DbConnection, vehicle: &Vehicle) -> QueryResult<()> {
     diesel::insert_into(vehicles::table)
         .values(vehicle)
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    crate::stats::vehicle_changed(conn, None, vehicle)
 }
 
 /// Writes a changed vehicle if nobody changed it since it was read (optimistic lock on `version`):
 /// false when the row moved on, so the caller answers a conflict instead of losing an update.
 pub fn update(conn: &mut DbConnection, vehicle: &Vehicle) -> QueryResult<bool> {
+    let old_status: String = vehicles::table
+        .find(vehicle.id)
+        .select(vehicles::status)
+        .first(conn)?;
     let changed = diesel::update(
         vehicles::table
             .filter(vehicles::id.eq(vehicle.id))
@@ -95,5 +99,8 @@ pub fn update(conn: &mut DbConnection, vehicle: &Vehicle) -> QueryResult<bool> {
         vehicles::updated_at.eq(vehicle.updated_at),
     ))
     .execute(conn)?;
+    if changed == 1 && old_status != vehicle.status {
+        crate::stats::vehicle_changed(conn, Some(&old_status), vehicle)?;
+    }
     Ok(changed == 1)
 }

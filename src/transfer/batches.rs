@@ -15,6 +15,7 @@ use crate::domain::traveller::{self as traveller_rules, ExceptionKind, Traveller
 use crate::domain::vehicle::{self as vehicle_rules, VehicleEvent, VehicleRefusal, VehicleStatus};
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::stats;
 use crate::store::batches::{self, Batch, CrewMember};
 use crate::store::events;
 use crate::store::travellers::{self, Traveller};
@@ -83,10 +84,21 @@ fn vehicle_event(
 
 fn save_batch(conn: &mut DbConnection, b: &mut Batch) -> ApiResult<()> {
     b.updated_at = Timestamp::now();
+    let old_status = batches::find(conn, Scope::All, b.id)?
+        .map(|old| old.status)
+        .unwrap_or_default();
     if !batches::save(conn, b)? {
         return Err(changed_concurrently("batch"));
     }
     b.version += 1;
+    if old_status != b.status {
+        let now = stats::batch_snapshot(conn, b)?;
+        let before = stats::BatchSnapshot {
+            status: old_status,
+            units: now.units.clone(),
+        };
+        stats::batch_moved(conn, Some(&before), &now)?;
+    }
     Ok(())
 }
 
@@ -198,7 +210,7 @@ fn take_travellers(
         t.updated_at = Timestamp::now();
         save_traveller(conn, t)?;
         t.version += 1;
-        batches::add_member(conn, b.id, t.id)?;
+        batches::add_member(conn, b.id, t)?;
         record_step(
             conn,
             actor,
@@ -312,6 +324,8 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, input: NewBatch) -> ApiRes
     if let Some(vehicle_id) = input.vehicle_id {
         assign_vehicle(conn, actor, &mut b, vehicle_id)?;
     }
+    let counted = stats::batch_snapshot(conn, &b)?;
+    stats::batch_moved(conn, None, &counted)?;
     Ok(b)
 }
 
@@ -340,6 +354,7 @@ pub fn edit_travellers(
     }
     let mut b = load(conn, actor, id)?;
     step_batch(b.status(), BatchEvent::EditTravellers)?;
+    let counted_before = stats::batch_snapshot(conn, &b)?;
     let members: HashSet<Id> = batches::members(conn, b.id)?
         .into_iter()
         .map(|m| m.traveller_id)
@@ -387,6 +402,8 @@ pub fn edit_travellers(
         "travellers_changed",
         json!({"added": add, "removed": remove}),
     )?;
+    let counted_after = stats::batch_snapshot(conn, &b)?;
+    stats::batch_moved(conn, Some(&counted_before), &counted_after)?;
     Ok(b)
 }
 
@@ -617,6 +634,8 @@ pub fn depart(conn: &mut DbConnection, actor: &Actor, id: Id) -> ApiResult<Batch
     b.status = next.as_str().into();
     b.departed_at = Some(Timestamp::now());
     save_batch(conn, &mut b)?;
+    let counted = stats::batch_snapshot(conn, &b)?;
+    stats::batch_departed(conn, &b, &counted)?;
     batch_event(conn, actor, &b, "departed", json!({"vehicle_id": vehicle_id}))?;
     Ok(b)
 }

@@ -310,6 +310,9 @@ pub fn confirm(
                 .into();
             t.custodian_unit_id = to.id;
             t.missing = false;
+            if to.level == UnitLevel::Community {
+                t.received_at = Some(now);
+            }
             let corrected = correct_destination(t, &to);
             save_traveller(conn, t)?;
             t.version += 1;

@@ -189,6 +189,9 @@ fn new_traveller(
         created_at: now,
         updated_at: now,
         version: 1,
+        origin_district_id: dest.district_id,
+        origin_community_id: Some(dest.id),
+        received_at: None,
     }
 }
 
@@ -376,6 +379,10 @@ pub fn record_exception(
         },
     )?;
     if let Some(batch_id) = traveller.batch_id {
+        // Someone who leaves the loop before departure does not travel with the batch.
+        if status == TravellerStatus::Assigned || status == TravellerStatus::Boarded {
+            crate::store::batches::set_boarded(conn, batch_id, traveller.id, false)?;
+        }
         super::batches::close_if_done(conn, actor, batch_id)?;
     }
     Ok(traveller)

@@ -8,6 +8,7 @@ mod helpers;
 mod operations;
 mod ports;
 mod registration;
+mod stats;
 mod units;
 mod users;
 mod vehicles;

@@ -27,7 +27,11 @@ pub const COMMUNITIES: [&str; 6] = [
 
 impl World {
     pub async fn new() -> World {
-        let app = spawn_app().await;
+        World::with(|_| {}).await
+    }
+
+    pub async fn with(adjust: impl FnOnce(&mut inbound_transfer::config::Settings)) -> World {
+        let app = spawn_app_with(adjust).await;
         let tokens = app.demo_tokens().await;
         let mut officers = HashMap::new();
         officers.insert("CZ-TN".to_owned(), tokens.district_officer.clone());
@@ -270,9 +274,16 @@ impl World {
             .body
     }
 
-    /// The closed-loop invariants, read straight from the database.
+    /// The closed-loop invariants, read straight from the database, and the statistics equal to a
+    /// recount from the base tables.
     pub fn assert_invariants(&self) {
         let mut conn = self.app.pool.get().unwrap();
+        let (stored, recounted) = (
+            inbound_transfer::stats::stored(&mut conn).unwrap(),
+            inbound_transfer::stats::recount(&mut conn).unwrap(),
+        );
+        assert_eq!(stored.0, recounted.0, "stored totals equal a recount");
+        assert_eq!(stored.1, recounted.1, "stored daily numbers equal a recount");
         let levels: HashMap<Id, String> = units::table
             .select((units::id, units::level))
             .load::<(Id, String)>(&mut conn)

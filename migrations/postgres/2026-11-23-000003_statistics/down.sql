@@ -1,0 +1,10 @@
+DROP INDEX travellers_in_transit_idx;
+DROP INDEX handoffs_confirmed_at_idx;
+DROP INDEX handoffs_pending_due_idx;
+DROP TABLE stat_daily;
+DROP TABLE stat_totals;
+ALTER TABLE batch_travellers DROP COLUMN community_id;
+ALTER TABLE batch_travellers DROP COLUMN district_id;
+ALTER TABLE travellers DROP COLUMN received_at;
+ALTER TABLE travellers DROP COLUMN origin_community_id;
+ALTER TABLE travellers DROP COLUMN origin_district_id;

@@ -1,0 +1,323 @@
+//! `/stats`: dashboards' numbers, scoped to the caller's subtree, each with an ETag so that a poll
+//! with `If-None-Match` answers 304 while nothing in the scope changed.
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::auth::{Actor, Permission, Scope};
+use crate::db::types::{Id, Timestamp};
+use crate::db::{read_transaction, DbConnection};
+use crate::domain::batch::BatchStatus;
+use crate::domain::handoff::HandoffStatus;
+use crate::domain::traveller::TravellerStatus;
+use crate::domain::vehicle::VehicleStatus;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::stats::local_day;
+use crate::stats::read::{self, scope_unit};
+use crate::store::ports;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/stats/overview", web::get().to(overview))
+        .route("/stats/ports", web::get().to(ports_stats))
+        .route("/stats/districts", web::get().to(districts))
+        .route("/stats/daily", web::get().to(daily));
+}
+
+/// The version of a scope's numbers: every change in the scope, and the overdue handoffs, which
+/// become overdue with time alone.
+fn etag(conn: &mut DbConnection, scope: Scope, what: &str, now: Timestamp) -> ApiResult<String> {
+    let changes = read::changes(conn, scope_unit(scope))?;
+    let overdue: BTreeMap<Id, i64> = read::overdue(conn, scope, now)?.into_iter().collect();
+    let mut hasher = Sha256::new();
+    hasher.update(format!("{what}|{}|{changes}|{overdue:?}", scope_unit(scope)));
+    Ok(format!("W/\"{}\"", &hex::encode(hasher.finalize())[..20]))
+}
+
+fn holds(held: Option<&str>, tag: &str) -> bool {
+    held.is_some_and(|h| h.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
+}
+
+/// Answers 304 when the client holds the current version, else builds the body.
+async fn conditional<F>(
+    state: &AppState,
+    req: &HttpRequest,
+    actor: Actor,
+    what: String,
+    build: F,
+) -> ApiResult<HttpResponse>
+where
+    F: FnOnce(&mut DbConnection, Scope, Timestamp) -> ApiResult<Value> + Send + 'static,
+{
+    actor.require(Permission::ReadStats)?;
+    let scope = actor.scope;
+    let held: Option<String> = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (tag, body) = state
+        .db(move |conn| {
+            read_transaction(conn, |tx| {
+                let now = Timestamp::now();
+                let tag = etag(tx, scope, &what, now)?;
+                let body = if holds(held.as_deref(), &tag) {
+                    None
+                } else {
+                    Some(build(tx, scope, now)?)
+                };
+                Ok::<_, ApiError>((tag, body))
+            })
+        })
+        .await?;
+    let tag_value = HeaderValue::from_str(&tag).map_err(ApiError::internal)?;
+    match body {
+        Some(body) => Ok(HttpResponse::Ok()
+            .insert_header((header::ETAG, tag_value))
+            .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+            .json(body)),
+        None => Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag_value))
+            .finish()),
+    }
+}
+
+fn by_status(
+    totals: &HashMap<(Id, String), i64>,
+    unit: Id,
+    prefix: &str,
+    words: &[&str],
+) -> BTreeMap<String, i64> {
+    words
+        .iter()
+        .map(|w| {
+            (
+                w.to_string(),
+                totals.get(&(unit, format!("{prefix}:{w}"))).copied().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+fn words<T: Copy>(all: &[T], word: impl Fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|v| word(*v)).collect()
+}
+
+fn build_overview(conn: &mut DbConnection, scope: Scope, now: Timestamp) -> ApiResult<Value> {
+    let unit = scope_unit(scope);
+    let totals = read::totals(conn, &[unit])?;
+    let get = |metric: &str| totals.get(&(unit, metric.to_owned())).copied().unwrap_or(0);
+    let travellers = by_status(
+        &totals,
+        unit,
+        "travellers",
+        &words(TravellerStatus::ALL, |s| s.as_str()),
+    );
+    let batches = by_status(&totals, unit, "batches", &words(BatchStatus::ALL, |s| s.as_str()));
+    let vehicles = by_status(
+        &totals,
+        unit,
+        "vehicles",
+        &words(VehicleStatus::ALL, |s| s.as_str()),
+    );
+    let handoffs = by_status(
+        &totals,
+        unit,
+        "handoffs",
+        &words(HandoffStatus::ALL, |s| s.as_str()),
+    );
+    let overdue_map = read::overdue(conn, scope, now)?;
+    let overdue = match scope {
+        Scope::All | Scope::City(_) => {
+            // Every overdue handoff has exactly one district: sum over districts.
+            let districts = read::district_rows(conn, Scope::All)?;
+            let ids: std::collections::HashSet<Id> = districts.into_iter().map(|(id, _)| id).collect();
+            overdue_map
+                .iter()
+                .filter(|(k, _)| ids.contains(k))
+                .map(|(_, v)| v)
+                .sum()
+        }
+        _ => overdue_map.get(&unit).copied().unwrap_or(0),
+    };
+    let total = get("travellers");
+    let received = travellers["received"];
+    let exceptions = travellers["exception"];
+    let road = read::on_the_road(conn, scope)?;
+    let minutes = read::handoff_minutes(conn, scope, now - Duration::hours(24))?;
+    Ok(json!({
+        "as_of": now,
+        "travellers": {"total": total, "by_status": travellers},
+        "batches": {"total": get("batches"), "by_status": batches},
+        "handoffs": {
+            "pending": handoffs["pending"],
+            "overdue": overdue,
+            "confirmed": handoffs["confirmed"],
+            "rejected": handoffs["rejected"],
+            "cancelled": handoffs["cancelled"],
+        },
+        "loop": {"open": total - received - exceptions, "closed": received, "exceptions": exceptions, "missing": get("missing")},
+        "vehicles": {"by_status": vehicles},
+        "on_the_road": {
+            "travellers": road.iter().map(|(_, _, n)| n).sum::<i64>(),
+            "batches": road.iter().map(|(id, code, n)| json!({"batch_id": id, "code": code, "travellers": n})).collect::<Vec<_>>(),
+        },
+        "handoff_minutes_24h": {
+            "count": minutes.len(),
+            "p50": read::percentile(&minutes, 50.0),
+            "p90": read::percentile(&minutes, 90.0),
+        },
+    }))
+}
+
+async fn overview(state: web::Data<AppState>, req: HttpRequest, actor: Actor) -> ApiResult<HttpResponse> {
+    // The 24-hour window slides: the minute is part of the version.
+    let what = format!("overview|{}", Timestamp::now().0.format("%Y%m%d%H%M"));
+    conditional(&state, &req, actor, what, build_overview).await
+}
+
+#[derive(Deserialize)]
+pub struct Period {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+impl Period {
+    /// Local days, inclusive; without bounds, `default_days` back from today.
+    fn days(&self, default_days: Option<i64>) -> ApiResult<(String, String)> {
+        let today = NaiveDate::parse_from_str(&local_day(Timestamp::now()), "%Y-%m-%d")
+            .map_err(ApiError::internal)?;
+        let to = self.to.unwrap_or(today);
+        let from = match (self.from, default_days) {
+            (Some(from), _) => from,
+            (None, Some(days)) => to - Duration::days(days - 1),
+            (None, None) => NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| ApiError::internal("date"))?,
+        };
+        if from > to {
+            return Err(ApiError::bad_request("from must not be after to"));
+        }
+        if default_days.is_some() && (to - from).num_days() > 3660 {
+            return Err(ApiError::bad_request("a period of at most ten years"));
+        }
+        Ok((
+            from.format("%Y-%m-%d").to_string(),
+            to.format("%Y-%m-%d").to_string(),
+        ))
+    }
+}
+
+#[derive(Serialize)]
+struct PortRow {
+    port_id: Id,
+    code: String,
+    name: String,
+    batches: i64,
+    travellers: i64,
+}
+
+async fn ports_stats(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    actor: Actor,
+    period: web::Query<Period>,
+) -> ApiResult<HttpResponse> {
+    let (from, to) = period.days(None)?;
+    let what = format!("ports|{from}|{to}");
+    conditional(&state, &req, actor, what, move |conn, scope, _| {
+        let rows = read::daily(conn, scope_unit(scope), &from, &to, "port:")?;
+        let mut sums: HashMap<(String, String), i64> = HashMap::new();
+        for (_, metric, value) in rows {
+            let mut parts = metric.splitn(3, ':').skip(1);
+            if let (Some(port), Some(kind)) = (parts.next(), parts.next()) {
+                *sums.entry((port.to_owned(), kind.to_owned())).or_default() += value;
+            }
+        }
+        let items: Vec<PortRow> = ports::list(conn, None, 10_000)?
+            .into_iter()
+            .map(|p| {
+                let key = p.id.to_string();
+                PortRow {
+                    port_id: p.id,
+                    batches: sums.get(&(key.clone(), "batches".into())).copied().unwrap_or(0),
+                    travellers: sums.get(&(key, "travellers".into())).copied().unwrap_or(0),
+                    code: p.code,
+                    name: p.name,
+                }
+            })
+            .collect();
+        Ok(json!({"from": from, "to": to, "items": items}))
+    })
+    .await
+}
+
+async fn districts(state: web::Data<AppState>, req: HttpRequest, actor: Actor) -> ApiResult<HttpResponse> {
+    conditional(&state, &req, actor, "districts".into(), |conn, scope, now| {
+        let rows = read::district_rows(conn, scope)?;
+        let ids: Vec<Id> = rows.iter().map(|(id, _)| *id).collect();
+        let totals = read::totals(conn, &ids)?;
+        let overdue = read::overdue(conn, scope, now)?;
+        let community = matches!(scope, Scope::Community(_));
+        let items: Vec<Value> = rows
+            .into_iter()
+            .map(|(id, name)| {
+                let get = |m: &str| totals.get(&(id, m.to_owned())).copied().unwrap_or(0);
+                json!({
+                    "unit_id": id,
+                    "name": name,
+                    "expected": get("travellers"),
+                    "received": get("travellers:received"),
+                    "in_custody": if community { get("travellers:received") } else { get("travellers:at_district") },
+                    "missing": get("missing"),
+                    "pending_handoffs": get("handoffs:pending"),
+                    "overdue_handoffs": overdue.get(&id).copied().unwrap_or(0),
+                })
+            })
+            .collect();
+        Ok(json!({"items": items}))
+    })
+    .await
+}
+
+const DAILY_METRICS: [&str; 4] = ["registered", "departed_batches", "received", "exceptions"];
+
+async fn daily(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    actor: Actor,
+    period: web::Query<Period>,
+) -> ApiResult<HttpResponse> {
+    let (from, to) = period.days(Some(30))?;
+    let what = format!("daily|{from}|{to}");
+    conditional(&state, &req, actor, what, move |conn, scope, _| {
+        let mut days: BTreeMap<String, BTreeMap<&str, i64>> = BTreeMap::new();
+        let mut day = NaiveDate::parse_from_str(&from, "%Y-%m-%d").map_err(ApiError::internal)?;
+        let last = NaiveDate::parse_from_str(&to, "%Y-%m-%d").map_err(ApiError::internal)?;
+        while day <= last {
+            days.insert(day.format("%Y-%m-%d").to_string(), DAILY_METRICS.iter().map(|m| (*m, 0)).collect());
+            day += Duration::days(1);
+        }
+        for metric in DAILY_METRICS {
+            for (day, name, value) in read::daily(conn, scope_unit(scope), &from, &to, metric)? {
+                if name == metric {
+                    if let Some(row) = days.get_mut(&day) {
+                        row.insert(metric, value);
+                    }
+                }
+            }
+        }
+        let items: Vec<Value> = days
+            .into_iter()
+            .map(|(date, m)| {
+                json!({"date": date, "registered": m["registered"], "departed_batches": m["departed_batches"], "received": m["received"], "exceptions": m["exceptions"]})
+            })
+            .collect();
+        Ok(json!({"from": from, "to": to, "items": items}))
+    })
+    .await
+}

@@ -1,0 +1,369 @@
+//! Statistics that stay cheap at any history size. Every change that moves a number adjusts
+//! `stat_totals` (current numbers) and `stat_daily` (flows per local day) in its own transaction,
+//! for each unit whose subtree it touches, plus the whole system under the nil id. Dashboards read a
+//! handful of rows; `recount` rebuilds the same numbers from the base tables, to prove they agree.
+
+pub mod read;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+
+use crate::db::types::{DbUuid, Id, Timestamp};
+use crate::db::DbConnection;
+use crate::schema::{batch_travellers, batches, handoffs, stat_daily, stat_totals, travellers, vehicles};
+use crate::store::batches::Batch;
+use crate::store::handoffs::Handoff;
+use crate::store::travellers::Traveller;
+use crate::store::vehicles::Vehicle;
+
+/// The whole system's numbers are kept under the nil id.
+pub const GLOBAL: Id = Id(uuid::Uuid::nil());
+
+static UTC_OFFSET_MINUTES: AtomicI32 = AtomicI32::new(8 * 60);
+
+/// Days are the dashboards' local days (China Standard Time unless configured otherwise).
+pub fn set_utc_offset_minutes(minutes: i32) {
+    UTC_OFFSET_MINUTES.store(minutes, Ordering::Relaxed);
+}
+
+pub fn local_day(at: Timestamp) -> String {
+    let offset = chrono::Duration::minutes(i64::from(UTC_OFFSET_MINUTES.load(Ordering::Relaxed)));
+    (at.0 + offset).format("%Y-%m-%d").to_string()
+}
+
+pub type Totals = BTreeMap<(Id, String), i64>;
+pub type Daily = BTreeMap<(Id, String, String), i64>;
+
+/// Changes to the numbers, netted before they are written.
+#[derive(Default)]
+pub struct Deltas {
+    totals: Totals,
+    daily: Daily,
+}
+
+impl Deltas {
+    pub fn total(&mut self, units: &[Id], metric: &str, delta: i64) {
+        for unit in units {
+            *self.totals.entry((*unit, metric.to_owned())).or_default() += delta;
+        }
+    }
+
+    pub fn daily(&mut self, units: &[Id], day: &str, metric: &str, delta: i64) {
+        for unit in units {
+            *self
+                .daily
+                .entry((*unit, day.to_owned(), metric.to_owned()))
+                .or_default() += delta;
+        }
+    }
+
+    /// Writes the non-zero changes, and moves on the `changes` counter of every unit they touch
+    /// (the dashboards' ETags).
+    pub fn flush(mut self, conn: &mut DbConnection) -> QueryResult<()> {
+        self.totals.retain(|_, v| *v != 0);
+        self.daily.retain(|_, v| *v != 0);
+        let touched: BTreeSet<Id> = self
+            .totals
+            .keys()
+            .map(|(u, _)| *u)
+            .chain(self.daily.keys().map(|(u, _, _)| *u))
+            .collect();
+        for unit in touched {
+            *self.totals.entry((unit, "changes".to_owned())).or_default() += 1;
+        }
+        if !self.totals.is_empty() {
+            let rows: Vec<String> = (0..self.totals.len())
+                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO stat_totals (unit_id, metric, value) VALUES {} \
+                 ON CONFLICT (unit_id, metric) DO UPDATE SET value = stat_totals.value + excluded.value",
+                rows.join(", ")
+            );
+            let mut query = diesel::sql_query(sql).into_boxed();
+            for ((unit, metric), value) in &self.totals {
+                query = query
+                    .bind::<DbUuid, _>(*unit)
+                    .bind::<Text, _>(metric.clone())
+                    .bind::<BigInt, _>(*value);
+            }
+            query.execute(conn)?;
+        }
+        if !self.daily.is_empty() {
+            let rows: Vec<String> = (0..self.daily.len())
+                .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
+                .collect();
+            let sql = format!(
+                "INSERT INTO stat_daily (unit_id, day, metric, value) VALUES {} \
+                 ON CONFLICT (unit_id, day, metric) DO UPDATE SET value = stat_daily.value + excluded.value",
+                rows.join(", ")
+            );
+            let mut query = diesel::sql_query(sql).into_boxed();
+            for ((unit, day, metric), value) in &self.daily {
+                query = query
+                    .bind::<DbUuid, _>(*unit)
+                    .bind::<Text, _>(day.clone())
+                    .bind::<Text, _>(metric.clone())
+                    .bind::<BigInt, _>(*value);
+            }
+            query.execute(conn)?;
+        }
+        Ok(())
+    }
+}
+
+/// The units whose subtree holds a traveller bound for this district and community.
+pub fn place_units(city: Id, district: Option<Id>, community: Option<Id>) -> Vec<Id> {
+    let mut units = vec![GLOBAL, city];
+    units.extend(district);
+    units.extend(community);
+    units
+}
+
+fn traveller_units(t: &Traveller) -> Vec<Id> {
+    place_units(
+        t.destination_city_id,
+        Some(t.destination_district_id),
+        t.destination_community_id,
+    )
+}
+
+fn origin_units(t: &Traveller) -> Vec<Id> {
+    place_units(
+        t.destination_city_id,
+        t.origin_district_id.or(Some(t.destination_district_id)),
+        t.origin_community_id,
+    )
+}
+
+/// What a traveller contributes to the numbers, as a set of deltas with this sign.
+fn traveller_deltas(d: &mut Deltas, t: &Traveller, sign: i64) {
+    let units = traveller_units(t);
+    d.total(&units, "travellers", sign);
+    d.total(&units, &format!("travellers:{}", t.status), sign);
+    if t.missing {
+        d.total(&units, "missing", sign);
+    }
+}
+
+pub fn traveller_added(conn: &mut DbConnection, t: &Traveller) -> QueryResult<()> {
+    let mut d = Deltas::default();
+    traveller_deltas(&mut d, t, 1);
+    d.daily(&origin_units(t), &local_day(t.created_at), "registered", 1);
+    d.flush(conn)
+}
+
+pub fn traveller_changed(conn: &mut DbConnection, old: &Traveller, new: &Traveller) -> QueryResult<()> {
+    let mut d = Deltas::default();
+    traveller_deltas(&mut d, old, -1);
+    traveller_deltas(&mut d, new, 1);
+    if new.status == "received" && old.status != "received" {
+        d.daily(
+            &traveller_units(new),
+            &local_day(new.received_at.unwrap_or_else(Timestamp::now)),
+            "received",
+            1,
+        );
+    }
+    if new.status == "exception" && old.status != "exception" {
+        d.daily(
+            &traveller_units(new),
+            &local_day(new.exception_at.unwrap_or_else(Timestamp::now)),
+            "exceptions",
+            1,
+        );
+    }
+    d.flush(conn)
+}
+
+fn handoff_units(h: &Handoff) -> Vec<Id> {
+    place_units(h.city_id, Some(h.district_id), h.community_id)
+}
+
+pub fn handoff_changed(conn: &mut DbConnection, old_status: Option<&str>, h: &Handoff) -> QueryResult<()> {
+    let mut d = Deltas::default();
+    if let Some(old) = old_status {
+        d.total(&handoff_units(h), &format!("handoffs:{old}"), -1);
+    }
+    d.total(&handoff_units(h), &format!("handoffs:{}", h.status), 1);
+    d.flush(conn)
+}
+
+pub fn vehicle_changed(conn: &mut DbConnection, old_status: Option<&str>, v: &Vehicle) -> QueryResult<()> {
+    let mut d = Deltas::default();
+    let units = [GLOBAL, v.unit_id];
+    if let Some(old) = old_status {
+        d.total(&units, &format!("vehicles:{old}"), -1);
+    }
+    d.total(&units, &format!("vehicles:{}", v.status), 1);
+    d.flush(conn)
+}
+
+/// A batch counts for its city and for every district and community its travellers were bound for.
+#[derive(Debug, Clone)]
+pub struct BatchSnapshot {
+    pub status: String,
+    pub units: Vec<Id>,
+}
+
+pub fn batch_snapshot(conn: &mut DbConnection, b: &Batch) -> QueryResult<BatchSnapshot> {
+    let members: Vec<(Option<Id>, Option<Id>)> = batch_travellers::table
+        .filter(batch_travellers::batch_id.eq(b.id))
+        .filter(batch_travellers::removed.eq(false))
+        .select((batch_travellers::district_id, batch_travellers::community_id))
+        .load(conn)?;
+    Ok(BatchSnapshot {
+        status: b.status.clone(),
+        units: batch_units(b.city_id, &members),
+    })
+}
+
+fn batch_units(city: Id, members: &[(Option<Id>, Option<Id>)]) -> Vec<Id> {
+    let mut units: BTreeSet<Id> = [GLOBAL, city].into_iter().collect();
+    for (district, community) in members {
+        units.extend(*district);
+        units.extend(*community);
+    }
+    units.into_iter().collect()
+}
+
+/// Moves a batch's numbers from what it was (`None`: it did not exist) to what it is.
+pub fn batch_moved(
+    conn: &mut DbConnection,
+    before: Option<&BatchSnapshot>,
+    after: &BatchSnapshot,
+) -> QueryResult<()> {
+    let mut d = Deltas::default();
+    if let Some(b) = before {
+        d.total(&b.units, "batches", -1);
+        d.total(&b.units, &format!("batches:{}", b.status), -1);
+    }
+    d.total(&after.units, "batches", 1);
+    d.total(&after.units, &format!("batches:{}", after.status), 1);
+    d.flush(conn)
+}
+
+/// A departure: the day's departed batch at every unit it serves, and its travellers per port.
+pub fn batch_departed(conn: &mut DbConnection, b: &Batch, snapshot: &BatchSnapshot) -> QueryResult<()> {
+    let mut d = Deltas::default();
+    let day = local_day(b.departed_at.unwrap_or_else(Timestamp::now));
+    d.daily(&snapshot.units, &day, "departed_batches", 1);
+    d.daily(&snapshot.units, &day, &format!("port:{}:batches", b.port_id), 1);
+    let riders: Vec<(Option<Id>, Option<Id>)> = batch_travellers::table
+        .filter(batch_travellers::batch_id.eq(b.id))
+        .filter(batch_travellers::removed.eq(false))
+        .filter(batch_travellers::boarded.eq(true))
+        .select((batch_travellers::district_id, batch_travellers::community_id))
+        .load(conn)?;
+    for (district, community) in riders {
+        d.daily(
+            &place_units(b.city_id, district, community),
+            &day,
+            &format!("port:{}:travellers", b.port_id),
+            1,
+        );
+    }
+    d.flush(conn)
+}
+
+/// The numbers as stored, without the `changes` counters.
+pub fn stored(conn: &mut DbConnection) -> QueryResult<(Totals, Daily)> {
+    let totals = stat_totals::table
+        .filter(stat_totals::metric.ne("changes"))
+        .filter(stat_totals::value.ne(0))
+        .select((stat_totals::unit_id, stat_totals::metric, stat_totals::value))
+        .load::<(Id, String, i64)>(conn)?
+        .into_iter()
+        .map(|(u, m, v)| ((u, m), v))
+        .collect();
+    let daily = stat_daily::table
+        .filter(stat_daily::value.ne(0))
+        .select((
+            stat_daily::unit_id,
+            stat_daily::day,
+            stat_daily::metric,
+            stat_daily::value,
+        ))
+        .load::<(Id, String, String, i64)>(conn)?
+        .into_iter()
+        .map(|(u, day, m, v)| ((u, day, m), v))
+        .collect();
+    Ok((totals, daily))
+}
+
+/// Rebuilds every number from the base tables: what `stored` must always equal.
+pub fn recount(conn: &mut DbConnection) -> QueryResult<(Totals, Daily)> {
+    let mut d = Deltas::default();
+    let all: Vec<Traveller> = travellers::table.select(Traveller::as_select()).load(conn)?;
+    for t in &all {
+        traveller_deltas(&mut d, t, 1);
+        d.daily(&origin_units(t), &local_day(t.created_at), "registered", 1);
+        if let (Some(at), "received") = (t.received_at, t.status.as_str()) {
+            d.daily(&traveller_units(t), &local_day(at), "received", 1);
+        }
+        if let (Some(at), "exception") = (t.exception_at, t.status.as_str()) {
+            d.daily(&traveller_units(t), &local_day(at), "exceptions", 1);
+        }
+    }
+    let all_batches: Vec<Batch> = batches::table.select(Batch::as_select()).load(conn)?;
+    for b in &all_batches {
+        let snapshot = batch_snapshot(conn, b)?;
+        d.total(&snapshot.units, "batches", 1);
+        d.total(&snapshot.units, &format!("batches:{}", b.status), 1);
+        if let Some(at) = b.departed_at {
+            let day = local_day(at);
+            d.daily(&snapshot.units, &day, "departed_batches", 1);
+            d.daily(&snapshot.units, &day, &format!("port:{}:batches", b.port_id), 1);
+            let riders: Vec<(Option<Id>, Option<Id>)> = batch_travellers::table
+                .filter(batch_travellers::batch_id.eq(b.id))
+                .filter(batch_travellers::removed.eq(false))
+                .filter(batch_travellers::boarded.eq(true))
+                .select((batch_travellers::district_id, batch_travellers::community_id))
+                .load(conn)?;
+            for (district, community) in riders {
+                d.daily(
+                    &place_units(b.city_id, district, community),
+                    &day,
+                    &format!("port:{}:travellers", b.port_id),
+                    1,
+                );
+            }
+        }
+    }
+    let all_handoffs: Vec<Handoff> = handoffs::table.select(Handoff::as_select()).load(conn)?;
+    for h in &all_handoffs {
+        d.total(&handoff_units(h), &format!("handoffs:{}", h.status), 1);
+    }
+    let all_vehicles: Vec<Vehicle> = vehicles::table.select(Vehicle::as_select()).load(conn)?;
+    for v in &all_vehicles {
+        d.total(&[GLOBAL, v.unit_id], &format!("vehicles:{}", v.status), 1);
+    }
+    d.totals.retain(|_, v| *v != 0);
+    d.daily.retain(|_, v| *v != 0);
+    Ok((d.totals, d.daily))
+}
+
+/// Replaces the stored numbers with a recount (after restoring a backup, or on a database whose
+/// history predates the statistics).
+pub fn rebuild(conn: &mut DbConnection) -> QueryResult<()> {
+    let (totals, daily) = recount(conn)?;
+    diesel::delete(stat_totals::table.filter(stat_totals::metric.ne("changes"))).execute(conn)?;
+    diesel::delete(stat_daily::table).execute(conn)?;
+    let d = Deltas { totals, daily };
+    d.flush(conn)
+}
+
+/// Counts the statistics of a database whose history predates them (the statistics tables are
+/// empty while the base tables are not).
+pub fn rebuild_if_missing(conn: &mut DbConnection) -> QueryResult<()> {
+    let counted: i64 = stat_totals::table.count().get_result(conn)?;
+    let has_history: i64 = vehicles::table.count().get_result::<i64>(conn)?
+        + travellers::table.count().get_result::<i64>(conn)?;
+    if counted == 0 && has_history > 0 {
+        crate::db::write_transaction(conn, rebuild)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! Reading the statistics: a few indexed rows per request, whatever the size of the history.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::GLOBAL;
+use crate::auth::Scope;
+use crate::db::types::{Id, Timestamp};
+use crate::db::DbConnection;
+use crate::schema::{batches, handoffs, stat_daily, stat_totals, travellers, units};
+
+/// The unit whose numbers a scope reads.
+pub fn scope_unit(scope: Scope) -> Id {
+    match scope {
+        Scope::All => GLOBAL,
+        Scope::City(id) | Scope::District(id) | Scope::Community(id) => id,
+    }
+}
+
+pub fn totals(conn: &mut DbConnection, units: &[Id]) -> QueryResult<HashMap<(Id, String), i64>> {
+    Ok(stat_totals::table
+        .filter(stat_totals::unit_id.eq_any(units.to_vec()))
+        .select((stat_totals::unit_id, stat_totals::metric, stat_totals::value))
+        .load::<(Id, String, i64)>(conn)?
+        .into_iter()
+        .map(|(u, m, v)| ((u, m), v))
+        .collect())
+}
+
+/// How many changes have touched the unit's numbers: the heart of the dashboards' ETags.
+pub fn changes(conn: &mut DbConnection, unit: Id) -> QueryResult<i64> {
+    Ok(stat_totals::table
+        .filter(stat_totals::unit_id.eq(unit))
+        .filter(stat_totals::metric.eq("changes"))
+        .select(stat_totals::value)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Pending handoffs past their due time, per district (or community), in the scope. Only pending
+/// handoffs are read, through the (status, due_at) index: never the history.
+pub fn overdue(conn: &mut DbConnection, scope: Scope, now: Timestamp) -> QueryResult<HashMap<Id, i64>> {
+    let query = crate::store::handoffs::scoped(scope)
+        .filter(handoffs::status.eq("pending"))
+        .filter(handoffs::due_at.lt(now));
+    let rows: Vec<(Id, Option<Id>)> = query
+        .select((handoffs::district_id, handoffs::community_id))
+        .load(conn)?;
+    let mut map = HashMap::new();
+    for (district, community) in rows {
+        *map.entry(district).or_default() += 1;
+        if let Some(c) = community {
+            *map.entry(c).or_default() += 1;
+        }
+    }
+    Ok(map)
+}
+
+/// Flows per day in `[from, to]` (local days, inclusive), for the metrics starting with `prefix`.
+pub fn daily(
+    conn: &mut DbConnection,
+    unit: Id,
+    from: &str,
+    to: &str,
+    prefix: &str,
+) -> QueryResult<Vec<(String, String, i64)>> {
+    stat_daily::table
+        .filter(stat_daily::unit_id.eq(unit))
+        .filter(stat_daily::day.ge(from.to_owned()))
+        .filter(stat_daily::day.le(to.to_owned()))
+        .filter(stat_daily::metric.like(format!("{prefix}%")))
+        .select((stat_daily::day, stat_daily::metric, stat_daily::value))
+        .order((stat_daily::day.asc(), stat_daily::metric.asc()))
+        .load(conn)
+}
+
+/// The units a districts table lists for a scope.
+pub fn district_rows(conn: &mut DbConnection, scope: Scope) -> QueryResult<Vec<(Id, String)>> {
+    let query = units::table
+        .select((units::id, units::name))
+        .order(units::code.asc());
+    match scope {
+        Scope::All => query.filter(units::level.eq("district")).load(conn),
+        Scope::City(city) => query
+            .filter(units::level.eq("district"))
+            .filter(units::city_id.eq(city))
+            .load(conn),
+        Scope::District(id) | Scope::Community(id) => query.filter(units::id.eq(id)).load(conn),
+    }
+}
+
+/// People on the road now, per batch: only travellers in transit are read.
+pub fn on_the_road(conn: &mut DbConnection, scope: Scope) -> QueryResult<Vec<(Id, String, i64)>> {
+    let on_board: Vec<Option<Id>> = crate::store::travellers::scoped(scope)
+        .filter(travellers::status.eq("in_transit"))
+        .select(travellers::batch_id)
+        .load(conn)?;
+    let mut per_batch: HashMap<Option<Id>, i64> = HashMap::new();
+    for b in on_board {
+        *per_batch.entry(b).or_default() += 1;
+    }
+    let counts: Vec<(Option<Id>, i64)> = per_batch.into_iter().collect();
+    let ids: Vec<Id> = counts.iter().filter_map(|(b, _)| *b).collect();
+    let codes: HashMap<Id, String> = batches::table
+        .filter(batches::id.eq_any(ids))
+        .select((batches::id, batches::code))
+        .load::<(Id, String)>(conn)?
+        .into_iter()
+        .collect();
+    let mut rows: Vec<(Id, String, i64)> = counts
+        .into_iter()
+        .filter_map(|(b, n)| b.map(|b| (b, codes.get(&b).cloned().unwrap_or_default(), n)))
+        .collect();
+    rows.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(rows)
+}
+
+/// Minutes from offer to confirmation of the handoffs confirmed since `since`, sorted.
+pub fn handoff_minutes(conn: &mut DbConnection, scope: Scope, since: Timestamp) -> QueryResult<Vec<f64>> {
+    let rows: Vec<(Timestamp, Option<Timestamp>)> = crate::store::handoffs::scoped(scope)
+        .filter(handoffs::confirmed_at.ge(since))
+        .select((handoffs::created_at, handoffs::confirmed_at))
+        .load(conn)?;
+    let mut minutes: Vec<f64> = rows
+        .into_iter()
+        .filter_map(|(created, confirmed)| {
+            confirmed.map(|c| (c - created).num_milliseconds() as f64 / 60_000.0)
+        })
+        .collect();
+    minutes.sort_by(|a, b| a.total_cmp(b));
+    Ok(minutes)
+}
+
+/// The value at a percentile of sorted samples (nearest rank).
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let s = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
+        assert_eq!(percentile(&s, 50.0), Some(5.0));
+        assert_eq!(percentile(&s, 90.0), Some(9.0));
+        assert_eq!(percentile(&[4.0], 90.0), Some(4.0));
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+}
