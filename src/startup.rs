@@ -47,7 +47,9 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.bind)
             .map_err(|e| format!("cannot bind {}: {e}", settings.server.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-        let state = web::Data::new(AppState::new(pool.clone(), settings.clone()));
+        let metrics = crate::http::metrics::Metrics::new();
+        let prometheus = metrics.middleware();
+        let state = web::Data::new(AppState::new(pool.clone(), settings.clone(), metrics));
         let max_body = settings.server.max_body_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
@@ -63,6 +65,7 @@ impl Application {
                         })
                     })
                 })
+                .wrap(prometheus.clone())
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .configure(|cfg| crate::http::configure(cfg, max_body))

@@ -16,11 +16,13 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub keys: TokenKeys,
     pub passwords: Passwords,
+    pub metrics: crate::http::metrics::Metrics,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, settings: Arc<Settings>) -> Self {
+    pub fn new(pool: Pool, settings: Arc<Settings>, metrics: crate::http::metrics::Metrics) -> Self {
         Self {
+            metrics,
             keys: TokenKeys::new(&settings.auth),
             passwords: Passwords::new(settings.auth.hash_concurrency),
             pool,

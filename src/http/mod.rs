@@ -7,8 +7,10 @@ pub mod batches;
 pub mod events;
 pub mod handoffs;
 pub mod health;
+pub mod metrics;
 pub mod ports;
 pub mod stats;
+pub mod stream;
 pub mod travellers;
 pub mod units;
 pub mod users;
@@ -36,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::PayloadConfig::default().limit(max_body_bytes))
         .configure(health::routes)
+        .configure(metrics::routes)
         .service(
             web::scope("/api/v1")
                 .configure(auth::routes)
@@ -47,6 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .configure(batches::routes)
                 .configure(handoffs::routes)
                 .configure(stats::routes)
+                .configure(stream::routes)
                 .configure(events::routes),
         )
         .default_service(web::to(not_found));

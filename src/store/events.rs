@@ -118,3 +118,11 @@ pub fn list(conn: &mut DbConnection, scope: Scope, filter: &EventFilter) -> Quer
     }
     query.load(conn)
 }
+
+/// The newest sequence number in the log (0 when empty).
+pub fn latest_seq(conn: &mut DbConnection) -> QueryResult<i64> {
+    events::table
+        .select(diesel::dsl::max(events::seq))
+        .first::<Option<i64>>(conn)
+        .map(|s| s.unwrap_or(0))
+}

@@ -201,3 +201,12 @@ pub fn of_traveller(conn: &mut DbConnection, traveller_id: Id) -> QueryResult<Ve
         .select((Handoff::as_select(), handoff_travellers::outcome))
         .load(conn)
 }
+
+/// Pending handoffs past their due time, everywhere (read through the (status, due_at) index).
+pub fn count_overdue(conn: &mut DbConnection, now: Timestamp) -> QueryResult<i64> {
+    handoffs::table
+        .filter(handoffs::status.eq("pending"))
+        .filter(handoffs::due_at.lt(now))
+        .count()
+        .get_result(conn)
+}

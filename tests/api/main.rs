@@ -5,6 +5,7 @@ mod cli;
 mod closed_loop;
 mod day;
 mod helpers;
+mod live;
 mod operations;
 mod ports;
 mod registration;

@@ -1,0 +1,154 @@
+//! `GET /metrics`: Prometheus text. Request counts and latency histograms by route and status come
+//! from `actix-web-prom`; pool usage and the domain's gauges are read when scraped.
+
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use prometheus::{Encoder, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+
+use crate::db::types::Timestamp;
+use crate::error::{ApiError, ApiResult};
+use crate::schema::stat_totals;
+use crate::state::AppState;
+use crate::stats::GLOBAL;
+
+/// The registry shared by the request middleware and the gauges below.
+#[derive(Clone)]
+pub struct Metrics {
+    pub registry: Registry,
+    pool_connections: IntGaugeVec,
+    pool_max: IntGauge,
+    database_up: IntGauge,
+    travellers: IntGaugeVec,
+    batches: IntGaugeVec,
+    vehicles: IntGaugeVec,
+    handoffs: IntGaugeVec,
+    missing: IntGauge,
+}
+
+fn gauge_vec(registry: &Registry, name: &str, help: &str, label: &str) -> IntGaugeVec {
+    let gauge = IntGaugeVec::new(Opts::new(name, help).namespace("inbound"), &[label]).expect("valid gauge");
+    registry
+        .register(Box::new(gauge.clone()))
+        .expect("registered once");
+    gauge
+}
+
+fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
+    let gauge = IntGauge::with_opts(Opts::new(name, help).namespace("inbound")).expect("valid gauge");
+    registry
+        .register(Box::new(gauge.clone()))
+        .expect("registered once");
+    gauge
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        Metrics {
+            pool_connections: gauge_vec(
+                &registry,
+                "db_pool_connections",
+                "Database connections by state",
+                "state",
+            ),
+            pool_max: gauge(
+                &registry,
+                "db_pool_max_connections",
+                "Largest size of the database pool",
+            ),
+            database_up: gauge(
+                &registry,
+                "database_up",
+                "1 when the database answered the last scrape",
+            ),
+            travellers: gauge_vec(&registry, "travellers", "Travellers by status", "status"),
+            batches: gauge_vec(&registry, "batches", "Batches by status", "status"),
+            vehicles: gauge_vec(&registry, "vehicles", "Vehicles by status", "status"),
+            handoffs: gauge_vec(
+                &registry,
+                "handoffs",
+                "Handoffs by status; overdue are pending past due",
+                "status",
+            ),
+            missing: gauge(
+                &registry,
+                "travellers_missing",
+                "Travellers reported missing at a handoff",
+            ),
+            registry,
+        }
+    }
+
+    /// The request middleware, recording into the same registry.
+    pub fn middleware(&self) -> actix_web_prom::PrometheusMetrics {
+        actix_web_prom::PrometheusMetricsBuilder::new("inbound")
+            .registry(self.registry.clone())
+            .exclude("/metrics")
+            .mask_unmatched_patterns("UNKNOWN")
+            .buckets(&[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ])
+            .build()
+            .expect("valid metrics configuration")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(metrics));
+}
+
+async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let m = state.metrics.clone();
+    let pool = state.pool.state();
+    m.pool_connections
+        .with_label_values(&["idle"])
+        .set(i64::from(pool.idle_connections));
+    m.pool_connections
+        .with_label_values(&["in_use"])
+        .set(i64::from(pool.connections - pool.idle_connections));
+    m.pool_max.set(i64::from(state.pool.max_size()));
+    let numbers = state
+        .db(|conn| {
+            let rows: Vec<(String, i64)> = stat_totals::table
+                .filter(stat_totals::unit_id.eq(GLOBAL))
+                .select((stat_totals::metric, stat_totals::value))
+                .load(conn)?;
+            let overdue = crate::store::handoffs::count_overdue(conn, Timestamp::now())?;
+            Ok((rows, overdue))
+        })
+        .await;
+    match numbers {
+        Ok((rows, overdue)) => {
+            m.database_up.set(1);
+            for (metric, value) in rows {
+                let gauge = match metric.split_once(':') {
+                    Some(("travellers", status)) => m.travellers.with_label_values(&[status]),
+                    Some(("batches", status)) => m.batches.with_label_values(&[status]),
+                    Some(("vehicles", status)) => m.vehicles.with_label_values(&[status]),
+                    Some(("handoffs", status)) => m.handoffs.with_label_values(&[status]),
+                    _ if metric == "missing" => {
+                        m.missing.set(value);
+                        continue;
+                    }
+                    _ => continue,
+                };
+                gauge.set(value);
+            }
+            m.handoffs.with_label_values(&["overdue"]).set(overdue);
+        }
+        Err(_) => m.database_up.set(0),
+    }
+    let mut buffer = Vec::new();
+    TextEncoder::new()
+        .encode(&m.registry.gather(), &mut buffer)
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(buffer))
+}

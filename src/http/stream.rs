@@ -1,0 +1,128 @@
+//! `GET /events/stream`: the event log as server-sent events, scoped like `/events`, resuming after
+//! `Last-Event-ID`. It is fed from the database by sequence number, so every instance of the
+//! service delivers every event, whichever instance wrote it.
+
+use std::time::{Duration, Instant};
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::auth::{Actor, Permission, Scope};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::events::{self, EventFilter};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/events/stream", web::get().to(stream));
+}
+
+/// How often the log is read for new events: changes reach the dashboards within this delay.
+const POLL_EVERY: Duration = Duration::from_millis(250);
+/// A comment line now and then keeps proxies from closing an idle stream.
+const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
+const BATCH: i64 = 500;
+
+#[derive(Deserialize)]
+pub struct StreamQuery {
+    /// Sequence number to continue after; `Last-Event-ID` takes precedence.
+    after: Option<i64>,
+}
+
+struct Cursor {
+    state: web::Data<AppState>,
+    scope: Scope,
+    after: i64,
+    pending: std::collections::VecDeque<Bytes>,
+    last_sent: Instant,
+    first: bool,
+}
+
+async fn latest_seq(state: &AppState) -> ApiResult<i64> {
+    state.db(|conn| Ok(events::latest_seq(conn)?)).await
+}
+
+async fn stream(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    query: web::Query<StreamQuery>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::ReadEvents)?;
+    let resume = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    let after = match resume {
+        Some(id) => id
+            .parse::<i64>()
+            .map_err(|_| ApiError::bad_request("Last-Event-ID must be a sequence number"))?,
+        None => match query.after {
+            Some(after) => after,
+            // A new subscriber starts from now.
+            None => latest_seq(&state).await?,
+        },
+    };
+    let cursor = Cursor {
+        state,
+        scope: actor.scope,
+        after: after.max(0),
+        pending: Default::default(),
+        last_sent: Instant::now(),
+        first: true,
+    };
+    let body = futures_util::stream::unfold(cursor, |mut c| async move {
+        loop {
+            if c.first {
+                c.first = false;
+                // Tell the client how long to wait before reconnecting.
+                return Some((
+                    Ok::<_, actix_web::Error>(Bytes::from_static(b"retry: 2000\n\n")),
+                    c,
+                ));
+            }
+            if let Some(chunk) = c.pending.pop_front() {
+                c.last_sent = Instant::now();
+                return Some((Ok(chunk), c));
+            }
+            let (scope, after) = (c.scope, c.after);
+            let filter = EventFilter {
+                entity_type: None,
+                entity_id: None,
+                after,
+                limit: BATCH,
+            };
+            match c
+                .state
+                .db(move |conn| Ok(events::list(conn, scope, &filter)?))
+                .await
+            {
+                Ok(batch) if !batch.is_empty() => {
+                    for event in batch {
+                        c.after = event.seq;
+                        let data = serde_json::to_string(&event).unwrap_or_default();
+                        c.pending.push_back(Bytes::from(format!(
+                            "id: {}\nevent: {}\ndata: {data}\n\n",
+                            event.seq, event.action
+                        )));
+                    }
+                    continue;
+                }
+                // The database is away: keep the stream, try again at the next tick.
+                Ok(_) | Err(_) => {}
+            }
+            if c.last_sent.elapsed() >= KEEP_ALIVE_EVERY {
+                c.last_sent = Instant::now();
+                return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), c));
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body))
+}

@@ -1,0 +1,140 @@
+//! The live feed of events (server-sent events) and the Prometheus metrics.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+
+use crate::world::*;
+
+/// Reads a server-sent event stream until `wanted` appears in it, or fails after a while.
+async fn read_until<S>(stream: &mut S, wanted: &str, seen: &mut String) -> bool
+where
+    S: futures::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !seen.contains(wanted) {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(Ok(chunk))) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+            _ => return false,
+        }
+    }
+    true
+}
+
+#[actix_web::test]
+async fn each_subscriber_sees_the_changes_of_its_scope_from_any_instance() {
+    let w = World::new().await;
+    let second = w.app.second_instance().await;
+    let open = |base: &str, token: &str, last: Option<String>| {
+        let mut req = w
+            .app
+            .client
+            .get(format!("{base}/api/v1/events/stream"))
+            .bearer_auth(token);
+        if let Some(id) = last {
+            req = req.insert_header(("last-event-id", id));
+        }
+        req.send()
+    };
+    let mut tn = open(&second.base, w.officer("CZ-TN"), None)
+        .await
+        .expect("stream opens");
+    assert_eq!(tn.status().as_u16(), 200);
+    assert_eq!(tn.headers().get("content-type").unwrap(), "text/event-stream");
+    let mut city = open(&w.app.base, &w.dispatcher, None).await.unwrap();
+
+    // Written through the first instance, delivered by the second.
+    let zl = w.register("PVG", "CZ-ZL-NY", "MU1").await;
+    let tn_traveller = w.register("PVG", "CZ-TN-HM", "MU1").await;
+    let mut tn_seen = String::new();
+    assert!(
+        read_until(&mut tn, &tn_traveller, &mut tn_seen).await,
+        "Tianning sees its traveller: {tn_seen}"
+    );
+    assert!(tn_seen.contains("event: traveller.registered"));
+    assert!(!tn_seen.contains(&zl), "Tianning never sees Zhonglou's traveller");
+    let mut city_seen = String::new();
+    assert!(read_until(&mut city, &tn_traveller, &mut city_seen).await);
+    assert!(city_seen.contains(&zl), "the city sees both");
+
+    // Resuming after the first event delivers what came after it, and not it again.
+    let first_id = city_seen
+        .lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .expect("events carry ids")
+        .to_owned();
+    let mut resumed = open(&w.app.base, &w.dispatcher, Some(first_id.clone()))
+        .await
+        .unwrap();
+    let mut resumed_seen = String::new();
+    assert!(read_until(&mut resumed, &tn_traveller, &mut resumed_seen).await);
+    assert!(!resumed_seen.contains(&format!("id: {first_id}\n")));
+    assert!(
+        !resumed_seen.contains(&zl) || city_seen.find(&zl) > city_seen.find(&format!("id: {first_id}\n"))
+    );
+
+    let viewer = open(&w.app.base, &w.viewer, None).await.unwrap();
+    assert_eq!(viewer.status().as_u16(), 403, "viewers see numbers, not the log");
+    let anonymous = w
+        .app
+        .client
+        .get(format!("{}/api/v1/events/stream", w.app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+}
+
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(0.0)
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_and_show_the_loop() {
+    let w = World::new().await;
+    let scrape = || async {
+        w.app
+            .send("GET", "/metrics", None, None, &[])
+            .await
+            .expect(200)
+            .body
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let units = "inbound_http_requests_total{endpoint=\"/api/v1/units\",method=\"GET\",status=\"200\"}";
+    let one_unit =
+        "inbound_http_requests_total{endpoint=\"/api/v1/units/{id}\",method=\"GET\",status=\"200\"}";
+    let before = scrape().await;
+    w.register("PVG", "CZ-TN-HM", "MU1").await;
+    w.app.get("/api/v1/units", &w.admin).await.expect(200);
+    w.app
+        .get(&format!("/api/v1/units/{}", w.app.unit("CZ")), &w.admin)
+        .await
+        .expect(200);
+    w.app
+        .get("/api/v1/units/01900000-0000-7000-8000-000000000000", &w.admin)
+        .await
+        .expect(404);
+    let text = scrape().await;
+    assert_eq!(sample(&text, units) - sample(&before, units), 1.0);
+    assert_eq!(
+        sample(&text, one_unit) - sample(&before, one_unit),
+        1.0,
+        "ids are folded into the route"
+    );
+    for needle in [
+        "inbound_http_requests_total{endpoint=\"/api/v1/units/{id}\",method=\"GET\",status=\"404\"} 1",
+        "inbound_http_requests_duration_seconds_bucket{endpoint=\"/api/v1/travellers\",method=\"POST\",status=\"201\"",
+        "inbound_travellers{status=\"awaiting_transfer\"} 1",
+        "inbound_vehicles{status=\"available\"} 4",
+        "inbound_handoffs{status=\"overdue\"} 0",
+        "inbound_database_up 1",
+        "inbound_db_pool_max_connections 8",
+        "inbound_db_pool_connections{state=\"idle\"}",
+    ] {
+        assert!(text.contains(needle), "metrics lack {needle}:\n{text}");
+    }
+}
