@@ -8,6 +8,7 @@
 //! - `config`, `telemetry`, `startup`, `demo`: running it.
 
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod db;

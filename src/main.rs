@@ -39,6 +39,21 @@ enum Command {
     },
     /// Load the demo data set, idempotently.
     SeedDemo,
+    /// Build synthetic histories and measure the statistics endpoints against /healthz.
+    Bench {
+        /// Database URLs to measure on (a fresh file or database is made per size).
+        #[arg(long = "database", default_value = "sqlite://data/bench.db")]
+        databases: Vec<String>,
+        /// History sizes, in travellers.
+        #[arg(long = "travellers", default_values_t = [10_000usize, 1_000_000])]
+        sizes: Vec<usize>,
+        /// Requests per latency measurement (four times as many for throughput).
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        /// Clients in flight for throughput.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
 }
 
 fn parse_role(word: &str) -> Result<Role, String> {
@@ -76,6 +91,26 @@ fn main() -> ExitCode {
                 prepare_database(&with_seed).map(|_| ())
             }
         }
+        Command::Bench {
+            databases,
+            sizes,
+            requests,
+            concurrency,
+        } => inbound_transfer::bench::run(
+            Settings {
+                log: inbound_transfer::config::LogSettings {
+                    level: "warn".into(),
+                    ..settings.log.clone()
+                },
+                ..settings
+            },
+            inbound_transfer::bench::BenchOptions {
+                databases,
+                sizes,
+                requests,
+                concurrency,
+            },
+        ),
         Command::CreateUser {
             username,
             password_stdin: _,

@@ -74,8 +74,10 @@ impl Deltas {
         for unit in touched {
             *self.totals.entry((unit, "changes".to_owned())).or_default() += 1;
         }
-        if !self.totals.is_empty() {
-            let rows: Vec<String> = (0..self.totals.len())
+        // Large rebuilds are written a thousand rows a statement, within every backend's bind limit.
+        let totals: Vec<_> = self.totals.into_iter().collect();
+        for chunk in totals.chunks(1000) {
+            let rows: Vec<String> = (0..chunk.len())
                 .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
                 .collect();
             let sql = format!(
@@ -84,7 +86,7 @@ impl Deltas {
                 rows.join(", ")
             );
             let mut query = diesel::sql_query(sql).into_boxed();
-            for ((unit, metric), value) in &self.totals {
+            for ((unit, metric), value) in chunk {
                 query = query
                     .bind::<DbUuid, _>(*unit)
                     .bind::<Text, _>(metric.clone())
@@ -92,8 +94,9 @@ impl Deltas {
             }
             query.execute(conn)?;
         }
-        if !self.daily.is_empty() {
-            let rows: Vec<String> = (0..self.daily.len())
+        let daily: Vec<_> = self.daily.into_iter().collect();
+        for chunk in daily.chunks(1000) {
+            let rows: Vec<String> = (0..chunk.len())
                 .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
                 .collect();
             let sql = format!(
@@ -102,7 +105,7 @@ impl Deltas {
                 rows.join(", ")
             );
             let mut query = diesel::sql_query(sql).into_boxed();
-            for ((unit, day, metric), value) in &self.daily {
+            for ((unit, day, metric), value) in chunk {
                 query = query
                     .bind::<DbUuid, _>(*unit)
                     .bind::<Text, _>(day.clone())

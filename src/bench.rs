@@ -1,0 +1,471 @@
+//! `inbound-transfer bench`: builds a synthetic history of N travellers through the whole loop
+//! (registration, batch, boarding, departure, arrival, district and community handoffs), starts the
+//! real server over it, and measures the statistics endpoints against `/healthz` in the same run.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use diesel::prelude::*;
+
+use crate::config::Settings;
+use crate::db::types::{Id, Timestamp};
+use crate::db::{write_transaction, DatabaseUrl, DbConnection};
+use crate::schema::{
+    batch_travellers, batches, handoff_travellers, handoffs, ports, travellers, units, users, vehicles,
+};
+use crate::startup::{prepare_database, Application};
+use crate::store::batches::{Batch, BatchTraveller};
+use crate::store::handoffs::{Handoff, HandoffTraveller};
+use crate::store::travellers::Traveller;
+
+pub struct BenchOptions {
+    pub databases: Vec<String>,
+    pub sizes: Vec<usize>,
+    pub requests: usize,
+    pub concurrency: usize,
+}
+
+/// Inserts rows in chunks, with the backend's own multi-row insert.
+macro_rules! bulk_insert {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        for chunk in $rows.chunks(500) {
+            match $conn {
+                DbConnection::Postgres(c) => diesel::insert_into($table).values(chunk).execute(c),
+                DbConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c),
+            }?;
+        }
+    };
+}
+
+const BATCH_SIZE: usize = 20;
+
+struct Place {
+    city: Id,
+    communities: Vec<(Id, Id)>,
+    ports: Vec<Id>,
+    dispatcher: Id,
+    district_officer: Id,
+    vehicles: Vec<Id>,
+}
+
+fn load_place(conn: &mut DbConnection) -> Result<Place, String> {
+    let e = |e: diesel::result::Error| e.to_string();
+    let city: Id = units::table
+        .filter(units::code.eq("CZ"))
+        .select(units::id)
+        .first(conn)
+        .map_err(e)?;
+    let communities: Vec<(Id, Id)> = units::table
+        .filter(units::level.eq("community"))
+        .order(units::code.asc())
+        .select((units::id, units::parent_id.assume_not_null()))
+        .load(conn)
+        .map_err(e)?;
+    let ports: Vec<Id> = ports::table
+        .order(ports::code.asc())
+        .select(ports::id)
+        .load(conn)
+        .map_err(e)?;
+    let user = |name: &str, conn: &mut DbConnection| {
+        users::table
+            .filter(users::username.eq(name.to_owned()))
+            .select(users::id)
+            .first::<Id>(conn)
+    };
+    let dispatcher = user("cz.dispatcher", conn).map_err(e)?;
+    let district_officer = user("tn.officer", conn).map_err(e)?;
+    let vehicles: Vec<Id> = vehicles::table.select(vehicles::id).load(conn).map_err(e)?;
+    Ok(Place {
+        city,
+        communities,
+        ports,
+        dispatcher,
+        district_officer,
+        vehicles,
+    })
+}
+
+/// Writes `n` travellers who went through the loop: most received, one in fifty a no-show, and the
+/// last batches arrived with their district handoffs still pending (some overdue).
+pub fn build_history(conn: &mut DbConnection, n: usize) -> Result<(), String> {
+    let p = load_place(conn)?;
+    let batch_count = n.div_ceil(BATCH_SIZE);
+    let days = (n / 3000).max(30) as i64;
+    let start = Utc::now() - chrono::Duration::days(days + 1);
+    let step = chrono::Duration::seconds(days * 86_400 / batch_count.max(1) as i64);
+    let pending_tail = batch_count.min(5);
+    let mut made = 0usize;
+    for first in (0..batch_count).step_by(500) {
+        let (mut ts, mut bs, mut bts, mut hs, mut hts) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for b in first..(first + 500).min(batch_count) {
+            let t0 = Timestamp(start + step * b as i32);
+            let hours = |h: i64| t0 + chrono::Duration::hours(h);
+            let pending = b >= batch_count - pending_tail;
+            let batch_id = Id::new();
+            let port = p.ports[b % p.ports.len()];
+            let mut by_district: std::collections::BTreeMap<Id, Vec<(Id, Id)>> = Default::default();
+            for k in 0..BATCH_SIZE.min(n - made) {
+                made += 1;
+                let (community, district) = p.communities[(b + k) % p.communities.len()];
+                let no_show = (b * BATCH_SIZE + k) % 50 == 49;
+                let status = match (no_show, pending) {
+                    (true, _) => "exception",
+                    (false, true) => "arrived",
+                    (false, false) => "received",
+                };
+                let id = Id::new();
+                ts.push(Traveller {
+                    id,
+                    full_name: format!("Synthetic Traveller {b}-{k}"),
+                    document_type: "passport".into(),
+                    document_no: format!("S{b:07}{k:02}"),
+                    nationality: "CHN".into(),
+                    phone: None,
+                    flight_no: Some(format!("MU{}", 5000 + b % 300)),
+                    port_id: port,
+                    arrived_at: hours(-3),
+                    destination_city_id: p.city,
+                    destination_district_id: district,
+                    destination_community_id: Some(community),
+                    address: None,
+                    language: Some("zh".into()),
+                    notes: None,
+                    status: status.into(),
+                    custodian_unit_id: if status == "received" { community } else { p.city },
+                    batch_id: Some(batch_id),
+                    handoff_id: None,
+                    missing: false,
+                    exception_kind: no_show.then(|| "no_show".into()),
+                    exception_reason: no_show.then(|| "did not board".into()),
+                    exception_facility: None,
+                    exception_at: no_show.then(|| hours(0)),
+                    exception_by: no_show.then_some(p.dispatcher),
+                    registered_by: p.dispatcher,
+                    created_at: hours(-2),
+                    updated_at: hours(5),
+                    version: 5,
+                    origin_district_id: Some(district),
+                    origin_community_id: Some(community),
+                    received_at: (status == "received").then(|| hours(5)),
+                });
+                bts.push(BatchTraveller {
+                    batch_id,
+                    traveller_id: id,
+                    boarded: Some(!no_show),
+                    removed: false,
+                    district_id: Some(district),
+                    community_id: Some(community),
+                });
+                if !no_show {
+                    by_district.entry(district).or_default().push((id, community));
+                }
+            }
+            bs.push(Batch {
+                id: batch_id,
+                code: format!("SYN-{b:08}"),
+                port_id: port,
+                city_id: p.city,
+                vehicle_id: p.vehicles.get(b % p.vehicles.len().max(1)).copied(),
+                status: if pending { "arrived" } else { "closed" }.into(),
+                scheduled_departure_at: None,
+                departed_at: Some(hours(0)),
+                arrived_at: Some(hours(2)),
+                closed_at: (!pending).then(|| hours(5)),
+                cancelled_at: None,
+                cancel_reason: None,
+                created_by: p.dispatcher,
+                created_at: hours(-1),
+                updated_at: hours(5),
+                version: 6,
+            });
+            for (district, group) in by_district {
+                let handoff = |from: Id, to: Id, community: Option<Id>, status: &str, at: i64| Handoff {
+                    id: Id::new(),
+                    batch_id: Some(batch_id),
+                    from_unit_id: from,
+                    to_unit_id: to,
+                    city_id: p.city,
+                    district_id: district,
+                    community_id: community,
+                    status: status.into(),
+                    code: "123456".into(),
+                    failed_attempts: 0,
+                    locked: false,
+                    created_by: p.dispatcher,
+                    created_at: hours(at),
+                    due_at: hours(at + 2),
+                    confirmed_at: (status == "confirmed").then(|| hours(at + 1)),
+                    confirmed_by: (status == "confirmed").then_some(p.district_officer),
+                    rejected_at: None,
+                    rejected_by: None,
+                    reason: None,
+                    note: None,
+                    version: 2,
+                };
+                let to_district = handoff(
+                    p.city,
+                    district,
+                    None,
+                    if pending { "pending" } else { "confirmed" },
+                    2,
+                );
+                for (t, _) in &group {
+                    let outcome = if pending { "pending" } else { "received" };
+                    hts.push(HandoffTraveller {
+                        handoff_id: to_district.id,
+                        traveller_id: *t,
+                        outcome: outcome.into(),
+                    });
+                }
+                if pending {
+                    for (t, _) in &group {
+                        if let Some(row) = ts.iter_mut().find(|r| r.id == *t) {
+                            row.handoff_id = Some(to_district.id);
+                        }
+                    }
+                } else {
+                    let mut by_community: std::collections::BTreeMap<Id, Vec<Id>> = Default::default();
+                    for (t, c) in &group {
+                        by_community.entry(*c).or_default().push(*t);
+                    }
+                    for (community, people) in by_community {
+                        let to_community = handoff(district, community, Some(community), "confirmed", 3);
+                        for t in people {
+                            hts.push(HandoffTraveller {
+                                handoff_id: to_community.id,
+                                traveller_id: t,
+                                outcome: "received".into(),
+                            });
+                        }
+                        hs.push(to_community);
+                    }
+                }
+                hs.push(to_district);
+            }
+        }
+        write_transaction(conn, |tx| -> QueryResult<()> {
+            bulk_insert!(tx, batches::table, bs);
+            bulk_insert!(tx, travellers::table, ts);
+            bulk_insert!(tx, batch_travellers::table, bts);
+            bulk_insert!(tx, handoffs::table, hs);
+            bulk_insert!(tx, handoff_travellers::table, hts);
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+    }
+    write_transaction(conn, crate::stats::rebuild).map_err(|e| e.to_string())
+}
+
+struct Fresh {
+    url: String,
+    drop_with: Option<(String, String)>,
+}
+
+fn fresh_database(base: &str, n: usize) -> Result<Fresh, String> {
+    match DatabaseUrl::parse(base)? {
+        DatabaseUrl::Sqlite(path) => {
+            let path = format!("{path}.{n}");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+            Ok(Fresh {
+                url: format!("sqlite://{path}"),
+                drop_with: None,
+            })
+        }
+        DatabaseUrl::Postgres(url) => {
+            let name = format!("bench_{n}_{}", std::process::id());
+            let mut admin = diesel::PgConnection::establish(&url).map_err(|e| e.to_string())?;
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .map_err(|e| e.to_string())?;
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .map_err(|e| e.to_string())?;
+            let (prefix, _) = url.rsplit_once('/').ok_or("postgres URL needs a database")?;
+            Ok(Fresh {
+                url: format!("{prefix}/{name}"),
+                drop_with: Some((url.clone(), name)),
+            })
+        }
+    }
+}
+
+impl Drop for Fresh {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.drop_with {
+            if let Ok(mut admin) = diesel::PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    crate::stats::read::percentile(sorted, p).unwrap_or(f64::NAN)
+}
+
+/// Sequential requests: latency percentiles in milliseconds.
+async fn latency(
+    client: &awc::Client,
+    url: &str,
+    token: &str,
+    etag: Option<&str>,
+    n: usize,
+) -> Result<(f64, f64), String> {
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut req = client.get(url).bearer_auth(token);
+        if let Some(tag) = etag {
+            req = req.insert_header(("if-none-match", tag));
+        }
+        let started = Instant::now();
+        let mut res = req.send().await.map_err(|e| e.to_string())?;
+        let _ = res.body().limit(16 << 20).await.map_err(|e| e.to_string())?;
+        if !(res.status().is_success() || res.status().as_u16() == 304) {
+            return Err(format!("{url} answered {}", res.status()));
+        }
+        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    samples.sort_by(|a, b| a.total_cmp(b));
+    Ok((percentile(&samples, 50.0), percentile(&samples, 99.0)))
+}
+
+/// Requests per second with `concurrency` clients in flight.
+async fn throughput(
+    client: &awc::Client,
+    url: &str,
+    token: &str,
+    etag: Option<&str>,
+    total: usize,
+    concurrency: usize,
+) -> Result<f64, String> {
+    let started = Instant::now();
+    let per_worker = total / concurrency.max(1);
+    let workers = (0..concurrency).map(|_| async {
+        for _ in 0..per_worker {
+            let mut req = client.get(url).bearer_auth(token);
+            if let Some(tag) = etag {
+                req = req.insert_header(("if-none-match", tag));
+            }
+            let mut res = req.send().await.map_err(|e| e.to_string())?;
+            let _ = res.body().limit(16 << 20).await.map_err(|e| e.to_string())?;
+        }
+        Ok::<_, String>(())
+    });
+    for result in futures_util::future::join_all(workers).await {
+        result?;
+    }
+    Ok((per_worker * concurrency) as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn measure(settings: Settings, opts: &BenchOptions, label: &str, n: usize) -> Result<(), String> {
+    let app = Application::build(settings).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let server = actix_web::rt::spawn(app.run_until_stopped());
+    let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
+    let mut login = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .send_json(&serde_json::json!({"username": "cz.dispatcher", "password": "dispatch-demo-pass"}))
+        .await
+        .map_err(|e| e.to_string())?;
+    let body: serde_json::Value = login.json().await.map_err(|e| e.to_string())?;
+    let token = body["access_token"].as_str().ok_or("login failed")?.to_owned();
+    let overview = format!("{base}/api/v1/stats/overview");
+    let first = client
+        .get(&overview)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let etag = first
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .ok_or("no ETag")?
+        .to_owned();
+    // Warm up.
+    latency(&client, &overview, &token, None, 50).await?;
+    let mut rows = Vec::new();
+    for (name, path, tag) in [
+        ("/healthz", "/healthz".to_owned(), None),
+        ("/stats/overview", "/api/v1/stats/overview".to_owned(), None),
+        (
+            "/stats/overview (If-None-Match)",
+            "/api/v1/stats/overview".to_owned(),
+            Some(etag.as_str()),
+        ),
+        ("/stats/ports", "/api/v1/stats/ports".to_owned(), None),
+        ("/stats/districts", "/api/v1/stats/districts".to_owned(), None),
+        ("/stats/daily", "/api/v1/stats/daily".to_owned(), None),
+    ] {
+        let (p50, p99) = latency(&client, &format!("{base}{path}"), &token, tag, opts.requests).await?;
+        rows.push((name, p50, p99));
+    }
+    let total = opts.requests * 4;
+    let health = throughput(
+        &client,
+        &format!("{base}/healthz"),
+        &token,
+        None,
+        total,
+        opts.concurrency,
+    )
+    .await?;
+    let cold = throughput(&client, &overview, &token, None, total, opts.concurrency).await?;
+    let warm = throughput(&client, &overview, &token, Some(&etag), total, opts.concurrency).await?;
+    println!("\n== {label}, N = {n} travellers ==");
+    println!("{:<34} {:>10} {:>10}", "endpoint", "p50 ms", "p99 ms");
+    for (name, p50, p99) in rows {
+        println!("{name:<34} {p50:>10.3} {p99:>10.3}");
+    }
+    println!(
+        "throughput, {} clients, {} requests each:",
+        opts.concurrency,
+        total / opts.concurrency
+    );
+    println!("  /healthz                         {health:>10.0} req/s");
+    println!(
+        "  /stats/overview                  {cold:>10.0} req/s  ({:.2} of /healthz)",
+        cold / health
+    );
+    println!(
+        "  /stats/overview (If-None-Match)  {warm:>10.0} req/s  ({:.2} of /healthz)",
+        warm / health
+    );
+    server.abort();
+    Ok(())
+}
+
+/// Runs the benchmark for every database and size asked for.
+pub fn run(base: Settings, opts: BenchOptions) -> Result<(), String> {
+    let opts = Arc::new(opts);
+    for database in &opts.databases {
+        for &n in &opts.sizes {
+            let fresh = fresh_database(database, n)?;
+            let mut settings = base.clone();
+            settings.database.url = fresh.url.clone();
+            settings.server.bind = "127.0.0.1:0".into();
+            settings.demo.seed = true;
+            let label = DatabaseUrl::parse(&fresh.url)?.redacted();
+            let started = Instant::now();
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            build_history(&mut conn, n)?;
+            drop(conn);
+            drop(pool);
+            eprintln!(
+                "built a history of {n} travellers on {label} in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            let opts = opts.clone();
+            actix_web::rt::System::new()
+                .block_on(async move { measure(settings, &opts, &label, n).await })?;
+            drop(fresh);
+        }
+    }
+    Ok(())
+}
