@@ -5,6 +5,7 @@ mod cli;
 mod closed_loop;
 mod day;
 mod helpers;
+mod openapi;
 mod operations;
 mod ports;
 mod registration;
