@@ -7,8 +7,9 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 
 /// One problem with one field of the request (or of one row of an import).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
+    /// The line of the CSV manifest (the header is line 1); only for imports.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<usize>,
     pub field: String,
@@ -36,15 +37,23 @@ pub struct ApiError {
     pub keep_changes: bool,
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An `application/problem+json` body (RFC 9457), the answer to every failed request.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem<'a> {
+    /// A URI naming the kind of problem.
     #[serde(rename = "type")]
     kind: String,
+    /// The HTTP status phrase.
     title: &'a str,
     status: u16,
+    /// What went wrong, for people.
     detail: &'a str,
+    /// A stable snake_case word for programs, e.g. `validation_failed`, `not_found`, `conflict`,
+    /// `invalid_state`, `capacity_exceeded`, `vehicle_unavailable`, `invalid_handoff_code`.
     code: &'a str,
+    /// One entry per invalid field (or CSV row and field); absent when there are none.
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    #[schema(value_type = Vec<FieldError>)]
     errors: &'a [FieldError],
 }
 

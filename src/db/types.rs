@@ -40,10 +40,23 @@ pub struct DbJson;
 
 /// An identifier: a UUID (v7 for everything this service creates).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, AsExpression, FromSqlRow, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    AsExpression,
+    FromSqlRow,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[diesel(sql_type = DbUuid)]
 #[serde(transparent)]
+#[schema(value_type = String, format = Uuid)]
 pub struct Id(pub uuid::Uuid);
 
 impl Id {
@@ -74,10 +87,23 @@ impl std::str::FromStr for Id {
 
 /// An instant, always in UTC, serialized as RFC 3339.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, AsExpression, FromSqlRow, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    AsExpression,
+    FromSqlRow,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[diesel(sql_type = DbTimestamp)]
 #[serde(transparent)]
+#[schema(value_type = String, format = DateTime)]
 pub struct Timestamp(pub DateTime<Utc>);
 
 impl Timestamp {
@@ -108,9 +134,10 @@ impl std::ops::Sub<Timestamp> for Timestamp {
 }
 
 /// A JSON document.
-#[derive(Debug, Clone, PartialEq, AsExpression, FromSqlRow, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, AsExpression, FromSqlRow, Serialize, Deserialize, utoipa::ToSchema)]
 #[diesel(sql_type = DbJson)]
 #[serde(transparent)]
+#[schema(value_type = serde_json::Value)]
 pub struct Json(pub serde_json::Value);
 
 /// Routes a custom SQL type through the multi-backend to the per-backend impls below.

@@ -8,11 +8,13 @@ pub mod vehicle;
 
 use serde::{Deserialize, Serialize};
 
-/// Declares a closed set of snake_case words stored as text and spoken in JSON.
+/// Declares a closed set of snake_case words stored as text and spoken in JSON. The words are
+/// taken as `tt`, not `literal`: a `literal` fragment reaches derive macros wrapped in an invisible
+/// group, which `utoipa::ToSchema` does not read as a serde rename.
 macro_rules! word_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $word:tt),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         pub enum $name {
             $(#[serde(rename = $word)] $variant),+
         }

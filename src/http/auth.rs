@@ -8,6 +8,7 @@ use crate::db::types::Id;
 use crate::db::types::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::docs::{BadRequest, TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType};
 use super::Body;
 use crate::auth::tokens::{new_refresh_token, refresh_token_digest};
 use crate::auth::Actor;
@@ -26,11 +27,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/me", web::get().to(me));
 }
 
-#[derive(Serialize)]
+/// The caller (or the user a token was issued to).
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MeView {
     pub id: Id,
     pub username: String,
     pub display_name: String,
+    #[schema(value_type = Role)]
     pub role: String,
     pub unit_id: Option<Id>,
 }
@@ -47,11 +50,17 @@ impl From<&User> for MeView {
     }
 }
 
-#[derive(Serialize)]
+/// A new access token and refresh token.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
+    /// A JWT for `Authorization: Bearer ...`.
     pub access_token: String,
+    /// Always `Bearer`.
+    #[schema(value_type = String, example = "Bearer")]
     pub token_type: &'static str,
+    /// Seconds until the access token expires.
     pub expires_in: u64,
+    /// Exchanges once for a new pair at `/auth/refresh`.
     pub refresh_token: String,
     pub user: MeView,
 }
@@ -90,13 +99,32 @@ fn user_place(conn: &mut DbConnection, user: &User) -> ApiResult<EventPlace> {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     username: String,
+    #[schema(format = Password)]
     password: String,
 }
 
+/// Log in
+///
+/// Wrong credentials answer 401 with the same body whether or not the user exists; repeated
+/// failures for one username answer 429 for a while.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn login(state: web::Data<AppState>, body: Body<LoginRequest>) -> ApiResult<HttpResponse> {
     let LoginRequest { username, password } = body.into_inner()?;
     let username = username.trim().to_lowercase();
@@ -155,7 +183,7 @@ async fn login(state: web::Data<AppState>, body: Body<LoginRequest>) -> ApiResul
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     refresh_token: String,
@@ -169,6 +197,22 @@ enum RefreshOutcome {
     Invalid,
 }
 
+/// Exchange a refresh token
+///
+/// The old refresh token stops working; presenting it again ends every session of the account.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new pair of tokens", body = TokenResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiResult<HttpResponse> {
     let digest = refresh_token_digest(body.into_inner()?.refresh_token.trim());
     let st = state.clone();
@@ -218,6 +262,20 @@ async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiR
     }
 }
 
+/// Log out
+///
+/// Revokes every refresh token of the caller.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn logout(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
     let user_id = actor.id;
     state
@@ -244,6 +302,18 @@ async fn logout(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpRespo
     Ok(HttpResponse::build(StatusCode::NO_CONTENT).finish())
 }
 
+/// The caller
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The calling user", body = MeView),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn me(state: web::Data<AppState>, actor: Actor) -> ApiResult<web::Json<MeView>> {
     let id = actor.id;
     let user = state.db(move |conn| Ok(users::find(conn, id)?)).await?;

@@ -4,6 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use super::docs::{
+    BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, Unauthorized, Unavailable, Unprocessable,
+};
 use super::handoffs::{handoff_views, HandoffView};
 use super::vehicles::VehicleView;
 use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
@@ -29,10 +32,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/batches/{id}/cancel").post(cancel));
 }
 
-#[derive(Serialize)]
+/// A traveller of a batch.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct BatchTravellerView {
     id: Id,
     full_name: String,
+    #[schema(value_type = crate::domain::traveller::TravellerStatus)]
     status: String,
     destination_district_id: Id,
     destination_community_id: Option<Id>,
@@ -40,10 +45,14 @@ pub struct BatchTravellerView {
     boarded: Option<bool>,
 }
 
-#[derive(Serialize)]
+/// A batch: one trip from a port of entry to the city, with its travellers, vehicle, crew and
+/// handoffs.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct BatchView {
     id: Id,
+    /// `PORTCODE-YYYYMMDD-NNN`.
     code: String,
+    #[schema(value_type = BatchStatus)]
     status: String,
     port_id: Id,
     city_id: Id,
@@ -112,16 +121,37 @@ fn batch_view(conn: &mut DbConnection, actor: &Actor, b: Batch) -> ApiResult<Bat
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BatchQuery {
     status: Option<BatchStatus>,
     port_id: Option<Id>,
+    /// Created at or after this instant.
     from: Option<Timestamp>,
+    /// Created before this instant.
     to: Option<Timestamp>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// List batches
+#[utoipa::path(
+    get,
+    path = "/api/v1/batches",
+    tag = "batches",
+    params(BatchQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of the batches of the caller's city", body = List<BatchView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn list_batches(
     state: web::Data<AppState>,
     actor: Actor,
@@ -159,6 +189,21 @@ async fn list_batches(
     Ok(web::Json(list))
 }
 
+/// Get a batch
+#[utoipa::path(
+    get,
+    path = "/api/v1/batches/{id}",
+    tag = "batches",
+    params(("id" = Id, Path, description = "The batch's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The batch", body = BatchView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn get_batch(
     state: web::Data<AppState>,
     actor: Actor,
@@ -197,7 +242,8 @@ where
     .await
 }
 
-#[derive(Serialize, Deserialize)]
+/// A member of the crew.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CrewBody {
     name: String,
@@ -206,7 +252,8 @@ pub struct CrewBody {
     role: CrewRole,
 }
 
-#[derive(Serialize, Deserialize)]
+/// A new batch of travellers waiting at one port, bound for the dispatcher's city.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBatch {
     port_id: Id,
@@ -219,6 +266,27 @@ pub struct CreateBatch {
     scheduled_departure_at: Option<Timestamp>,
 }
 
+/// Create a batch
+///
+/// The travellers must be `awaiting_transfer`, at that port, bound for the dispatcher's city, and
+/// in no other open batch (409 `conflict`). With `vehicle_id`, the checks of assigning a vehicle apply.
+#[utoipa::path(
+    post,
+    path = "/api/v1/batches",
+    tag = "batches",
+    params(IdempotencyHeader),
+    request_body = CreateBatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The created batch, `planned`", body = BatchView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn create_batch(
     state: web::Data<AppState>,
     actor: Actor,
@@ -255,7 +323,8 @@ async fn create_batch(
     .await
 }
 
-#[derive(Serialize, Deserialize)]
+/// Travellers to add to and remove from a planned batch.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditTravellers {
     #[serde(default)]
@@ -264,6 +333,27 @@ pub struct EditTravellers {
     remove: Vec<Id>,
 }
 
+/// Add or remove travellers
+///
+/// While the batch is `planned`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/batches/{id}/travellers",
+    tag = "batches",
+    params(("id" = Id, Path, description = "The batch's id"), IdempotencyHeader),
+    request_body = EditTravellers,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated batch", body = BatchView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn edit_travellers(
     state: web::Data<AppState>,
     actor: Actor,
@@ -281,12 +371,35 @@ async fn edit_travellers(
     .await
 }
 
-#[derive(Serialize, Deserialize)]
+/// The vehicle for a batch.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignVehicle {
     vehicle_id: Id,
 }
 
+/// Assign a vehicle
+///
+/// While the batch is `planned`: the vehicle must be `available` (else 409 `vehicle_unavailable`)
+/// and have a seat for every traveller and crew member (else 409 `capacity_exceeded`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/batches/{id}/vehicle",
+    tag = "batches",
+    params(("id" = Id, Path, description = "The batch's id"), IdempotencyHeader),
+    request_body = AssignVehicle,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated batch", body = BatchView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn assign_vehicle(
     state: web::Data<AppState>,
     actor: Actor,
@@ -306,7 +419,8 @@ async fn assign_vehicle(
     .await
 }
 
-#[derive(Serialize, Deserialize)]
+/// Who boarded and who did not show: each traveller of the batch in exactly one list.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Boarding {
     boarded: Vec<Id>,
@@ -314,6 +428,27 @@ pub struct Boarding {
     no_show: Vec<Id>,
 }
 
+/// Record boarding
+///
+/// No-shows become exceptions of kind `no_show`. The batch needs a vehicle.
+#[utoipa::path(
+    post,
+    path = "/api/v1/batches/{id}/boarding",
+    tag = "batches",
+    params(("id" = Id, Path, description = "The batch's id"), IdempotencyHeader),
+    request_body = Boarding,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The batch, `boarding`", body = BatchView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn record_boarding(
     state: web::Data<AppState>,
     actor: Actor,
@@ -332,7 +467,7 @@ async fn record_boarding(
 }
 
 /// Actions without a body accept an empty body or `{}`.
-#[derive(Serialize, Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
@@ -345,6 +480,25 @@ fn empty_body(body: &web::Bytes) -> ApiResult<()> {
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
 }
 
+/// Depart
+#[utoipa::path(
+    post,
+    path = "/api/v1/batches/{id}/depart",
+    tag = "batches",
+    params(("id" = Id, Path, description = "The batch's id"), IdempotencyHeader),
+    request_body(content = Option<Empty>, description = "Empty, or `{}`"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The batch, `in_transit`", body = BatchView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn depart(
     state: web::Data<AppState>,
     actor: Actor,
@@ -363,6 +517,28 @@ async fn depart(
     .await
 }
 
+/// Arrive
+///
+/// Creates one pending city-to-district handoff per destination district; the vehicle then
+/// `needs_disinfection`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/batches/{id}/arrive",
+    tag = "batches",
+    params(("id" = Id, Path, description = "The batch's id"), IdempotencyHeader),
+    request_body(content = Option<Empty>, description = "Empty, or `{}`"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The batch, `arrived`", body = BatchView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn arrive(
     state: web::Data<AppState>,
     actor: Actor,
@@ -382,12 +558,34 @@ async fn arrive(
     .await
 }
 
-#[derive(Serialize, Deserialize)]
+/// Why a batch is cancelled.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cancel {
     reason: String,
 }
 
+/// Cancel a batch
+///
+/// Before departure; its travellers return to `awaiting_transfer`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/batches/{id}/cancel",
+    tag = "batches",
+    params(("id" = Id, Path, description = "The batch's id"), IdempotencyHeader),
+    request_body = Cancel,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The batch, `cancelled`", body = BatchView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn cancel(
     state: web::Data<AppState>,
     actor: Actor,

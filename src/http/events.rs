@@ -4,6 +4,7 @@ use crate::db::types::Id;
 use actix_web::web;
 use serde::{Deserialize, Serialize};
 
+use super::docs::{BadRequest, Forbidden, Unauthorized, Unavailable};
 use super::MAX_LIMIT;
 use crate::auth::{Actor, Permission};
 use crate::error::{ApiError, ApiResult};
@@ -14,22 +15,42 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/events", web::get().to(list_events));
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventQuery {
+    /// e.g. `traveller`, `batch`, `handoff`, `vehicle`, `user`, `unit`, `port`.
     entity_type: Option<String>,
     entity_id: Option<Id>,
     /// Sequence number to continue after (exclusive).
     after: Option<i64>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
+/// A page of the audit trail, oldest first.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EventList {
     items: Vec<Event>,
     /// The `after` that continues this list, or null at the end of the log.
     next_cursor: Option<String>,
 }
 
+/// The audit trail
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    tag = "events",
+    params(EventQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of the events in the caller's subtree", body = EventList),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn list_events(
     state: web::Data<AppState>,
     actor: Actor,

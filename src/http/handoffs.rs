@@ -6,6 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use super::docs::{
+    BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, Unauthorized, Unavailable, Unprocessable,
+};
 use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
@@ -27,22 +30,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/handoffs/{id}/cancel").post(cancel));
 }
 
-#[derive(Serialize)]
+/// A traveller handed over, so the receiver can check them in person.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct HandoffTravellerView {
     id: Id,
     full_name: String,
     document_type: String,
     document_no: String,
     nationality: String,
+    /// `pending`, `received`, `missing` or `returned`.
     outcome: String,
 }
 
-#[derive(Serialize)]
+/// An offer of custody from one unit to the next.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct HandoffView {
     id: Id,
     batch_id: Option<Id>,
     from_unit_id: Id,
     to_unit_id: Id,
+    #[schema(value_type = HandoffStatus)]
     status: String,
     traveller_ids: Vec<Id>,
     /// Who is handed over, so the receiver can check them in person.
@@ -59,8 +66,9 @@ pub struct HandoffView {
     note: Option<String>,
     failed_attempts: i32,
     locked: bool,
-    /// Shown to the sending side only.
+    /// The 6-digit confirmation code, shown to the sending side only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     code: Option<String>,
 }
 
@@ -135,17 +143,37 @@ pub fn handoff_views(
         .collect())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HandoffQuery {
     status: Option<HandoffStatus>,
     from_unit_id: Option<Id>,
     to_unit_id: Option<Id>,
     batch_id: Option<Id>,
+    /// Only pending handoffs past their `due_at`.
     overdue: Option<bool>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// List handoffs
+#[utoipa::path(
+    get,
+    path = "/api/v1/handoffs",
+    tag = "handoffs",
+    params(HandoffQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of the handoffs from or to the caller's subtree", body = List<HandoffView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn list_handoffs(
     state: web::Data<AppState>,
     actor: Actor,
@@ -185,6 +213,21 @@ fn one_view(conn: &mut DbConnection, actor: &Actor, h: Handoff) -> ApiResult<Han
         .ok_or_else(|| ApiError::internal("handoff view"))
 }
 
+/// Get a handoff
+#[utoipa::path(
+    get,
+    path = "/api/v1/handoffs/{id}",
+    tag = "handoffs",
+    params(("id" = Id, Path, description = "The handoff's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The handoff", body = HandoffView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn get_handoff(
     state: web::Data<AppState>,
     actor: Actor,
@@ -202,13 +245,35 @@ async fn get_handoff(
     Ok(web::Json(view))
 }
 
-#[derive(Serialize, Deserialize)]
+/// Travellers in the caller's custody, handed to another unit.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendHandoff {
     to_unit_id: Id,
     traveller_ids: Vec<Id>,
 }
 
+/// Hand travellers over
+///
+/// By an officer of the travellers' custodian: hand people (again), e.g. after a rejection or to
+/// correct a wrong destination.
+#[utoipa::path(
+    post,
+    path = "/api/v1/handoffs",
+    tag = "handoffs",
+    params(IdempotencyHeader),
+    request_body = SendHandoff,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The created handoff, `pending`", body = HandoffView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn send_handoff(
     state: web::Data<AppState>,
     actor: Actor,
@@ -227,7 +292,8 @@ async fn send_handoff(
     .await
 }
 
-#[derive(Serialize, Deserialize)]
+/// The receiver's confirmation: the code from the sender, and who actually arrived.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Confirm {
     code: String,
@@ -236,6 +302,29 @@ pub struct Confirm {
     note: Option<String>,
 }
 
+/// Confirm a handoff
+///
+/// By an officer of the receiving unit. A wrong code answers 422 `invalid_handoff_code`; after 5
+/// wrong codes the handoff locks (409). Travellers left out of `received_traveller_ids` are recorded
+/// as missing and stay in the sender's custody.
+#[utoipa::path(
+    post,
+    path = "/api/v1/handoffs/{id}/confirm",
+    tag = "handoffs",
+    params(("id" = Id, Path, description = "The handoff's id"), IdempotencyHeader),
+    request_body = Confirm,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The handoff, `confirmed`", body = HandoffView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn confirm(
     state: web::Data<AppState>,
     actor: Actor,
@@ -283,12 +372,34 @@ async fn confirm(
     .await
 }
 
-#[derive(Serialize, Deserialize)]
+/// Why.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     reason: String,
 }
 
+/// Reject a handoff
+///
+/// By the receiving unit; custody stays with the sender.
+#[utoipa::path(
+    post,
+    path = "/api/v1/handoffs/{id}/reject",
+    tag = "handoffs",
+    params(("id" = Id, Path, description = "The handoff's id"), IdempotencyHeader),
+    request_body = Reason,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The handoff, `rejected`", body = HandoffView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn reject(
     state: web::Data<AppState>,
     actor: Actor,
@@ -309,6 +420,27 @@ async fn reject(
     .await
 }
 
+/// Cancel a handoff
+///
+/// By the sending unit, while it is pending; custody stays with the sender.
+#[utoipa::path(
+    post,
+    path = "/api/v1/handoffs/{id}/cancel",
+    tag = "handoffs",
+    params(("id" = Id, Path, description = "The handoff's id"), IdempotencyHeader),
+    request_body = Reason,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The handoff, `cancelled`", body = HandoffView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn cancel(
     state: web::Data<AppState>,
     actor: Actor,

@@ -3,6 +3,7 @@
 use actix_web::{web, HttpResponse};
 use diesel::RunQueryDsl;
 
+use super::docs::Unavailable;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -11,10 +12,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(readyz));
 }
 
+/// An answer of `/healthz` or `/readyz`.
+#[derive(utoipa::ToSchema)]
+pub struct HealthStatus {
+    /// `ok` from `/healthz`, `ready` from `/readyz`.
+    pub status: String,
+}
+
+/// The process is alive
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "Alive", body = HealthStatus, example = json!({"status": "ok"})))
+)]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
+/// The database answers
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = HealthStatus, example = json!({"status": "ready"})),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state
         .db(|conn| {

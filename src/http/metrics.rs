@@ -103,7 +103,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/metrics", web::get().to(metrics));
 }
 
-async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+/// Prometheus metrics: requests by route and status, pool usage, the loop's gauges
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String))
+)]
+pub(crate) async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let m = state.metrics.clone();
     let pool = state.pool.state();
     m.pool_connections

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod batches;
+pub mod docs;
 pub mod events;
 pub mod handoffs;
 pub mod health;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .app_data(web::PayloadConfig::default().limit(max_body_bytes))
         .configure(health::routes)
         .configure(metrics::routes)
+        .configure(docs::routes)
         .service(
             web::scope("/api/v1")
                 .configure(auth::routes)
@@ -164,9 +166,11 @@ pub fn encode_cursor(id: Id) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.0.as_bytes())
 }
 
-#[derive(Serialize)]
+/// A page of a list.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct List<T> {
     pub items: Vec<T>,
+    /// The `cursor` of the next page, or null on the last page.
     pub next_cursor: Option<String>,
 }
 

@@ -6,6 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use super::docs::{
+    BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, Unauthorized, Unavailable, Unprocessable,
+};
 use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest, Problems};
 use crate::auth::{Actor, Permission};
 use crate::domain::{clean_text, valid_port_code, PortKind};
@@ -20,11 +23,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/ports/{id}").get(get_port));
 }
 
-#[derive(Serialize)]
+/// A port of entry.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PortView {
     pub id: Id,
     pub code: String,
     pub name: String,
+    #[schema(value_type = PortKind)]
     pub kind: String,
     pub city_name: String,
     pub created_at: Timestamp,
@@ -43,12 +48,31 @@ impl From<Port> for PortView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PortQuery {
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// List ports of entry
+#[utoipa::path(
+    get,
+    path = "/api/v1/ports",
+    tag = "ports",
+    params(PortQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of ports of entry", body = List<PortView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn list_ports(
     state: web::Data<AppState>,
     actor: Actor,
@@ -65,6 +89,21 @@ async fn list_ports(
     )))
 }
 
+/// Get a port of entry
+#[utoipa::path(
+    get,
+    path = "/api/v1/ports/{id}",
+    tag = "ports",
+    params(("id" = Id, Path, description = "The port's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The port of entry", body = PortView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn get_port(
     state: web::Data<AppState>,
     actor: Actor,
@@ -77,7 +116,8 @@ async fn get_port(
         .ok_or_else(|| ApiError::not_found("port"))
 }
 
-#[derive(Serialize, Deserialize)]
+/// A new port of entry; an airport's code is its IATA code.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePort {
     code: String,
@@ -86,6 +126,24 @@ pub struct CreatePort {
     city_name: String,
 }
 
+/// Create a port of entry (admin)
+#[utoipa::path(
+    post,
+    path = "/api/v1/ports",
+    tag = "ports",
+    params(IdempotencyHeader),
+    request_body = CreatePort,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The created port of entry", body = PortView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn create_port(
     state: web::Data<AppState>,
     actor: Actor,

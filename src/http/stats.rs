@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use super::docs::{BadRequest, Forbidden, Unauthorized, Unavailable};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
@@ -176,15 +177,126 @@ fn build_overview(conn: &mut DbConnection, scope: Scope, now: Timestamp) -> ApiR
     }))
 }
 
+/// The `If-None-Match` header of a poll.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IfNoneMatch {
+    /// The `ETag` of the numbers the client holds: 304 while they are current.
+    #[param(rename = "If-None-Match", nullable = false)]
+    if_none_match: Option<String>,
+}
+
+/// Travellers in the scope.
+#[derive(utoipa::ToSchema)]
+pub struct OverviewTravellers {
+    pub total: i64,
+    /// One count per traveller status.
+    pub by_status: BTreeMap<String, i64>,
+}
+
+/// Batches in the scope.
+#[derive(utoipa::ToSchema)]
+pub struct OverviewBatches {
+    pub total: i64,
+    /// One count per batch status.
+    pub by_status: BTreeMap<String, i64>,
+}
+
+/// Handoffs in the scope.
+#[derive(utoipa::ToSchema)]
+pub struct OverviewHandoffs {
+    pub pending: i64,
+    /// Pending past their `due_at`.
+    pub overdue: i64,
+    pub confirmed: i64,
+    pub rejected: i64,
+    pub cancelled: i64,
+}
+
+/// The loop: open, closed by receipt, closed by an exception, and people reported missing.
+#[derive(utoipa::ToSchema)]
+pub struct OverviewLoop {
+    pub open: i64,
+    pub closed: i64,
+    pub exceptions: i64,
+    pub missing: i64,
+}
+
+/// Vehicles in the scope.
+#[derive(utoipa::ToSchema)]
+pub struct OverviewVehicles {
+    /// One count per vehicle status.
+    pub by_status: BTreeMap<String, i64>,
+}
+
+/// A batch on the road.
+#[derive(utoipa::ToSchema)]
+pub struct RoadBatch {
+    pub batch_id: Id,
+    pub code: String,
+    pub travellers: i64,
+}
+
+/// Travellers and batches between the port and the city right now.
+#[derive(utoipa::ToSchema)]
+pub struct OnTheRoad {
+    pub travellers: i64,
+    pub batches: Vec<RoadBatch>,
+}
+
+/// Minutes from a handoff's creation to its confirmation, over the last 24 hours.
+#[derive(utoipa::ToSchema)]
+pub struct HandoffMinutes {
+    pub count: i64,
+    /// Null without confirmations.
+    pub p50: Option<f64>,
+    /// Null without confirmations.
+    pub p90: Option<f64>,
+}
+
+/// The dashboard's overview of the caller's subtree.
+#[derive(utoipa::ToSchema)]
+pub struct Overview {
+    pub as_of: Timestamp,
+    pub travellers: OverviewTravellers,
+    pub batches: OverviewBatches,
+    pub handoffs: OverviewHandoffs,
+    #[schema(rename = "loop")]
+    pub loop_: OverviewLoop,
+    pub vehicles: OverviewVehicles,
+    pub on_the_road: OnTheRoad,
+    pub handoff_minutes_24h: HandoffMinutes,
+}
+
+/// Overview
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/overview",
+    tag = "stats",
+    params(IfNoneMatch),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The numbers, with an `ETag`", body = Overview),
+        (status = 304, description = "Nothing changed since the `ETag` in `If-None-Match`"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn overview(state: web::Data<AppState>, req: HttpRequest, actor: Actor) -> ApiResult<HttpResponse> {
     // The 24-hour window slides: the minute is part of the version.
     let what = format!("overview|{}", Timestamp::now().0.format("%Y%m%d%H%M"));
     conditional(&state, &req, actor, what, build_overview).await
 }
 
-#[derive(Deserialize)]
+/// Local days, inclusive.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Period {
+    /// The first day (default: all time for ports, 29 days before `to` for daily).
     from: Option<NaiveDate>,
+    /// The last day (default: today).
     to: Option<NaiveDate>,
 }
 
@@ -212,8 +324,9 @@ impl Period {
     }
 }
 
-#[derive(Serialize)]
-struct PortRow {
+/// Flows through one port of entry.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PortRow {
     port_id: Id,
     code: String,
     name: String,
@@ -221,6 +334,32 @@ struct PortRow {
     travellers: i64,
 }
 
+/// Flows through each port of entry in a period.
+#[derive(utoipa::ToSchema)]
+pub struct PortStats {
+    #[schema(value_type = String, format = Date)]
+    pub from: String,
+    #[schema(value_type = String, format = Date)]
+    pub to: String,
+    pub items: Vec<PortRow>,
+}
+
+/// By port of entry
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/ports",
+    tag = "stats",
+    params(Period, IfNoneMatch),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Batches and travellers per port, with an `ETag`", body = PortStats),
+        (status = 304, description = "Nothing changed since the `ETag` in `If-None-Match`"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn ports_stats(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -256,6 +395,43 @@ async fn ports_stats(
     .await
 }
 
+/// One district's numbers.
+#[derive(utoipa::ToSchema)]
+pub struct DistrictRow {
+    pub unit_id: Id,
+    pub name: String,
+    /// Travellers bound for the district.
+    pub expected: i64,
+    /// Received by their community.
+    pub received: i64,
+    /// In the district's custody (for a community's caller: received in it).
+    pub in_custody: i64,
+    pub missing: i64,
+    pub pending_handoffs: i64,
+    pub overdue_handoffs: i64,
+}
+
+/// The districts of the caller's subtree.
+#[derive(utoipa::ToSchema)]
+pub struct DistrictStats {
+    pub items: Vec<DistrictRow>,
+}
+
+/// By district
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/districts",
+    tag = "stats",
+    params(IfNoneMatch),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One row per district, with an `ETag`", body = DistrictStats),
+        (status = 304, description = "Nothing changed since the `ETag` in `If-None-Match`"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn districts(state: web::Data<AppState>, req: HttpRequest, actor: Actor) -> ApiResult<HttpResponse> {
     conditional(&state, &req, actor, "districts".into(), |conn, scope, now| {
         let rows = read::district_rows(conn, scope)?;
@@ -286,6 +462,44 @@ async fn districts(state: web::Data<AppState>, req: HttpRequest, actor: Actor) -
 
 const DAILY_METRICS: [&str; 4] = ["registered", "departed_batches", "received", "exceptions"];
 
+/// One local day's flows.
+#[derive(utoipa::ToSchema)]
+pub struct DailyRow {
+    #[schema(value_type = String, format = Date)]
+    pub date: String,
+    pub registered: i64,
+    pub departed_batches: i64,
+    pub received: i64,
+    pub exceptions: i64,
+}
+
+/// Flows per local day in a period (at most ten years).
+#[derive(utoipa::ToSchema)]
+pub struct DailyStats {
+    #[schema(value_type = String, format = Date)]
+    pub from: String,
+    #[schema(value_type = String, format = Date)]
+    pub to: String,
+    /// One row per day, oldest first.
+    pub items: Vec<DailyRow>,
+}
+
+/// By day
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/daily",
+    tag = "stats",
+    params(Period, IfNoneMatch),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One row per day, with an `ETag`", body = DailyStats),
+        (status = 304, description = "Nothing changed since the `ETag` in `If-None-Match`"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn daily(
     state: web::Data<AppState>,
     req: HttpRequest,

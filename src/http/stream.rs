@@ -9,6 +9,7 @@ use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::docs::{BadRequest, Forbidden, Unauthorized, Unavailable};
 use crate::auth::{Actor, Permission, Scope};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -24,7 +25,8 @@ const POLL_EVERY: Duration = Duration::from_millis(250);
 const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
 const BATCH: i64 = 500;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     /// Sequence number to continue after; `Last-Event-ID` takes precedence.
     after: Option<i64>,
@@ -43,7 +45,28 @@ async fn latest_seq(state: &AppState) -> ApiResult<i64> {
     state.db(|conn| Ok(events::latest_seq(conn)?)).await
 }
 
-async fn stream(
+/// The event log as server-sent events, scoped like `/events`
+///
+/// Each event is `id: <seq>`, `event: <action>`, `data: <the event as JSON>`. Resumes after the
+/// `Last-Event-ID` header (or `after`); without either, a subscriber starts from now.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/stream",
+    tag = "events",
+    params(
+        StreamQuery,
+        ("Last-Event-ID" = Option<i64>, Header, description = "The last sequence number received"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A stream of server-sent events", content_type = "text/event-stream", body = String),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub(crate) async fn stream(
     state: web::Data<AppState>,
     actor: Actor,
     req: HttpRequest,

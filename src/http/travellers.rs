@@ -7,6 +7,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::docs::{
+    BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
+    Unprocessable, UnsupportedMediaType,
+};
 use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
@@ -33,8 +37,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/travellers/{id}/exception").post(record_exception));
 }
 
-#[derive(Serialize)]
+/// Why a traveller left the loop.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ExceptionView {
+    #[schema(value_type = ExceptionKind)]
     pub kind: String,
     pub reason: Option<String>,
     pub facility: Option<String>,
@@ -42,10 +48,12 @@ pub struct ExceptionView {
     pub recorded_by: Option<Id>,
 }
 
-#[derive(Serialize)]
+/// A traveller and where they are in the loop.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TravellerView {
     pub id: Id,
     pub full_name: String,
+    #[schema(value_type = DocumentType)]
     pub document_type: String,
     pub document_no: String,
     pub nationality: String,
@@ -57,9 +65,12 @@ pub struct TravellerView {
     pub destination_district_id: Id,
     pub destination_community_id: Option<Id>,
     pub address: Option<String>,
+    #[schema(value_type = Option<Language>)]
     pub language: Option<String>,
     pub notes: Option<String>,
+    #[schema(value_type = TravellerStatus)]
     pub status: String,
+    /// The unit that holds the traveller now.
     pub custodian_unit_id: Id,
     pub batch_id: Option<Id>,
     /// The pending handoff the traveller is offered in, if any.
@@ -108,17 +119,38 @@ impl From<Traveller> for TravellerView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TravellerQuery {
     status: Option<TravellerStatus>,
     port_id: Option<Id>,
     batch_id: Option<Id>,
     destination_district_id: Option<Id>,
+    /// Search in names, document numbers and flight numbers (at most 100 characters).
+    #[param(max_length = 100)]
     q: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// List travellers
+#[utoipa::path(
+    get,
+    path = "/api/v1/travellers",
+    tag = "travellers",
+    params(TravellerQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of the travellers the caller may see", body = List<TravellerView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn list_travellers(
     state: web::Data<AppState>,
     actor: Actor,
@@ -149,6 +181,21 @@ async fn list_travellers(
     )))
 }
 
+/// Get a traveller
+#[utoipa::path(
+    get,
+    path = "/api/v1/travellers/{id}",
+    tag = "travellers",
+    params(("id" = Id, Path, description = "The traveller's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The traveller", body = TravellerView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn get_traveller(
     state: web::Data<AppState>,
     actor: Actor,
@@ -162,18 +209,23 @@ async fn get_traveller(
     Ok(web::Json(t.into()))
 }
 
-#[derive(Serialize, Deserialize)]
+/// A traveller arrived at a port of entry, bound for a community.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterTraveller {
     full_name: String,
     document_type: DocumentType,
     document_no: String,
+    /// ISO 3166-1 alpha-3, e.g. `CHN`.
+    #[schema(example = "CHN")]
     nationality: String,
     #[serde(default)]
     phone: Option<String>,
     #[serde(default)]
     flight_no: Option<String>,
     port_id: Id,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
     arrived_at: String,
     destination_community_id: Id,
     #[serde(default)]
@@ -184,6 +236,27 @@ pub struct RegisterTraveller {
     notes: Option<String>,
 }
 
+/// Register a traveller
+///
+/// The traveller starts `awaiting_transfer` in the custody of the destination city. The same
+/// document may not have two open transfers (409).
+#[utoipa::path(
+    post,
+    path = "/api/v1/travellers",
+    tag = "travellers",
+    params(IdempotencyHeader),
+    request_body = RegisterTraveller,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The registered traveller", body = TravellerView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn register_traveller(
     state: web::Data<AppState>,
     actor: Actor,
@@ -310,11 +383,42 @@ fn parse_manifest(body: &[u8]) -> ApiResult<Vec<ManifestRow>> {
     Ok(rows)
 }
 
-#[derive(Serialize)]
+/// How many travellers a manifest registered.
+#[derive(Serialize, utoipa::ToSchema)]
 struct Imported {
     created: usize,
 }
 
+/// Import a manifest
+///
+/// A `text/csv` body: a header row of field names (those of `RegisterTraveller`, with `port_code`
+/// and `destination_community_code` in place of the ids), then one traveller a row. Every row is
+/// checked first: any invalid row answers 422 with `errors: [{row, field, message}]` and nothing is
+/// written; otherwise all rows are written in one transaction.
+#[utoipa::path(
+    post,
+    path = "/api/v1/travellers/import",
+    tag = "travellers",
+    params(IdempotencyHeader),
+    request_body(
+        content = String,
+        content_type = "text/csv",
+        description = "The manifest",
+        example = "full_name,document_type,document_no,nationality,port_code,arrived_at,destination_community_code\nLi Wei,passport,E12345678,CHN,PVG,2024-05-01T08:30:00Z,CZ-TN-HM\n"
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Every row was registered", body = Imported),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn import_manifest(
     state: web::Data<AppState>,
     actor: Actor,
@@ -349,7 +453,8 @@ async fn import_manifest(
     .await
 }
 
-#[derive(Serialize, Deserialize)]
+/// Why the traveller leaves the loop.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordException {
     kind: ExceptionKind,
@@ -358,6 +463,28 @@ pub struct RecordException {
     facility: Option<String>,
 }
 
+/// Record an exception
+///
+/// By an officer of the traveller's current custodian; the status becomes `exception`, which is
+/// terminal.
+#[utoipa::path(
+    post,
+    path = "/api/v1/travellers/{id}/exception",
+    tag = "travellers",
+    params(("id" = Id, Path, description = "The traveller's id"), IdempotencyHeader),
+    request_body = RecordException,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The traveller, now in `exception`", body = TravellerView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn record_exception(
     state: web::Data<AppState>,
     actor: Actor,
@@ -381,45 +508,74 @@ async fn record_exception(
     .await
 }
 
-#[derive(Serialize)]
+/// Who did something.
+#[derive(Serialize, utoipa::ToSchema)]
 struct ActorView {
     id: Option<Id>,
     username: Option<String>,
+    #[schema(value_type = Option<crate::domain::Role>)]
     role: Option<String>,
 }
 
-#[derive(Serialize)]
+/// One event in a traveller's history.
+#[derive(Serialize, utoipa::ToSchema)]
 struct ChainStep {
     seq: i64,
     at: Timestamp,
+    /// What happened, e.g. `registered`, `assigned`, `handed`, `received`, `exception`.
     kind: String,
     actor: ActorView,
+    /// The unit that held the traveller after this step.
+    #[schema(value_type = Option<Id>)]
     unit_id: Option<Value>,
+    #[schema(value_type = Option<Id>)]
     batch_id: Option<Value>,
+    #[schema(value_type = Option<Id>)]
     vehicle_id: Option<Value>,
+    #[schema(value_type = Option<Id>)]
     handoff_id: Option<Value>,
+    /// The traveller's status after this step.
+    #[schema(value_type = Option<TravellerStatus>)]
     status: Option<Value>,
+    /// What else the step recorded.
     detail: Value,
 }
 
-#[derive(Serialize)]
+/// The vehicle of a batch, in a trace.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct TraceVehicle {
+    id: Id,
+    plate: String,
+    #[schema(value_type = crate::domain::VehicleKind)]
+    kind: String,
+    seats: i32,
+}
+
+/// A batch the traveller was in.
+#[derive(Serialize, utoipa::ToSchema)]
 struct TraceBatch {
     id: Id,
     code: String,
+    #[schema(value_type = crate::domain::batch::BatchStatus)]
     status: String,
     port_id: Id,
+    #[schema(value_type = Option<TraceVehicle>)]
     vehicle: Option<Value>,
     crew: Vec<batches::CrewMember>,
     departed_at: Option<Timestamp>,
     arrived_at: Option<Timestamp>,
 }
 
-#[derive(Serialize)]
+/// A handoff the traveller was in, and what became of them in it.
+#[derive(Serialize, utoipa::ToSchema)]
 struct TraceHandoff {
     id: Id,
     from_unit_id: Id,
     to_unit_id: Id,
+    #[schema(value_type = crate::domain::handoff::HandoffStatus)]
     status: String,
+    /// The traveller's outcome in this handoff: `pending`, `received`, `missing` or `returned`.
     outcome: String,
     created_at: Timestamp,
     confirmed_at: Option<Timestamp>,
@@ -428,7 +584,8 @@ struct TraceHandoff {
     reason: Option<String>,
 }
 
-#[derive(Serialize)]
+/// Everything that happened to one traveller, from registration to now, oldest first.
+#[derive(Serialize, utoipa::ToSchema)]
 struct Trace {
     traveller: TravellerView,
     chain: Vec<ChainStep>,
@@ -552,6 +709,21 @@ fn build_trace(conn: &mut DbConnection, scope: Scope, id: Id) -> ApiResult<Trace
     })
 }
 
+/// A traveller's trace
+#[utoipa::path(
+    get,
+    path = "/api/v1/travellers/{id}/trace",
+    tag = "travellers",
+    params(("id" = Id, Path, description = "The traveller's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The traveller and every step of their way", body = Trace),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn trace(state: web::Data<AppState>, actor: Actor, id: web::Path<Id>) -> ApiResult<HttpResponse> {
     actor.require(Permission::ReadTravellers)?;
     let id = id.into_inner();
@@ -561,7 +733,8 @@ async fn trace(state: web::Data<AppState>, actor: Actor, id: web::Path<Id>) -> A
     Ok(HttpResponse::Ok().json(trace))
 }
 
-#[derive(Serialize)]
+/// Other travellers who shared a batch or a flight with this one.
+#[derive(Serialize, utoipa::ToSchema)]
 struct Contacts {
     same_batch: Vec<TravellerView>,
     same_flight: Vec<TravellerView>,
@@ -570,6 +743,21 @@ struct Contacts {
     same_flight_total: i64,
 }
 
+/// A traveller's contacts
+#[utoipa::path(
+    get,
+    path = "/api/v1/travellers/{id}/contacts",
+    tag = "travellers",
+    params(("id" = Id, Path, description = "The traveller's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Co-passengers the caller may see, and how many there are in all", body = Contacts),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn contacts(state: web::Data<AppState>, actor: Actor, id: web::Path<Id>) -> ApiResult<HttpResponse> {
     actor.require(Permission::ReadTravellers)?;
     let id = id.into_inner();

@@ -6,6 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use super::docs::{
+    BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, Unauthorized, Unavailable, Unprocessable,
+};
 use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest, Problems};
 use crate::auth::{Actor, Permission, Scope};
 use crate::domain::{clean_text, valid_unit_code, UnitLevel};
@@ -20,11 +23,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/units/{id}").get(get_unit));
 }
 
-#[derive(Serialize)]
+/// A unit of the organisation tree.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UnitView {
     pub id: Id,
     pub name: String,
     pub code: String,
+    #[schema(value_type = UnitLevel)]
     pub level: String,
     pub parent_id: Option<Id>,
     pub created_at: Timestamp,
@@ -43,14 +48,33 @@ impl From<Unit> for UnitView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UnitQuery {
     level: Option<UnitLevel>,
     parent_id: Option<Id>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// List units
+#[utoipa::path(
+    get,
+    path = "/api/v1/units",
+    tag = "units",
+    params(UnitQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of the units in the caller's subtree", body = List<UnitView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn list_units(
     state: web::Data<AppState>,
     actor: Actor,
@@ -73,6 +97,21 @@ async fn list_units(
     )))
 }
 
+/// Get a unit
+#[utoipa::path(
+    get,
+    path = "/api/v1/units/{id}",
+    tag = "units",
+    params(("id" = Id, Path, description = "The unit's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The unit", body = UnitView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn get_unit(
     state: web::Data<AppState>,
     actor: Actor,
@@ -87,7 +126,8 @@ async fn get_unit(
         .ok_or_else(|| ApiError::not_found("unit"))
 }
 
-#[derive(Serialize, Deserialize)]
+/// A new unit: a district's parent is a city, a community's a district; a city has none.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUnit {
     name: String,
@@ -97,6 +137,24 @@ pub struct CreateUnit {
     parent_id: Option<Id>,
 }
 
+/// Create a unit (admin)
+#[utoipa::path(
+    post,
+    path = "/api/v1/units",
+    tag = "units",
+    params(IdempotencyHeader),
+    request_body = CreateUnit,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The created unit", body = UnitView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn create_unit(
     state: web::Data<AppState>,
     actor: Actor,

@@ -6,6 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use super::docs::{
+    BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, Unauthorized, Unavailable, Unprocessable,
+};
 use super::{double_option, fingerprint, write, Body, IdempotencyKey, List, PageRequest, Problems};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::DbConnection;
@@ -21,11 +24,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/users/{id}").get(get_user).patch(update_user));
 }
 
-#[derive(Serialize)]
+/// An account.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: Id,
     pub username: String,
     pub display_name: String,
+    #[schema(value_type = Role)]
     pub role: String,
     pub unit_id: Option<Id>,
     pub active: bool,
@@ -48,14 +53,33 @@ impl From<User> for UserView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
     role: Option<Role>,
     unit_id: Option<Id>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// List users (admin)
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "users",
+    params(UserQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of users", body = List<UserView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn list_users(
     state: web::Data<AppState>,
     actor: Actor,
@@ -76,6 +100,21 @@ async fn list_users(
     )))
 }
 
+/// Get a user (admin)
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}",
+    tag = "users",
+    params(("id" = Id, Path, description = "The user's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user", body = UserView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn get_user(
     state: web::Data<AppState>,
     actor: Actor,
@@ -106,10 +145,15 @@ fn place_for(conn: &mut DbConnection, role: Role, unit_id: Option<Id>) -> ApiRes
     Ok(unit.map(|u| EventPlace::from(&u.place())).unwrap_or_default())
 }
 
-#[derive(Serialize, Deserialize)]
+/// A new account. The unit's level must fit the role: none for `admin`, a city for
+/// `dispatcher`, a district for `district_officer`, a community for `community_officer`, any for
+/// `viewer`.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     username: String,
+    /// At least 10 characters.
+    #[schema(format = Password, min_length = 10, max_length = 256)]
     password: String,
     display_name: String,
     role: Role,
@@ -117,6 +161,24 @@ pub struct CreateUser {
     unit_id: Option<Id>,
 }
 
+/// Create a user (admin)
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "users",
+    params(IdempotencyHeader),
+    request_body = CreateUser,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The created user", body = UserView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn create_user(
     state: web::Data<AppState>,
     actor: Actor,
@@ -178,7 +240,9 @@ async fn create_user(
     .await
 }
 
-#[derive(Serialize, Deserialize)]
+/// Changes to an account; absent fields stay. A change of role or unit, or a deactivation, ends
+/// every session of the user.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[serde(default)]
@@ -191,6 +255,25 @@ pub struct UpdateUser {
     active: Option<bool>,
 }
 
+/// Update a user (admin)
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{id}",
+    tag = "users",
+    params(("id" = Id, Path, description = "The user's id")),
+    request_body = UpdateUser,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated user", body = UserView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn update_user(
     state: web::Data<AppState>,
     actor: Actor,

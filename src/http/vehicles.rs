@@ -6,6 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use super::docs::{
+    BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, Unauthorized, Unavailable, Unprocessable,
+};
 use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest, Problems};
 use crate::auth::{Actor, Permission};
 use crate::domain::vehicle::{can_edit, VehicleStatus, MAX_SEATS};
@@ -26,13 +29,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/vehicles/{id}/disinfections").post(record_disinfection));
 }
 
-#[derive(Serialize)]
+/// A vehicle of a city's transfer team.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct VehicleView {
     pub id: Id,
     pub plate: String,
+    #[schema(value_type = VehicleKind)]
     pub kind: String,
     pub seats: i32,
+    /// The city the vehicle belongs to.
     pub unit_id: Id,
+    #[schema(value_type = VehicleStatus)]
     pub status: String,
     pub out_of_service: bool,
     pub created_at: Timestamp,
@@ -62,13 +69,32 @@ fn vehicle_place(v: &Vehicle) -> EventPlace {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VehicleQuery {
     status: Option<VehicleStatus>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// List vehicles
+#[utoipa::path(
+    get,
+    path = "/api/v1/vehicles",
+    tag = "vehicles",
+    params(VehicleQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of the vehicles in the caller's jurisdiction", body = List<VehicleView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn list_vehicles(
     state: web::Data<AppState>,
     actor: Actor,
@@ -94,6 +120,21 @@ async fn list_vehicles(
     )))
 }
 
+/// Get a vehicle
+#[utoipa::path(
+    get,
+    path = "/api/v1/vehicles/{id}",
+    tag = "vehicles",
+    params(("id" = Id, Path, description = "The vehicle's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The vehicle", body = VehicleView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn get_vehicle(
     state: web::Data<AppState>,
     actor: Actor,
@@ -132,15 +173,36 @@ fn check_seats(problems: &mut Problems, seats: i32) {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+/// A new vehicle of a city.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateVehicle {
     plate: String,
     kind: VehicleKind,
+    #[schema(minimum = 1)]
     seats: i32,
+    /// A city in the caller's jurisdiction.
     unit_id: Id,
 }
 
+/// Register a vehicle
+#[utoipa::path(
+    post,
+    path = "/api/v1/vehicles",
+    tag = "vehicles",
+    params(IdempotencyHeader),
+    request_body = CreateVehicle,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The registered vehicle", body = VehicleView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn create_vehicle(
     state: web::Data<AppState>,
     actor: Actor,
@@ -194,7 +256,8 @@ async fn create_vehicle(
     .await
 }
 
-#[derive(Serialize, Deserialize)]
+/// Changes to a vehicle; absent fields stay. Only while it is not on a trip.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateVehicle {
     #[serde(default)]
@@ -203,6 +266,25 @@ pub struct UpdateVehicle {
     out_of_service: Option<bool>,
 }
 
+/// Update a vehicle
+#[utoipa::path(
+    patch,
+    path = "/api/v1/vehicles/{id}",
+    tag = "vehicles",
+    params(("id" = Id, Path, description = "The vehicle's id")),
+    request_body = UpdateVehicle,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated vehicle", body = VehicleView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn update_vehicle(
     state: web::Data<AppState>,
     actor: Actor,
@@ -260,14 +342,16 @@ async fn update_vehicle(
     .await
 }
 
-#[derive(Serialize, Deserialize)]
+/// A disinfection after a trip.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Disinfection {
     #[serde(default)]
     note: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A recorded disinfection, with the vehicle, available again.
+#[derive(Serialize, utoipa::ToSchema)]
 struct DisinfectionView {
     id: Id,
     vehicle_id: Id,
@@ -276,7 +360,28 @@ struct DisinfectionView {
     vehicle: VehicleView,
 }
 
-/// Records the disinfection after a trip; the vehicle is available again.
+/// Record a disinfection
+///
+/// Records the disinfection after a trip; the vehicle is available again. Only a vehicle that
+/// `needs_disinfection`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/vehicles/{id}/disinfections",
+    tag = "vehicles",
+    params(("id" = Id, Path, description = "The vehicle's id"), IdempotencyHeader),
+    request_body = Disinfection,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The recorded disinfection", body = DisinfectionView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn record_disinfection(
     state: web::Data<AppState>,
     actor: Actor,

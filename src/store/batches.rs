@@ -35,7 +35,8 @@ impl Batch {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+/// A member of a batch's crew.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = crew_members)]
 pub struct CrewMember {
     pub id: Id,
@@ -43,6 +44,7 @@ pub struct CrewMember {
     pub batch_id: Id,
     pub name: String,
     pub phone: Option<String>,
+    #[schema(value_type = crate::domain::batch::CrewRole)]
     pub role: String,
 }
 

@@ -43,7 +43,8 @@ struct NewEvent<'a> {
     data: Json,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+/// One entry of the audit trail.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = events)]
 pub struct Event {
     pub seq: i64,

@@ -6,6 +6,7 @@ mod closed_loop;
 mod day;
 mod helpers;
 mod live;
+mod openapi;
 mod operations;
 mod ports;
 mod registration;

@@ -1,0 +1,3 @@
+DROP INDEX handoffs_community_confirmed_idx;
+DROP INDEX handoffs_district_confirmed_idx;
+DROP INDEX handoffs_city_confirmed_idx;

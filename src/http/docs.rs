@@ -1,0 +1,241 @@
+//! The OpenAPI 3 document, generated from the handlers' `#[utoipa::path]` annotations, served at
+//! `/api-docs/openapi.json`, and a docs page that renders it at `/docs`. Neither needs a token.
+//!
+//! Every route registered in this `http` module is listed in [`ApiDoc`]; the test
+//! `tests/api/openapi.rs` reads the registrations from the source and fails when the two differ.
+
+use std::sync::OnceLock;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{IntoParams, Modify, OpenApi, ToResponse};
+
+use super::{
+    auth, batches, events, handoffs, health, metrics, ports, stats, stream, travellers, units, users,
+    vehicles,
+};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api-docs/openapi.json", web::get().to(openapi_json))
+        .route("/docs", web::get().to(docs_page));
+}
+
+/// The name of the security scheme of every route that needs an access token.
+pub const BEARER: &str = "bearer";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "inbound-transfer",
+        description = "Closed-loop transfer of inbound travellers: one shared record from the port of \
+                       entry to the community. Every error is `application/problem+json`; every route \
+                       but login, refresh, health, readiness and these docs needs \
+                       `Authorization: Bearer <access token>`."
+    ),
+    paths(
+        health::healthz,
+        health::readyz,
+        metrics::metrics,
+        openapi_json,
+        docs_page,
+        auth::login,
+        auth::refresh,
+        auth::logout,
+        auth::me,
+        units::list_units,
+        units::create_unit,
+        units::get_unit,
+        ports::list_ports,
+        ports::create_port,
+        ports::get_port,
+        users::list_users,
+        users::create_user,
+        users::get_user,
+        users::update_user,
+        vehicles::list_vehicles,
+        vehicles::create_vehicle,
+        vehicles::get_vehicle,
+        vehicles::update_vehicle,
+        vehicles::record_disinfection,
+        travellers::list_travellers,
+        travellers::register_traveller,
+        travellers::import_manifest,
+        travellers::get_traveller,
+        travellers::trace,
+        travellers::contacts,
+        travellers::record_exception,
+        batches::list_batches,
+        batches::create_batch,
+        batches::get_batch,
+        batches::edit_travellers,
+        batches::assign_vehicle,
+        batches::record_boarding,
+        batches::depart,
+        batches::arrive,
+        batches::cancel,
+        handoffs::list_handoffs,
+        handoffs::send_handoff,
+        handoffs::get_handoff,
+        handoffs::confirm,
+        handoffs::reject,
+        handoffs::cancel,
+        stats::overview,
+        stats::ports_stats,
+        stats::districts,
+        stats::daily,
+        events::list_events,
+        stream::stream,
+    ),
+    components(
+        schemas(crate::error::Problem, crate::error::FieldError),
+        responses(
+            BadRequest,
+            Unauthorized,
+            Forbidden,
+            NotFound,
+            Conflict,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            Unprocessable,
+            TooManyRequests,
+            Unavailable
+        )
+    ),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "operations", description = "Health, readiness and this documentation"),
+        (name = "auth", description = "Tokens and the caller"),
+        (name = "units", description = "The organisation tree: city > district > community"),
+        (name = "ports", description = "Ports of entry"),
+        (name = "users", description = "Accounts (admin only)"),
+        (name = "vehicles", description = "Vehicles of each city's transfer team"),
+        (name = "travellers", description = "Registration, manifests, trace, contacts, exceptions"),
+        (name = "batches", description = "Trips from the port of entry to the city"),
+        (name = "handoffs", description = "Custody offered to the next level, confirmed or rejected"),
+        (name = "stats", description = "Dashboard numbers, scoped to the caller's subtree"),
+        (name = "events", description = "The audit trail"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the `bearer` scheme (an access token from `/auth/login`) that the routes require.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "The access token from `POST /api/v1/auth/login` or `POST /api/v1/auth/refresh`",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document, built once.
+pub fn openapi_document() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(ApiDoc::openapi)
+}
+
+/// This OpenAPI document
+#[utoipa::path(
+    get,
+    path = "/api-docs/openapi.json",
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3 document of this service", body = serde_json::Value))
+)]
+async fn openapi_json() -> HttpResponse {
+    static JSON: OnceLock<String> = OnceLock::new();
+    let body = JSON.get_or_init(|| openapi_document().to_json().unwrap_or_default());
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.as_str())
+}
+
+/// The docs page
+///
+/// Renders this document with Scalar (loaded by the browser from its CDN).
+#[utoipa::path(
+    get,
+    path = "/docs",
+    tag = "operations",
+    responses((status = 200, description = "An HTML page rendering the OpenAPI document", body = String, content_type = "text/html"))
+)]
+async fn docs_page() -> HttpResponse {
+    static HTML: OnceLock<String> = OnceLock::new();
+    let body = HTML.get_or_init(|| {
+        utoipa_scalar::Scalar::new(openapi_document().clone())
+            .title("inbound-transfer API")
+            .to_html()
+    });
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .body(body.as_str())
+}
+
+/// The optional `Idempotency-Key` header of a POST: the same key and body from the same user
+/// replays the first answer (with `Idempotency-Replayed: true`); the same key with another body
+/// answers 422 `idempotency_key_reused`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IdempotencyHeader {
+    /// 1 to 255 visible ASCII characters.
+    #[param(
+        rename = "Idempotency-Key",
+        nullable = false,
+        min_length = 1,
+        max_length = 255
+    )]
+    idempotency_key: Option<String>,
+}
+
+/// Reusable problem+json responses, one per status.
+macro_rules! problem_responses {
+    ($($name:ident => $description:literal),+ $(,)?) => {$(
+        #[doc = $description]
+        pub struct $name;
+
+        impl<'r> ToResponse<'r> for $name {
+            fn response() -> (&'r str, RefOr<Response>) {
+                (stringify!($name), problem($description))
+            }
+        }
+    )+};
+}
+
+fn problem(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+problem_responses!(
+    BadRequest => "Malformed request: not JSON, wrong types, unknown or missing fields, bad query parameters (`validation_failed`)",
+    Unauthorized => "No valid access token, or wrong credentials (`unauthorized`)",
+    Forbidden => "The caller's role may never do this (`forbidden`)",
+    NotFound => "No such object within the caller's jurisdiction (`not_found`)",
+    Conflict => "The object's state does not allow this (`invalid_state`), or a clash with another object (`conflict`, `capacity_exceeded`, `vehicle_unavailable`)",
+    PayloadTooLarge => "The request body is too large (`payload_too_large`)",
+    UnsupportedMediaType => "The request body has the wrong content type (`unsupported_media_type`)",
+    Unprocessable => "Well-formed request whose values break a rule, with one entry per field in `errors` (`validation_failed`), or an `Idempotency-Key` reused with another body (`idempotency_key_reused`)",
+    TooManyRequests => "Too many failed attempts; see `Retry-After` (`rate_limited`)",
+    Unavailable => "The database is unavailable or busy; retry (`unavailable`)",
+);

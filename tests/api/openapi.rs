@@ -1,0 +1,906 @@
+//! The OpenAPI document and the docs page: served without a token, listing exactly the routes the
+//! server serves, with the bearer scheme on every route that needs a token, and describing what the
+//! server really answers.
+//!
+//! The routes the server serves are read from the registrations in `src/http/*.rs` (starting at
+//! `configure` in `src/http/mod.rs`), so a route added there without a `#[utoipa::path]` in the
+//! document fails `the_document_lists_exactly_the_served_routes`; registrations the reader does not
+//! understand fail it too, rather than being skipped. Every documented route is also probed on the
+//! running server, so the reader cannot invent routes either.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::world::World;
+
+/// `(METHOD, path)`, e.g. `("GET", "/api/v1/units/{id}")`.
+type Route = (String, String);
+
+/// The routes that need no token.
+const PUBLIC: [(&str, &str); 7] = [
+    ("GET", "/metrics"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/refresh"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/api-docs/openapi.json"),
+    ("GET", "/docs"),
+];
+
+const METHODS: [&str; 8] = [
+    "get", "post", "put", "patch", "delete", "head", "options", "trace",
+];
+
+async fn document(app: &TestApp) -> Value {
+    let res = app
+        .send("GET", "/api-docs/openapi.json", None, None, &[])
+        .await
+        .expect(200);
+    assert!(
+        res.header("content-type")
+            .is_some_and(|c| c.starts_with("application/json")),
+        "the document is JSON"
+    );
+    assert!(res.body.is_object(), "the document: {}", res.body);
+    res.body
+}
+
+fn documented_routes(doc: &Value) -> BTreeSet<Route> {
+    let mut routes = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            if item.get(method).is_some() {
+                routes.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    routes
+}
+
+// --- reading the registrations from the source -------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    Str(String),
+    /// `::`
+    PathSep,
+    Punct(char),
+}
+
+/// Rust tokens, as far as route registrations need: identifiers, string literals, `::` and single
+/// punctuation; comments, char literals and lifetimes are dropped.
+fn tokenize(src: &str) -> Vec<Tok> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut toks = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            i += 2;
+            while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
+                i += 1;
+            }
+            i += 2;
+        } else if c == '"' {
+            let mut s = String::new();
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    i += 1;
+                }
+                s.push(chars[i]);
+                i += 1;
+            }
+            i += 1;
+            toks.push(Tok::Str(s));
+        } else if c == 'r' && (next == Some('"') || (next == Some('#') && chars.get(i + 2) != Some(&'['))) {
+            // A raw string: r"..." or r#"..."#.
+            let mut j = i + 1;
+            let mut hashes = 0;
+            while chars.get(j) == Some(&'#') {
+                hashes += 1;
+                j += 1;
+            }
+            if chars.get(j) != Some(&'"') {
+                toks.push(Tok::Ident("r".into()));
+                i += 1;
+                continue;
+            }
+            j += 1;
+            let mut s = String::new();
+            loop {
+                if j >= chars.len() {
+                    break;
+                }
+                if chars[j] == '"' && (0..hashes).all(|h| chars.get(j + 1 + h) == Some(&'#')) {
+                    j += 1 + hashes;
+                    break;
+                }
+                s.push(chars[j]);
+                j += 1;
+            }
+            toks.push(Tok::Str(s));
+            i = j;
+        } else if c == '\'' {
+            // A char literal ('a', '\n', '\'') or a lifetime ('a): both are dropped.
+            if next == Some('\\') {
+                i += 3;
+                while i < chars.len() && chars[i] != '\'' {
+                    i += 1;
+                }
+                i += 1;
+            } else if chars.get(i + 2) == Some(&'\'') {
+                i += 3;
+            } else {
+                i += 1;
+                while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                    i += 1;
+                }
+            }
+        } else if c.is_alphanumeric() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            toks.push(Tok::Ident(chars[start..i].iter().collect()));
+        } else if c == ':' && next == Some(':') {
+            toks.push(Tok::PathSep);
+            i += 2;
+        } else {
+            toks.push(Tok::Punct(c));
+            i += 1;
+        }
+    }
+    toks
+}
+
+fn ident(t: Option<&Tok>) -> Option<&str> {
+    match t {
+        Some(Tok::Ident(s)) => Some(s),
+        _ => None,
+    }
+}
+
+fn string(t: Option<&Tok>) -> Option<&str> {
+    match t {
+        Some(Tok::Str(s)) => Some(s),
+        _ => None,
+    }
+}
+
+fn is(t: Option<&Tok>, c: char) -> bool {
+    t == Some(&Tok::Punct(c))
+}
+
+/// The tokens of the body of `fn <name>(...)` in a file.
+fn fn_body(file: &Path, name: &str) -> Option<Vec<Tok>> {
+    let source = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("read {}: {e}", file.display()));
+    let toks = tokenize(&source);
+    let start = (0..toks.len()).find(|&i| {
+        ident(toks.get(i)) == Some("fn") && ident(toks.get(i + 1)) == Some(name) && is(toks.get(i + 2), '(')
+    })?;
+    let open = (start..toks.len()).find(|&i| is(toks.get(i), '{'))?;
+    let mut depth = 0;
+    for (i, t) in toks.iter().enumerate().skip(open) {
+        match t {
+            Tok::Punct('{') => depth += 1,
+            Tok::Punct('}') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(toks[open + 1..i].to_vec());
+                }
+            }
+            _ => {}
+        }
+    }
+    panic!("unbalanced braces in {}", file.display())
+}
+
+fn http_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http")
+}
+
+/// Every route registered by `configure` in `src/http/mod.rs`, following `.configure(m::routes)`
+/// into the modules and `web::scope(..)` prefixes.
+struct Registrations {
+    routes: BTreeSet<Route>,
+    /// The modules whose `routes` are mounted.
+    mounted: BTreeSet<String>,
+}
+
+impl Registrations {
+    fn read() -> Self {
+        let mut reg = Registrations {
+            routes: BTreeSet::new(),
+            mounted: BTreeSet::new(),
+        };
+        let body = fn_body(&http_dir().join("mod.rs"), "configure").expect("fn configure in src/http/mod.rs");
+        reg.walk(&body, "", "mod.rs");
+        reg
+    }
+
+    fn add(&mut self, method: &str, path: String, place: &str) {
+        let route = (method.to_uppercase(), path);
+        assert!(
+            self.routes.insert(route.clone()),
+            "{place}: {route:?} is registered twice"
+        );
+    }
+
+    fn walk(&mut self, toks: &[Tok], prefix: &str, place: &str) {
+        let mut depth = 0usize;
+        // Active `web::scope`s and the active `web::resource`, with the depth they live at.
+        let mut scopes: Vec<(usize, String)> = Vec::new();
+        let mut resource: Option<(usize, String)> = None;
+        let full = |scopes: &[(usize, String)], path: &str| {
+            let mut p = prefix.to_owned();
+            for (_, s) in scopes {
+                p.push_str(s);
+            }
+            p.push_str(path);
+            p
+        };
+        let mut i = 0;
+        while i < toks.len() {
+            let at = |k: usize| toks.get(i + k);
+            match &toks[i] {
+                Tok::Punct('(' | '[' | '{') => depth += 1,
+                Tok::Punct(')' | ']' | '}') => {
+                    depth -= 1;
+                    scopes.retain(|(d, _)| *d <= depth);
+                    if resource.as_ref().is_some_and(|(d, _)| *d > depth) {
+                        resource = None;
+                    }
+                }
+                Tok::Ident(w) if w == "web" && at(1) == Some(&Tok::PathSep) && is(at(3), '(') => {
+                    let kind = ident(at(2)).unwrap_or("");
+                    match kind {
+                        "scope" | "resource" => {
+                            let path = string(at(4))
+                                .unwrap_or_else(|| panic!("{place}: web::{kind} without a literal path"));
+                            if kind == "scope" {
+                                scopes.push((depth, path.to_owned()));
+                            } else {
+                                resource = Some((depth, full(&scopes, path)));
+                            }
+                        }
+                        "service" => panic!("{place}: web::service(..) is not understood here"),
+                        _ => {}
+                    }
+                }
+                Tok::Punct('.') if is(at(2), '(') => {
+                    let call = ident(at(1)).unwrap_or("");
+                    match call {
+                        "get" | "post" | "put" | "patch" | "delete" | "head" => {
+                            let (d, path) = resource
+                                .clone()
+                                .unwrap_or_else(|| panic!("{place}: .{call}(..) outside a web::resource"));
+                            assert_eq!(d, depth, "{place}: .{call}(..) not chained on {path}");
+                            self.add(call, path, place);
+                        }
+                        "route" => {
+                            // `.route("/path", web::get()..)` or, on a resource, `.route(web::get()..)`.
+                            let (path, m) = match string(at(3)) {
+                                Some(p) => (full(&scopes, p), 5),
+                                None => (
+                                    resource.clone().map(|(_, p)| p).unwrap_or_else(|| {
+                                        panic!("{place}: .route(..) without a path outside a resource")
+                                    }),
+                                    3,
+                                ),
+                            };
+                            let method = (ident(at(m)) == Some("web") && at(m + 1) == Some(&Tok::PathSep))
+                                .then(|| ident(at(m + 2)))
+                                .flatten()
+                                .filter(|w| ["get", "post", "put", "patch", "delete", "head"].contains(w))
+                                .unwrap_or_else(|| {
+                                    panic!("{place}: .route({path}, ..) without web::<method>()")
+                                });
+                            self.add(method, path, place);
+                        }
+                        "configure" => {
+                            let module = ident(at(3));
+                            let ok = at(4) == Some(&Tok::PathSep)
+                                && ident(at(5)) == Some("routes")
+                                && is(at(6), ')');
+                            let module = module.filter(|_| ok).unwrap_or_else(|| {
+                                panic!("{place}: only .configure(<module>::routes) is understood")
+                            });
+                            let file = http_dir().join(format!("{module}.rs"));
+                            let body = fn_body(&file, "routes")
+                                .unwrap_or_else(|| panic!("no fn routes in {}", file.display()));
+                            assert!(self.mounted.insert(module.to_owned()), "{module} mounted twice");
+                            let prefix = full(&scopes, "");
+                            self.walk(&body, &prefix, &format!("{module}.rs"));
+                        }
+                        "service" => {
+                            let next = (ident(at(3)) == Some("web") && at(4) == Some(&Tok::PathSep))
+                                .then(|| ident(at(5)))
+                                .flatten();
+                            assert!(
+                                matches!(next, Some("resource" | "scope")),
+                                "{place}: only .service(web::resource(..)) and .service(web::scope(..)) are understood"
+                            );
+                        }
+                        "to" | "default_service" | "guard" | "wrap" | "external_resource"
+                            if resource.as_ref().is_some_and(|(d, _)| *d == depth) =>
+                        {
+                            panic!("{place}: .{call}(..) on a web::resource is not understood")
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+}
+
+fn files_with_routes() -> BTreeSet<String> {
+    std::fs::read_dir(http_dir())
+        .expect("src/http")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs") && !p.ends_with("mod.rs"))
+        .filter(|p| fn_body(p, "routes").is_some())
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn the_route_reader_understands_registrations() {
+    let toks = tokenize(
+        r#"cfg.route("/a", web::get().to(a)) // .route("/commented", web::get())
+            .service(web::scope("/v1").service(web::resource("/b/{id}").get(b).patch(c)))
+            .service(web::resource("/d").route(web::post().to(d)))"#,
+    );
+    let mut reg = Registrations {
+        routes: BTreeSet::new(),
+        mounted: BTreeSet::new(),
+    };
+    reg.walk(&toks, "/x", "sample");
+    let expected: BTreeSet<Route> = [
+        ("GET", "/x/a"),
+        ("GET", "/x/v1/b/{id}"),
+        ("PATCH", "/x/v1/b/{id}"),
+        ("POST", "/x/d"),
+    ]
+    .iter()
+    .map(|(m, p)| (m.to_string(), p.to_string()))
+    .collect();
+    assert_eq!(reg.routes, expected);
+}
+
+#[test]
+#[should_panic(expected = "not understood")]
+fn the_route_reader_refuses_what_it_does_not_understand() {
+    let toks = tokenize(r#"cfg.service(web::resource("/all").to(everything))"#);
+    let mut reg = Registrations {
+        routes: BTreeSet::new(),
+        mounted: BTreeSet::new(),
+    };
+    reg.walk(&toks, "", "sample");
+}
+
+fn show(routes: &BTreeSet<Route>) -> String {
+    routes
+        .iter()
+        .map(|(m, p)| format!("  {m} {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A concrete path for a documented one: every `{param}` becomes a fresh UUID.
+fn concrete(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').expect("closing brace") + open;
+        out.push_str(&rest[..open]);
+        out.push_str(&uuid::Uuid::new_v4().to_string());
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_unrouted(res: &Response) -> bool {
+    res.status.as_u16() == 405 || (res.status.as_u16() == 404 && res.body["detail"] == "route not found")
+}
+
+#[actix_web::test]
+async fn the_document_lists_exactly_the_served_routes() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let documented = documented_routes(&doc);
+
+    let served = Registrations::read();
+    assert!(
+        served
+            .routes
+            .contains(&("GET".into(), "/api/v1/units/{id}".into()))
+            && served.routes.contains(&("GET".into(), "/healthz".into())),
+        "the reader finds the registrations:\n{}",
+        show(&served.routes)
+    );
+    assert_eq!(
+        served.mounted,
+        files_with_routes(),
+        "every module of src/http with a `routes` function is mounted by `configure`"
+    );
+    let undocumented: BTreeSet<_> = served.routes.difference(&documented).cloned().collect();
+    let unserved: BTreeSet<_> = documented.difference(&served.routes).cloned().collect();
+    assert!(
+        undocumented.is_empty() && unserved.is_empty(),
+        "served but not in the OpenAPI document (add #[utoipa::path] and list it in http::docs::ApiDoc):\n{}\n\
+         in the document but not served:\n{}",
+        show(&undocumented),
+        show(&unserved)
+    );
+
+    // The reader's view, checked against the running server: every documented route is routed.
+    let unknown = app.send("GET", "/api/v1/nowhere", None, None, &[]).await;
+    assert!(is_unrouted(&unknown), "an unknown path is not routed");
+    let wrong_method = app.send("DELETE", "/api/v1/units", None, None, &[]).await;
+    assert!(is_unrouted(&wrong_method), "an unknown method is not routed");
+    for (method, path) in &documented {
+        let res = app.send(method, &concrete(path), None, None, &[]).await;
+        assert!(
+            !is_unrouted(&res),
+            "{method} {path} is documented but the server does not route it: {} {}",
+            res.status,
+            res.body
+        );
+    }
+}
+
+#[actix_web::test]
+async fn every_route_but_the_public_ones_requires_the_bearer_token() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let scheme = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(scheme["type"], "http", "{scheme}");
+    assert_eq!(scheme["scheme"], "bearer", "{scheme}");
+    assert_eq!(scheme["bearerFormat"], "JWT", "{scheme}");
+    assert_eq!(
+        doc["paths"]["/api/v1/units"]["get"]["security"],
+        json!([{"bearer": []}])
+    );
+    assert!(
+        doc.get("security").is_none(),
+        "no global requirement: each route says"
+    );
+    let public: BTreeSet<Route> = PUBLIC
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    for (method, path) in documented_routes(&doc) {
+        let operation = &doc["paths"][&path][method.to_lowercase()];
+        let route = (method.clone(), path.clone());
+        if public.contains(&route) {
+            assert!(
+                operation.get("security").is_none(),
+                "{method} {path} needs no token"
+            );
+            continue;
+        }
+        assert_eq!(
+            operation["security"],
+            json!([{"bearer": []}]),
+            "{method} {path} requires the bearer token"
+        );
+        assert!(
+            operation["responses"].get("401").is_some(),
+            "{method} {path} documents its 401"
+        );
+        let res = app.send(&method, &concrete(&path), None, None, &[]).await;
+        res.expect_problem(401, "unauthorized");
+    }
+}
+
+#[actix_web::test]
+async fn every_operation_is_described_with_problem_responses() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let problem = &doc["components"]["schemas"]["Problem"];
+    for field in ["type", "title", "status", "detail", "code", "errors"] {
+        assert!(problem["properties"].get(field).is_some(), "Problem.{field}");
+    }
+    let field_error = &doc["components"]["schemas"]["FieldError"]["properties"];
+    for field in ["row", "field", "message"] {
+        assert!(field_error.get(field).is_some(), "FieldError.{field}");
+    }
+    for (method, path) in documented_routes(&doc) {
+        let operation = &doc["paths"][&path][method.to_lowercase()];
+        let responses = operation["responses"].as_object().expect("responses");
+        assert!(
+            responses.keys().any(|s| s.starts_with('2')),
+            "{method} {path} documents its success"
+        );
+        for (status, response) in responses {
+            if status.starts_with('4') || status.starts_with('5') {
+                let response = resolve(&doc, response);
+                assert_eq!(
+                    response["content"]["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/Problem",
+                    "{method} {path} {status} is problem+json"
+                );
+            }
+        }
+        let params = operation["parameters"].as_array().cloned().unwrap_or_default();
+        let mut at = 0;
+        while let Some(open) = path[at..].find('{') {
+            let close = path[at + open..].find('}').unwrap() + at + open;
+            let name = &path[at + open + 1..close];
+            assert!(
+                params.iter().any(|p| p["name"] == name && p["in"] == "path"),
+                "{method} {path} documents its path parameter {name}"
+            );
+            at = close;
+        }
+        assert!(operation["tags"].as_array().is_some_and(|t| !t.is_empty()));
+        assert!(operation["summary"].is_string(), "{method} {path} has a summary");
+    }
+    let import = &doc["paths"]["/api/v1/travellers/import"]["post"];
+    assert!(import["requestBody"]["content"]["text/csv"].is_object());
+    for word in ["validation_failed", "invalid_state", "conflict"] {
+        assert!(doc.to_string().contains(word));
+    }
+}
+
+#[actix_web::test]
+async fn the_docs_page_is_html_without_a_token() {
+    let app = spawn_app().await;
+    let res = app.send("GET", "/docs", None, None, &[]).await.expect(200);
+    assert!(
+        res.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html")),
+        "{:?}",
+        res.header("content-type")
+    );
+    let html = res.body.as_str().expect("an HTML page");
+    assert!(html.contains("<html") && html.contains("inbound-transfer"));
+}
+
+// --- the answers match the document ------------------------------------------------------------
+
+fn resolve<'a>(doc: &'a Value, node: &'a Value) -> &'a Value {
+    match node["$ref"].as_str() {
+        Some(r) => {
+            let pointer = r.strip_prefix('#').expect("a local $ref");
+            resolve(
+                doc,
+                doc.pointer(pointer).unwrap_or_else(|| panic!("dangling {r}")),
+            )
+        }
+        None => node,
+    }
+}
+
+fn type_matches(name: &str, value: &Value) -> bool {
+    match name {
+        "null" => value.is_null(),
+        "boolean" => value.is_boolean(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "string" => value.is_string(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        other => panic!("unknown type {other}"),
+    }
+}
+
+/// Why `value` does not fit `schema` (empty when it does): types, enums, required and unknown
+/// properties, items.
+fn mismatches(doc: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String> {
+    let schema = resolve(doc, schema);
+    if let Some(variants) = schema["oneOf"].as_array().or(schema["anyOf"].as_array()) {
+        let fits = variants.iter().any(|v| mismatches(doc, v, value, at).is_empty());
+        return if fits {
+            vec![]
+        } else {
+            vec![format!(
+                "{at}: {value} fits none of {}",
+                Value::Array(variants.clone())
+            )]
+        };
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        return all.iter().flat_map(|s| mismatches(doc, s, value, at)).collect();
+    }
+    let mut problems = Vec::new();
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    if !types.is_empty() && !types.iter().any(|t| type_matches(t, value)) {
+        return vec![format!("{at}: {value} is not {types:?}")];
+    }
+    if let Some(words) = schema["enum"].as_array() {
+        if !words.contains(value) {
+            problems.push(format!("{at}: {value} is not one of {words:?}"));
+        }
+    }
+    if let Value::Object(map) = value {
+        let properties = schema["properties"].as_object();
+        for required in schema["required"].as_array().into_iter().flatten() {
+            let name = required.as_str().unwrap();
+            if !map.contains_key(name) {
+                problems.push(format!("{at}: required {name} is missing"));
+            }
+        }
+        for (key, v) in map {
+            match properties.and_then(|p| p.get(key)) {
+                Some(s) => problems.extend(mismatches(doc, s, v, &format!("{at}.{key}"))),
+                None => match &schema["additionalProperties"] {
+                    Value::Object(_) => problems.extend(mismatches(
+                        doc,
+                        &schema["additionalProperties"],
+                        v,
+                        &format!("{at}.{key}"),
+                    )),
+                    Value::Bool(true) => {}
+                    _ if properties.is_some() => problems.push(format!("{at}.{key} is not documented")),
+                    _ => {}
+                },
+            }
+        }
+    }
+    if let (Value::Array(items), Some(item)) = (value, schema.get("items")) {
+        for (n, v) in items.iter().enumerate() {
+            problems.extend(mismatches(doc, item, v, &format!("{at}[{n}]")));
+        }
+    }
+    problems
+}
+
+/// Asserts that an answer is documented for its route and status, and fits the documented schema.
+#[track_caller]
+fn assert_documented(doc: &Value, method: &str, template: &str, res: &Response) {
+    let operation = &doc["paths"][template][method.to_lowercase()];
+    assert!(operation.is_object(), "{method} {template} is documented");
+    let status = res.status.as_u16().to_string();
+    let response = resolve(doc, &operation["responses"][&status]);
+    assert!(
+        response.is_object(),
+        "{method} {template} documents status {status} (body {})",
+        res.body
+    );
+    let content_type = res.header("content-type").unwrap_or_default();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let Some(schema) = response["content"][&media].get("schema") else {
+        assert!(
+            res.body.is_null(),
+            "{method} {template} {status}: undocumented {media} body {}",
+            res.body
+        );
+        return;
+    };
+    let problems = mismatches(doc, schema, &res.body, "body");
+    assert!(
+        problems.is_empty(),
+        "{method} {template} {status} does not fit the document:\n  {}\nbody: {}",
+        problems.join("\n  "),
+        res.body
+    );
+}
+
+#[actix_web::test]
+async fn the_answers_fit_the_document() {
+    let world = World::new().await;
+    let app = &world.app;
+    let doc = document(app).await;
+    let check = |method: &'static str, template: &'static str, res: Response| {
+        assert_documented(&doc, method, template, &res);
+        res
+    };
+    let (admin, dispatcher) = (world.admin.as_str(), world.dispatcher.as_str());
+
+    check(
+        "GET",
+        "/healthz",
+        app.send("GET", "/healthz", None, None, &[]).await,
+    );
+    check(
+        "GET",
+        "/readyz",
+        app.send("GET", "/readyz", None, None, &[]).await,
+    );
+    check(
+        "POST",
+        "/api/v1/auth/login",
+        app.login_response(ADMIN.0, ADMIN.1).await,
+    );
+    check(
+        "POST",
+        "/api/v1/auth/login",
+        app.login_response(ADMIN.0, "wrong-password").await,
+    );
+    check("GET", "/api/v1/me", app.get("/api/v1/me", dispatcher).await);
+    check(
+        "GET",
+        "/api/v1/me",
+        app.send("GET", "/api/v1/me", None, None, &[]).await,
+    );
+
+    let units = check("GET", "/api/v1/units", app.get("/api/v1/units", admin).await);
+    let unit = units.body["items"][0]["id"].as_str().unwrap().to_owned();
+    check(
+        "GET",
+        "/api/v1/units/{id}",
+        app.get(&format!("/api/v1/units/{unit}"), admin).await,
+    );
+    check(
+        "GET",
+        "/api/v1/units/{id}",
+        app.get(&format!("/api/v1/units/{}", uuid::Uuid::new_v4()), admin)
+            .await,
+    );
+    check(
+        "POST",
+        "/api/v1/units",
+        app.post(
+            "/api/v1/units",
+            admin,
+            json!({"name": "", "code": "x", "level": "district"}),
+        )
+        .await,
+    );
+    check(
+        "POST",
+        "/api/v1/units",
+        app.post("/api/v1/units", dispatcher, json!({})).await,
+    );
+    let ports = check("GET", "/api/v1/ports", app.get("/api/v1/ports", admin).await);
+    let port = ports.body["items"][0]["id"].as_str().unwrap().to_owned();
+    check(
+        "GET",
+        "/api/v1/ports/{id}",
+        app.get(&format!("/api/v1/ports/{port}"), admin).await,
+    );
+    let users = check("GET", "/api/v1/users", app.get("/api/v1/users", admin).await);
+    let user = users.body["items"][0]["id"].as_str().unwrap().to_owned();
+    check(
+        "GET",
+        "/api/v1/users/{id}",
+        app.get(&format!("/api/v1/users/{user}"), admin).await,
+    );
+
+    // One trip, so that the lists, the trace and the contacts have something in them.
+    let first = world.register("PVG", "CZ-TN-HM", "MU5101").await;
+    let second = world.register("PVG", "CZ-TN-HM", "MU5101").await;
+    let vehicle = world.new_vehicle("OPENAPI 1", 10).await;
+    check(
+        "GET",
+        "/api/v1/vehicles/{id}",
+        app.get(&format!("/api/v1/vehicles/{vehicle}"), dispatcher).await,
+    );
+    let batch = world
+        .run_batch("PVG", &[first.clone(), second.clone()], &vehicle, &[])
+        .await;
+    let batch = batch["id"].as_str().unwrap().to_owned();
+    world.confirm_all_to("CZ-TN").await;
+    check(
+        "POST",
+        "/api/v1/vehicles/{id}/disinfections",
+        app.post(
+            &format!("/api/v1/vehicles/{vehicle}/disinfections"),
+            dispatcher,
+            json!({"note": "after the trip"}),
+        )
+        .await,
+    );
+    check(
+        "GET",
+        "/api/v1/vehicles",
+        app.get("/api/v1/vehicles", dispatcher).await,
+    );
+    check(
+        "GET",
+        "/api/v1/travellers",
+        app.get("/api/v1/travellers", admin).await,
+    );
+    check(
+        "GET",
+        "/api/v1/travellers/{id}",
+        app.get(&format!("/api/v1/travellers/{first}"), admin).await,
+    );
+    check(
+        "GET",
+        "/api/v1/travellers/{id}/trace",
+        app.get(&format!("/api/v1/travellers/{first}/trace"), admin).await,
+    );
+    check(
+        "GET",
+        "/api/v1/travellers/{id}/contacts",
+        app.get(&format!("/api/v1/travellers/{first}/contacts"), admin)
+            .await,
+    );
+    check(
+        "GET",
+        "/api/v1/batches",
+        app.get("/api/v1/batches", dispatcher).await,
+    );
+    check(
+        "GET",
+        "/api/v1/batches/{id}",
+        app.get(&format!("/api/v1/batches/{batch}"), dispatcher).await,
+    );
+    check(
+        "POST",
+        "/api/v1/batches/{id}/depart",
+        app.post(&format!("/api/v1/batches/{batch}/depart"), dispatcher, json!({}))
+            .await,
+    );
+    check(
+        "GET",
+        "/api/v1/handoffs",
+        app.get("/api/v1/handoffs", admin).await,
+    );
+    let pending = world.pending_to("CZ-TN-HM").await;
+    let handoff = pending[0]["id"].as_str().unwrap().to_owned();
+    for (sender, token) in [(true, world.officer("CZ-TN")), (false, world.officer("CZ-TN-HM"))] {
+        let res = check(
+            "GET",
+            "/api/v1/handoffs/{id}",
+            app.get(&format!("/api/v1/handoffs/{handoff}"), token).await,
+        );
+        assert_eq!(
+            res.body["code"].is_string(),
+            sender,
+            "only the sender sees the code"
+        );
+    }
+    check(
+        "POST",
+        "/api/v1/handoffs/{id}/confirm",
+        app.post(
+            &format!("/api/v1/handoffs/{handoff}/confirm"),
+            world.officer("CZ-TN-HM"),
+            json!({"code": "000000x", "received_traveller_ids": []}),
+        )
+        .await,
+    );
+    check("GET", "/api/v1/events", app.get("/api/v1/events", admin).await);
+    for (template, path) in [
+        ("/api/v1/stats/overview", "/api/v1/stats/overview"),
+        ("/api/v1/stats/ports", "/api/v1/stats/ports"),
+        ("/api/v1/stats/districts", "/api/v1/stats/districts"),
+        (
+            "/api/v1/stats/daily",
+            "/api/v1/stats/daily?from=2020-03-01&to=2020-03-10",
+        ),
+    ] {
+        let res = check("GET", template, app.get(path, admin).await);
+        let tag = res.header("etag").expect("an ETag");
+        check(
+            "GET",
+            template,
+            app.send("GET", path, Some(admin), None, &[("if-none-match", &tag)])
+                .await,
+        );
+    }
+    check(
+        "GET",
+        "/api/v1/stats/daily",
+        app.get("/api/v1/stats/daily?from=2020-03-10&to=2020-03-01", admin)
+            .await,
+    );
+}
