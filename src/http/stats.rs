@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::docs::{BadRequest, Forbidden, Unauthorized, Unavailable};
-use crate::auth::{Actor, Permission, Scope};
+use crate::auth::{load_actor, Bearer, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::batch::BatchStatus;
@@ -45,36 +45,36 @@ fn holds(held: Option<&str>, tag: &str) -> bool {
     held.is_some_and(|h| h.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
 }
 
-/// Answers 304 when the client holds the current version, else builds the body.
+/// Answers 304 when the client holds the current version, else builds the body. The caller, the
+/// version and the body are read in one database call.
 async fn conditional<F>(
     state: &AppState,
     req: &HttpRequest,
-    actor: Actor,
+    bearer: Bearer,
     what: String,
     build: F,
 ) -> ApiResult<HttpResponse>
 where
     F: FnOnce(&mut DbConnection, Scope, Timestamp) -> ApiResult<Value> + Send + 'static,
 {
-    actor.require(Permission::ReadStats)?;
-    let scope = actor.scope;
     let held: Option<String> = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let Bearer(claims) = bearer;
     let (tag, body) = state
         .db(move |conn| {
-            read_transaction(conn, |tx| {
-                let now = Timestamp::now();
-                let tag = etag(tx, scope, &what, now)?;
-                let body = if holds(held.as_deref(), &tag) {
-                    None
-                } else {
-                    Some(build(tx, scope, now)?)
-                };
-                Ok::<_, ApiError>((tag, body))
-            })
+            let actor = load_actor(conn, &claims)?;
+            actor.require(Permission::ReadStats)?;
+            let scope = actor.scope;
+            let now = Timestamp::now();
+            let tag = etag(conn, scope, &what, now)?;
+            if holds(held.as_deref(), &tag) {
+                return Ok((tag, None));
+            }
+            let body = read_transaction(conn, |tx| build(tx, scope, now))?;
+            Ok::<_, ApiError>((tag, Some(body)))
         })
         .await?;
     let tag_value = HeaderValue::from_str(&tag).map_err(ApiError::internal)?;
@@ -284,10 +284,10 @@ pub struct Overview {
         (status = 503, response = Unavailable),
     )
 )]
-async fn overview(state: web::Data<AppState>, req: HttpRequest, actor: Actor) -> ApiResult<HttpResponse> {
+async fn overview(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer) -> ApiResult<HttpResponse> {
     // The 24-hour window slides: the minute is part of the version.
     let what = format!("overview|{}", Timestamp::now().0.format("%Y%m%d%H%M"));
-    conditional(&state, &req, actor, what, build_overview).await
+    conditional(&state, &req, bearer, what, build_overview).await
 }
 
 /// Local days, inclusive.
@@ -363,12 +363,12 @@ pub struct PortStats {
 async fn ports_stats(
     state: web::Data<AppState>,
     req: HttpRequest,
-    actor: Actor,
+    bearer: Bearer,
     period: web::Query<Period>,
 ) -> ApiResult<HttpResponse> {
     let (from, to) = period.days(None)?;
     let what = format!("ports|{from}|{to}");
-    conditional(&state, &req, actor, what, move |conn, scope, _| {
+    conditional(&state, &req, bearer, what, move |conn, scope, _| {
         let rows = read::daily(conn, scope_unit(scope), &from, &to, "port:")?;
         let mut sums: HashMap<(String, String), i64> = HashMap::new();
         for (_, metric, value) in rows {
@@ -432,8 +432,8 @@ pub struct DistrictStats {
         (status = 503, response = Unavailable),
     )
 )]
-async fn districts(state: web::Data<AppState>, req: HttpRequest, actor: Actor) -> ApiResult<HttpResponse> {
-    conditional(&state, &req, actor, "districts".into(), |conn, scope, now| {
+async fn districts(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer) -> ApiResult<HttpResponse> {
+    conditional(&state, &req, bearer, "districts".into(), |conn, scope, now| {
         let rows = read::district_rows(conn, scope)?;
         let ids: Vec<Id> = rows.iter().map(|(id, _)| *id).collect();
         let totals = read::totals(conn, &ids)?;
@@ -503,12 +503,12 @@ pub struct DailyStats {
 async fn daily(
     state: web::Data<AppState>,
     req: HttpRequest,
-    actor: Actor,
+    bearer: Bearer,
     period: web::Query<Period>,
 ) -> ApiResult<HttpResponse> {
     let (from, to) = period.days(Some(30))?;
     let what = format!("daily|{from}|{to}");
-    conditional(&state, &req, actor, what, move |conn, scope, _| {
+    conditional(&state, &req, bearer, what, move |conn, scope, _| {
         let mut days: BTreeMap<String, BTreeMap<&str, i64>> = BTreeMap::new();
         let mut day = NaiveDate::parse_from_str(&from, "%Y-%m-%d").map_err(ApiError::internal)?;
         let last = NaiveDate::parse_from_str(&to, "%Y-%m-%d").map_err(ApiError::internal)?;
