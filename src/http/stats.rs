@@ -366,12 +366,26 @@ async fn ports_stats(
     bearer: Bearer,
     period: web::Query<Period>,
 ) -> ApiResult<HttpResponse> {
+    let all_time = period.from.is_none() && period.to.is_none();
     let (from, to) = period.days(None)?;
     let what = format!("ports|{from}|{to}");
     conditional(&state, &req, bearer, what, move |conn, scope, _| {
-        let rows = read::daily(conn, scope_unit(scope), &from, &to, "port:")?;
+        // Without a period, the all-time totals: one row per port, however long the history.
+        let rows: Vec<(String, i64)> = if all_time {
+            let unit = scope_unit(scope);
+            read::totals(conn, &[unit])?
+                .into_iter()
+                .filter(|((_, m), _)| m.starts_with("port:"))
+                .map(|((_, m), v)| (m, v))
+                .collect()
+        } else {
+            read::daily(conn, scope_unit(scope), &from, &to, "port:")?
+                .into_iter()
+                .map(|(_, m, v)| (m, v))
+                .collect()
+        };
         let mut sums: HashMap<(String, String), i64> = HashMap::new();
-        for (_, metric, value) in rows {
+        for (metric, value) in rows {
             let mut parts = metric.splitn(3, ':').skip(1);
             if let (Some(port), Some(kind)) = (parts.next(), parts.next()) {
                 *sums.entry((port.to_owned(), kind.to_owned())).or_default() += value;

@@ -249,12 +249,23 @@ pub fn batch_moved(
     d.flush(conn)
 }
 
-/// A departure: the day's departed batch at every unit it serves, and its travellers per port.
-pub fn batch_departed(conn: &mut DbConnection, b: &Batch, snapshot: &BatchSnapshot) -> QueryResult<()> {
-    let mut d = Deltas::default();
-    let day = local_day(b.departed_at.unwrap_or_else(Timestamp::now));
+/// What a departure adds: the day's departed batch at every unit it serves, and per port its
+/// batch and travellers, by day and in all.
+fn departure_deltas(
+    d: &mut Deltas,
+    conn: &mut DbConnection,
+    b: &Batch,
+    snapshot: &BatchSnapshot,
+    at: Timestamp,
+) -> QueryResult<()> {
+    let day = local_day(at);
+    let (port_batches, port_travellers) = (
+        format!("port:{}:batches", b.port_id),
+        format!("port:{}:travellers", b.port_id),
+    );
     d.daily(&snapshot.units, &day, "departed_batches", 1);
-    d.daily(&snapshot.units, &day, &format!("port:{}:batches", b.port_id), 1);
+    d.daily(&snapshot.units, &day, &port_batches, 1);
+    d.total(&snapshot.units, &port_batches, 1);
     let riders: Vec<(Option<Id>, Option<Id>)> = batch_travellers::table
         .filter(batch_travellers::batch_id.eq(b.id))
         .filter(batch_travellers::removed.eq(false))
@@ -262,13 +273,22 @@ pub fn batch_departed(conn: &mut DbConnection, b: &Batch, snapshot: &BatchSnapsh
         .select((batch_travellers::district_id, batch_travellers::community_id))
         .load(conn)?;
     for (district, community) in riders {
-        d.daily(
-            &place_units(b.city_id, district, community),
-            &day,
-            &format!("port:{}:travellers", b.port_id),
-            1,
-        );
+        let units = place_units(b.city_id, district, community);
+        d.daily(&units, &day, &port_travellers, 1);
+        d.total(&units, &port_travellers, 1);
     }
+    Ok(())
+}
+
+pub fn batch_departed(conn: &mut DbConnection, b: &Batch, snapshot: &BatchSnapshot) -> QueryResult<()> {
+    let mut d = Deltas::default();
+    departure_deltas(
+        &mut d,
+        conn,
+        b,
+        snapshot,
+        b.departed_at.unwrap_or_else(Timestamp::now),
+    )?;
     d.flush(conn)
 }
 
@@ -317,23 +337,7 @@ pub fn recount(conn: &mut DbConnection) -> QueryResult<(Totals, Daily)> {
         d.total(&snapshot.units, "batches", 1);
         d.total(&snapshot.units, &format!("batches:{}", b.status), 1);
         if let Some(at) = b.departed_at {
-            let day = local_day(at);
-            d.daily(&snapshot.units, &day, "departed_batches", 1);
-            d.daily(&snapshot.units, &day, &format!("port:{}:batches", b.port_id), 1);
-            let riders: Vec<(Option<Id>, Option<Id>)> = batch_travellers::table
-                .filter(batch_travellers::batch_id.eq(b.id))
-                .filter(batch_travellers::removed.eq(false))
-                .filter(batch_travellers::boarded.eq(true))
-                .select((batch_travellers::district_id, batch_travellers::community_id))
-                .load(conn)?;
-            for (district, community) in riders {
-                d.daily(
-                    &place_units(b.city_id, district, community),
-                    &day,
-                    &format!("port:{}:travellers", b.port_id),
-                    1,
-                );
-            }
+            departure_deltas(&mut d, conn, b, &snapshot, at)?;
         }
     }
     let all_handoffs: Vec<Handoff> = handoffs::table.select(Handoff::as_select()).load(conn)?;
