@@ -134,19 +134,7 @@ fn build_overview(conn: &mut DbConnection, scope: Scope, now: Timestamp) -> ApiR
         &words(HandoffStatus::ALL, |s| s.as_str()),
     );
     let overdue_map = read::overdue(conn, scope, now)?;
-    let overdue = match scope {
-        Scope::All | Scope::City(_) => {
-            // Every overdue handoff has exactly one district: sum over districts.
-            let districts = read::district_rows(conn, Scope::All)?;
-            let ids: std::collections::HashSet<Id> = districts.into_iter().map(|(id, _)| id).collect();
-            overdue_map
-                .iter()
-                .filter(|(k, _)| ids.contains(k))
-                .map(|(_, v)| v)
-                .sum()
-        }
-        _ => overdue_map.get(&unit).copied().unwrap_or(0),
-    };
+    let overdue = overdue_map.get(&unit).copied().unwrap_or(0);
     let total = get("travellers");
     let received = travellers["received"];
     let exceptions = travellers["exception"];
@@ -530,13 +518,10 @@ async fn daily(
             days.insert(day.format("%Y-%m-%d").to_string(), DAILY_METRICS.iter().map(|m| (*m, 0)).collect());
             day += Duration::days(1);
         }
-        for metric in DAILY_METRICS {
-            for (day, name, value) in read::daily(conn, scope_unit(scope), &from, &to, metric)? {
-                if name == metric {
-                    if let Some(row) = days.get_mut(&day) {
-                        row.insert(metric, value);
-                    }
-                }
+        // One read of the period's rows; the per-port flows among them are skipped.
+        for (day, name, value) in read::daily(conn, scope_unit(scope), &from, &to, "")? {
+            if let (Some(metric), Some(row)) = (DAILY_METRICS.iter().find(|m| **m == name), days.get_mut(&day)) {
+                row.insert(metric, value);
             }
         }
         let items: Vec<Value> = days

@@ -39,8 +39,9 @@ pub fn changes(conn: &mut DbConnection, unit: Id) -> QueryResult<i64> {
         .unwrap_or(0))
 }
 
-/// Pending handoffs past their due time, per district (or community), in the scope. Only pending
-/// handoffs are read, through the (status, due_at) index: never the history.
+/// Pending handoffs past their due time in the scope, per district and community, and in all under
+/// the scope's own unit. Only pending handoffs are read, through the (status, due_at) index: never
+/// the history.
 pub fn overdue(conn: &mut DbConnection, scope: Scope, now: Timestamp) -> QueryResult<HashMap<Id, i64>> {
     let query = crate::store::handoffs::scoped(scope)
         .filter(handoffs::status.eq("pending"))
@@ -49,10 +50,14 @@ pub fn overdue(conn: &mut DbConnection, scope: Scope, now: Timestamp) -> QueryRe
         .select((handoffs::district_id, handoffs::community_id))
         .load(conn)?;
     let mut map = HashMap::new();
+    let whole = matches!(scope, Scope::All | Scope::City(_)).then(|| scope_unit(scope));
     for (district, community) in rows {
         *map.entry(district).or_default() += 1;
         if let Some(c) = community {
             *map.entry(c).or_default() += 1;
+        }
+        if let Some(unit) = whole {
+            *map.entry(unit).or_default() += 1;
         }
     }
     Ok(map)
@@ -66,14 +71,17 @@ pub fn daily(
     to: &str,
     prefix: &str,
 ) -> QueryResult<Vec<(String, String, i64)>> {
-    stat_daily::table
+    let mut query = stat_daily::table
         .filter(stat_daily::unit_id.eq(unit))
         .filter(stat_daily::day.ge(from.to_owned()))
         .filter(stat_daily::day.le(to.to_owned()))
-        .filter(stat_daily::metric.like(format!("{prefix}%")))
         .select((stat_daily::day, stat_daily::metric, stat_daily::value))
         .order((stat_daily::day.asc(), stat_daily::metric.asc()))
-        .load(conn)
+        .into_boxed();
+    if !prefix.is_empty() {
+        query = query.filter(stat_daily::metric.like(format!("{prefix}%")));
+    }
+    query.load(conn)
 }
 
 /// The units a districts table lists for a scope.
@@ -103,6 +111,9 @@ pub fn on_the_road(conn: &mut DbConnection, scope: Scope) -> QueryResult<Vec<(Id
     }
     let counts: Vec<(Option<Id>, i64)> = per_batch.into_iter().collect();
     let ids: Vec<Id> = counts.iter().filter_map(|(b, _)| *b).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let codes: HashMap<Id, String> = batches::table
         .filter(batches::id.eq_any(ids))
         .select((batches::id, batches::code))
