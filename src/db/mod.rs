@@ -233,7 +233,13 @@ pub fn read_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?;
+    match conn {
+        DbConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN")?,
+        DbConnection::Postgres(inner) => AnsiTransactionManager::begin_transaction_sql(
+            inner,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        )?,
+    }
     finish_transaction(conn, f)
 }
 

@@ -23,6 +23,8 @@ pub struct EventQuery {
     entity_id: Option<Id>,
     /// Sequence number to continue after (exclusive).
     after: Option<i64>,
+    /// The `next_cursor` of the previous page (the same as `after`).
+    cursor: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -67,7 +69,13 @@ async fn list_events(
     let filter = EventFilter {
         entity_type: query.entity_type,
         entity_id: query.entity_id,
-        after: query.after.unwrap_or(0).max(0),
+        after: match (&query.cursor, query.after) {
+            (Some(cursor), _) if !cursor.is_empty() => cursor
+                .parse::<i64>()
+                .map_err(|_| ApiError::bad_request("invalid cursor"))?
+                .max(0),
+            (_, after) => after.unwrap_or(0).max(0),
+        },
         limit,
     };
     let items = state

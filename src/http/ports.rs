@@ -183,6 +183,10 @@ async fn create_port(
             created_at: Timestamp::now(),
         };
         ports::insert(conn, &port)?;
+        // Every dashboard lists every port.
+        let mut everyone = crate::store::units::all_ids(conn)?;
+        everyone.push(crate::stats::GLOBAL);
+        crate::stats::touch(conn, &everyone)?;
         events::record(
             conn,
             Some(actor_id),

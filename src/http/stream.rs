@@ -10,7 +10,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::docs::{BadRequest, Forbidden, Unauthorized, Unavailable};
-use crate::auth::{Actor, Permission, Scope};
+use crate::auth::tokens::Claims;
+use crate::auth::{load_actor, Bearer, Permission, Scope};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::events::{self, EventFilter};
@@ -32,8 +33,14 @@ pub struct StreamQuery {
     after: Option<i64>,
 }
 
+/// How often a long-lived stream checks that its caller may still read: a deactivated user, a
+/// logout or an expired token ends the stream within this delay.
+const RECHECK_EVERY: Duration = Duration::from_secs(5);
+
 struct Cursor {
     state: web::Data<AppState>,
+    claims: Claims,
+    checked: Instant,
     scope: Scope,
     after: i64,
     pending: std::collections::VecDeque<Bytes>,
@@ -68,10 +75,13 @@ async fn latest_seq(state: &AppState) -> ApiResult<i64> {
 )]
 pub(crate) async fn stream(
     state: web::Data<AppState>,
-    actor: Actor,
+    bearer: Bearer,
     req: HttpRequest,
     query: web::Query<StreamQuery>,
 ) -> ApiResult<HttpResponse> {
+    let Bearer(claims) = bearer;
+    let for_check = claims.clone();
+    let actor = state.db(move |conn| load_actor(conn, &for_check)).await?;
     actor.require(Permission::ReadEvents)?;
     let resume = req
         .headers()
@@ -90,6 +100,8 @@ pub(crate) async fn stream(
     };
     let cursor = Cursor {
         state,
+        claims,
+        checked: Instant::now(),
         scope: actor.scope,
         after: after.max(0),
         pending: Default::default(),
@@ -105,6 +117,17 @@ pub(crate) async fn stream(
                     Ok::<_, actix_web::Error>(Bytes::from_static(b"retry: 2000\n\n")),
                     c,
                 ));
+            }
+            if c.checked.elapsed() >= RECHECK_EVERY {
+                c.checked = Instant::now();
+                let claims = c.claims.clone();
+                let expired = claims.exp <= chrono::Utc::now().timestamp();
+                let still = c.state.db(move |conn| load_actor(conn, &claims)).await;
+                if expired
+                    || matches!(&still, Err(e) if e.status == actix_web::http::StatusCode::UNAUTHORIZED)
+                {
+                    return None;
+                }
             }
             if let Some(chunk) = c.pending.pop_front() {
                 c.last_sent = Instant::now();

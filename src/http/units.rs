@@ -210,6 +210,10 @@ async fn create_unit(
             created_at: Timestamp::now(),
         };
         units::insert(conn, &unit)?;
+        let place = unit.place();
+        let mut listing = vec![crate::stats::GLOBAL, place.city_id];
+        listing.extend(place.district_id);
+        crate::stats::touch(conn, &listing)?;
         events::record(
             conn,
             Some(actor_id),

@@ -100,3 +100,7 @@ pub fn find_by_code(conn: &mut DbConnection, scope: Scope, code: &str) -> QueryR
         .first(conn)
         .optional()
 }
+
+pub fn all_ids(conn: &mut DbConnection) -> QueryResult<Vec<Id>> {
+    units::table.select(units::id).load(conn)
+}

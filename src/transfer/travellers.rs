@@ -144,12 +144,11 @@ fn destination(
     conn: &mut DbConnection,
     actor: &Actor,
     community_id: Id,
-) -> Result<crate::auth::UnitPlace, String> {
-    match units::find(conn, actor.scope, community_id) {
-        Ok(Some(unit)) if unit.level() == UnitLevel::Community => Ok(unit.place()),
-        Ok(_) => Err("must be a community in your jurisdiction".into()),
-        Err(e) => Err(format!("cannot be checked: {e}")),
-    }
+) -> ApiResult<Result<crate::auth::UnitPlace, String>> {
+    Ok(match units::find(conn, actor.scope, community_id)? {
+        Some(unit) if unit.level() == UnitLevel::Community => Ok(unit.place()),
+        _ => Err("must be a community in your jurisdiction".into()),
+    })
 }
 
 fn new_traveller(
@@ -228,7 +227,7 @@ pub fn register(
     if ports::find(conn, port_id)?.is_none() {
         errors.push(FieldError::new("port_id", "no such port of entry"));
     }
-    let dest = destination(conn, actor, community_id)
+    let dest = destination(conn, actor, community_id)?
         .map_err(|m| errors.push(FieldError::new("destination_community_id", m)))
         .ok();
     if !errors.is_empty() {

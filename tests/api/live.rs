@@ -138,3 +138,80 @@ async fn metrics_count_requests_by_route_and_show_the_loop() {
         assert!(text.contains(needle), "metrics lack {needle}:\n{text}");
     }
 }
+
+#[actix_web::test]
+async fn a_deactivated_users_stream_ends() {
+    let w = World::new().await;
+    let token = w
+        .app
+        .user_with(&w.admin, "night.watch", "district_officer", Some("CZ-WJ"))
+        .await;
+    let me = w.app.get("/api/v1/me", &token).await.expect(200);
+    let mut stream = w
+        .app
+        .client
+        .get(format!("{}/api/v1/events/stream", w.app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+    w.app
+        .patch(
+            &format!("/api/v1/users/{}", me.body["id"].as_str().unwrap()),
+            &w.admin,
+            serde_json::json!({"active": false}),
+        )
+        .await
+        .expect(200);
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(chunk) = stream.next().await {
+            if chunk.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream of a deactivated user ends");
+}
+
+#[actix_web::test]
+async fn the_event_log_pages_with_its_cursor() {
+    let w = World::new().await;
+    let first = w.app.get("/api/v1/events?limit=3", &w.admin).await.expect(200);
+    let cursor = first.body["next_cursor"]
+        .as_str()
+        .expect("more events")
+        .to_owned();
+    let next = w
+        .app
+        .get(&format!("/api/v1/events?limit=3&cursor={cursor}"), &w.admin)
+        .await
+        .expect(200);
+    assert!(next.body["items"][0]["seq"].as_i64().unwrap() > first.body["items"][2]["seq"].as_i64().unwrap());
+    w.app
+        .get("/api/v1/events?cursor=abc", &w.admin)
+        .await
+        .expect_problem(400, "validation_failed");
+    // A new district changes the districts table, so its ETag moves on.
+    let before = w
+        .app
+        .get("/api/v1/stats/districts", &w.dispatcher)
+        .await
+        .expect(200);
+    let tag = before.header("etag").unwrap();
+    let body = serde_json::json!({"name": "Xinbei", "code": "CZ-XB", "level": "district", "parent_id": w.app.unit("CZ")});
+    w.app.post("/api/v1/units", &w.admin, body).await.expect(201);
+    let after = w
+        .app
+        .send(
+            "GET",
+            "/api/v1/stats/districts",
+            Some(&w.dispatcher),
+            None,
+            &[("if-none-match", &tag)],
+        )
+        .await
+        .expect(200);
+    assert_eq!(after.body["items"].as_array().unwrap().len(), 4);
+}
