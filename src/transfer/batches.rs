@@ -368,6 +368,8 @@ pub fn edit_travellers(
             ));
         }
         if t.status() == TravellerStatus::Exception {
+            // Out of the loop already: it only leaves the batch's list.
+            batches::remove_member(conn, b.id, t.id)?;
             continue;
         }
         t.status = traveller_rules::transition(t.status(), TravellerEvent::Unassign)
@@ -526,11 +528,24 @@ pub fn record_boarding(
     }
     let mut riders = riders(conn, &b)?;
     let expected: HashSet<Id> = riders.iter().map(|t| t.id).collect();
+    // Members who left the loop before boarding (an exception) may be named as no-shows.
+    let left: HashSet<Id> = batches::members(conn, b.id)?
+        .into_iter()
+        .map(|m| m.traveller_id)
+        .filter(|t| !expected.contains(t))
+        .collect();
     let mut seen = HashSet::new();
     let mut errors = Vec::new();
     for (field, list) in [("boarded", &boarded), ("no_show", &no_show)] {
         for (i, id) in list.iter().enumerate() {
-            if !expected.contains(id) {
+            if left.contains(id) {
+                if field == "boarded" {
+                    errors.push(FieldError::new(
+                        format!("{field}[{i}]"),
+                        format!("traveller {id} already left the loop with an exception"),
+                    ));
+                }
+            } else if !expected.contains(id) {
                 errors.push(FieldError::new(
                     format!("{field}[{i}]"),
                     format!("traveller {id} is not in this batch"),

@@ -974,3 +974,40 @@ async fn nobody_sees_or_acts_across_jurisdictions() {
     assert!(ql_list.body["items"].as_array().unwrap().is_empty());
     w.assert_invariants();
 }
+
+#[actix_web::test]
+async fn someone_who_leaves_before_boarding_may_be_named_a_no_show_but_not_boarded() {
+    let w = World::new().await;
+    let ids: Vec<String> =
+        futures::future::join_all((0..3).map(|_| w.register("PVG", "CZ-ZL-NY", "MU4"))).await;
+    let bus = w.vehicle("苏D·Z0002").await;
+    let id = w.create_batch("PVG", &ids, &bus).await.expect(201).id();
+    w.app
+        .post(
+            &format!("/api/v1/travellers/{}/exception", ids[0]),
+            &w.dispatcher,
+            json!({"kind": "refused", "reason": "declined the transfer"}),
+        )
+        .await
+        .expect(200);
+    let path = format!("/api/v1/batches/{id}/boarding");
+    w.app
+        .post(&path, &w.dispatcher, json!({"boarded": [ids[0], ids[1], ids[2]]}))
+        .await
+        .expect_problem(422, "validation_failed");
+    w.app
+        .post(
+            &path,
+            &w.dispatcher,
+            json!({"boarded": [ids[1]], "no_show": [ids[0], ids[2]]}),
+        )
+        .await
+        .expect(200);
+    let refused = w.traveller(&ids[0]).await;
+    assert_eq!(
+        refused["exception"]["kind"], "refused",
+        "the first exception stands"
+    );
+    assert_eq!(w.traveller(&ids[2]).await["exception"]["kind"], "no_show");
+    w.assert_invariants();
+}
