@@ -141,6 +141,21 @@ impl ApiError {
         }
     }
 
+    /// The problem+json body of this error.
+    pub fn problem(&self) -> Problem<'_> {
+        Problem {
+            kind: format!(
+                "https://inbound-transfer.dev/problems/{}",
+                self.code.replace('_', "-")
+            ),
+            title: self.title(),
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            code: self.code,
+            errors: &self.errors,
+        }
+    }
+
     /// Logs the cause and answers an opaque 500.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -168,17 +183,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let body = Problem {
-            kind: format!(
-                "https://inbound-transfer.dev/problems/{}",
-                self.code.replace('_', "-")
-            ),
-            title: self.title(),
-            status: self.status.as_u16(),
-            detail: &self.detail,
-            code: self.code,
-            errors: &self.errors,
-        };
+        let body = self.problem();
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if let Some(secs) = self.retry_after_secs {

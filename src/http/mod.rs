@@ -248,7 +248,21 @@ where
                 }
                 let body = match kept(change(tx).and_then(to_json))? {
                     Ok(body) => body,
-                    Err(kept_error) => return Ok(Err(kept_error)),
+                    Err(kept_error) => {
+                        // A failure that counts (a wrong handoff code) is answered the same way to
+                        // a retry, instead of counting again.
+                        let problem =
+                            serde_json::to_value(kept_error.problem()).map_err(ApiError::internal)?;
+                        idempotency::store(
+                            tx,
+                            user_id,
+                            &key,
+                            &fingerprint,
+                            kept_error.status.as_u16(),
+                            &problem,
+                        )?;
+                        return Ok(Err(kept_error));
+                    }
                 };
                 idempotency::store(tx, user_id, &key, &fingerprint, status.as_u16(), &body)?;
                 Ok(Ok((status, body, false)))
@@ -256,7 +270,7 @@ where
             .and_then(|committed| committed);
             match outcome {
                 // A concurrent request with the same key may have committed first: replay it.
-                Err(error) => match idempotency::find(conn, user_id, &key)? {
+                Err(error) if !error.keep_changes => match idempotency::find(conn, user_id, &key)? {
                     Some(stored) => replay(stored, &fingerprint),
                     None => Err(error),
                 },
@@ -267,6 +281,10 @@ where
     let mut response = HttpResponse::build(status);
     if replayed {
         response.insert_header(("Idempotency-Replayed", "true"));
+    }
+    if status.is_client_error() || status.is_server_error() {
+        response.insert_header((actix_web::http::header::CONTENT_TYPE, "application/problem+json"));
+        return Ok(response.body(serde_json::to_vec(&body).map_err(ApiError::internal)?));
     }
     Ok(response.json(body))
 }

@@ -1011,3 +1011,49 @@ async fn someone_who_leaves_before_boarding_may_be_named_a_no_show_but_not_board
     assert_eq!(w.traveller(&ids[2]).await["exception"]["kind"], "no_show");
     w.assert_invariants();
 }
+
+#[actix_web::test]
+async fn a_retried_wrong_code_counts_once() {
+    let w = World::new().await;
+    let t = w.register("SHA", "CZ-WJ-NX", "FM5").await;
+    let bus = w.vehicle("苏D·Z0001").await;
+    w.run_batch("SHA", std::slice::from_ref(&t), &bus, &[]).await;
+    let handoff = w.pending_to("CZ-WJ").await.remove(0);
+    let id = handoff["id"].as_str().unwrap();
+    let real = w.code_of(&w.dispatcher, id).await;
+    let wrong = if real == "000000" { "111111" } else { "000000" };
+    let body = json!({"code": wrong, "received_traveller_ids": [t]});
+    let path = format!("/api/v1/handoffs/{id}/confirm");
+    let key = [("idempotency-key", "confirm-wj-1")];
+    let first = w
+        .app
+        .send("POST", &path, Some(w.officer("CZ-WJ")), Some(&body), &key)
+        .await;
+    let first = first.expect_problem(422, "invalid_handoff_code");
+    assert!(first.header("idempotency-replayed").is_none());
+    let retry = w
+        .app
+        .send("POST", &path, Some(w.officer("CZ-WJ")), Some(&body), &key)
+        .await;
+    let retry = retry.expect_problem(422, "invalid_handoff_code");
+    assert_eq!(retry.header("idempotency-replayed").as_deref(), Some("true"));
+    assert_eq!(retry.body, first.body);
+    let now = w
+        .app
+        .get(&format!("/api/v1/handoffs/{id}"), &w.dispatcher)
+        .await
+        .expect(200);
+    assert_eq!(now.body["failed_attempts"], 1, "the retry did not count again");
+    let right = json!({"code": real, "received_traveller_ids": [t]});
+    w.app
+        .send(
+            "POST",
+            &path,
+            Some(w.officer("CZ-WJ")),
+            Some(&right),
+            &[("idempotency-key", "confirm-wj-2")],
+        )
+        .await
+        .expect(200);
+    w.assert_invariants();
+}
