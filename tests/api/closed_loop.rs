@@ -860,31 +860,13 @@ async fn nobody_sees_or_acts_across_jurisdictions() {
             .await
             .expect_problem(404, "not_found");
     }
-    // The community below may see the handoff to its district but not confirm it; nor may the sender.
-    w.app
-        .post(
-            &format!("/api/v1/handoffs/{hid}/confirm"),
-            &w.dispatcher,
-            confirm.clone(),
-        )
-        .await
-        .expect_problem(403, "forbidden");
-    w.app
-        .post(
-            &format!("/api/v1/handoffs/{hid}/confirm"),
-            &w.admin,
-            confirm.clone(),
-        )
-        .await
-        .expect_problem(403, "forbidden");
-    w.app
-        .post(
-            &format!("/api/v1/handoffs/{hid}/confirm"),
-            &w.viewer,
-            confirm.clone(),
-        )
-        .await
-        .expect_problem(403, "forbidden");
+    // Only the receiving district confirms: not the sender, an admin or a viewer.
+    for token in [&w.dispatcher, &w.admin, &w.viewer] {
+        w.app
+            .post(&format!("/api/v1/handoffs/{hid}/confirm"), token, confirm.clone())
+            .await
+            .expect_problem(403, "forbidden");
+    }
     w.app
         .get(&format!("/api/v1/batches/{batch_id}"), &other.dispatcher)
         .await
