@@ -471,13 +471,14 @@ async fn record_boarding(
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
-fn empty_body(body: &web::Bytes) -> ApiResult<()> {
-    if body.iter().all(|b| b.is_ascii_whitespace()) {
-        return Ok(());
+/// Checks the caller, then that the body is empty or `{}`; returns the request's fingerprint.
+fn bodyless(actor: &Actor, req: &HttpRequest, body: &web::Bytes) -> ApiResult<String> {
+    actor.require(Permission::RunBatches)?;
+    if !body.iter().all(|b| b.is_ascii_whitespace()) {
+        serde_json::from_slice::<Empty>(body)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
     }
-    serde_json::from_slice::<Empty>(body)
-        .map(|_| ())
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+    Ok(fingerprint(req, &Empty {}))
 }
 
 /// Depart
@@ -507,10 +508,8 @@ async fn depart(
     id: web::Path<Id>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
-    actor.require(Permission::RunBatches)?;
-    empty_body(&body)?;
+    let print = bodyless(&actor, &req, &body)?;
     let id = id.into_inner();
-    let print = fingerprint(&req, &Empty {});
     act(&state, actor, key, print, StatusCode::OK, move |conn, who| {
         trips::depart(conn, who, id)
     })
@@ -547,10 +546,8 @@ async fn arrive(
     id: web::Path<Id>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
-    actor.require(Permission::RunBatches)?;
-    empty_body(&body)?;
+    let print = bodyless(&actor, &req, &body)?;
     let id = id.into_inner();
-    let print = fingerprint(&req, &Empty {});
     let sla = state.settings.handoff.sla_minutes;
     act(&state, actor, key, print, StatusCode::OK, move |conn, who| {
         trips::arrive(conn, who, id, sla)

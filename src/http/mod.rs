@@ -34,8 +34,7 @@ use crate::state::AppState;
 use crate::store::{idempotency, Page};
 
 pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
-    cfg.app_data(json_config(max_body_bytes))
-        .app_data(web::QueryConfig::default().error_handler(query_error))
+    cfg.app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::PayloadConfig::default().limit(max_body_bytes))
         .configure(health::routes)
@@ -60,12 +59,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
 
 async fn not_found() -> ApiResult<HttpResponse> {
     Err(ApiError::not_found("route"))
-}
-
-fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(move |error, _req| json_problem(limit, &error).into())
 }
 
 /// The problem+json answer to a JSON body that cannot be read.

@@ -33,13 +33,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The version of a scope's numbers: every change in the scope, and the overdue handoffs, which
 /// become overdue with time alone.
-fn etag(conn: &mut DbConnection, scope: Scope, what: &str, now: Timestamp) -> ApiResult<String> {
+fn etag(conn: &mut DbConnection, scope: Scope, what: &str, overdue: &Overdue) -> ApiResult<String> {
     let changes = read::changes(conn, scope_unit(scope))?;
-    let overdue: BTreeMap<Id, i64> = read::overdue(conn, scope, now)?.into_iter().collect();
+    let overdue: BTreeMap<&Id, &i64> = overdue.iter().collect();
     let mut hasher = Sha256::new();
     hasher.update(format!("{what}|{}|{changes}|{overdue:?}", scope_unit(scope)));
     Ok(format!("W/\"{}\"", &hex::encode(hasher.finalize())[..20]))
 }
+
+/// Overdue handoffs per unit of the scope, read once per request for the ETag and the body.
+type Overdue = HashMap<Id, i64>;
 
 fn holds(held: Option<&str>, tag: &str) -> bool {
     held.is_some_and(|h| h.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
@@ -55,7 +58,7 @@ async fn conditional<F>(
     build: F,
 ) -> ApiResult<HttpResponse>
 where
-    F: FnOnce(&mut DbConnection, Scope, Timestamp) -> ApiResult<Value> + Send + 'static,
+    F: FnOnce(&mut DbConnection, Scope, Timestamp, &Overdue) -> ApiResult<Value> + Send + 'static,
 {
     let held: Option<String> = req
         .headers()
@@ -69,11 +72,12 @@ where
             actor.require(Permission::ReadStats)?;
             let scope = actor.scope;
             let now = Timestamp::now();
-            let tag = etag(conn, scope, &what, now)?;
+            let overdue = read::overdue(conn, scope, now)?;
+            let tag = etag(conn, scope, &what, &overdue)?;
             if holds(held.as_deref(), &tag) {
                 return Ok((tag, None));
             }
-            let body = read_transaction(conn, |tx| build(tx, scope, now))?;
+            let body = read_transaction(conn, |tx| build(tx, scope, now, &overdue))?;
             Ok::<_, ApiError>((tag, Some(body)))
         })
         .await?;
@@ -110,7 +114,12 @@ fn words<T: Copy>(all: &[T], word: impl Fn(T) -> &'static str) -> Vec<&'static s
     all.iter().map(|v| word(*v)).collect()
 }
 
-fn build_overview(conn: &mut DbConnection, scope: Scope, now: Timestamp) -> ApiResult<Value> {
+fn build_overview(
+    conn: &mut DbConnection,
+    scope: Scope,
+    now: Timestamp,
+    overdue_map: &Overdue,
+) -> ApiResult<Value> {
     let unit = scope_unit(scope);
     let totals = read::totals(conn, &[unit])?;
     let get = |metric: &str| totals.get(&(unit, metric.to_owned())).copied().unwrap_or(0);
@@ -133,7 +142,6 @@ fn build_overview(conn: &mut DbConnection, scope: Scope, now: Timestamp) -> ApiR
         "handoffs",
         &words(HandoffStatus::ALL, |s| s.as_str()),
     );
-    let overdue_map = read::overdue(conn, scope, now)?;
     let overdue = overdue_map.get(&unit).copied().unwrap_or(0);
     let total = get("travellers");
     let received = travellers["received"];
@@ -357,7 +365,7 @@ async fn ports_stats(
     let all_time = period.from.is_none() && period.to.is_none();
     let (from, to) = period.days(None)?;
     let what = format!("ports|{from}|{to}");
-    conditional(&state, &req, bearer, what, move |conn, scope, _| {
+    conditional(&state, &req, bearer, what, move |conn, scope, _, _| {
         // Without a period, the all-time totals: one row per port, however long the history.
         let rows: Vec<(String, i64)> = if all_time {
             let unit = scope_unit(scope);
@@ -435,11 +443,10 @@ pub struct DistrictStats {
     )
 )]
 async fn districts(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer) -> ApiResult<HttpResponse> {
-    conditional(&state, &req, bearer, "districts".into(), |conn, scope, now| {
+    conditional(&state, &req, bearer, "districts".into(), |conn, scope, _, overdue| {
         let rows = read::district_rows(conn, scope)?;
         let ids: Vec<Id> = rows.iter().map(|(id, _)| *id).collect();
         let totals = read::totals(conn, &ids)?;
-        let overdue = read::overdue(conn, scope, now)?;
         let community = matches!(scope, Scope::Community(_));
         let items: Vec<Value> = rows
             .into_iter()
@@ -510,7 +517,7 @@ async fn daily(
 ) -> ApiResult<HttpResponse> {
     let (from, to) = period.days(Some(30))?;
     let what = format!("daily|{from}|{to}");
-    conditional(&state, &req, bearer, what, move |conn, scope, _| {
+    conditional(&state, &req, bearer, what, move |conn, scope, _, _| {
         let mut days: BTreeMap<String, BTreeMap<&str, i64>> = BTreeMap::new();
         let mut day = NaiveDate::parse_from_str(&from, "%Y-%m-%d").map_err(ApiError::internal)?;
         let last = NaiveDate::parse_from_str(&to, "%Y-%m-%d").map_err(ApiError::internal)?;

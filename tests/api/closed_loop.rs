@@ -458,13 +458,9 @@ async fn a_vehicle_is_never_on_two_trips() {
 #[actix_web::test]
 async fn five_wrong_codes_lock_a_handoff_until_the_sender_hands_again() {
     let w = World::new().await;
-    let t = w.register("PVG", "CZ-ZL-XC", "MU2").await;
-    let bus = w.vehicle("苏D·Z0002").await;
-    w.run_batch("PVG", std::slice::from_ref(&t), &bus, &[]).await;
-    let handoff = w.pending_to("CZ-ZL").await.remove(0);
-    let id = handoff["id"].as_str().unwrap();
-    let real = w.code_of(&w.dispatcher, id).await;
-    let wrong = if real == "000000" { "111111" } else { "000000" };
+    let (t, id, real) = w.one_arrival("PVG", "CZ-ZL-XC", "MU2", "苏D·Z0002").await;
+    let id = id.as_str();
+    let wrong = World::wrong_code(&real);
     let path = format!("/api/v1/handoffs/{id}/confirm");
     let body = json!({"code": wrong, "received_traveller_ids": [t]});
     for left in (1..=4).rev() {
@@ -997,13 +993,9 @@ async fn someone_who_leaves_before_boarding_may_be_named_a_no_show_but_not_board
 #[actix_web::test]
 async fn a_retried_wrong_code_counts_once() {
     let w = World::new().await;
-    let t = w.register("SHA", "CZ-WJ-NX", "FM5").await;
-    let bus = w.vehicle("苏D·Z0001").await;
-    w.run_batch("SHA", std::slice::from_ref(&t), &bus, &[]).await;
-    let handoff = w.pending_to("CZ-WJ").await.remove(0);
-    let id = handoff["id"].as_str().unwrap();
-    let real = w.code_of(&w.dispatcher, id).await;
-    let wrong = if real == "000000" { "111111" } else { "000000" };
+    let (t, id, real) = w.one_arrival("SHA", "CZ-WJ-NX", "FM5", "苏D·Z0001").await;
+    let id = id.as_str();
+    let wrong = World::wrong_code(&real);
     let body = json!({"code": wrong, "received_traveller_ids": [t]});
     let path = format!("/api/v1/handoffs/{id}/confirm");
     let key = [("idempotency-key", "confirm-wj-1")];

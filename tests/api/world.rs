@@ -200,6 +200,34 @@ impl World {
             .expect(201);
     }
 
+    /// One traveller carried to the city: the traveller, the handoff waiting at its district, and
+    /// that handoff's code as the sender reads it.
+    pub async fn one_arrival(
+        &self,
+        port: &str,
+        community: &str,
+        flight: &str,
+        plate: &str,
+    ) -> (String, String, String) {
+        let t = self.register(port, community, flight).await;
+        let bus = self.vehicle(plate).await;
+        self.run_batch(port, std::slice::from_ref(&t), &bus, &[]).await;
+        let district = &community[..community.rfind('-').expect("a community code")];
+        let handoff = self.pending_to(district).await.remove(0);
+        let id = handoff["id"].as_str().unwrap().to_owned();
+        let code = self.code_of(&self.dispatcher, &id).await;
+        (t, id, code)
+    }
+
+    /// A code that is not this one.
+    pub fn wrong_code(real: &str) -> &'static str {
+        if real == "000000" {
+            "111111"
+        } else {
+            "000000"
+        }
+    }
+
     /// The code of a handoff, as its sender sees it.
     pub async fn code_of(&self, sender: &str, handoff: &str) -> String {
         let h = self
