@@ -15,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod freshness;
 pub mod http;
 pub mod schema;
 pub mod startup;

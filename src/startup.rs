@@ -41,6 +41,7 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, String> {
         let settings = Arc::new(settings);
         let for_db = settings.clone();
+        let url = DatabaseUrl::parse(&settings.database.url)?;
         let pool = web::block(move || prepare_database(&for_db))
             .await
             .map_err(|e| e.to_string())??;
@@ -49,7 +50,8 @@ impl Application {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let metrics = crate::http::metrics::Metrics::new();
         let prometheus = metrics.middleware();
-        let state = web::Data::new(AppState::new(pool.clone(), settings.clone(), metrics));
+        let freshness = crate::freshness::Freshness::start(&url);
+        let state = web::Data::new(AppState::new(pool.clone(), settings.clone(), metrics, freshness));
         let max_body = settings.server.max_body_bytes;
         let mut server = HttpServer::new(move || {
             App::new()

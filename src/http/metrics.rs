@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
-use prometheus::{Encoder, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, IntCounter, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use crate::db::types::Timestamp;
 use crate::error::{ApiError, ApiResult};
@@ -23,6 +23,8 @@ pub struct Metrics {
     vehicles: IntGaugeVec,
     handoffs: IntGaugeVec,
     missing: IntGauge,
+    /// Dashboard polls answered 304 from memory, without the database.
+    pub stats_from_memory: IntCounter,
 }
 
 fn gauge_vec(registry: &Registry, name: &str, help: &str, label: &str) -> IntGaugeVec {
@@ -75,6 +77,20 @@ impl Metrics {
                 "travellers_missing",
                 "Travellers reported missing at a handoff",
             ),
+            stats_from_memory: {
+                let counter = IntCounter::with_opts(
+                    Opts::new(
+                        "stats_not_modified_from_memory_total",
+                        "Dashboard polls answered 304 from memory, without the database",
+                    )
+                    .namespace("inbound"),
+                )
+                .expect("valid counter");
+                registry
+                    .register(Box::new(counter.clone()))
+                    .expect("registered once");
+                counter
+            },
             registry,
         }
     }

@@ -19,6 +19,7 @@ use crate::domain::handoff::HandoffStatus;
 use crate::domain::traveller::TravellerStatus;
 use crate::domain::vehicle::VehicleStatus;
 use crate::error::{ApiError, ApiResult};
+use crate::freshness::Remembered;
 use crate::state::AppState;
 use crate::stats::local_day;
 use crate::stats::read::{self, scope_unit};
@@ -31,14 +32,44 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/stats/daily", web::get().to(daily));
 }
 
-/// The version of a scope's numbers: every change in the scope, and the overdue handoffs, which
-/// become overdue with time alone.
-fn etag(conn: &mut DbConnection, scope: Scope, what: &str, overdue: &Overdue) -> ApiResult<String> {
-    let changes = read::changes(conn, scope_unit(scope))?;
-    let overdue: BTreeMap<&Id, &i64> = overdue.iter().collect();
+/// What a scope's numbers depend on besides the request: every change in the scope, the overdue
+/// handoffs (which become overdue with time alone) and, for numbers over the last 24 hours, the
+/// confirmations in that window (which leave it with time alone).
+struct Version {
+    tag: String,
+    overdue: Overdue,
+    /// The first moment the numbers may change without a write.
+    until: Option<Timestamp>,
+}
+
+fn version(
+    conn: &mut DbConnection,
+    scope: Scope,
+    what: &str,
+    sliding: bool,
+    now: Timestamp,
+) -> ApiResult<Version> {
+    let unit = scope_unit(scope);
+    let changes = read::changes(conn, unit)?;
+    let (overdue, next_due) = read::overdue(conn, scope, now)?;
+    let (window, leaves) = if sliding {
+        let (count, earliest) = read::confirmed_since(conn, scope, now - Duration::hours(24))?;
+        (
+            format!("{count}|{earliest:?}"),
+            earliest.map(|e| e + Duration::hours(24)),
+        )
+    } else {
+        (String::new(), None)
+    };
+    let sorted: BTreeMap<&Id, &i64> = overdue.iter().collect();
     let mut hasher = Sha256::new();
-    hasher.update(format!("{what}|{}|{changes}|{overdue:?}", scope_unit(scope)));
-    Ok(format!("W/\"{}\"", &hex::encode(hasher.finalize())[..20]))
+    hasher.update(format!("{what}|{unit}|{changes}|{sorted:?}|{window}"));
+    let tag = format!("W/\"{}\"", &hex::encode(hasher.finalize())[..20]);
+    let until = match (next_due, leaves) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Ok(Version { tag, overdue, until })
 }
 
 /// Overdue handoffs per unit of the scope, read once per request for the ETag and the body.
@@ -48,13 +79,22 @@ fn holds(held: Option<&str>, tag: &str) -> bool {
     held.is_some_and(|h| h.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
 }
 
-/// Answers 304 when the client holds the current version, else builds the body. The caller, the
-/// version and the body are read in one database call.
+fn not_modified(tag: &str) -> ApiResult<HttpResponse> {
+    let tag_value = HeaderValue::from_str(tag).map_err(ApiError::internal)?;
+    Ok(HttpResponse::NotModified()
+        .insert_header((header::ETAG, tag_value))
+        .finish())
+}
+
+/// Answers 304 when the client holds the current version, else builds the body. A version this
+/// instance knows to be current answers from memory (see `freshness`); otherwise the caller, the
+/// version and the body are read in one database call, and the version is remembered.
 async fn conditional<F>(
     state: &AppState,
     req: &HttpRequest,
     bearer: Bearer,
     what: String,
+    sliding: bool,
     build: F,
 ) -> ApiResult<HttpResponse>
 where
@@ -66,30 +106,53 @@ where
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let Bearer(claims) = bearer;
+    if held.is_some() {
+        if let Some((actor, tag)) = state.freshness.current(&claims, &what, Timestamp::now()) {
+            actor.require(Permission::ReadStats)?;
+            if holds(held.as_deref(), &tag) {
+                state.metrics.stats_from_memory.inc();
+                return not_modified(&tag);
+            }
+        }
+    }
+    let freshness = state.freshness.clone();
     let (tag, body) = state
         .db(move |conn| {
+            let epoch = freshness.begin();
             let actor = load_actor(conn, &claims)?;
             actor.require(Permission::ReadStats)?;
             let scope = actor.scope;
             let now = Timestamp::now();
-            let overdue = read::overdue(conn, scope, now)?;
-            let tag = etag(conn, scope, &what, &overdue)?;
-            if holds(held.as_deref(), &tag) {
-                return Ok((tag, None));
+            let version = version(conn, scope, &what, sliding, now)?;
+            if let Some(epoch) = epoch {
+                freshness.remember(
+                    epoch,
+                    Remembered {
+                        claims: &claims,
+                        actor: &actor,
+                        unit: scope_unit(scope),
+                        what: &what,
+                        tag: &version.tag,
+                        until: version.until,
+                    },
+                );
             }
-            let body = read_transaction(conn, |tx| build(tx, scope, now, &overdue))?;
-            Ok::<_, ApiError>((tag, Some(body)))
+            if holds(held.as_deref(), &version.tag) {
+                return Ok((version.tag, None));
+            }
+            let body = read_transaction(conn, |tx| build(tx, scope, now, &version.overdue))?;
+            Ok::<_, ApiError>((version.tag, Some(body)))
         })
         .await?;
-    let tag_value = HeaderValue::from_str(&tag).map_err(ApiError::internal)?;
     match body {
         Some(body) => Ok(HttpResponse::Ok()
-            .insert_header((header::ETAG, tag_value))
+            .insert_header((
+                header::ETAG,
+                HeaderValue::from_str(&tag).map_err(ApiError::internal)?,
+            ))
             .insert_header((header::CACHE_CONTROL, "private, no-cache"))
             .json(body)),
-        None => Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, tag_value))
-            .finish()),
+        None => not_modified(&tag),
     }
 }
 
@@ -281,9 +344,8 @@ pub struct Overview {
     )
 )]
 async fn overview(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer) -> ApiResult<HttpResponse> {
-    // The 24-hour window slides: the minute is part of the version.
-    let what = format!("overview|{}", Timestamp::now().0.format("%Y%m%d%H%M"));
-    conditional(&state, &req, bearer, what, build_overview).await
+    // The 24-hour window of handoff times slides: its content is part of the version.
+    conditional(&state, &req, bearer, "overview".into(), true, build_overview).await
 }
 
 /// Local days, inclusive.
@@ -365,7 +427,7 @@ async fn ports_stats(
     let all_time = period.from.is_none() && period.to.is_none();
     let (from, to) = period.days(None)?;
     let what = format!("ports|{from}|{to}");
-    conditional(&state, &req, bearer, what, move |conn, scope, _, _| {
+    conditional(&state, &req, bearer, what, false, move |conn, scope, _, _| {
         // Without a period, the all-time totals: one row per port, however long the history.
         let rows: Vec<(String, i64)> = if all_time {
             let unit = scope_unit(scope);
@@ -443,7 +505,7 @@ pub struct DistrictStats {
     )
 )]
 async fn districts(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer) -> ApiResult<HttpResponse> {
-    conditional(&state, &req, bearer, "districts".into(), |conn, scope, _, overdue| {
+    conditional(&state, &req, bearer, "districts".into(), false, |conn, scope, _, overdue| {
         let rows = read::district_rows(conn, scope)?;
         let ids: Vec<Id> = rows.iter().map(|(id, _)| *id).collect();
         let totals = read::totals(conn, &ids)?;
@@ -517,7 +579,7 @@ async fn daily(
 ) -> ApiResult<HttpResponse> {
     let (from, to) = period.days(Some(30))?;
     let what = format!("daily|{from}|{to}");
-    conditional(&state, &req, bearer, what, move |conn, scope, _, _| {
+    conditional(&state, &req, bearer, what, false, move |conn, scope, _, _| {
         let mut days: BTreeMap<String, BTreeMap<&str, i64>> = BTreeMap::new();
         let mut day = NaiveDate::parse_from_str(&from, "%Y-%m-%d").map_err(ApiError::internal)?;
         let last = NaiveDate::parse_from_str(&to, "%Y-%m-%d").map_err(ApiError::internal)?;

@@ -71,9 +71,10 @@ impl Deltas {
             .map(|(u, _)| *u)
             .chain(self.daily.keys().map(|(u, _, _)| *u))
             .collect();
-        for unit in touched {
-            *self.totals.entry((unit, "changes".to_owned())).or_default() += 1;
+        for unit in &touched {
+            *self.totals.entry((*unit, "changes".to_owned())).or_default() += 1;
         }
+        crate::freshness::touched(touched);
         // Large rebuilds are written a thousand rows a statement, within every backend's bind limit.
         let totals: Vec<_> = self.totals.into_iter().collect();
         for chunk in totals.chunks(1000) {

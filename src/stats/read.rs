@@ -40,18 +40,26 @@ pub fn changes(conn: &mut DbConnection, unit: Id) -> QueryResult<i64> {
 }
 
 /// Pending handoffs past their due time in the scope, per district and community, and in all under
-/// the scope's own unit. Only pending handoffs are read, through the (status, due_at) index: never
-/// the history.
-pub fn overdue(conn: &mut DbConnection, scope: Scope, now: Timestamp) -> QueryResult<HashMap<Id, i64>> {
-    let query = crate::store::handoffs::scoped(scope)
-        .filter(handoffs::status.eq("pending"))
-        .filter(handoffs::due_at.lt(now));
-    let rows: Vec<(Id, Option<Id>)> = query
-        .select((handoffs::district_id, handoffs::community_id))
+/// the scope's own unit; and the moment the next pending handoff falls due, when these numbers
+/// change with time alone. Only pending handoffs are read, through the (status, due_at) index:
+/// never the history.
+pub fn overdue(
+    conn: &mut DbConnection,
+    scope: Scope,
+    now: Timestamp,
+) -> QueryResult<(HashMap<Id, i64>, Option<Timestamp>)> {
+    let query = crate::store::handoffs::scoped(scope).filter(handoffs::status.eq("pending"));
+    let rows: Vec<(Id, Option<Id>, Timestamp)> = query
+        .select((handoffs::district_id, handoffs::community_id, handoffs::due_at))
         .load(conn)?;
     let mut map = HashMap::new();
+    let mut next_due: Option<Timestamp> = None;
     let whole = matches!(scope, Scope::All | Scope::City(_)).then(|| scope_unit(scope));
-    for (district, community) in rows {
+    for (district, community, due_at) in rows {
+        if due_at >= now {
+            next_due = Some(next_due.map_or(due_at, |n| n.min(due_at)));
+            continue;
+        }
         *map.entry(district).or_default() += 1;
         if let Some(c) = community {
             *map.entry(c).or_default() += 1;
@@ -60,7 +68,28 @@ pub fn overdue(conn: &mut DbConnection, scope: Scope, now: Timestamp) -> QueryRe
             *map.entry(unit).or_default() += 1;
         }
     }
-    Ok(map)
+    Ok((map, next_due))
+}
+
+/// How many handoffs in the scope were confirmed since `since`, and the earliest of those
+/// confirmations: the window's content changes with time alone when that one leaves it.
+pub fn confirmed_since(
+    conn: &mut DbConnection,
+    scope: Scope,
+    since: Timestamp,
+) -> QueryResult<(i64, Option<Timestamp>)> {
+    let count = crate::store::handoffs::scoped(scope)
+        .filter(handoffs::confirmed_at.ge(since))
+        .count()
+        .get_result(conn)?;
+    let earliest = crate::store::handoffs::scoped(scope)
+        .filter(handoffs::confirmed_at.ge(since))
+        .order(handoffs::confirmed_at.asc())
+        .select(handoffs::confirmed_at)
+        .first::<Option<Timestamp>>(conn)
+        .optional()?
+        .flatten();
+    Ok((count, earliest))
 }
 
 /// Flows per day in `[from, to]` (local days, inclusive), for the metrics starting with `prefix`.

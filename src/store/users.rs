@@ -80,6 +80,7 @@ pub fn insert(conn: &mut DbConnection, user: &User) -> QueryResult<()> {
 }
 
 pub fn update(conn: &mut DbConnection, user: &User) -> QueryResult<()> {
+    crate::freshness::touched([user.id]);
     diesel::update(users::table.find(user.id))
         .set((
             users::display_name.eq(&user.display_name),
@@ -97,6 +98,7 @@ pub fn update(conn: &mut DbConnection, user: &User) -> QueryResult<()> {
 /// revoking them.
 pub fn end_sessions(conn: &mut DbConnection, user_id: Id) -> QueryResult<()> {
     let now = Timestamp::now();
+    crate::freshness::touched([user_id]);
     diesel::update(users::table.find(user_id))
         .set((
             users::token_version.eq(users::token_version + 1),

@@ -8,6 +8,7 @@ mod helpers;
 mod live;
 mod openapi;
 mod operations;
+mod polls;
 mod ports;
 mod registration;
 mod stats;

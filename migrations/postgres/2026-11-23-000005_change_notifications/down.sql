@@ -1,0 +1,4 @@
+DROP TRIGGER users_notify ON users;
+DROP FUNCTION notify_user_changed();
+DROP TRIGGER stat_totals_notify ON stat_totals;
+DROP FUNCTION notify_unit_changed();

@@ -1,0 +1,343 @@
+//! What an instance may answer from memory: the dashboards' current ETags and the callers behind
+//! them, so that a poll whose numbers have not changed gets its 304 without a database round trip.
+//!
+//! The database stays the only record. This is a cache that is told whenever what it holds may have
+//! changed, by any instance:
+//! - on PostgreSQL, triggers `NOTIFY` the id of every unit whose numbers move and of every user
+//!   whose record changes, at commit; each instance `LISTEN`s and forgets what those ids govern.
+//!   While the listening connection is down the cache is off (every poll asks the database), and
+//!   everything is forgotten when it comes back, since notifications may have been missed;
+//! - on SQLite, `PRAGMA data_version` tells, at the cost of reading a header, whether any
+//!   connection (this process or another) has committed since the last look; if so, everything
+//!   is forgotten;
+//! - on the instance that made a change, the ids are forgotten before its response is sent, so a
+//!   client that writes and then polls the same instance never sees the old numbers.
+//!
+//! An entry also expires at the first moment its numbers would change with time alone (a pending
+//! handoff becoming overdue, a handoff leaving the 24-hour window).
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel::sqlite::SqliteConnection;
+
+use crate::auth::tokens::Claims;
+use crate::auth::Actor;
+use crate::db::types::{Id, Timestamp};
+use crate::db::DatabaseUrl;
+
+/// The channel the PostgreSQL triggers notify (see the `change_notifications` migration).
+pub const CHANNEL: &str = "inbound_transfer_changes";
+/// How the listening connection names itself in `pg_stat_activity`.
+pub const LISTENER_NAME: &str = "inbound-transfer-listener";
+/// How often the listener reads what has arrived on its socket (no query, no round trip).
+const POLL_EVERY: Duration = Duration::from_millis(5);
+/// How often the listener asks the server whether the connection still stands.
+const PING_EVERY: Duration = Duration::from_secs(1);
+/// Entries kept per kind before the cache starts afresh; a bound on what odd queries can fill.
+const MAX_ENTRIES: usize = 10_000;
+
+thread_local! {
+    /// Units and users changed by the write transactions of the current blocking task.
+    static TOUCHED: RefCell<BTreeSet<Id>> = const { RefCell::new(BTreeSet::new()) };
+}
+
+/// Records that a unit's numbers or a user's record changed in the running transaction.
+pub fn touched(ids: impl IntoIterator<Item = Id>) {
+    TOUCHED.with(|t| t.borrow_mut().extend(ids));
+}
+
+/// What the current blocking task changed, emptied.
+pub fn take_touched() -> BTreeSet<Id> {
+    TOUCHED.with(|t| std::mem::take(&mut *t.borrow_mut()))
+}
+
+/// The cache and how it learns of changes.
+pub struct Freshness {
+    inner: Mutex<Inner>,
+    source: Source,
+}
+
+enum Source {
+    /// Usable while the listener is connected.
+    Postgres(AtomicBool),
+    /// A connection of its own, asked `PRAGMA data_version`.
+    Sqlite(Mutex<Option<(SqliteConnection, i64)>>, String),
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Moves on at every invalidation; entries remember the epoch at which their reads began.
+    epoch: u64,
+    /// Entries begun before this epoch are void.
+    everything_since: u64,
+    /// Entries about these ids begun before the epoch given are void.
+    invalidated: HashMap<Id, u64>,
+    actors: HashMap<Id, (i32, Actor, u64)>,
+    tags: HashMap<(Id, String), Tag>,
+}
+
+struct Tag {
+    value: String,
+    until: Option<Timestamp>,
+    epoch: u64,
+}
+
+impl Inner {
+    fn valid(&self, id: Id, epoch: u64) -> bool {
+        epoch >= self.everything_since && self.invalidated.get(&id).is_none_or(|at| epoch >= *at)
+    }
+
+    fn forget_all(&mut self) {
+        self.epoch += 1;
+        self.everything_since = self.epoch;
+        self.invalidated.clear();
+        self.actors.clear();
+        self.tags.clear();
+    }
+
+    fn forget(&mut self, ids: &BTreeSet<Id>) {
+        self.epoch += 1;
+        for id in ids {
+            self.invalidated.insert(*id, self.epoch);
+        }
+        if self.invalidated.len() > MAX_ENTRIES {
+            self.forget_all();
+        }
+    }
+}
+
+/// Where a poll's answer came from, as `remember` needs it.
+pub struct Remembered<'a> {
+    pub claims: &'a Claims,
+    pub actor: &'a Actor,
+    pub unit: Id,
+    pub what: &'a str,
+    pub tag: &'a str,
+    pub until: Option<Timestamp>,
+}
+
+impl Freshness {
+    /// The cache for a database; on PostgreSQL this starts the listener, which ends with the cache.
+    pub fn start(url: &DatabaseUrl) -> Arc<Freshness> {
+        match url {
+            DatabaseUrl::Postgres(url) => {
+                let freshness = Arc::new(Freshness {
+                    inner: Mutex::new(Inner::default()),
+                    source: Source::Postgres(AtomicBool::new(false)),
+                });
+                let weak = Arc::downgrade(&freshness);
+                let url = url.clone();
+                std::thread::Builder::new()
+                    .name("change-listener".into())
+                    .spawn(move || listen(&url, weak))
+                    .expect("the listener thread starts");
+                freshness
+            }
+            DatabaseUrl::Sqlite(path) => Arc::new(Freshness {
+                inner: Mutex::new(Inner::default()),
+                source: Source::Sqlite(Mutex::new(None), path.clone()),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the cache may be used now; on SQLite this first forgets everything if any
+    /// connection has committed since the last look.
+    fn usable(&self) -> bool {
+        match &self.source {
+            Source::Postgres(listening) => listening.load(Ordering::Acquire),
+            Source::Sqlite(watch, path) => {
+                let mut watch = watch.lock().unwrap_or_else(|e| e.into_inner());
+                if watch.is_none() {
+                    *watch = SqliteConnection::establish(path).ok().map(|c| (c, -1));
+                }
+                let Some((conn, seen)) = watch.as_mut() else {
+                    return false;
+                };
+                match data_version(conn) {
+                    Ok(version) => {
+                        if version != *seen {
+                            *seen = version;
+                            self.lock().forget_all();
+                        }
+                        true
+                    }
+                    Err(_) => {
+                        *watch = None;
+                        self.lock().forget_all();
+                        false
+                    }
+                }
+            }
+        }
+    }
+
+    /// The epoch to remember an answer under, taken before its reads begin; `None` while the
+    /// cache cannot be trusted.
+    pub fn begin(&self) -> Option<u64> {
+        self.usable().then(|| self.lock().epoch)
+    }
+
+    /// The current ETag of `what` for this caller, if memory knows it for sure.
+    pub fn current(&self, claims: &Claims, what: &str, now: Timestamp) -> Option<(Actor, String)> {
+        if !self.usable() {
+            return None;
+        }
+        let inner = self.lock();
+        let (version, actor, epoch) = inner.actors.get(&claims.sub)?;
+        if *version != claims.ver || !inner.valid(claims.sub, *epoch) {
+            return None;
+        }
+        let unit = crate::stats::read::scope_unit(actor.scope);
+        let tag = inner.tags.get(&(unit, what.to_owned()))?;
+        if !inner.valid(unit, tag.epoch) || tag.until.is_some_and(|until| now >= until) {
+            return None;
+        }
+        Some((actor.clone(), tag.value.clone()))
+    }
+
+    /// Keeps an answer read from the database, unless something it depends on changed since
+    /// `epoch`.
+    pub fn remember(&self, epoch: u64, r: Remembered<'_>) {
+        let mut inner = self.lock();
+        if !inner.valid(r.claims.sub, epoch) || !inner.valid(r.unit, epoch) {
+            return;
+        }
+        if inner.actors.len() >= MAX_ENTRIES {
+            inner.actors.clear();
+        }
+        if inner.tags.len() >= MAX_ENTRIES {
+            inner.tags.clear();
+        }
+        inner
+            .actors
+            .insert(r.claims.sub, (r.claims.ver, r.actor.clone(), epoch));
+        inner.tags.insert(
+            (r.unit, r.what.to_owned()),
+            Tag {
+                value: r.tag.to_owned(),
+                until: r.until,
+                epoch,
+            },
+        );
+    }
+
+    /// Forgets what depends on these units and users.
+    pub fn forget(&self, ids: &BTreeSet<Id>) {
+        if !ids.is_empty() {
+            self.lock().forget(ids);
+        }
+    }
+
+    fn forget_all(&self) {
+        self.lock().forget_all();
+    }
+
+    fn set_listening(&self, on: bool) {
+        if let Source::Postgres(listening) = &self.source {
+            // Off first, then forget; on only after forgetting what may have been missed.
+            if !on {
+                listening.store(false, Ordering::Release);
+            }
+            self.forget_all();
+            if on {
+                listening.store(true, Ordering::Release);
+            }
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct DataVersion {
+    #[diesel(sql_type = BigInt)]
+    data_version: i64,
+}
+
+fn data_version(conn: &mut SqliteConnection) -> QueryResult<i64> {
+    diesel::sql_query("PRAGMA data_version")
+        .get_result::<DataVersion>(conn)
+        .map(|v| v.data_version)
+}
+
+/// Applies one notification's payload: the id of a unit or a user, or anything else (which
+/// forgets everything, to be safe).
+fn apply(freshness: &Freshness, payload: &str) {
+    match payload.parse::<uuid::Uuid>() {
+        Ok(id) => freshness.forget(&BTreeSet::from([Id(id)])),
+        Err(_) => freshness.forget_all(),
+    }
+}
+
+/// The listener: connects, `LISTEN`s, and reads notifications until the connection fails, then
+/// starts over; ends when the cache is dropped.
+fn listen(url: &str, weak: Weak<Freshness>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        if weak.strong_count() == 0 {
+            return;
+        }
+        match connect(url) {
+            Ok(mut conn) => {
+                backoff = Duration::from_millis(100);
+                let Some(freshness) = weak.upgrade() else {
+                    return;
+                };
+                freshness.set_listening(true);
+                drop(freshness);
+                let error = serve(&mut conn, &weak);
+                if let Some(freshness) = weak.upgrade() {
+                    freshness.set_listening(false);
+                }
+                match error {
+                    None => return,
+                    Some(e) => tracing::warn!(error = %e, "change listener lost its connection"),
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "change listener cannot connect"),
+        }
+        std::thread::sleep(backoff);
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+fn connect(url: &str) -> Result<PgConnection, String> {
+    let mut conn = PgConnection::establish(url).map_err(|e| e.to_string())?;
+    conn.batch_execute(&format!(
+        "SET application_name = '{LISTENER_NAME}'; LISTEN {CHANNEL}"
+    ))
+    .map_err(|e| e.to_string())?;
+    Ok(conn)
+}
+
+/// Reads notifications until the cache is dropped (`None`) or the connection fails.
+fn serve(conn: &mut PgConnection, weak: &Weak<Freshness>) -> Option<String> {
+    let mut pinged = Instant::now();
+    loop {
+        let freshness = weak.upgrade()?;
+        for notification in conn.notifications_iter() {
+            match notification {
+                Ok(n) => apply(&freshness, &n.payload),
+                Err(e) => return Some(e.to_string()),
+            }
+        }
+        drop(freshness);
+        if pinged.elapsed() >= PING_EVERY {
+            if let Err(e) = conn.batch_execute("SELECT 1") {
+                return Some(e.to_string());
+            }
+            pinged = Instant::now();
+        }
+        std::thread::sleep(POLL_EVERY);
+    }
+}

@@ -1,0 +1,256 @@
+//! Dashboard polls answered from memory: a 304 without the database while nothing changed, and
+//! never once something did, whichever instance, process or operator made the change.
+
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use inbound_transfer::db::types::{Id, Timestamp};
+use inbound_transfer::schema::{handoffs, users};
+use serde_json::json;
+
+use crate::helpers::{Response, TestApp, TestDb};
+use crate::world::*;
+
+const OVERVIEW: &str = "/api/v1/stats/overview";
+
+async fn poll(app: &TestApp, token: &str, tag: &str) -> Response {
+    app.send("GET", OVERVIEW, Some(token), None, &[("if-none-match", tag)])
+        .await
+}
+
+/// How many polls this instance has answered from memory.
+async fn from_memory(app: &TestApp) -> i64 {
+    let text = app
+        .send("GET", "/metrics", None, None, &[])
+        .await
+        .expect(200)
+        .body;
+    text.as_str()
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("inbound_stats_not_modified_from_memory_total "))
+        .map_or(0, |v| v.trim().parse().unwrap())
+}
+
+/// Polls with `tag` until the answer is no longer 304, for at most `within`.
+async fn poll_until_changed(app: &TestApp, token: &str, tag: &str, within: Duration) -> Response {
+    let started = Instant::now();
+    loop {
+        let res = poll(app, token, tag).await;
+        if res.status.as_u16() != 304 {
+            return res;
+        }
+        assert!(
+            started.elapsed() < within,
+            "still 304 after {within:?}: the change did not reach this instance"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The current tag of the overview, and proof that the next poll holding it is answered from
+/// memory.
+async fn warm(app: &TestApp, token: &str) -> String {
+    let tag = app.get(OVERVIEW, token).await.expect(200).header("etag").unwrap();
+    poll(app, token, &tag).await.expect(304);
+    let before = from_memory(app).await;
+    poll(app, token, &tag).await.expect(304);
+    assert_eq!(
+        from_memory(app).await,
+        before + 1,
+        "the second poll is answered from memory"
+    );
+    tag
+}
+
+#[actix_web::test]
+async fn a_change_on_one_instance_reaches_the_polls_of_another() {
+    let w = World::new().await;
+    let other = w.app.second_instance().await;
+    let officer = w.officer("CZ-TN");
+    w.register("SHA", "CZ-TN-HM", "FM1").await;
+    let tag = warm(&other, officer).await;
+
+    // A change elsewhere leaves Tianning's numbers alone: still 304.
+    w.register("SHA", "CZ-ZL-XC", "FM1").await;
+    poll(&other, officer, &tag).await.expect(304);
+
+    // A change in Tianning through the first instance.
+    w.register("SHA", "CZ-TN-QL", "FM1").await;
+    let changed = poll_until_changed(&other, officer, &tag, Duration::from_secs(1))
+        .await
+        .expect(200);
+    assert_eq!(changed.body["travellers"]["total"], 2);
+    let tag = changed.header("etag").unwrap();
+    assert_eq!(warm(&other, officer).await, tag);
+
+    // The officer is deactivated through the first instance: the other refuses the token even
+    // where it would have answered 304 from memory.
+    let me = w.app.get("/api/v1/me", officer).await.expect(200);
+    w.app
+        .patch(
+            &format!("/api/v1/users/{}", me.body["id"].as_str().unwrap()),
+            &w.admin,
+            json!({"active": false}),
+        )
+        .await
+        .expect(200);
+    poll_until_changed(&other, officer, &tag, Duration::from_secs(1))
+        .await
+        .expect_problem(401, "unauthorized");
+    w.assert_invariants();
+}
+
+#[actix_web::test]
+async fn the_instance_that_makes_a_change_never_answers_from_before_it() {
+    let w = World::new().await;
+    let officer = w.officer("CZ-TN");
+    w.register("SHA", "CZ-TN-HM", "FM1").await;
+    let mut tag = warm(&w.app, officer).await;
+    for n in 2..=4 {
+        w.register("SHA", "CZ-TN-QL", "FM1").await;
+        let changed = poll(&w.app, officer, &tag).await.expect(200);
+        assert_eq!(changed.body["travellers"]["total"], n);
+        tag = changed.header("etag").unwrap();
+        poll(&w.app, officer, &tag).await.expect(304);
+    }
+    // Logging out ends the token at once on this instance, 304 or not.
+    w.app
+        .send("POST", "/api/v1/auth/logout", Some(officer), None, &[])
+        .await
+        .expect(204);
+    poll(&w.app, officer, &tag)
+        .await
+        .expect_problem(401, "unauthorized");
+}
+
+#[actix_web::test]
+async fn an_operators_sql_reaches_every_instance() {
+    let w = World::new().await;
+    let other = w.app.second_instance().await;
+    let tag = warm(&other, &w.viewer).await;
+    // Not through the service at all: an operator deactivates the viewer in the database.
+    let mut conn = w.app.pool.get().unwrap();
+    diesel::update(users::table.filter(users::username.eq("cz.viewer")))
+        .set(users::active.eq(false))
+        .execute(&mut conn)
+        .unwrap();
+    for app in [&w.app, &other] {
+        poll_until_changed(app, &w.viewer, &tag, Duration::from_secs(1))
+            .await
+            .expect_problem(401, "unauthorized");
+    }
+}
+
+#[actix_web::test]
+async fn numbers_that_change_with_time_alone_are_not_answered_from_memory() {
+    let w = World::new().await;
+    let (_, handoff, _) = w.one_arrival("PVG", "CZ-TN-HM", "MU5", "苏D·Z0001").await;
+    // The handoff to the district falls due in a moment; one confirmed earlier (the city's
+    // handoff is not involved) leaves the 24-hour window in a moment. Set in the database, before
+    // any dashboard has polled.
+    let soon = Timestamp::now() + chrono::Duration::milliseconds(1500);
+    let mut conn = w.app.pool.get().unwrap();
+    diesel::update(handoffs::table.filter(handoffs::id.eq(handoff.parse::<Id>().unwrap())))
+        .set(handoffs::due_at.eq(soon))
+        .execute(&mut conn)
+        .unwrap();
+    drop(conn);
+    let first = w.app.get(OVERVIEW, &w.dispatcher).await.expect(200);
+    assert_eq!(first.body["handoffs"]["pending"], 1);
+    assert_eq!(first.body["handoffs"]["overdue"], 0);
+    let tag = warm(&w.app, &w.dispatcher).await;
+    assert_eq!(tag, first.header("etag").unwrap());
+    let later = poll_until_changed(&w.app, &w.dispatcher, &tag, Duration::from_secs(5))
+        .await
+        .expect(200);
+    assert_eq!(later.body["handoffs"]["overdue"], 1);
+
+    // A confirmation 24 hours old, less a moment, leaves the window when the moment has passed.
+    w.confirm_all_to("CZ-TN").await;
+    let almost_a_day = Timestamp::now() - chrono::Duration::hours(24) + chrono::Duration::milliseconds(1500);
+    let mut conn = w.app.pool.get().unwrap();
+    diesel::update(handoffs::table.filter(handoffs::confirmed_at.is_not_null()))
+        .set(handoffs::confirmed_at.eq(almost_a_day))
+        .execute(&mut conn)
+        .unwrap();
+    drop(conn);
+    // The direct write above told nobody on PostgreSQL; a write through the service does.
+    w.register("SHA", "CZ-WJ-HL", "FM1").await;
+    let before = w.app.get(OVERVIEW, &w.dispatcher).await.expect(200);
+    assert_eq!(before.body["handoff_minutes_24h"]["count"], 1);
+    let tag = warm(&w.app, &w.dispatcher).await;
+    let after = poll_until_changed(&w.app, &w.dispatcher, &tag, Duration::from_secs(5))
+        .await
+        .expect(200);
+    assert_eq!(after.body["handoff_minutes_24h"]["count"], 0);
+    w.assert_invariants();
+}
+
+#[actix_web::test]
+async fn polls_stay_right_while_the_listener_is_down_and_after_it_comes_back() {
+    let w = World::new().await;
+    let other = w.app.second_instance().await;
+    let officer = w.officer("CZ-TN");
+    w.register("SHA", "CZ-TN-HM", "FM1").await;
+    let tag = warm(&other, officer).await;
+    match &w.app.db {
+        TestDb::Postgres { admin_url, name } => {
+            // Cut every instance's listening connection.
+            let mut pg = PgConnection::establish(admin_url).unwrap();
+            diesel::sql_query(format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND application_name = '{}'",
+                inbound_transfer::freshness::LISTENER_NAME
+            ))
+            .execute(&mut pg)
+            .unwrap();
+            // A change made while nobody listens.
+            w.register("SHA", "CZ-TN-QL", "FM1").await;
+            let changed = poll_until_changed(&other, officer, &tag, Duration::from_secs(2))
+                .await
+                .expect(200);
+            assert_eq!(changed.body["travellers"]["total"], 2);
+            // The listener comes back, and memory answers again.
+            let tag = changed.header("etag").unwrap();
+            let started = Instant::now();
+            loop {
+                let before = from_memory(&other).await;
+                poll(&other, officer, &tag).await.expect(304);
+                if from_memory(&other).await > before {
+                    break;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "the listener came back"
+                );
+                actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            }
+            // And hears changes again.
+            w.register("SHA", "CZ-TN-HM", "FM2").await;
+            let again = poll_until_changed(&other, officer, &tag, Duration::from_secs(1))
+                .await
+                .expect(200);
+            assert_eq!(again.body["travellers"]["total"], 3);
+        }
+        TestDb::Sqlite { .. } | TestDb::Shared => {
+            // SQLite has no listener: every poll asks the file whether anyone committed. A commit
+            // by a connection of another process is seen at once.
+            let path = w
+                .app
+                .settings
+                .database
+                .url
+                .trim_start_matches("sqlite://")
+                .to_owned();
+            let mut outside = SqliteConnection::establish(&path).unwrap();
+            diesel::update(users::table.filter(users::username.eq("tn.officer")))
+                .set(users::active.eq(false))
+                .execute(&mut outside)
+                .unwrap();
+            poll(&other, officer, &tag)
+                .await
+                .expect_problem(401, "unauthorized");
+        }
+    }
+}
