@@ -308,14 +308,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     crate::stats::read::percentile(sorted, p).unwrap_or(f64::NAN)
 }
 
-/// Sequential requests: latency percentiles in milliseconds.
+/// Sequential requests: each one's latency in milliseconds.
 async fn latency(
     client: &awc::Client,
     url: &str,
     token: &str,
     etag: Option<&str>,
     n: usize,
-) -> Result<(f64, f64), String> {
+) -> Result<Vec<f64>, String> {
     let mut samples = Vec::with_capacity(n);
     for _ in 0..n {
         let mut req = client.get(url).bearer_auth(token);
@@ -330,8 +330,7 @@ async fn latency(
         }
         samples.push(started.elapsed().as_secs_f64() * 1000.0);
     }
-    samples.sort_by(|a, b| a.total_cmp(b));
-    Ok((percentile(&samples, 50.0), percentile(&samples, 99.0)))
+    Ok(samples)
 }
 
 /// Requests per second with `concurrency` clients in flight.
@@ -362,11 +361,18 @@ async fn throughput(
     Ok((per_worker * concurrency) as f64 / started.elapsed().as_secs_f64())
 }
 
-async fn measure(settings: Settings, opts: &BenchOptions, label: &str, n: usize) -> Result<(), String> {
+/// One server over one history, with the dispatcher's token and the overview's current ETag.
+struct Target {
+    n: usize,
+    base: String,
+    token: String,
+    etag: String,
+}
+
+async fn start(settings: Settings, n: usize, client: &awc::Client) -> Result<Target, String> {
     let app = Application::build(settings).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
-    let server = actix_web::rt::spawn(app.run_until_stopped());
-    let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
+    actix_web::rt::spawn(app.run_until_stopped());
     let mut login = client
         .post(format!("{base}/api/v1/auth/login"))
         .send_json(&serde_json::json!({"username": "cz.dispatcher", "password": "dispatch-demo-pass"}))
@@ -374,9 +380,8 @@ async fn measure(settings: Settings, opts: &BenchOptions, label: &str, n: usize)
         .map_err(|e| e.to_string())?;
     let body: serde_json::Value = login.json().await.map_err(|e| e.to_string())?;
     let token = body["access_token"].as_str().ok_or("login failed")?.to_owned();
-    let overview = format!("{base}/api/v1/stats/overview");
     let first = client
-        .get(&overview)
+        .get(format!("{base}/api/v1/stats/overview"))
         .bearer_auth(&token)
         .send()
         .await
@@ -387,70 +392,130 @@ async fn measure(settings: Settings, opts: &BenchOptions, label: &str, n: usize)
         .and_then(|v| v.to_str().ok())
         .ok_or("no ETag")?
         .to_owned();
-    // Warm up.
-    latency(&client, &overview, &token, None, 50).await?;
-    let mut rows = Vec::new();
-    for (name, path, tag) in [
-        ("/healthz", "/healthz".to_owned(), None),
-        ("/stats/overview", "/api/v1/stats/overview".to_owned(), None),
-        (
-            "/stats/overview (If-None-Match)",
-            "/api/v1/stats/overview".to_owned(),
-            Some(etag.as_str()),
-        ),
-        ("/stats/ports", "/api/v1/stats/ports".to_owned(), None),
-        ("/stats/districts", "/api/v1/stats/districts".to_owned(), None),
-        ("/stats/daily", "/api/v1/stats/daily".to_owned(), None),
-    ] {
-        let (p50, p99) = latency(&client, &format!("{base}{path}"), &token, tag, opts.requests).await?;
-        rows.push((name, p50, p99));
+    Ok(Target { n, base, token, etag })
+}
+
+/// Rounds per measurement: the sizes take turns, so that whatever else the machine does weighs
+/// on all of them alike.
+const ROUNDS: usize = 10;
+
+const ENDPOINTS: [(&str, &str, bool); 6] = [
+    ("/healthz", "/healthz", false),
+    ("/stats/overview", "/api/v1/stats/overview", false),
+    ("/stats/overview (If-None-Match)", "/api/v1/stats/overview", true),
+    ("/stats/ports", "/api/v1/stats/ports", false),
+    ("/stats/districts", "/api/v1/stats/districts", false),
+    ("/stats/daily", "/api/v1/stats/daily", false),
+];
+
+async fn measure(label: &str, targets: &[Target], opts: &BenchOptions) -> Result<(), String> {
+    let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
+    let per_round = opts.requests.div_ceil(ROUNDS);
+    for t in targets {
+        // Warm up.
+        latency(
+            &client,
+            &format!("{}/api/v1/stats/overview", t.base),
+            &t.token,
+            None,
+            50,
+        )
+        .await?;
+    }
+    println!(
+        "\n== {label}: latency, {} sequential requests per endpoint and size ==",
+        per_round * ROUNDS
+    );
+    let sizes: Vec<String> = targets.iter().map(|t| format!("N = {}", t.n)).collect();
+    print!("{:<34}", "endpoint (p50 / p99 ms)");
+    for size in &sizes {
+        print!(" {size:>19}");
+    }
+    println!("  {:>15}", "largest/smallest");
+    for (name, path, conditional) in ENDPOINTS {
+        let mut samples = vec![Vec::new(); targets.len()];
+        for _ in 0..ROUNDS {
+            for (t, out) in targets.iter().zip(samples.iter_mut()) {
+                let tag = conditional.then_some(t.etag.as_str());
+                out.extend(latency(&client, &format!("{}{path}", t.base), &t.token, tag, per_round).await?);
+            }
+        }
+        let figures: Vec<(f64, f64)> = samples
+            .iter_mut()
+            .map(|s| {
+                s.sort_by(|a, b| a.total_cmp(b));
+                (percentile(s, 50.0), percentile(s, 99.0))
+            })
+            .collect();
+        print!("{name:<34}");
+        for (p50, p99) in &figures {
+            print!(" {:>19}", format!("{p50:.3} / {p99:.3}"));
+        }
+        if let (Some(small), Some(large)) = (figures.first(), figures.last()) {
+            print!(
+                "  {:>15}",
+                format!("{:.2} / {:.2}", large.0 / small.0, large.1 / small.1)
+            );
+        }
+        println!();
     }
     let total = opts.requests * 4;
-    let health = throughput(
-        &client,
-        &format!("{base}/healthz"),
-        &token,
-        None,
-        total,
+    let per_round = total.div_ceil(ROUNDS);
+    println!(
+        "throughput, {} clients in flight, {} requests per figure:",
         opts.concurrency,
-    )
-    .await?;
-    let cold = throughput(&client, &overview, &token, None, total, opts.concurrency).await?;
-    let warm = throughput(&client, &overview, &token, Some(&etag), total, opts.concurrency).await?;
-    println!("\n== {label}, N = {n} travellers ==");
-    println!("{:<34} {:>10} {:>10}", "endpoint", "p50 ms", "p99 ms");
-    for (name, p50, p99) in rows {
-        println!("{name:<34} {p50:>10.3} {p99:>10.3}");
+        per_round * ROUNDS
+    );
+    for t in targets {
+        let overview = format!("{}/api/v1/stats/overview", t.base);
+        let health = format!("{}/healthz", t.base);
+        let (mut h, mut cold, mut warm) = (0.0, 0.0, 0.0);
+        for _ in 0..ROUNDS {
+            h += per_round as f64
+                / throughput(&client, &health, &t.token, None, per_round, opts.concurrency).await?;
+            cold += per_round as f64
+                / throughput(&client, &overview, &t.token, None, per_round, opts.concurrency).await?;
+            warm += per_round as f64
+                / throughput(
+                    &client,
+                    &overview,
+                    &t.token,
+                    Some(&t.etag),
+                    per_round,
+                    opts.concurrency,
+                )
+                .await?;
+        }
+        let rate = |seconds: f64| (per_round * ROUNDS) as f64 / seconds;
+        let (h, cold, warm) = (rate(h), rate(cold), rate(warm));
+        println!("  N = {}:", t.n);
+        println!("    /healthz                         {h:>10.0} req/s");
+        println!(
+            "    /stats/overview                  {cold:>10.0} req/s  ({:.2} of /healthz)",
+            cold / h
+        );
+        println!(
+            "    /stats/overview (If-None-Match)  {warm:>10.0} req/s  ({:.2} of /healthz)",
+            warm / h
+        );
     }
-    println!(
-        "throughput, {} clients, {} requests each:",
-        opts.concurrency,
-        total / opts.concurrency
-    );
-    println!("  /healthz                         {health:>10.0} req/s");
-    println!(
-        "  /stats/overview                  {cold:>10.0} req/s  ({:.2} of /healthz)",
-        cold / health
-    );
-    println!(
-        "  /stats/overview (If-None-Match)  {warm:>10.0} req/s  ({:.2} of /healthz)",
-        warm / health
-    );
-    server.abort();
     Ok(())
 }
 
-/// Runs the benchmark for every database and size asked for.
+/// Runs the benchmark for every database asked for: builds a history of each size, then serves
+/// them all at once and measures them in turns.
 pub fn run(base: Settings, opts: BenchOptions) -> Result<(), String> {
     let opts = Arc::new(opts);
     for database in &opts.databases {
+        let mut fresh = Vec::new();
+        let mut settings_per_size = Vec::new();
         for &n in &opts.sizes {
-            let fresh = fresh_database(database, n)?;
+            let db = fresh_database(database, n)?;
             let mut settings = base.clone();
-            settings.database.url = fresh.url.clone();
+            settings.database.url = db.url.clone();
             settings.server.bind = "127.0.0.1:0".into();
             settings.demo.seed = true;
-            let label = DatabaseUrl::parse(&fresh.url)?.redacted();
+            let label = DatabaseUrl::parse(&db.url)?.redacted();
             let started = Instant::now();
             let pool = prepare_database(&settings)?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
@@ -461,11 +526,20 @@ pub fn run(base: Settings, opts: BenchOptions) -> Result<(), String> {
                 "built a history of {n} travellers on {label} in {:.1} s",
                 started.elapsed().as_secs_f64()
             );
-            let opts = opts.clone();
-            actix_web::rt::System::new()
-                .block_on(async move { measure(settings, &opts, &label, n).await })?;
-            drop(fresh);
+            fresh.push(db);
+            settings_per_size.push((settings, n));
         }
+        let label = DatabaseUrl::parse(database)?.redacted();
+        let opts = opts.clone();
+        actix_web::rt::System::new().block_on(async move {
+            let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
+            let mut targets = Vec::new();
+            for (settings, n) in settings_per_size {
+                targets.push(start(settings, n, &client).await?);
+            }
+            measure(&label, &targets, &opts).await
+        })?;
+        drop(fresh);
     }
     Ok(())
 }

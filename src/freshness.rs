@@ -43,6 +43,9 @@ const POLL_EVERY: Duration = Duration::from_millis(5);
 const PING_EVERY: Duration = Duration::from_secs(1);
 /// Entries kept per kind before the cache starts afresh; a bound on what odd queries can fill.
 const MAX_ENTRIES: usize = 10_000;
+/// The largest body kept, and the most kept in all, in bytes of JSON.
+const MAX_BODY: usize = 256 << 10;
+const MAX_BODIES: usize = 64 << 20;
 
 thread_local! {
     /// Units and users changed by the write transactions of the current blocking task.
@@ -82,10 +85,14 @@ struct Inner {
     invalidated: HashMap<Id, u64>,
     actors: HashMap<Id, (i32, Actor, u64)>,
     tags: HashMap<(Id, String), Tag>,
+    /// The size of the bodies kept, in bytes of JSON (as estimated when kept).
+    body_bytes: usize,
 }
 
 struct Tag {
     value: String,
+    /// The numbers themselves, once a request has read them (small ones only).
+    body: Option<Arc<serde_json::Value>>,
     until: Option<Timestamp>,
     epoch: u64,
 }
@@ -101,6 +108,7 @@ impl Inner {
         self.invalidated.clear();
         self.actors.clear();
         self.tags.clear();
+        self.body_bytes = 0;
     }
 
     fn forget(&mut self, ids: &BTreeSet<Id>) {
@@ -121,6 +129,8 @@ pub struct Remembered<'a> {
     pub unit: Id,
     pub what: &'a str,
     pub tag: &'a str,
+    /// The numbers, when the request read them.
+    pub body: Option<Arc<serde_json::Value>>,
     pub until: Option<Timestamp>,
 }
 
@@ -189,8 +199,24 @@ impl Freshness {
         self.usable().then(|| self.lock().epoch)
     }
 
-    /// The current ETag of `what` for this caller, if memory knows it for sure.
-    pub fn current(&self, claims: &Claims, what: &str, now: Timestamp) -> Option<(Actor, String)> {
+    /// The caller, if memory knows its record is current.
+    pub fn actor(&self, claims: &Claims) -> Option<Actor> {
+        if !self.usable() {
+            return None;
+        }
+        let inner = self.lock();
+        let (version, actor, epoch) = inner.actors.get(&claims.sub)?;
+        (*version == claims.ver && inner.valid(claims.sub, *epoch)).then(|| actor.clone())
+    }
+
+    /// The caller, the current ETag of `what` for them and, when read before, the numbers, if
+    /// memory knows them for sure.
+    pub fn current(
+        &self,
+        claims: &Claims,
+        what: &str,
+        now: Timestamp,
+    ) -> Option<(Actor, String, Option<Arc<serde_json::Value>>)> {
         if !self.usable() {
             return None;
         }
@@ -204,7 +230,7 @@ impl Freshness {
         if !inner.valid(unit, tag.epoch) || tag.until.is_some_and(|until| now >= until) {
             return None;
         }
-        Some((actor.clone(), tag.value.clone()))
+        Some((actor.clone(), tag.value.clone(), tag.body.clone()))
     }
 
     /// Keeps an answer read from the database, unless something it depends on changed since
@@ -217,20 +243,38 @@ impl Freshness {
         if inner.actors.len() >= MAX_ENTRIES {
             inner.actors.clear();
         }
-        if inner.tags.len() >= MAX_ENTRIES {
+        if inner.tags.len() >= MAX_ENTRIES || inner.body_bytes >= MAX_BODIES {
             inner.tags.clear();
+            inner.body_bytes = 0;
         }
         inner
             .actors
             .insert(r.claims.sub, (r.claims.ver, r.actor.clone(), epoch));
-        inner.tags.insert(
-            (r.unit, r.what.to_owned()),
+        let key = (r.unit, r.what.to_owned());
+        // A 304 read no body: keep the one already held for the same version.
+        let body = r.body.or_else(|| {
+            inner
+                .tags
+                .get(&key)
+                .filter(|t| t.value == r.tag && inner.valid(r.unit, t.epoch))
+                .and_then(|t| t.body.clone())
+        });
+        let size = body.as_ref().map_or(0, |b| estimate_size(b));
+        let body = body.filter(|_| size <= MAX_BODY);
+        let kept = body.as_ref().map_or(0, |_| size);
+        let old = inner.tags.insert(
+            key,
             Tag {
                 value: r.tag.to_owned(),
+                body,
                 until: r.until,
                 epoch,
             },
         );
+        let freed = old
+            .and_then(|t| t.body)
+            .map_or(0, |b| estimate_size(&b).min(MAX_BODY));
+        inner.body_bytes = (inner.body_bytes + kept).saturating_sub(freed);
     }
 
     /// Forgets what depends on these units and users.
@@ -254,6 +298,22 @@ impl Freshness {
             if on {
                 listening.store(true, Ordering::Release);
             }
+        }
+    }
+}
+
+/// Roughly the bytes a body takes as JSON; what bounds the memory bodies may use.
+fn estimate_size(value: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    match value {
+        Value::Null | Value::Bool(_) | Value::Number(_) => 8,
+        Value::String(s) => s.len() + 2,
+        Value::Array(items) => 2 + items.iter().map(estimate_size).sum::<usize>(),
+        Value::Object(map) => {
+            2 + map
+                .iter()
+                .map(|(k, v)| k.len() + 3 + estimate_size(v))
+                .sum::<usize>()
         }
     }
 }

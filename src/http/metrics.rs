@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
-use prometheus::{Encoder, IntCounter, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use crate::db::types::Timestamp;
 use crate::error::{ApiError, ApiResult};
@@ -23,8 +23,8 @@ pub struct Metrics {
     vehicles: IntGaugeVec,
     handoffs: IntGaugeVec,
     missing: IntGauge,
-    /// Dashboard polls answered 304 from memory, without the database.
-    pub stats_from_memory: IntCounter,
+    /// Dashboard polls answered from memory, without the database, by status.
+    pub stats_from_memory: IntCounterVec,
 }
 
 fn gauge_vec(registry: &Registry, name: &str, help: &str, label: &str) -> IntGaugeVec {
@@ -78,12 +78,13 @@ impl Metrics {
                 "Travellers reported missing at a handoff",
             ),
             stats_from_memory: {
-                let counter = IntCounter::with_opts(
+                let counter = IntCounterVec::new(
                     Opts::new(
-                        "stats_not_modified_from_memory_total",
-                        "Dashboard polls answered 304 from memory, without the database",
+                        "stats_answered_from_memory_total",
+                        "Dashboard polls answered from memory, without the database, by status",
                     )
                     .namespace("inbound"),
+                    &["status"],
                 )
                 .expect("valid counter");
                 registry

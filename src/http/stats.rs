@@ -2,6 +2,7 @@
 //! with `If-None-Match` answers 304 while nothing in the scope changed.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -34,10 +35,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// What a scope's numbers depend on besides the request: every change in the scope, the overdue
 /// handoffs (which become overdue with time alone) and, for numbers over the last 24 hours, the
-/// confirmations in that window (which leave it with time alone).
-struct Version {
+/// confirmations in that window (which leave it with time alone). Read once per request, for the
+/// ETag and the body.
+pub struct Version {
     tag: String,
-    overdue: Overdue,
+    /// Overdue handoffs per unit of the scope.
+    overdue: HashMap<Id, i64>,
+    /// Minutes from offer to confirmation of the handoffs confirmed in the last 24 hours, sorted.
+    minutes: Vec<f64>,
     /// The first moment the numbers may change without a write.
     until: Option<Timestamp>,
 }
@@ -52,28 +57,30 @@ fn version(
     let unit = scope_unit(scope);
     let changes = read::changes(conn, unit)?;
     let (overdue, next_due) = read::overdue(conn, scope, now)?;
-    let (window, leaves) = if sliding {
-        let (count, earliest) = read::confirmed_since(conn, scope, now - Duration::hours(24))?;
-        (
-            format!("{count}|{earliest:?}"),
-            earliest.map(|e| e + Duration::hours(24)),
-        )
+    let (minutes, earliest) = if sliding {
+        read::handoff_minutes(conn, scope, now - Duration::hours(24))?
     } else {
-        (String::new(), None)
+        (Vec::new(), None)
     };
     let sorted: BTreeMap<&Id, &i64> = overdue.iter().collect();
     let mut hasher = Sha256::new();
-    hasher.update(format!("{what}|{unit}|{changes}|{sorted:?}|{window}"));
+    hasher.update(format!(
+        "{what}|{unit}|{changes}|{sorted:?}|{}|{earliest:?}",
+        minutes.len()
+    ));
     let tag = format!("W/\"{}\"", &hex::encode(hasher.finalize())[..20]);
+    let leaves = earliest.map(|e| e + Duration::hours(24));
     let until = match (next_due, leaves) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    Ok(Version { tag, overdue, until })
+    Ok(Version {
+        tag,
+        overdue,
+        minutes,
+        until,
+    })
 }
-
-/// Overdue handoffs per unit of the scope, read once per request for the ETag and the body.
-type Overdue = HashMap<Id, i64>;
 
 fn holds(held: Option<&str>, tag: &str) -> bool {
     held.is_some_and(|h| h.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
@@ -86,9 +93,18 @@ fn not_modified(tag: &str) -> ApiResult<HttpResponse> {
         .finish())
 }
 
-/// Answers 304 when the client holds the current version, else builds the body. A version this
-/// instance knows to be current answers from memory (see `freshness`); otherwise the caller, the
-/// version and the body are read in one database call, and the version is remembered.
+fn ok(tag: &str, body: &Value) -> ApiResult<HttpResponse> {
+    let tag_value = HeaderValue::from_str(tag).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, tag_value))
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(body))
+}
+
+/// Answers 304 when the client holds the current version, else the numbers. What this instance
+/// knows to be current is answered from memory (see `freshness`): the caller, the version and the
+/// numbers. Otherwise the version and the numbers are read in one read transaction, from one
+/// snapshot, and remembered.
 async fn conditional<F>(
     state: &AppState,
     req: &HttpRequest,
@@ -98,7 +114,7 @@ async fn conditional<F>(
     build: F,
 ) -> ApiResult<HttpResponse>
 where
-    F: FnOnce(&mut DbConnection, Scope, Timestamp, &Overdue) -> ApiResult<Value> + Send + 'static,
+    F: FnOnce(&mut DbConnection, Scope, Timestamp, &Version) -> ApiResult<Value> + Send + 'static,
 {
     let held: Option<String> = req
         .headers()
@@ -106,24 +122,43 @@ where
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let Bearer(claims) = bearer;
-    if held.is_some() {
-        if let Some((actor, tag)) = state.freshness.current(&claims, &what, Timestamp::now()) {
-            actor.require(Permission::ReadStats)?;
-            if holds(held.as_deref(), &tag) {
-                state.metrics.stats_from_memory.inc();
-                return not_modified(&tag);
+    let now = Timestamp::now();
+    if let Some((actor, tag, body)) = state.freshness.current(&claims, &what, now) {
+        actor.require(Permission::ReadStats)?;
+        if holds(held.as_deref(), &tag) {
+            state.metrics.stats_from_memory.with_label_values(&["304"]).inc();
+            return not_modified(&tag);
+        }
+        if let Some(body) = body {
+            state.metrics.stats_from_memory.with_label_values(&["200"]).inc();
+            let mut body = Value::clone(&body);
+            // The numbers are known to be current now.
+            if let Some(as_of) = body.get_mut("as_of") {
+                *as_of = json!(now);
             }
+            return ok(&tag, &body);
         }
     }
     let freshness = state.freshness.clone();
     let (tag, body) = state
         .db(move |conn| {
             let epoch = freshness.begin();
-            let actor = load_actor(conn, &claims)?;
+            let actor = match freshness.actor(&claims) {
+                Some(actor) => actor,
+                None => load_actor(conn, &claims)?,
+            };
             actor.require(Permission::ReadStats)?;
             let scope = actor.scope;
             let now = Timestamp::now();
-            let version = version(conn, scope, &what, sliding, now)?;
+            let (version, body) = read_transaction(conn, |tx| {
+                let version = version(tx, scope, &what, sliding, now)?;
+                let body = match holds(held.as_deref(), &version.tag) {
+                    true => None,
+                    false => Some(build(tx, scope, now, &version)?),
+                };
+                Ok::<_, ApiError>((version, body))
+            })?;
+            let body = body.map(Arc::new);
             if let Some(epoch) = epoch {
                 freshness.remember(
                     epoch,
@@ -133,25 +168,16 @@ where
                         unit: scope_unit(scope),
                         what: &what,
                         tag: &version.tag,
+                        body: body.clone(),
                         until: version.until,
                     },
                 );
             }
-            if holds(held.as_deref(), &version.tag) {
-                return Ok((version.tag, None));
-            }
-            let body = read_transaction(conn, |tx| build(tx, scope, now, &version.overdue))?;
-            Ok::<_, ApiError>((version.tag, Some(body)))
+            Ok::<_, ApiError>((version.tag, body))
         })
         .await?;
     match body {
-        Some(body) => Ok(HttpResponse::Ok()
-            .insert_header((
-                header::ETAG,
-                HeaderValue::from_str(&tag).map_err(ApiError::internal)?,
-            ))
-            .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-            .json(body)),
+        Some(body) => ok(&tag, &body),
         None => not_modified(&tag),
     }
 }
@@ -181,7 +207,7 @@ fn build_overview(
     conn: &mut DbConnection,
     scope: Scope,
     now: Timestamp,
-    overdue_map: &Overdue,
+    version: &Version,
 ) -> ApiResult<Value> {
     let unit = scope_unit(scope);
     let totals = read::totals(conn, &[unit])?;
@@ -205,12 +231,12 @@ fn build_overview(
         "handoffs",
         &words(HandoffStatus::ALL, |s| s.as_str()),
     );
-    let overdue = overdue_map.get(&unit).copied().unwrap_or(0);
+    let overdue = version.overdue.get(&unit).copied().unwrap_or(0);
     let total = get("travellers");
     let received = travellers["received"];
     let exceptions = travellers["exception"];
     let road = read::on_the_road(conn, scope)?;
-    let minutes = read::handoff_minutes(conn, scope, now - Duration::hours(24))?;
+    let minutes = &version.minutes;
     Ok(json!({
         "as_of": now,
         "travellers": {"total": total, "by_status": travellers},
@@ -230,8 +256,8 @@ fn build_overview(
         },
         "handoff_minutes_24h": {
             "count": minutes.len(),
-            "p50": read::percentile(&minutes, 50.0),
-            "p90": read::percentile(&minutes, 90.0),
+            "p50": read::percentile(minutes, 50.0),
+            "p90": read::percentile(minutes, 90.0),
         },
     }))
 }
@@ -505,7 +531,7 @@ pub struct DistrictStats {
     )
 )]
 async fn districts(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer) -> ApiResult<HttpResponse> {
-    conditional(&state, &req, bearer, "districts".into(), false, |conn, scope, _, overdue| {
+    conditional(&state, &req, bearer, "districts".into(), false, |conn, scope, _, version| {
         let rows = read::district_rows(conn, scope)?;
         let ids: Vec<Id> = rows.iter().map(|(id, _)| *id).collect();
         let totals = read::totals(conn, &ids)?;
@@ -522,7 +548,7 @@ async fn districts(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer)
                     "in_custody": if community { get("travellers:received") } else { get("travellers:at_district") },
                     "missing": get("missing"),
                     "pending_handoffs": get("handoffs:pending"),
-                    "overdue_handoffs": overdue.get(&id).copied().unwrap_or(0),
+                    "overdue_handoffs": version.overdue.get(&id).copied().unwrap_or(0),
                 })
             })
             .collect();

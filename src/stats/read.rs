@@ -71,27 +71,6 @@ pub fn overdue(
     Ok((map, next_due))
 }
 
-/// How many handoffs in the scope were confirmed since `since`, and the earliest of those
-/// confirmations: the window's content changes with time alone when that one leaves it.
-pub fn confirmed_since(
-    conn: &mut DbConnection,
-    scope: Scope,
-    since: Timestamp,
-) -> QueryResult<(i64, Option<Timestamp>)> {
-    let count = crate::store::handoffs::scoped(scope)
-        .filter(handoffs::confirmed_at.ge(since))
-        .count()
-        .get_result(conn)?;
-    let earliest = crate::store::handoffs::scoped(scope)
-        .filter(handoffs::confirmed_at.ge(since))
-        .order(handoffs::confirmed_at.asc())
-        .select(handoffs::confirmed_at)
-        .first::<Option<Timestamp>>(conn)
-        .optional()?
-        .flatten();
-    Ok((count, earliest))
-}
-
 /// Flows per day in `[from, to]` (local days, inclusive), for the metrics starting with `prefix`.
 pub fn daily(
     conn: &mut DbConnection,
@@ -157,12 +136,19 @@ pub fn on_the_road(conn: &mut DbConnection, scope: Scope) -> QueryResult<Vec<(Id
     Ok(rows)
 }
 
-/// Minutes from offer to confirmation of the handoffs confirmed since `since`, sorted.
-pub fn handoff_minutes(conn: &mut DbConnection, scope: Scope, since: Timestamp) -> QueryResult<Vec<f64>> {
+/// Minutes from offer to confirmation of the handoffs confirmed since `since`, sorted, and the
+/// earliest of those confirmations (the window's content changes with time alone when that one
+/// leaves it).
+pub fn handoff_minutes(
+    conn: &mut DbConnection,
+    scope: Scope,
+    since: Timestamp,
+) -> QueryResult<(Vec<f64>, Option<Timestamp>)> {
     let rows: Vec<(Timestamp, Option<Timestamp>)> = crate::store::handoffs::scoped(scope)
         .filter(handoffs::confirmed_at.ge(since))
         .select((handoffs::created_at, handoffs::confirmed_at))
         .load(conn)?;
+    let earliest = rows.iter().filter_map(|(_, c)| *c).min();
     let mut minutes: Vec<f64> = rows
         .into_iter()
         .filter_map(|(created, confirmed)| {
@@ -170,7 +156,7 @@ pub fn handoff_minutes(conn: &mut DbConnection, scope: Scope, since: Timestamp) 
         })
         .collect();
     minutes.sort_by(|a, b| a.total_cmp(b));
-    Ok(minutes)
+    Ok((minutes, earliest))
 }
 
 /// The value at a percentile of sorted samples (nearest rank).
