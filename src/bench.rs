@@ -399,8 +399,7 @@ async fn start(settings: Settings, n: usize, client: &awc::Client) -> Result<Tar
 /// on all of them alike.
 const ROUNDS: usize = 10;
 
-const ENDPOINTS: [(&str, &str, bool); 6] = [
-    ("/healthz", "/healthz", false),
+const ENDPOINTS: [(&str, &str, bool); 5] = [
     ("/stats/overview", "/api/v1/stats/overview", false),
     ("/stats/overview (If-None-Match)", "/api/v1/stats/overview", true),
     ("/stats/ports", "/api/v1/stats/ports", false),
@@ -408,56 +407,83 @@ const ENDPOINTS: [(&str, &str, bool); 6] = [
     ("/stats/daily", "/api/v1/stats/daily", false),
 ];
 
-async fn measure(label: &str, targets: &[Target], opts: &BenchOptions) -> Result<(), String> {
-    let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-    let per_round = opts.requests.div_ceil(ROUNDS);
-    for t in targets {
-        // Warm up.
-        latency(
-            &client,
-            &format!("{}/api/v1/stats/overview", t.base),
-            &t.token,
-            None,
-            50,
-        )
-        .await?;
+/// Latency percentiles of one endpoint on every target, the targets taking turns.
+async fn latency_row(
+    client: &awc::Client,
+    targets: &[&Target],
+    path: &str,
+    conditional: bool,
+    requests: usize,
+) -> Result<Vec<(f64, f64)>, String> {
+    let per_round = requests.div_ceil(ROUNDS);
+    let mut samples = vec![Vec::new(); targets.len()];
+    for _ in 0..ROUNDS {
+        for (t, out) in targets.iter().zip(samples.iter_mut()) {
+            let tag = conditional.then_some(t.etag.as_str());
+            out.extend(latency(client, &format!("{}{path}", t.base), &t.token, tag, per_round).await?);
+        }
     }
+    Ok(samples
+        .iter_mut()
+        .map(|s| {
+            s.sort_by(|a, b| a.total_cmp(b));
+            (percentile(s, 50.0), percentile(s, 99.0))
+        })
+        .collect())
+}
+
+fn print_row(name: &str, figures: &[(f64, f64)]) {
+    print!("{name:<45}");
+    for (p50, p99) in figures {
+        print!(" {:>17}", format!("{p50:.3} / {p99:.3}"));
+    }
+    if let (Some(small), Some(large)) = (figures.first(), figures.last()) {
+        print!(
+            "  {:>11}",
+            format!("{:.2} / {:.2}", large.0 / small.0, large.1 / small.1)
+        );
+    }
+    println!();
+}
+
+/// Measures every size, each served twice: answering from memory (the default) and with
+/// `stats.answer_from_memory = false`, where every request reads the database.
+async fn measure(label: &str, targets: &[(Target, Target)], opts: &BenchOptions) -> Result<(), String> {
+    let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
+    for (memory, database) in targets {
+        for t in [memory, database] {
+            // Warm up.
+            latency(
+                &client,
+                &format!("{}/api/v1/stats/overview", t.base),
+                &t.token,
+                None,
+                50,
+            )
+            .await?;
+        }
+    }
+    let per_round = opts.requests.div_ceil(ROUNDS);
     println!(
         "\n== {label}: latency, {} sequential requests per endpoint and size ==",
         per_round * ROUNDS
     );
-    let sizes: Vec<String> = targets.iter().map(|t| format!("N = {}", t.n)).collect();
-    print!("{:<34}", "endpoint (p50 / p99 ms)");
-    for size in &sizes {
-        print!(" {size:>19}");
+    print!("{:<45}", "endpoint (p50 / p99 ms)");
+    for (t, _) in targets {
+        print!(" {:>17}", format!("N = {}", t.n));
     }
-    println!("  {:>15}", "largest/smallest");
+    println!("  {:>11}", "last/first");
+    let memory: Vec<&Target> = targets.iter().map(|(m, _)| m).collect();
+    let database: Vec<&Target> = targets.iter().map(|(_, d)| d).collect();
+    print_row(
+        "/healthz",
+        &latency_row(&client, &memory, "/healthz", false, opts.requests).await?,
+    );
     for (name, path, conditional) in ENDPOINTS {
-        let mut samples = vec![Vec::new(); targets.len()];
-        for _ in 0..ROUNDS {
-            for (t, out) in targets.iter().zip(samples.iter_mut()) {
-                let tag = conditional.then_some(t.etag.as_str());
-                out.extend(latency(&client, &format!("{}{path}", t.base), &t.token, tag, per_round).await?);
-            }
+        for (mode, set) in [("memory", &memory), ("database", &database)] {
+            let figures = latency_row(&client, set, path, conditional, opts.requests).await?;
+            print_row(&format!("{name} [{mode}]"), &figures);
         }
-        let figures: Vec<(f64, f64)> = samples
-            .iter_mut()
-            .map(|s| {
-                s.sort_by(|a, b| a.total_cmp(b));
-                (percentile(s, 50.0), percentile(s, 99.0))
-            })
-            .collect();
-        print!("{name:<34}");
-        for (p50, p99) in &figures {
-            print!(" {:>19}", format!("{p50:.3} / {p99:.3}"));
-        }
-        if let (Some(small), Some(large)) = (figures.first(), figures.last()) {
-            print!(
-                "  {:>15}",
-                format!("{:.2} / {:.2}", large.0 / small.0, large.1 / small.1)
-            );
-        }
-        println!();
     }
     let total = opts.requests * 4;
     let per_round = total.div_ceil(ROUNDS);
@@ -466,38 +492,40 @@ async fn measure(label: &str, targets: &[Target], opts: &BenchOptions) -> Result
         opts.concurrency,
         per_round * ROUNDS
     );
-    for t in targets {
-        let overview = format!("{}/api/v1/stats/overview", t.base);
-        let health = format!("{}/healthz", t.base);
-        let (mut h, mut cold, mut warm) = (0.0, 0.0, 0.0);
+    for (memory, database) in targets {
+        let health = format!("{}/healthz", memory.base);
+        let runs: [(&str, &Target, Option<&str>); 4] = [
+            ("/stats/overview [memory]", memory, None),
+            (
+                "/stats/overview (If-None-Match) [memory]",
+                memory,
+                Some(&memory.etag),
+            ),
+            ("/stats/overview [database]", database, None),
+            (
+                "/stats/overview (If-None-Match) [database]",
+                database,
+                Some(&database.etag),
+            ),
+        ];
+        let mut seconds = [0.0f64; 5];
         for _ in 0..ROUNDS {
-            h += per_round as f64
-                / throughput(&client, &health, &t.token, None, per_round, opts.concurrency).await?;
-            cold += per_round as f64
-                / throughput(&client, &overview, &t.token, None, per_round, opts.concurrency).await?;
-            warm += per_round as f64
-                / throughput(
-                    &client,
-                    &overview,
-                    &t.token,
-                    Some(&t.etag),
-                    per_round,
-                    opts.concurrency,
-                )
-                .await?;
+            seconds[0] += per_round as f64
+                / throughput(&client, &health, &memory.token, None, per_round, opts.concurrency).await?;
+            for (i, (_, t, tag)) in runs.iter().enumerate() {
+                let url = format!("{}/api/v1/stats/overview", t.base);
+                seconds[i + 1] += per_round as f64
+                    / throughput(&client, &url, &t.token, *tag, per_round, opts.concurrency).await?;
+            }
         }
-        let rate = |seconds: f64| (per_round * ROUNDS) as f64 / seconds;
-        let (h, cold, warm) = (rate(h), rate(cold), rate(warm));
-        println!("  N = {}:", t.n);
-        println!("    /healthz                         {h:>10.0} req/s");
-        println!(
-            "    /stats/overview                  {cold:>10.0} req/s  ({:.2} of /healthz)",
-            cold / h
-        );
-        println!(
-            "    /stats/overview (If-None-Match)  {warm:>10.0} req/s  ({:.2} of /healthz)",
-            warm / h
-        );
+        let rate = |s: f64| (per_round * ROUNDS) as f64 / s;
+        let h = rate(seconds[0]);
+        println!("  N = {}:", memory.n);
+        println!("    {:<45}{h:>10.0} req/s", "/healthz");
+        for (i, (name, _, _)) in runs.iter().enumerate() {
+            let r = rate(seconds[i + 1]);
+            println!("    {name:<45}{r:>10.0} req/s  ({:.2} of /healthz)", r / h);
+        }
     }
     Ok(())
 }
@@ -535,7 +563,12 @@ pub fn run(base: Settings, opts: BenchOptions) -> Result<(), String> {
             let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
             let mut targets = Vec::new();
             for (settings, n) in settings_per_size {
-                targets.push(start(settings, n, &client).await?);
+                let mut from_database = settings.clone();
+                from_database.stats.answer_from_memory = false;
+                targets.push((
+                    start(settings, n, &client).await?,
+                    start(from_database, n, &client).await?,
+                ));
             }
             measure(&label, &targets, &opts).await
         })?;

@@ -103,12 +103,16 @@ pub struct HandoffSettings {
 pub struct StatsSettings {
     /// The dashboards' local time, for daily numbers: minutes east of UTC (China: 480).
     pub utc_offset_minutes: i32,
+    /// Answer polls whose numbers have not changed from memory (see `freshness`); off, every poll
+    /// reads the database.
+    pub answer_from_memory: bool,
 }
 
 impl Default for StatsSettings {
     fn default() -> Self {
         Self {
             utc_offset_minutes: 480,
+            answer_from_memory: true,
         }
     }
 }

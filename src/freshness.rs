@@ -7,9 +7,9 @@
 //!   whose record changes, at commit; each instance `LISTEN`s and forgets what those ids govern.
 //!   While the listening connection is down the cache is off (every poll asks the database), and
 //!   everything is forgotten when it comes back, since notifications may have been missed;
-//! - on SQLite, `PRAGMA data_version` tells, at the cost of reading a header, whether any
-//!   connection (this process or another) has committed since the last look; if so, everything
-//!   is forgotten;
+//! - on SQLite, a thread reads `PRAGMA data_version` every few milliseconds on a connection of
+//!   its own; it moves when any other connection (this process or another) commits, and then
+//!   everything is forgotten;
 //! - on the instance that made a change, the ids are forgotten before its response is sent, so a
 //!   client that writes and then polls the same instance never sees the old numbers.
 //!
@@ -37,7 +37,8 @@ use crate::db::DatabaseUrl;
 pub const CHANNEL: &str = "inbound_transfer_changes";
 /// How the listening connection names itself in `pg_stat_activity`.
 pub const LISTENER_NAME: &str = "inbound-transfer-listener";
-/// How often the listener reads what has arrived on its socket (no query, no round trip).
+/// How often the listener reads what has arrived on its socket (no query, no round trip), and
+/// the SQLite watcher its data version.
 const POLL_EVERY: Duration = Duration::from_millis(5);
 /// How often the listener asks the server whether the connection still stands.
 const PING_EVERY: Duration = Duration::from_secs(1);
@@ -65,14 +66,9 @@ pub fn take_touched() -> BTreeSet<Id> {
 /// The cache and how it learns of changes.
 pub struct Freshness {
     inner: Mutex<Inner>,
-    source: Source,
-}
-
-enum Source {
-    /// Usable while the listener is connected.
-    Postgres(AtomicBool),
-    /// A connection of its own, asked `PRAGMA data_version`.
-    Sqlite(Mutex<Option<(SqliteConnection, i64)>>, String),
+    /// Whether the thread that hears of changes is at work: nothing is answered from memory
+    /// otherwise (nor ever, when switched off by configuration).
+    listening: AtomicBool,
 }
 
 #[derive(Default)]
@@ -135,62 +131,33 @@ pub struct Remembered<'a> {
 }
 
 impl Freshness {
-    /// The cache for a database; on PostgreSQL this starts the listener, which ends with the cache.
-    pub fn start(url: &DatabaseUrl) -> Arc<Freshness> {
-        match url {
-            DatabaseUrl::Postgres(url) => {
-                let freshness = Arc::new(Freshness {
-                    inner: Mutex::new(Inner::default()),
-                    source: Source::Postgres(AtomicBool::new(false)),
-                });
-                let weak = Arc::downgrade(&freshness);
-                let url = url.clone();
-                std::thread::Builder::new()
-                    .name("change-listener".into())
-                    .spawn(move || listen(&url, weak))
-                    .expect("the listener thread starts");
-                freshness
-            }
-            DatabaseUrl::Sqlite(path) => Arc::new(Freshness {
-                inner: Mutex::new(Inner::default()),
-                source: Source::Sqlite(Mutex::new(None), path.clone()),
-            }),
+    /// The cache for a database, and the thread that hears of changes, which ends with the cache:
+    /// on PostgreSQL it listens for notifications, on SQLite it watches `PRAGMA data_version`.
+    pub fn start(url: &DatabaseUrl, enabled: bool) -> Arc<Freshness> {
+        let freshness = Arc::new(Freshness {
+            inner: Mutex::new(Inner::default()),
+            listening: AtomicBool::new(false),
+        });
+        if enabled {
+            let weak = Arc::downgrade(&freshness);
+            let url = url.clone();
+            std::thread::Builder::new()
+                .name("change-listener".into())
+                .spawn(move || match url {
+                    DatabaseUrl::Postgres(url) => listen(&url, weak),
+                    DatabaseUrl::Sqlite(path) => watch(&path, weak),
+                })
+                .expect("the listener thread starts");
         }
+        freshness
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether the cache may be used now; on SQLite this first forgets everything if any
-    /// connection has committed since the last look.
     fn usable(&self) -> bool {
-        match &self.source {
-            Source::Postgres(listening) => listening.load(Ordering::Acquire),
-            Source::Sqlite(watch, path) => {
-                let mut watch = watch.lock().unwrap_or_else(|e| e.into_inner());
-                if watch.is_none() {
-                    *watch = SqliteConnection::establish(path).ok().map(|c| (c, -1));
-                }
-                let Some((conn, seen)) = watch.as_mut() else {
-                    return false;
-                };
-                match data_version(conn) {
-                    Ok(version) => {
-                        if version != *seen {
-                            *seen = version;
-                            self.lock().forget_all();
-                        }
-                        true
-                    }
-                    Err(_) => {
-                        *watch = None;
-                        self.lock().forget_all();
-                        false
-                    }
-                }
-            }
-        }
+        self.listening.load(Ordering::Acquire)
     }
 
     /// The epoch to remember an answer under, taken before its reads begin; `None` while the
@@ -289,15 +256,13 @@ impl Freshness {
     }
 
     fn set_listening(&self, on: bool) {
-        if let Source::Postgres(listening) = &self.source {
-            // Off first, then forget; on only after forgetting what may have been missed.
-            if !on {
-                listening.store(false, Ordering::Release);
-            }
-            self.forget_all();
-            if on {
-                listening.store(true, Ordering::Release);
-            }
+        // Off first, then forget; on only after forgetting what may have been missed.
+        if !on {
+            self.listening.store(false, Ordering::Release);
+        }
+        self.forget_all();
+        if on {
+            self.listening.store(true, Ordering::Release);
         }
     }
 }
@@ -328,6 +293,55 @@ fn data_version(conn: &mut SqliteConnection) -> QueryResult<i64> {
     diesel::sql_query("PRAGMA data_version")
         .get_result::<DataVersion>(conn)
         .map(|v| v.data_version)
+}
+
+/// The SQLite watcher: reads `PRAGMA data_version` on a connection of its own, which moves when
+/// any other connection (of this process or another) commits, and forgets everything when it does.
+fn watch(path: &str, weak: Weak<Freshness>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        if weak.strong_count() == 0 {
+            return;
+        }
+        let first = SqliteConnection::establish(path)
+            .map_err(|e| e.to_string())
+            .and_then(|mut conn| {
+                data_version(&mut conn)
+                    .map(|v| (conn, v))
+                    .map_err(|e| e.to_string())
+            });
+        match first {
+            Ok((mut conn, mut seen)) => {
+                backoff = Duration::from_millis(100);
+                let Some(freshness) = weak.upgrade() else {
+                    return;
+                };
+                freshness.set_listening(true);
+                drop(freshness);
+                loop {
+                    std::thread::sleep(POLL_EVERY);
+                    let Some(freshness) = weak.upgrade() else {
+                        return;
+                    };
+                    match data_version(&mut conn) {
+                        Ok(version) if version == seen => {}
+                        Ok(version) => {
+                            seen = version;
+                            freshness.forget_all();
+                        }
+                        Err(e) => {
+                            freshness.set_listening(false);
+                            tracing::warn!(error = %e, "change watcher cannot read the database");
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "change watcher cannot open the database"),
+        }
+        std::thread::sleep(backoff);
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
 }
 
 /// Applies one notification's payload: the id of a unit or a user, or anything else (which

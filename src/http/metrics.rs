@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
-use prometheus::{Encoder, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use crate::db::types::Timestamp;
 use crate::error::{ApiError, ApiResult};
@@ -23,8 +23,9 @@ pub struct Metrics {
     vehicles: IntGaugeVec,
     handoffs: IntGaugeVec,
     missing: IntGauge,
-    /// Dashboard polls answered from memory, without the database, by status.
-    pub stats_from_memory: IntCounterVec,
+    /// Dashboard polls answered from memory, without the database: 304s and 200s.
+    pub not_modified_from_memory: IntCounter,
+    pub ok_from_memory: IntCounter,
 }
 
 fn gauge_vec(registry: &Registry, name: &str, help: &str, label: &str) -> IntGaugeVec {
@@ -46,7 +47,21 @@ fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
 impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
+        let from_memory = IntCounterVec::new(
+            Opts::new(
+                "stats_answered_from_memory_total",
+                "Dashboard polls answered from memory, without the database, by status",
+            )
+            .namespace("inbound"),
+            &["status"],
+        )
+        .expect("valid counter");
+        registry
+            .register(Box::new(from_memory.clone()))
+            .expect("registered once");
         Metrics {
+            not_modified_from_memory: from_memory.with_label_values(&["304"]),
+            ok_from_memory: from_memory.with_label_values(&["200"]),
             pool_connections: gauge_vec(
                 &registry,
                 "db_pool_connections",
@@ -77,21 +92,6 @@ impl Metrics {
                 "travellers_missing",
                 "Travellers reported missing at a handoff",
             ),
-            stats_from_memory: {
-                let counter = IntCounterVec::new(
-                    Opts::new(
-                        "stats_answered_from_memory_total",
-                        "Dashboard polls answered from memory, without the database, by status",
-                    )
-                    .namespace("inbound"),
-                    &["status"],
-                )
-                .expect("valid counter");
-                registry
-                    .register(Box::new(counter.clone()))
-                    .expect("registered once");
-                counter
-            },
             registry,
         }
     }

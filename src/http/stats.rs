@@ -126,11 +126,11 @@ where
     if let Some((actor, tag, body)) = state.freshness.current(&claims, &what, now) {
         actor.require(Permission::ReadStats)?;
         if holds(held.as_deref(), &tag) {
-            state.metrics.stats_from_memory.with_label_values(&["304"]).inc();
+            state.metrics.not_modified_from_memory.inc();
             return not_modified(&tag);
         }
         if let Some(body) = body {
-            state.metrics.stats_from_memory.with_label_values(&["200"]).inc();
+            state.metrics.ok_from_memory.inc();
             let mut body = Value::clone(&body);
             // The numbers are known to be current now.
             if let Some(as_of) = body.get_mut("as_of") {
