@@ -106,6 +106,10 @@ pub struct StatsSettings {
     /// Answer polls whose numbers have not changed from memory (see `freshness`); off, every poll
     /// reads the database.
     pub answer_from_memory: bool,
+    /// How often each instance reads the changes it has been told of (PostgreSQL notifications,
+    /// SQLite's data version), in milliseconds: the most another instance's change can take to
+    /// reach this one's memory.
+    pub hear_every_ms: u64,
 }
 
 impl Default for StatsSettings {
@@ -113,6 +117,7 @@ impl Default for StatsSettings {
         Self {
             utc_offset_minutes: 480,
             answer_from_memory: true,
+            hear_every_ms: 5,
         }
     }
 }

@@ -18,7 +18,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -37,16 +37,16 @@ use crate::db::DatabaseUrl;
 pub const CHANNEL: &str = "inbound_transfer_changes";
 /// How the listening connection names itself in `pg_stat_activity`.
 pub const LISTENER_NAME: &str = "inbound-transfer-listener";
-/// How often the listener reads what has arrived on its socket (no query, no round trip), and
-/// the SQLite watcher its data version.
-const POLL_EVERY: Duration = Duration::from_millis(5);
-/// How often the listener asks the server whether the connection still stands.
+/// Notifications that prove a listener hears the channel, not changes.
+const PING: &str = "ping:";
+/// How often the listener proves it hears the channel.
 const PING_EVERY: Duration = Duration::from_secs(1);
 /// Entries kept per kind before the cache starts afresh; a bound on what odd queries can fill.
 const MAX_ENTRIES: usize = 10_000;
-/// The largest body kept, and the most kept in all, in bytes of JSON.
+/// The largest body kept, and the most kept in all, in bytes of JSON (parsed, a body takes a few
+/// times that).
 const MAX_BODY: usize = 256 << 10;
-const MAX_BODIES: usize = 64 << 20;
+const MAX_BODIES: usize = 16 << 20;
 
 thread_local! {
     /// Units and users changed by the write transactions of the current blocking task.
@@ -69,7 +69,18 @@ pub struct Freshness {
     /// Whether the thread that hears of changes is at work: nothing is answered from memory
     /// otherwise (nor ever, when switched off by configuration).
     listening: AtomicBool,
+    /// When the thread last proved it hears changes (milliseconds since `born`): on PostgreSQL a
+    /// notification it sent itself came back, on SQLite a data version was read. A thread stuck
+    /// on a dead connection stops proving it, and memory stops answering.
+    heard_at: AtomicU64,
+    born: Instant,
+    /// How long after the last proof memory may still answer.
+    trust_ms: u64,
 }
+
+/// How long memory answers after the last proof that changes are heard, beyond the listener's
+/// own pace.
+const HEARD_WITHIN_MS: u64 = 3_000;
 
 #[derive(Default)]
 struct Inner {
@@ -89,6 +100,8 @@ struct Tag {
     value: String,
     /// The numbers themselves, once a request has read them (small ones only).
     body: Option<Arc<serde_json::Value>>,
+    /// The body's size as counted in `body_bytes`.
+    size: usize,
     until: Option<Timestamp>,
     epoch: u64,
 }
@@ -133,10 +146,13 @@ pub struct Remembered<'a> {
 impl Freshness {
     /// The cache for a database, and the thread that hears of changes, which ends with the cache:
     /// on PostgreSQL it listens for notifications, on SQLite it watches `PRAGMA data_version`.
-    pub fn start(url: &DatabaseUrl, enabled: bool) -> Arc<Freshness> {
+    pub fn start(url: &DatabaseUrl, enabled: bool, every: Duration) -> Arc<Freshness> {
         let freshness = Arc::new(Freshness {
             inner: Mutex::new(Inner::default()),
             listening: AtomicBool::new(false),
+            heard_at: AtomicU64::new(0),
+            born: Instant::now(),
+            trust_ms: HEARD_WITHIN_MS + 2 * (every.as_millis() as u64).max(PING_EVERY.as_millis() as u64),
         });
         if enabled {
             let weak = Arc::downgrade(&freshness);
@@ -144,8 +160,8 @@ impl Freshness {
             std::thread::Builder::new()
                 .name("change-listener".into())
                 .spawn(move || match url {
-                    DatabaseUrl::Postgres(url) => listen(&url, weak),
-                    DatabaseUrl::Sqlite(path) => watch(&path, weak),
+                    DatabaseUrl::Postgres(url) => listen(&url, weak, every),
+                    DatabaseUrl::Sqlite(path) => watch(&path, weak, every),
                 })
                 .expect("the listener thread starts");
         }
@@ -158,6 +174,19 @@ impl Freshness {
 
     fn usable(&self) -> bool {
         self.listening.load(Ordering::Acquire)
+            && self
+                .millis()
+                .saturating_sub(self.heard_at.load(Ordering::Acquire))
+                < self.trust_ms
+    }
+
+    fn millis(&self) -> u64 {
+        self.born.elapsed().as_millis() as u64
+    }
+
+    /// The listening thread has just proved that it hears changes.
+    fn heard(&self) {
+        self.heard_at.store(self.millis(), Ordering::Release);
     }
 
     /// The epoch to remember an answer under, taken before its reads begin; `None` while the
@@ -219,29 +248,29 @@ impl Freshness {
             .insert(r.claims.sub, (r.claims.ver, r.actor.clone(), epoch));
         let key = (r.unit, r.what.to_owned());
         // A 304 read no body: keep the one already held for the same version.
-        let body = r.body.or_else(|| {
-            inner
+        let (body, size) = match r.body {
+            Some(body) => {
+                let size = estimate_size(&body);
+                (Some(body).filter(|_| size <= MAX_BODY), size)
+            }
+            None => inner
                 .tags
                 .get(&key)
                 .filter(|t| t.value == r.tag && inner.valid(r.unit, t.epoch))
-                .and_then(|t| t.body.clone())
-        });
-        let size = body.as_ref().map_or(0, |b| estimate_size(b));
-        let body = body.filter(|_| size <= MAX_BODY);
-        let kept = body.as_ref().map_or(0, |_| size);
+                .map_or((None, 0), |t| (t.body.clone(), t.size)),
+        };
+        let size = if body.is_some() { size } else { 0 };
         let old = inner.tags.insert(
             key,
             Tag {
                 value: r.tag.to_owned(),
                 body,
+                size,
                 until: r.until,
                 epoch,
             },
         );
-        let freed = old
-            .and_then(|t| t.body)
-            .map_or(0, |b| estimate_size(&b).min(MAX_BODY));
-        inner.body_bytes = (inner.body_bytes + kept).saturating_sub(freed);
+        inner.body_bytes = (inner.body_bytes + size).saturating_sub(old.map_or(0, |t| t.size));
     }
 
     /// Forgets what depends on these units and users.
@@ -262,6 +291,7 @@ impl Freshness {
         }
         self.forget_all();
         if on {
+            self.heard();
             self.listening.store(true, Ordering::Release);
         }
     }
@@ -297,7 +327,7 @@ fn data_version(conn: &mut SqliteConnection) -> QueryResult<i64> {
 
 /// The SQLite watcher: reads `PRAGMA data_version` on a connection of its own, which moves when
 /// any other connection (of this process or another) commits, and forgets everything when it does.
-fn watch(path: &str, weak: Weak<Freshness>) {
+fn watch(path: &str, weak: Weak<Freshness>, every: Duration) {
     let mut backoff = Duration::from_millis(100);
     loop {
         if weak.strong_count() == 0 {
@@ -306,7 +336,8 @@ fn watch(path: &str, weak: Weak<Freshness>) {
         let first = SqliteConnection::establish(path)
             .map_err(|e| e.to_string())
             .and_then(|mut conn| {
-                data_version(&mut conn)
+                conn.batch_execute("PRAGMA busy_timeout = 1000")
+                    .and_then(|_| data_version(&mut conn))
                     .map(|v| (conn, v))
                     .map_err(|e| e.to_string())
             });
@@ -319,15 +350,16 @@ fn watch(path: &str, weak: Weak<Freshness>) {
                 freshness.set_listening(true);
                 drop(freshness);
                 loop {
-                    std::thread::sleep(POLL_EVERY);
+                    std::thread::sleep(every);
                     let Some(freshness) = weak.upgrade() else {
                         return;
                     };
                     match data_version(&mut conn) {
-                        Ok(version) if version == seen => {}
+                        Ok(version) if version == seen => freshness.heard(),
                         Ok(version) => {
                             seen = version;
                             freshness.forget_all();
+                            freshness.heard();
                         }
                         Err(e) => {
                             freshness.set_listening(false);
@@ -355,7 +387,7 @@ fn apply(freshness: &Freshness, payload: &str) {
 
 /// The listener: connects, `LISTEN`s, and reads notifications until the connection fails, then
 /// starts over; ends when the cache is dropped.
-fn listen(url: &str, weak: Weak<Freshness>) {
+fn listen(url: &str, weak: Weak<Freshness>, every: Duration) {
     let mut backoff = Duration::from_millis(100);
     loop {
         if weak.strong_count() == 0 {
@@ -369,7 +401,7 @@ fn listen(url: &str, weak: Weak<Freshness>) {
                 };
                 freshness.set_listening(true);
                 drop(freshness);
-                let error = serve(&mut conn, &weak);
+                let error = serve(&mut conn, &weak, every);
                 if let Some(freshness) = weak.upgrade() {
                     freshness.set_listening(false);
                 }
@@ -386,7 +418,11 @@ fn listen(url: &str, weak: Weak<Freshness>) {
 }
 
 fn connect(url: &str) -> Result<PgConnection, String> {
-    let mut conn = PgConnection::establish(url).map_err(|e| e.to_string())?;
+    // TCP keepalives, so that a connection that died silently fails instead of hanging.
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let url =
+        format!("{url}{separator}keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=2");
+    let mut conn = PgConnection::establish(&url).map_err(|e| e.to_string())?;
     conn.batch_execute(&format!(
         "SET application_name = '{LISTENER_NAME}'; LISTEN {CHANNEL}"
     ))
@@ -394,24 +430,34 @@ fn connect(url: &str) -> Result<PgConnection, String> {
     Ok(conn)
 }
 
-/// Reads notifications until the cache is dropped (`None`) or the connection fails.
-fn serve(conn: &mut PgConnection, weak: &Weak<Freshness>) -> Option<String> {
-    let mut pinged = Instant::now();
+/// Reads notifications until the cache is dropped (`None`) or the connection fails. Every second
+/// it notifies the channel itself, with a token of its own, and counts the changes as heard only
+/// when that comes back: proof that the connection stands and `LISTEN` works through whatever
+/// sits between it and the database.
+fn serve(conn: &mut PgConnection, weak: &Weak<Freshness>, every: Duration) -> Option<String> {
+    let ping = format!("{PING}{}", uuid::Uuid::new_v4());
+    let mut pinged: Option<Instant> = None;
     loop {
         let freshness = weak.upgrade()?;
         for notification in conn.notifications_iter() {
             match notification {
+                Ok(n) if n.payload == ping => freshness.heard(),
+                Ok(n) if n.payload.starts_with(PING) => {}
                 Ok(n) => apply(&freshness, &n.payload),
                 Err(e) => return Some(e.to_string()),
             }
         }
         drop(freshness);
-        if pinged.elapsed() >= PING_EVERY {
-            if let Err(e) = conn.batch_execute("SELECT 1") {
+        if pinged.is_none_or(|at| at.elapsed() >= PING_EVERY) {
+            let sent = diesel::sql_query("SELECT pg_notify($1, $2)")
+                .bind::<diesel::sql_types::Text, _>(CHANNEL)
+                .bind::<diesel::sql_types::Text, _>(&ping)
+                .execute(conn);
+            if let Err(e) = sent {
                 return Some(e.to_string());
             }
-            pinged = Instant::now();
+            pinged = Some(Instant::now());
         }
-        std::thread::sleep(POLL_EVERY);
+        std::thread::sleep(every);
     }
 }

@@ -50,7 +50,11 @@ impl Application {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let metrics = crate::http::metrics::Metrics::new();
         let prometheus = metrics.middleware();
-        let freshness = crate::freshness::Freshness::start(&url, settings.stats.answer_from_memory);
+        let freshness = crate::freshness::Freshness::start(
+            &url,
+            settings.stats.answer_from_memory,
+            Duration::from_millis(settings.stats.hear_every_ms.max(1)),
+        );
         let state = web::Data::new(AppState::new(pool.clone(), settings.clone(), metrics, freshness));
         let max_body = settings.server.max_body_bytes;
         let mut server = HttpServer::new(move || {

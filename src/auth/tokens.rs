@@ -2,6 +2,7 @@
 //! opaque refresh tokens (random, stored only as a SHA-256 digest).
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use base64::Engine;
 use chrono::Utc;
@@ -43,7 +44,14 @@ pub struct TokenKeys {
     issuer: String,
     audience: String,
     pub access_ttl_secs: u64,
+    /// Tokens whose signature and claims have been checked, until they expire: the keys do not
+    /// change while the process runs, so a check's outcome does not either. (Whether the user may
+    /// still use the token is asked of the database, or of `freshness`, on every request.)
+    verified: Mutex<HashMap<Box<str>, Claims>>,
 }
+
+/// Verified tokens kept before the memory starts afresh.
+const MAX_VERIFIED: usize = 10_000;
 
 impl TokenKeys {
     pub fn new(settings: &AuthSettings) -> Self {
@@ -69,6 +77,7 @@ impl TokenKeys {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             access_ttl_secs: settings.access_ttl_secs,
+            verified: Mutex::new(HashMap::new()),
         }
     }
 
@@ -94,6 +103,13 @@ impl TokenKeys {
     /// Checks signature, algorithm, key id, expiry, issuer, audience and token type.
     pub fn verify_access(&self, token: &str) -> Result<Claims, ApiError> {
         let invalid = || ApiError::unauthorized("invalid or expired access token");
+        let now = Utc::now().timestamp();
+        let live = |claims: &Claims| claims.exp >= now - self.validation.leeway as i64;
+        let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(claims) = verified.get(token) {
+            return live(claims).then(|| claims.clone()).ok_or_else(invalid);
+        }
+        drop(verified);
         let header = decode_header(token).map_err(|_| invalid())?;
         if header.alg != Algorithm::HS256 {
             return Err(invalid());
@@ -107,6 +123,14 @@ impl TokenKeys {
         if data.claims.typ != ACCESS_TYPE {
             return Err(invalid());
         }
+        verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if verified.len() >= MAX_VERIFIED {
+            verified.retain(|_, c| live(c));
+            if verified.len() >= MAX_VERIFIED / 2 {
+                verified.clear();
+            }
+        }
+        verified.insert(token.into(), data.claims.clone());
         Ok(data.claims)
     }
 }
@@ -163,6 +187,29 @@ mod tests {
             secret: "0123456789abcdef0123456789abcdef".into(),
         });
         assert!(TokenKeys::new(&rotated).verify_access(&token).is_ok());
+    }
+
+    #[test]
+    fn a_checked_token_is_refused_once_expired_and_a_tampered_one_is_checked_afresh() {
+        let keys = TokenKeys::new(&settings("k1", "0123456789abcdef0123456789abcdef"));
+        let token = keys.issue_access(Id::new(), Role::Viewer, None, 1);
+        let mut claims = keys.verify_access(&token).unwrap();
+        assert!(
+            keys.verify_access(&token).is_ok(),
+            "the second check is remembered"
+        );
+        // What is remembered expires with the token.
+        claims.exp = Utc::now().timestamp() - 60;
+        keys.verified
+            .lock()
+            .unwrap()
+            .insert(token.as_str().into(), claims);
+        assert!(keys.verify_access(&token).is_err());
+        // Another signature is another token.
+        let at = token.len() - 10;
+        let swapped = if &token[at..=at] == "A" { "B" } else { "A" };
+        let tampered = format!("{}{swapped}{}", &token[..at], &token[at + 1..]);
+        assert!(keys.verify_access(&tampered).is_err());
     }
 
     #[test]

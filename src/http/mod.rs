@@ -41,7 +41,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .configure(metrics::routes)
         .configure(docs::routes)
         .service(
+            // The dashboards' polls are the hottest path: their routes are matched first.
             web::scope("/api/v1")
+                .configure(stats::routes)
                 .configure(auth::routes)
                 .configure(units::routes)
                 .configure(ports::routes)
@@ -50,7 +52,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .configure(travellers::routes)
                 .configure(batches::routes)
                 .configure(handoffs::routes)
-                .configure(stats::routes)
                 .configure(stream::routes)
                 .configure(events::routes),
         )

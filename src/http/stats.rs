@@ -452,7 +452,8 @@ async fn ports_stats(
 ) -> ApiResult<HttpResponse> {
     let all_time = period.from.is_none() && period.to.is_none();
     let (from, to) = period.days(None)?;
-    let what = format!("ports|{from}|{to}");
+    // All-time totals and an explicit period are read from different rows: different versions.
+    let what = format!("ports|{from}|{to}|{all_time}");
     conditional(&state, &req, bearer, what, false, move |conn, scope, _, _| {
         // Without a period, the all-time totals: one row per port, however long the history.
         let rows: Vec<(String, i64)> = if all_time {

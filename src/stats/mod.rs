@@ -358,9 +358,15 @@ pub fn recount(conn: &mut DbConnection) -> QueryResult<(Totals, Daily)> {
 /// history predates the statistics).
 pub fn rebuild(conn: &mut DbConnection) -> QueryResult<()> {
     let (totals, daily) = recount(conn)?;
+    // Every unit that had numbers changes, even one left with none.
+    let had: Vec<Id> = stat_totals::table
+        .select(stat_totals::unit_id)
+        .distinct()
+        .load(conn)?;
     diesel::delete(stat_totals::table.filter(stat_totals::metric.ne("changes"))).execute(conn)?;
     diesel::delete(stat_daily::table).execute(conn)?;
-    let d = Deltas { totals, daily };
+    let mut d = Deltas { totals, daily };
+    d.total(&had, "changes", 1);
     d.flush(conn)
 }
 
