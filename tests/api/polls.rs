@@ -111,6 +111,35 @@ async fn a_change_on_one_instance_reaches_the_polls_of_another() {
 }
 
 #[actix_web::test]
+async fn a_move_to_another_district_reaches_the_polls_of_another_instance() {
+    let w = World::new().await;
+    let other = w.app.second_instance().await;
+    w.register("SHA", "CZ-TN-HM", "FM1").await;
+    let officer = w.officer("CZ-ZL");
+    let tag = warm(&other, officer).await;
+    let me = w.app.get("/api/v1/me", officer).await.expect(200);
+    // Moved to Tianning through the first instance: the token carrying Zhonglou is refused by
+    // the other, memory or not, and a new one sees Tianning's numbers there.
+    w.app
+        .patch(
+            &format!("/api/v1/users/{}", me.body["id"].as_str().unwrap()),
+            &w.admin,
+            json!({"unit_id": w.app.unit("CZ-TN")}),
+        )
+        .await
+        .expect(200);
+    poll_until_changed(&other, officer, &tag, Duration::from_secs(1))
+        .await
+        .expect_problem(401, "unauthorized");
+    let moved = other
+        .login((me.body["username"].as_str().unwrap(), "a-long-enough-password"))
+        .await;
+    let seen = other.get(OVERVIEW, &moved).await.expect(200);
+    assert_eq!(seen.body["travellers"]["total"], 1);
+    assert_ne!(seen.header("etag").unwrap(), tag);
+}
+
+#[actix_web::test]
 async fn the_instance_that_makes_a_change_never_answers_from_before_it() {
     // The instance hears of changes only every second here: what it answers right after its own
     // writes rests on its forgetting them itself.
