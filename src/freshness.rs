@@ -107,6 +107,12 @@ struct Tag {
 }
 
 impl Inner {
+    /// The caller's record, while it is current and the token carries its version.
+    fn actor(&self, claims: &Claims) -> Option<&Actor> {
+        let (version, actor, epoch) = self.actors.get(&claims.sub)?;
+        (*version == claims.ver && self.valid(claims.sub, *epoch)).then_some(actor)
+    }
+
     fn valid(&self, id: Id, epoch: u64) -> bool {
         epoch >= self.everything_since && self.invalidated.get(&id).is_none_or(|at| epoch >= *at)
     }
@@ -200,9 +206,7 @@ impl Freshness {
         if !self.usable() {
             return None;
         }
-        let inner = self.lock();
-        let (version, actor, epoch) = inner.actors.get(&claims.sub)?;
-        (*version == claims.ver && inner.valid(claims.sub, *epoch)).then(|| actor.clone())
+        self.lock().actor(claims).cloned()
     }
 
     /// The caller, the current ETag of `what` for them and, when read before, the numbers, if
@@ -217,10 +221,7 @@ impl Freshness {
             return None;
         }
         let inner = self.lock();
-        let (version, actor, epoch) = inner.actors.get(&claims.sub)?;
-        if *version != claims.ver || !inner.valid(claims.sub, *epoch) {
-            return None;
-        }
+        let actor = inner.actor(claims)?;
         let unit = crate::stats::read::scope_unit(actor.scope);
         let tag = inner.tags.get(&(unit, what.to_owned()))?;
         if !inner.valid(unit, tag.epoch) || tag.until.is_some_and(|until| now >= until) {
@@ -328,48 +329,60 @@ fn data_version(conn: &mut SqliteConnection) -> QueryResult<i64> {
 /// The SQLite watcher: reads `PRAGMA data_version` on a connection of its own, which moves when
 /// any other connection (of this process or another) commits, and forgets everything when it does.
 fn watch(path: &str, weak: Weak<Freshness>, every: Duration) {
+    let open = || {
+        let mut conn = SqliteConnection::establish(path).map_err(|e| e.to_string())?;
+        conn.batch_execute("PRAGMA busy_timeout = 1000")
+            .and_then(|_| data_version(&mut conn))
+            .map(|seen| (conn, seen))
+            .map_err(|e| e.to_string())
+    };
+    keep_hearing(weak, open, |(conn, seen), weak| loop {
+        std::thread::sleep(every);
+        let freshness = weak.upgrade()?;
+        match data_version(conn) {
+            Ok(version) => {
+                if version != *seen {
+                    *seen = version;
+                    freshness.forget_all();
+                }
+                freshness.heard();
+            }
+            Err(e) => return Some(e.to_string()),
+        }
+    });
+}
+
+/// Opens the thread's connection and hears changes on it until it fails, then starts over after
+/// a growing pause; memory answers only in between. Ends when the cache is dropped (`hear`
+/// answers `None`).
+fn keep_hearing<C>(
+    weak: Weak<Freshness>,
+    open: impl Fn() -> Result<C, String>,
+    mut hear: impl FnMut(&mut C, &Weak<Freshness>) -> Option<String>,
+) {
     let mut backoff = Duration::from_millis(100);
     loop {
         if weak.strong_count() == 0 {
             return;
         }
-        let first = SqliteConnection::establish(path)
-            .map_err(|e| e.to_string())
-            .and_then(|mut conn| {
-                conn.batch_execute("PRAGMA busy_timeout = 1000")
-                    .and_then(|_| data_version(&mut conn))
-                    .map(|v| (conn, v))
-                    .map_err(|e| e.to_string())
-            });
-        match first {
-            Ok((mut conn, mut seen)) => {
+        match open() {
+            Ok(mut conn) => {
                 backoff = Duration::from_millis(100);
                 let Some(freshness) = weak.upgrade() else {
                     return;
                 };
                 freshness.set_listening(true);
                 drop(freshness);
-                loop {
-                    std::thread::sleep(every);
-                    let Some(freshness) = weak.upgrade() else {
-                        return;
-                    };
-                    match data_version(&mut conn) {
-                        Ok(version) if version == seen => freshness.heard(),
-                        Ok(version) => {
-                            seen = version;
-                            freshness.forget_all();
-                            freshness.heard();
-                        }
-                        Err(e) => {
-                            freshness.set_listening(false);
-                            tracing::warn!(error = %e, "change watcher cannot read the database");
-                            break;
-                        }
-                    }
+                let error = hear(&mut conn, &weak);
+                if let Some(freshness) = weak.upgrade() {
+                    freshness.set_listening(false);
+                }
+                match error {
+                    None => return,
+                    Some(e) => tracing::warn!(error = %e, "change listener lost its connection"),
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "change watcher cannot open the database"),
+            Err(e) => tracing::warn!(error = %e, "change listener cannot connect"),
         }
         std::thread::sleep(backoff);
         backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -385,36 +398,9 @@ fn apply(freshness: &Freshness, payload: &str) {
     }
 }
 
-/// The listener: connects, `LISTEN`s, and reads notifications until the connection fails, then
-/// starts over; ends when the cache is dropped.
+/// The PostgreSQL listener: connects, `LISTEN`s, and reads notifications.
 fn listen(url: &str, weak: Weak<Freshness>, every: Duration) {
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        if weak.strong_count() == 0 {
-            return;
-        }
-        match connect(url) {
-            Ok(mut conn) => {
-                backoff = Duration::from_millis(100);
-                let Some(freshness) = weak.upgrade() else {
-                    return;
-                };
-                freshness.set_listening(true);
-                drop(freshness);
-                let error = serve(&mut conn, &weak, every);
-                if let Some(freshness) = weak.upgrade() {
-                    freshness.set_listening(false);
-                }
-                match error {
-                    None => return,
-                    Some(e) => tracing::warn!(error = %e, "change listener lost its connection"),
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "change listener cannot connect"),
-        }
-        std::thread::sleep(backoff);
-        backoff = (backoff * 2).min(Duration::from_secs(5));
-    }
+    keep_hearing(weak, || connect(url), |conn, weak| serve(conn, weak, every));
 }
 
 fn connect(url: &str) -> Result<PgConnection, String> {

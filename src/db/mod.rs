@@ -31,12 +31,6 @@ const MIGRATION_LOCK_KEY: i64 = 0x1b0_7a45_f3e2;
 /// The advisory lock write transactions take on PostgreSQL (see `write_transaction`).
 const WRITE_LOCK_KEY: i64 = 0x1b0_7a45_f3e3;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BackendKind {
-    Postgres,
-    Sqlite,
-}
-
 /// A database location, chosen by the URL scheme.
 #[derive(Debug, Clone)]
 pub enum DatabaseUrl {
@@ -55,13 +49,6 @@ impl DatabaseUrl {
             Ok(Self::Sqlite(path.to_owned()))
         } else {
             Err("database URL must start with sqlite://, postgres:// or postgresql://".into())
-        }
-    }
-
-    pub fn kind(&self) -> BackendKind {
-        match self {
-            Self::Postgres(_) => BackendKind::Postgres,
-            Self::Sqlite(_) => BackendKind::Sqlite,
         }
     }
 
@@ -167,13 +154,6 @@ impl r2d2::HandleError<r2d2::Error> for PoolErrorLogger {
 }
 
 impl DbConnection {
-    pub fn backend(&self) -> BackendKind {
-        match self {
-            Self::Postgres(_) => BackendKind::Postgres,
-            Self::Sqlite(_) => BackendKind::Sqlite,
-        }
-    }
-
     /// Runs the pending migrations of this connection's backend. On PostgreSQL an advisory lock
     /// keeps several instances starting together from migrating at the same time.
     pub fn run_migrations(&mut self) -> Result<Vec<String>, String> {

@@ -39,6 +39,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// ETag and the body.
 pub struct Version {
     tag: String,
+    /// The scope unit's current numbers, its change counter among them.
+    totals: HashMap<(Id, String), i64>,
     /// Overdue handoffs per unit of the scope.
     overdue: HashMap<Id, i64>,
     /// Minutes from offer to confirmation of the handoffs confirmed in the last 24 hours, sorted.
@@ -55,7 +57,8 @@ fn version(
     now: Timestamp,
 ) -> ApiResult<Version> {
     let unit = scope_unit(scope);
-    let changes = read::changes(conn, unit)?;
+    let totals = read::totals(conn, &[unit])?;
+    let changes = totals.get(&(unit, "changes".to_owned())).copied().unwrap_or(0);
     let (overdue, next_due) = read::overdue(conn, scope, now)?;
     let (minutes, earliest) = if sliding {
         read::handoff_minutes(conn, scope, now - Duration::hours(24))?
@@ -76,6 +79,7 @@ fn version(
     };
     Ok(Version {
         tag,
+        totals,
         overdue,
         minutes,
         until,
@@ -210,23 +214,23 @@ fn build_overview(
     version: &Version,
 ) -> ApiResult<Value> {
     let unit = scope_unit(scope);
-    let totals = read::totals(conn, &[unit])?;
+    let totals = &version.totals;
     let get = |metric: &str| totals.get(&(unit, metric.to_owned())).copied().unwrap_or(0);
     let travellers = by_status(
-        &totals,
+        totals,
         unit,
         "travellers",
         &words(TravellerStatus::ALL, |s| s.as_str()),
     );
-    let batches = by_status(&totals, unit, "batches", &words(BatchStatus::ALL, |s| s.as_str()));
+    let batches = by_status(totals, unit, "batches", &words(BatchStatus::ALL, |s| s.as_str()));
     let vehicles = by_status(
-        &totals,
+        totals,
         unit,
         "vehicles",
         &words(VehicleStatus::ALL, |s| s.as_str()),
     );
     let handoffs = by_status(
-        &totals,
+        totals,
         unit,
         "handoffs",
         &words(HandoffStatus::ALL, |s| s.as_str()),
@@ -454,43 +458,50 @@ async fn ports_stats(
     let (from, to) = period.days(None)?;
     // All-time totals and an explicit period are read from different rows: different versions.
     let what = format!("ports|{from}|{to}|{all_time}");
-    conditional(&state, &req, bearer, what, false, move |conn, scope, _, _| {
-        // Without a period, the all-time totals: one row per port, however long the history.
-        let rows: Vec<(String, i64)> = if all_time {
-            let unit = scope_unit(scope);
-            read::totals(conn, &[unit])?
-                .into_iter()
-                .filter(|((_, m), _)| m.starts_with("port:"))
-                .map(|((_, m), v)| (m, v))
-                .collect()
-        } else {
-            read::daily(conn, scope_unit(scope), &from, &to, "port:")?
-                .into_iter()
-                .map(|(_, m, v)| (m, v))
-                .collect()
-        };
-        let mut sums: HashMap<(String, String), i64> = HashMap::new();
-        for (metric, value) in rows {
-            let mut parts = metric.splitn(3, ':').skip(1);
-            if let (Some(port), Some(kind)) = (parts.next(), parts.next()) {
-                *sums.entry((port.to_owned(), kind.to_owned())).or_default() += value;
-            }
-        }
-        let items: Vec<PortRow> = ports::list(conn, None, 10_000)?
-            .into_iter()
-            .map(|p| {
-                let key = p.id.to_string();
-                PortRow {
-                    port_id: p.id,
-                    batches: sums.get(&(key.clone(), "batches".into())).copied().unwrap_or(0),
-                    travellers: sums.get(&(key, "travellers".into())).copied().unwrap_or(0),
-                    code: p.code,
-                    name: p.name,
+    conditional(
+        &state,
+        &req,
+        bearer,
+        what,
+        false,
+        move |conn, scope, _, version| {
+            // Without a period, the all-time totals: one row per port, however long the history.
+            let rows: Vec<(String, i64)> = if all_time {
+                version
+                    .totals
+                    .iter()
+                    .filter(|((_, m), _)| m.starts_with("port:"))
+                    .map(|((_, m), v)| (m.clone(), *v))
+                    .collect()
+            } else {
+                read::daily(conn, scope_unit(scope), &from, &to, "port:")?
+                    .into_iter()
+                    .map(|(_, m, v)| (m, v))
+                    .collect()
+            };
+            let mut sums: HashMap<(String, String), i64> = HashMap::new();
+            for (metric, value) in rows {
+                let mut parts = metric.splitn(3, ':').skip(1);
+                if let (Some(port), Some(kind)) = (parts.next(), parts.next()) {
+                    *sums.entry((port.to_owned(), kind.to_owned())).or_default() += value;
                 }
-            })
-            .collect();
-        Ok(json!({"from": from, "to": to, "items": items}))
-    })
+            }
+            let items: Vec<PortRow> = ports::list(conn, None, 10_000)?
+                .into_iter()
+                .map(|p| {
+                    let key = p.id.to_string();
+                    PortRow {
+                        port_id: p.id,
+                        batches: sums.get(&(key.clone(), "batches".into())).copied().unwrap_or(0),
+                        travellers: sums.get(&(key, "travellers".into())).copied().unwrap_or(0),
+                        code: p.code,
+                        name: p.name,
+                    }
+                })
+                .collect();
+            Ok(json!({"from": from, "to": to, "items": items}))
+        },
+    )
     .await
 }
 

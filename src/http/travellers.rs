@@ -509,7 +509,7 @@ async fn record_exception(
 }
 
 /// Who did something.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 struct ActorView {
     id: Option<Id>,
     username: Option<String>,
@@ -633,13 +633,7 @@ fn build_trace(conn: &mut DbConnection, scope: Scope, id: Id) -> ApiResult<Trace
             kind: e.action.trim_start_matches("traveller.").to_owned(),
             actor: e
                 .actor_id
-                .and_then(|a| {
-                    actors.get(&a).map(|v| ActorView {
-                        id: v.id,
-                        username: v.username.clone(),
-                        role: v.role.clone(),
-                    })
-                })
+                .and_then(|a| actors.get(&a).cloned())
                 .unwrap_or(ActorView {
                     id: e.actor_id,
                     username: None,
@@ -690,13 +684,7 @@ fn build_trace(conn: &mut DbConnection, scope: Scope, id: Id) -> ApiResult<Trace
             outcome,
             created_at: h.created_at,
             confirmed_at: h.confirmed_at,
-            confirmed_by: h.confirmed_by.and_then(|by| {
-                actors.get(&by).map(|v| ActorView {
-                    id: v.id,
-                    username: v.username.clone(),
-                    role: v.role.clone(),
-                })
-            }),
+            confirmed_by: h.confirmed_by.and_then(|by| actors.get(&by).cloned()),
             rejected_at: h.rejected_at,
             reason: h.reason,
         });

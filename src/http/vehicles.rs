@@ -320,13 +320,7 @@ async fn update_vehicle(
             }
             vehicle.seats = body.seats.unwrap_or(vehicle.seats);
             vehicle.out_of_service = body.out_of_service.unwrap_or(vehicle.out_of_service);
-            vehicle.updated_at = Timestamp::now();
-            if !vehicles::update(conn, &vehicle)? {
-                return Err(ApiError::conflict(
-                    "the vehicle was changed by another request; retry",
-                ));
-            }
-            vehicle.version += 1;
+            crate::transfer::batches::save_vehicle(conn, &mut vehicle)?;
             events::record(
                 conn,
                 Some(actor_id),

@@ -28,17 +28,6 @@ pub fn totals(conn: &mut DbConnection, units: &[Id]) -> QueryResult<HashMap<(Id,
         .collect())
 }
 
-/// How many changes have touched the unit's numbers: the heart of the dashboards' ETags.
-pub fn changes(conn: &mut DbConnection, unit: Id) -> QueryResult<i64> {
-    Ok(stat_totals::table
-        .filter(stat_totals::unit_id.eq(unit))
-        .filter(stat_totals::metric.eq("changes"))
-        .select(stat_totals::value)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0))
-}
-
 /// Pending handoffs past their due time in the scope, per district and community, and in all under
 /// the scope's own unit; and the moment the next pending handoff falls due, when these numbers
 /// change with time alone. Only pending handoffs are read, through the (status, due_at) index:

@@ -209,7 +209,6 @@ fn take_travellers(
         t.batch_id = Some(b.id);
         t.updated_at = Timestamp::now();
         save_traveller(conn, t)?;
-        t.version += 1;
         batches::add_member(conn, b.id, t)?;
         record_step(
             conn,
@@ -379,7 +378,6 @@ pub fn edit_travellers(
         t.batch_id = None;
         t.updated_at = Timestamp::now();
         save_traveller(conn, t)?;
-        t.version += 1;
         batches::remove_member(conn, b.id, t.id)?;
         record_step(
             conn,
@@ -587,7 +585,6 @@ pub fn record_boarding(
         }
         t.updated_at = now;
         save_traveller(conn, t)?;
-        t.version += 1;
         batches::set_boarded(conn, b.id, t.id, came)?;
         let (action, detail) = if came {
             ("boarded", json!({"batch_code": b.code}))
@@ -670,7 +667,6 @@ fn move_riders(
             .into();
         t.updated_at = Timestamp::now();
         save_traveller(conn, t)?;
-        t.version += 1;
         record_step(
             conn,
             actor,
@@ -735,7 +731,6 @@ pub fn cancel(conn: &mut DbConnection, actor: &Actor, id: Id, reason: String) ->
         t.batch_id = None;
         t.updated_at = Timestamp::now();
         save_traveller(conn, t)?;
-        t.version += 1;
         record_step(
             conn,
             actor,

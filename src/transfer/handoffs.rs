@@ -103,7 +103,6 @@ pub fn open(
         t.missing = false;
         t.updated_at = now;
         save_traveller(conn, t)?;
-        t.version += 1;
         record_step(
             conn,
             actor,
@@ -315,7 +314,6 @@ pub fn confirm(
             }
             let corrected = correct_destination(t, &to);
             save_traveller(conn, t)?;
-            t.version += 1;
             handoffs::set_outcome(conn, h.id, t.id, "received")?;
             record_step(
                 conn,
@@ -331,7 +329,6 @@ pub fn confirm(
         } else {
             t.missing = true;
             save_traveller(conn, t)?;
-            t.version += 1;
             handoffs::set_outcome(conn, h.id, t.id, "missing")?;
             record_step(
                 conn,
@@ -405,7 +402,6 @@ fn release(conn: &mut DbConnection, actor: &Actor, h: &Handoff, action: &str, re
         t.handoff_id = None;
         t.updated_at = Timestamp::now();
         save_traveller(conn, t)?;
-        t.version += 1;
         handoffs::set_outcome(conn, h.id, t.id, "returned")?;
         record_step(
             conn,

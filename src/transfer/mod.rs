@@ -21,12 +21,14 @@ pub fn changed_concurrently(what: &str) -> ApiError {
     ApiError::conflict(format!("the {what} was changed by another request; retry"))
 }
 
-pub fn save_traveller(conn: &mut DbConnection, traveller: &Traveller) -> ApiResult<()> {
-    if traveller_store::save(conn, traveller)? {
-        Ok(())
-    } else {
-        Err(changed_concurrently("traveller"))
+/// Writes a traveller read in this transaction, refusing if another request changed it since,
+/// and moves its version on.
+pub fn save_traveller(conn: &mut DbConnection, traveller: &mut Traveller) -> ApiResult<()> {
+    if !traveller_store::save(conn, traveller)? {
+        return Err(changed_concurrently("traveller"));
     }
+    traveller.version += 1;
+    Ok(())
 }
 
 /// What a traveller's event says: where it happened and what it involved. The trace reads these.

@@ -364,8 +364,7 @@ pub fn record_exception(
     traveller.exception_by = Some(actor.id);
     traveller.missing = false;
     traveller.updated_at = now;
-    save_traveller(conn, &traveller)?;
-    traveller.version += 1;
+    save_traveller(conn, &mut traveller)?;
     record_step(
         conn,
         actor,
