@@ -176,6 +176,19 @@ async fn a_deactivated_users_stream_ends() {
 }
 
 #[actix_web::test]
+async fn the_event_log_is_scoped_to_the_callers_subtree() {
+    let w = World::new().await;
+    let zhonglou = w.register("PVG", "CZ-ZL-XC", "MU1").await;
+    let path = format!("/api/v1/events?entity_type=traveller&entity_id={zhonglou}");
+    let own = w.app.get(&path, w.officer("CZ-ZL")).await.expect(200);
+    assert!(!own.body["items"].as_array().unwrap().is_empty());
+    for code in ["CZ-TN", "CZ-TN-HM", "CZ-WJ"] {
+        let other = w.app.get(&path, w.officer(code)).await.expect(200);
+        assert_eq!(other.body["items"], serde_json::json!([]), "{code}");
+    }
+}
+
+#[actix_web::test]
 async fn the_event_log_pages_with_its_cursor() {
     let w = World::new().await;
     let first = w.app.get("/api/v1/events?limit=3", &w.admin).await.expect(200);

@@ -151,6 +151,18 @@ async fn dashboards_see_the_numbers_of_their_own_subtree() {
         daily.body["items"],
         json!([{"date": day, "registered": 4, "departed_batches": 1, "received": 2, "exceptions": 1}])
     );
+    // Daily flows are the caller's subtree's too.
+    for (code, registered) in [("CZ-TN", 3), ("CZ-ZL", 1)] {
+        let own = w
+            .app
+            .get(
+                &format!("/api/v1/stats/daily?from={day}&to={day}"),
+                w.officer(code),
+            )
+            .await
+            .expect(200);
+        assert_eq!(own.body["items"][0]["registered"], registered, "{code}");
+    }
     let month = w.app.get("/api/v1/stats/daily", &w.dispatcher).await.expect(200);
     assert_eq!(month.body["items"].as_array().unwrap().len(), 30);
     w.app
