@@ -98,3 +98,25 @@ pub fn create_user(
     })
     .map_err(|e| e.0)
 }
+
+/// Sets a user's password, after the same checks as `POST /users/{id}/password`, and ends every
+/// session of the user.
+pub fn set_password(settings: &Settings, username: &str, password: &str) -> Result<(), String> {
+    if let Some(problem) = password_problem(password) {
+        return Err(format!("password {problem}"));
+    }
+    let pool = prepare_database(&Settings {
+        demo: DemoSettings { seed: false },
+        ..settings.clone()
+    })?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let hash = password::hash_blocking(password)?;
+    write_transaction(&mut conn, |tx| -> Result<(), CliError> {
+        let user = users::find_by_username(tx, username)?
+            .ok_or_else(|| format!("no user with username {username}"))?;
+        crate::http::auth::set_password(tx, &user, &hash, None).map_err(|e| e.detail)?;
+        println!("set the password of {username}; every session of the user has ended");
+        Ok(())
+    })
+    .map_err(|e| e.0)
+}

@@ -18,6 +18,12 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub stats: StatsSettings,
+    #[serde(default)]
+    pub stream: StreamSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+    #[serde(default)]
+    pub idempotency: IdempotencySettings,
     /// The value of APP_ENV (`local` when unset); not read from the files.
     #[serde(skip)]
     pub environment: String,
@@ -29,6 +35,34 @@ pub struct ServerSettings {
     pub workers: usize,
     pub max_body_bytes: usize,
     pub shutdown_timeout_secs: u64,
+    /// Proxies whose `X-Forwarded-For` is believed: addresses or CIDR ranges (a list in the
+    /// files, comma-separated in the environment).
+    #[serde(default, deserialize_with = "address_ranges")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// A list of addresses or CIDR ranges, given as a list or as one comma-separated string.
+fn address_ranges<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Ranges {
+        List(Vec<String>),
+        Text(String),
+    }
+    let words: Vec<String> = match Ranges::deserialize(d)? {
+        Ranges::List(list) => list,
+        Ranges::Text(text) => text.split(',').map(str::to_owned).collect(),
+    };
+    words
+        .iter()
+        .map(|w| w.trim())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            w.parse::<ipnet::IpNet>()
+                .or_else(|_| w.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| serde::de::Error::custom(format!("{w:?} is not an address or CIDR range")))
+        })
+        .collect()
 }
 
 #[derive(Clone, Deserialize)]
@@ -37,6 +71,21 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
     pub pool_timeout_ms: u64,
     pub sqlite_busy_timeout_ms: u64,
+    /// How long opening a PostgreSQL connection may take.
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    /// How long one PostgreSQL statement may run, and a connection may wait on a lock, before it
+    /// is cancelled; the request then answers 503.
+    #[serde(default = "default_statement_timeout_ms")]
+    pub statement_timeout_ms: u64,
+}
+
+fn default_connect_timeout_ms() -> u64 {
+    2000
+}
+
+fn default_statement_timeout_ms() -> u64 {
+    5000
 }
 
 impl std::fmt::Debug for DatabaseSettings {
@@ -49,6 +98,8 @@ impl std::fmt::Debug for DatabaseSettings {
             .field("pool_size", &self.pool_size)
             .field("pool_timeout_ms", &self.pool_timeout_ms)
             .field("sqlite_busy_timeout_ms", &self.sqlite_busy_timeout_ms)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("statement_timeout_ms", &self.statement_timeout_ms)
             .finish()
     }
 }
@@ -69,9 +120,31 @@ pub struct AuthSettings {
     pub audience: String,
     pub access_ttl_secs: u64,
     pub refresh_ttl_secs: u64,
+    /// Failed logins per username and client address in one window.
     pub login_max_failures: u32,
+    /// Failed logins per client address, whatever the usernames, in one window.
+    #[serde(default = "default_failures_per_address")]
+    pub login_max_failures_per_address: u32,
+    /// Failed logins per username, whatever the addresses, in one window.
+    #[serde(default = "default_failures_per_username")]
+    pub login_max_failures_per_username: u32,
     pub login_window_secs: u64,
     pub hash_concurrency: usize,
+    /// Password checks that may wait for a hashing slot; beyond them a login answers 429 at once.
+    #[serde(default = "default_hash_queue")]
+    pub hash_queue: usize,
+}
+
+fn default_failures_per_address() -> u32 {
+    100
+}
+
+fn default_failures_per_username() -> u32 {
+    1000
+}
+
+fn default_hash_queue() -> usize {
+    8
 }
 
 impl std::fmt::Debug for AuthSettings {
@@ -88,8 +161,17 @@ impl std::fmt::Debug for AuthSettings {
             .field("access_ttl_secs", &self.access_ttl_secs)
             .field("refresh_ttl_secs", &self.refresh_ttl_secs)
             .field("login_max_failures", &self.login_max_failures)
+            .field(
+                "login_max_failures_per_address",
+                &self.login_max_failures_per_address,
+            )
+            .field(
+                "login_max_failures_per_username",
+                &self.login_max_failures_per_username,
+            )
             .field("login_window_secs", &self.login_window_secs)
             .field("hash_concurrency", &self.hash_concurrency)
+            .field("hash_queue", &self.hash_queue)
             .finish()
     }
 }
@@ -119,6 +201,49 @@ impl Default for StatsSettings {
             answer_from_memory: true,
             hear_every_ms: 5,
         }
+    }
+}
+
+/// Limits on open event streams.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StreamSettings {
+    pub max_per_user: usize,
+    pub max_total: usize,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        Self {
+            max_per_user: 8,
+            max_total: 2000,
+        }
+    }
+}
+
+/// `/metrics`: with a token, scrapes must send it as a bearer token.
+#[derive(Clone, Default, Deserialize)]
+pub struct MetricsSettings {
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// How long stored answers to `Idempotency-Key` requests are kept.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdempotencySettings {
+    pub retain_hours: u64,
+}
+
+impl Default for IdempotencySettings {
+    fn default() -> Self {
+        Self { retain_hours: 24 }
     }
 }
 
@@ -185,6 +310,16 @@ impl Settings {
         }
         if self.database.pool_size == 0 || self.auth.hash_concurrency == 0 {
             return Err("database.pool_size and auth.hash_concurrency must be at least 1".into());
+        }
+        let auth = &self.auth;
+        if auth.login_max_failures == 0
+            || auth.login_max_failures_per_address == 0
+            || auth.login_max_failures_per_username == 0
+        {
+            return Err("auth.login_max_failures* must be at least 1".into());
+        }
+        if self.stream.max_per_user == 0 || self.stream.max_total == 0 {
+            return Err("stream.max_per_user and stream.max_total must be at least 1".into());
         }
         if self.is_production() {
             if self.auth.jwt_secret == DEVELOPMENT_JWT_SECRET

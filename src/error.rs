@@ -35,6 +35,8 @@ pub struct ApiError {
     pub retry_after_secs: Option<u64>,
     /// The request failed, but what its transaction wrote must be kept (a counted wrong code).
     pub keep_changes: bool,
+    /// The methods a path serves, for a 405.
+    pub allow: Option<String>,
 }
 
 /// An `application/problem+json` body (RFC 9457), the answer to every failed request.
@@ -66,6 +68,7 @@ impl ApiError {
             errors: Vec::new(),
             retry_after_secs: None,
             keep_changes: false,
+            allow: None,
         }
     }
 
@@ -188,6 +191,9 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if let Some(secs) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let Some(allow) = &self.allow {
+            response.insert_header((header::ALLOW, allow.as_str()));
         }
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

@@ -37,6 +37,13 @@ enum Command {
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// Set a user's password, read from standard input; every session of the user ends.
+    SetPassword {
+        #[arg(long)]
+        username: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
     /// Load the demo data set, idempotently.
     SeedDemo,
     /// Build synthetic histories and measure the statistics endpoints against /healthz.
@@ -117,23 +124,20 @@ fn main() -> ExitCode {
             role,
             unit_code,
             display_name,
-        } => {
-            let mut password = String::new();
-            match std::io::stdin().read_to_string(&mut password) {
-                Ok(_) => {
-                    let password = password.trim_end_matches(['\r', '\n']).to_owned();
-                    cli::create_user(
-                        &settings,
-                        &username,
-                        &password,
-                        role,
-                        unit_code.as_deref(),
-                        display_name.as_deref(),
-                    )
-                }
-                Err(e) => Err(format!("cannot read the password from standard input: {e}")),
-            }
-        }
+        } => read_password().and_then(|password| {
+            cli::create_user(
+                &settings,
+                &username,
+                &password,
+                role,
+                unit_code.as_deref(),
+                display_name.as_deref(),
+            )
+        }),
+        Command::SetPassword {
+            username,
+            password_stdin: _,
+        } => read_password().and_then(|password| cli::set_password(&settings, &username, &password)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -143,6 +147,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The password on standard input, without its final line break.
+fn read_password() -> Result<String, String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 fn serve(settings: Settings) -> Result<(), String> {

@@ -72,6 +72,7 @@ diesel::table! {
         id -> DbUuid,
         username -> Text,
         at -> DbTimestamp,
+        address -> Text,
     }
 }
 
@@ -123,6 +124,7 @@ diesel::table! {
         status_code -> Integer,
         response_body -> DbJson,
         created_at -> DbTimestamp,
+        scope -> Text,
     }
 }
 

@@ -71,6 +71,7 @@ impl Application {
                         })
                     })
                 })
+                .wrap(actix_web::middleware::from_fn(crate::http::edge::guard))
                 .wrap(prometheus.clone())
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())

@@ -20,6 +20,8 @@ pub struct AppState {
     pub metrics: crate::http::metrics::Metrics,
     /// A cache of what is current, which every instance is told to forget on change.
     pub freshness: Arc<Freshness>,
+    /// Every route and its methods, for the checks made before any handler runs.
+    pub routes: Arc<crate::http::edge::RouteTable>,
 }
 
 impl AppState {
@@ -32,8 +34,9 @@ impl AppState {
         Self {
             freshness,
             metrics,
+            routes: crate::http::edge::route_table(),
             keys: TokenKeys::new(&settings.auth),
-            passwords: Passwords::new(settings.auth.hash_concurrency),
+            passwords: Passwords::new(settings.auth.hash_concurrency, settings.auth.hash_queue),
             pool,
             settings,
         }

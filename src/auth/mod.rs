@@ -190,16 +190,22 @@ pub fn load_actor(conn: &mut crate::db::DbConnection, claims: &tokens::Claims) -
 /// there with `load_actor`, saving a round trip on hot paths.
 pub struct Bearer(pub tokens::Claims);
 
+/// The claims of the request's bearer token, checked without the database.
+pub fn bearer_claims(req: &HttpRequest, state: &AppState) -> ApiResult<tokens::Claims> {
+    match bearer_token(req) {
+        None => Err(ApiError::unauthorized("missing bearer token")),
+        Some(token) => state.keys.verify_access(token),
+    }
+}
+
 impl FromRequest for Bearer {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Bearer, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>();
-        let result = match (state, bearer_token(req)) {
-            (None, _) => Err(ApiError::internal("application state missing")),
-            (_, None) => Err(ApiError::unauthorized("missing bearer token")),
-            (Some(state), Some(token)) => state.keys.verify_access(token).map(Bearer),
+        let result = match req.app_data::<web::Data<AppState>>() {
+            None => Err(ApiError::internal("application state missing")),
+            Some(state) => bearer_claims(req, state).map(Bearer),
         };
         std::future::ready(result)
     }

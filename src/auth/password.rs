@@ -1,6 +1,8 @@
 //! Password hashing with Argon2id at OWASP's minimum cost (19 MiB, two passes, one lane), always
 //! off the async workers and bounded in concurrency so a burst of logins cannot exhaust memory.
+//! Beyond a short queue, work is refused at once instead of waiting behind a flood.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -45,23 +47,62 @@ pub fn verify_blocking(password: &str, stored: Option<&str>) -> bool {
 #[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    /// Hashing work running or waiting; at most `concurrency + queue`.
+    admitted: Arc<AtomicUsize>,
+    capacity: usize,
+}
+
+/// A place among the admitted hashing work, given back when dropped.
+pub struct Admission(Arc<AtomicUsize>);
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Passwords {
-    pub fn new(concurrency: usize) -> Self {
+    pub fn new(concurrency: usize, queue: usize) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(concurrency)),
+            admitted: Arc::new(AtomicUsize::new(0)),
+            capacity: concurrency + queue,
+        }
+    }
+
+    /// Admits hashing work while fewer than `concurrency + queue` are running or waiting;
+    /// otherwise answers 429 at once, so a flood of logins cannot delay everyone else's.
+    pub fn admit(&self) -> ApiResult<Admission> {
+        let mut now = self.admitted.load(Ordering::Acquire);
+        loop {
+            if now >= self.capacity {
+                return Err(ApiError::rate_limited(1));
+            }
+            match self
+                .admitted
+                .compare_exchange(now, now + 1, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return Ok(Admission(self.admitted.clone())),
+                Err(current) => now = current,
+            }
         }
     }
 
     pub async fn hash(&self, password: String) -> ApiResult<String> {
+        let _admission = self.admit()?;
         let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
         actix_web::web::block(move || hash_blocking(&password))
             .await?
             .map_err(ApiError::internal)
     }
 
-    pub async fn verify(&self, password: String, stored: Option<String>) -> ApiResult<bool> {
+    /// Checks a password, with a place taken by `admit` before the attempt was counted.
+    pub async fn verify(
+        &self,
+        _admission: Admission,
+        password: String,
+        stored: Option<String>,
+    ) -> ApiResult<bool> {
         let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
         Ok(actix_web::web::block(move || verify_blocking(&password, stored.as_deref())).await?)
     }

@@ -162,8 +162,11 @@ mod tests {
             access_ttl_secs: 60,
             refresh_ttl_secs: 600,
             login_max_failures: 10,
+            login_max_failures_per_address: 100,
+            login_max_failures_per_username: 1000,
             login_window_secs: 900,
             hash_concurrency: 1,
+            hash_queue: 8,
         }
     }
 

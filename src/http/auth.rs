@@ -8,23 +8,27 @@ use crate::db::types::Id;
 use crate::db::types::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::docs::{BadRequest, TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType};
+use super::client::ClientAddress;
+use super::docs::{
+    BadRequest, TooManyRequests, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
+};
 use super::Body;
 use crate::auth::tokens::{new_refresh_token, refresh_token_digest};
 use crate::auth::Actor;
 use crate::db::{write_transaction, DbConnection};
-use crate::domain::Role;
+use crate::domain::{password_problem, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::events::{self, EventPlace};
 use crate::store::units;
-use crate::store::users::{self, User};
+use crate::store::users::{self, LoginGate, LoginLimits, User};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/login", web::post().to(login))
         .route("/auth/refresh", web::post().to(refresh))
         .route("/auth/logout", web::post().to(logout))
-        .route("/me", web::get().to(me));
+        .route("/me", web::get().to(me))
+        .route("/me/password", web::post().to(change_own_password));
 }
 
 /// The caller (or the user a token was issued to).
@@ -125,43 +129,45 @@ pub struct LoginRequest {
         (status = 503, response = Unavailable),
     )
 )]
-async fn login(state: web::Data<AppState>, body: Body<LoginRequest>) -> ApiResult<HttpResponse> {
+async fn login(
+    state: web::Data<AppState>,
+    address: ClientAddress,
+    body: Body<LoginRequest>,
+) -> ApiResult<HttpResponse> {
     let LoginRequest { username, password } = body.into_inner()?;
     let username = username.trim().to_lowercase();
     if username.is_empty() || username.len() > 64 || password.len() > 1024 {
         return Err(invalid_credentials());
     }
-    let auth = state.settings.auth.clone();
-    let window = Duration::seconds(auth.login_window_secs as i64);
-
-    // The limit is checked before the password, so a locked account costs no hashing.
-    let name = username.clone();
+    // A place in the hashing queue is taken first: a refusal there must not count as a failure.
+    let admission = state.passwords.admit()?;
+    let limits = login_limits(&state);
+    let (name, addr) = (username.clone(), address.0.clone());
+    // The attempt is counted before the password is checked, in the transaction that reads the
+    // limits, so parallel attempts cannot get past them; a locked pair costs no hashing.
     let user = state
         .db(move |conn| {
-            let now = Timestamp::now();
-            let (failures, oldest) = users::recent_failures(conn, &name, now - window)?;
-            if failures >= i64::from(auth.login_max_failures) {
-                let retry = oldest.map(|t| (t + window - now).num_seconds()).unwrap_or(1);
-                return Err(ApiError::rate_limited(retry.max(1) as u64));
-            }
-            Ok(users::find_by_username(conn, &name)?)
+            write_transaction(conn, |tx| {
+                match users::begin_login_attempt(tx, &name, &addr, &limits)? {
+                    LoginGate::Closed { retry_after_secs } => Err(ApiError::rate_limited(retry_after_secs)),
+                    LoginGate::Open => Ok(users::find_by_username(tx, &name)?),
+                }
+            })
         })
         .await?;
 
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-    let password_ok = state.passwords.verify(password, stored_hash).await?;
-    let user = user.filter(|u| password_ok && u.active);
+    let password_ok = state.passwords.verify(admission, password, stored_hash).await?;
+    let Some(user) = user.filter(|u| password_ok && u.active) else {
+        return Err(invalid_credentials());
+    };
 
     let st = state.clone();
-    let name = username.clone();
-    let response = state
+    let addr = address.0;
+    let tokens = state
         .db(move |conn| {
             write_transaction(conn, |tx| {
-                let Some(user) = user else {
-                    users::record_failure(tx, &name, Timestamp::now() - window)?;
-                    return Ok(None);
-                };
-                users::clear_failures(tx, &name)?;
+                users::clear_failures(tx, &user.username, &addr)?;
                 let tokens = issue_tokens(&st, tx, &user)?;
                 let place = user_place(tx, &user)?;
                 events::record(
@@ -173,13 +179,20 @@ async fn login(state: web::Data<AppState>, body: Body<LoginRequest>) -> ApiResul
                     place,
                     serde_json::json!({}),
                 )?;
-                Ok(Some(tokens))
+                Ok::<_, ApiError>(tokens)
             })
         })
         .await?;
-    match response {
-        Some(tokens) => Ok(HttpResponse::Ok().json(tokens)),
-        None => Err(invalid_credentials()),
+    Ok(HttpResponse::Ok().json(tokens))
+}
+
+fn login_limits(state: &AppState) -> LoginLimits {
+    let auth = &state.settings.auth;
+    LoginLimits {
+        per_username_and_address: auth.login_max_failures,
+        per_address: auth.login_max_failures_per_address,
+        per_username: auth.login_max_failures_per_username,
+        window: Duration::seconds(auth.login_window_secs as i64),
     }
 }
 
@@ -222,7 +235,8 @@ async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiR
                 let Some(token) = users::find_refresh_token(tx, &digest)? else {
                     return Ok(RefreshOutcome::Invalid);
                 };
-                if token.revoked_at.is_some() {
+                // An expired token is only refused: presenting it again is no sign of theft.
+                if token.revoked_at.is_some() || token.expires_at <= Timestamp::now() {
                     return Ok(RefreshOutcome::Invalid);
                 }
                 if token.used_at.is_some() || !users::use_refresh_token(tx, token.id)? {
@@ -242,9 +256,6 @@ async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiR
                         serde_json::json!({"ended": "every session"}),
                     )?;
                     return Ok(RefreshOutcome::Reused);
-                }
-                if token.expires_at <= Timestamp::now() {
-                    return Ok(RefreshOutcome::Invalid);
                 }
                 match users::find(tx, token.user_id)?.filter(|u| u.active) {
                     Some(user) => Ok(RefreshOutcome::Issued(issue_tokens(&st, tx, &user)?)),
@@ -319,4 +330,101 @@ async fn me(state: web::Data<AppState>, actor: Actor) -> ApiResult<web::Json<MeV
     let user = state.db(move |conn| Ok(users::find(conn, id)?)).await?;
     user.map(|u| web::Json(MeView::from(&u)))
         .ok_or_else(|| ApiError::unauthorized("unknown user"))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeOwnPassword {
+    #[schema(format = Password, max_length = 1024)]
+    current_password: String,
+    /// 10 to 256 characters.
+    #[schema(format = Password, min_length = 10, max_length = 256)]
+    new_password: String,
+}
+
+/// Change my password
+///
+/// Ends every session of the account at once, the caller's included: refresh tokens are revoked
+/// and access tokens refused, so the caller signs in again. A wrong current password answers 422
+/// `wrong_password` and counts as a failed login.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/password",
+    tag = "auth",
+    request_body = ChangeOwnPassword,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Changed; every session has ended"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 503, response = Unavailable),
+    )
+)]
+async fn change_own_password(
+    state: web::Data<AppState>,
+    actor: Actor,
+    address: ClientAddress,
+    body: Body<ChangeOwnPassword>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner()?;
+    if let Some(problem) = password_problem(&body.new_password) {
+        return Err(ApiError::invalid_field("new_password", problem));
+    }
+    // Guessing the current password with a stolen access token is limited like logins are.
+    let admission = state.passwords.admit()?;
+    let limits = login_limits(&state);
+    let (user_id, name, addr) = (actor.id, actor.username.clone(), address.0.clone());
+    let user = state
+        .db(move |conn| {
+            write_transaction(conn, |tx| {
+                match users::begin_login_attempt(tx, &name, &addr, &limits)? {
+                    LoginGate::Closed { retry_after_secs } => Err(ApiError::rate_limited(retry_after_secs)),
+                    LoginGate::Open => {
+                        users::find(tx, user_id)?.ok_or_else(|| ApiError::unauthorized("unknown user"))
+                    }
+                }
+            })
+        })
+        .await?;
+    let ok = state
+        .passwords
+        .verify(admission, body.current_password, Some(user.password_hash.clone()))
+        .await?;
+    if !ok {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "wrong_password",
+            "the current password is wrong",
+        ));
+    }
+    let hash = state.passwords.hash(body.new_password).await?;
+    let addr = address.0;
+    state
+        .db(move |conn| {
+            write_transaction(conn, |tx| {
+                users::clear_failures(tx, &user.username, &addr)?;
+                set_password(tx, &user, &hash, Some(user.id))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Stores a new password hash, ends every session of the user and records who did it.
+pub fn set_password(conn: &mut DbConnection, user: &User, hash: &str, actor_id: Option<Id>) -> ApiResult<()> {
+    users::set_password_hash(conn, user.id, hash)?;
+    let place = user_place(conn, user)?;
+    events::record(
+        conn,
+        actor_id,
+        "user.password_changed",
+        "user",
+        user.id,
+        place,
+        serde_json::json!({"sessions": "ended"}),
+    )?;
+    Ok(())
 }

@@ -4,7 +4,9 @@
 
 pub mod auth;
 pub mod batches;
+pub mod client;
 pub mod docs;
+pub mod edge;
 pub mod events;
 pub mod handoffs;
 pub mod health;

@@ -7,11 +7,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::docs::{
-    BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, Unauthorized, Unavailable, Unprocessable,
+    BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, TooManyRequests, Unauthorized, Unavailable,
+    Unprocessable,
 };
 use super::{double_option, fingerprint, write, Body, IdempotencyKey, List, PageRequest, Problems};
 use crate::auth::{Actor, Permission, Scope};
-use crate::db::DbConnection;
+use crate::db::{write_transaction, DbConnection};
 use crate::domain::{clean_text, password_problem, valid_username, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -21,7 +22,8 @@ use crate::store::{new_id, units, Page};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/users").get(list_users).post(create_user))
-        .service(web::resource("/users/{id}").get(get_user).patch(update_user));
+        .service(web::resource("/users/{id}").get(get_user).patch(update_user))
+        .service(web::resource("/users/{id}/password").post(reset_password));
 }
 
 /// An account.
@@ -336,4 +338,61 @@ async fn update_user(
         },
     )
     .await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    /// 10 to 256 characters.
+    #[schema(format = Password, min_length = 10, max_length = 256)]
+    new_password: String,
+}
+
+/// Set a user's password (admin)
+///
+/// Every session of the user ends at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/password",
+    tag = "users",
+    params(("id" = Id, Path, description = "The user's id")),
+    request_body = ResetPassword,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Set; every session of the user has ended"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 503, response = Unavailable),
+    )
+)]
+async fn reset_password(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Id>,
+    body: Body<ResetPassword>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::ManageUsers)?;
+    let (id, body) = (id.into_inner(), body.into_inner()?);
+    if let Some(problem) = password_problem(&body.new_password) {
+        return Err(ApiError::invalid_field("new_password", problem));
+    }
+    let exists = state.db(move |conn| Ok(users::find(conn, id)?.is_some())).await?;
+    if !exists {
+        return Err(ApiError::not_found("user"));
+    }
+    let hash = state.passwords.hash(body.new_password).await?;
+    let actor_id = actor.id;
+    state
+        .db(move |conn| {
+            write_transaction(conn, |tx| {
+                let user = users::find(tx, id)?.ok_or_else(|| ApiError::not_found("user"))?;
+                super::auth::set_password(tx, &user, &hash, Some(actor_id))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -169,44 +169,101 @@ pub fn use_refresh_token(conn: &mut DbConnection, id: Id) -> QueryResult<bool> {
     Ok(changed == 1)
 }
 
-/// Failed logins for a username inside the window, and the oldest of them.
-pub fn recent_failures(
-    conn: &mut DbConnection,
-    username: &str,
-    since: Timestamp,
-) -> QueryResult<(i64, Option<Timestamp>)> {
-    let filtered = login_failures::table
-        .filter(login_failures::username.eq(username))
-        .filter(login_failures::at.gt(since));
-    let count = filtered.count().get_result(conn)?;
-    let oldest = filtered
-        .select(login_failures::at)
-        .order(login_failures::at.asc())
-        .first(conn)
-        .optional()?;
-    Ok((count, oldest))
+/// How many failed logins one window may hold: per username and client address, per address
+/// (whatever the usernames), and per username (whatever the addresses).
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    pub per_username_and_address: u32,
+    pub per_address: u32,
+    pub per_username: u32,
+    pub window: Duration,
 }
 
-pub fn record_failure(conn: &mut DbConnection, username: &str, older_than: Timestamp) -> QueryResult<()> {
-    // Old entries of this username are no longer counted; drop them as we go.
-    diesel::delete(
-        login_failures::table
-            .filter(login_failures::username.eq(username))
-            .filter(login_failures::at.le(older_than)),
-    )
-    .execute(conn)?;
+/// Whether a login may be tried now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginGate {
+    /// The attempt is counted as a failure until `clear_failures` forgets it.
+    Open,
+    /// A limit is reached; the oldest failure that counts leaves the window in this many seconds.
+    Closed { retry_after_secs: u64 },
+}
+
+/// Counts a login attempt as a failure before its password is checked, unless a limit is already
+/// reached. Run in a write transaction: attempts are counted one at a time, so however many arrive
+/// at once, no more than the limits allow are ever evaluated. Failures that left the window are
+/// removed as a side effect.
+pub fn begin_login_attempt(
+    conn: &mut DbConnection,
+    username: &str,
+    address: &str,
+    limits: &LoginLimits,
+) -> QueryResult<LoginGate> {
+    let now = Timestamp::now();
+    let since = now - limits.window;
+    diesel::delete(login_failures::table.filter(login_failures::at.le(since))).execute(conn)?;
+    let checks = [
+        (
+            login_failures::table
+                .filter(login_failures::username.eq(username))
+                .filter(login_failures::address.eq(address))
+                .into_boxed(),
+            limits.per_username_and_address,
+        ),
+        (
+            login_failures::table
+                .filter(login_failures::address.eq(address))
+                .into_boxed(),
+            limits.per_address,
+        ),
+        (
+            login_failures::table
+                .filter(login_failures::username.eq(username))
+                .into_boxed(),
+            limits.per_username,
+        ),
+    ];
+    for (failures, limit) in checks {
+        // Only the count up to the limit matters, so at most `limit` rows are read.
+        let recent: Vec<Timestamp> = failures
+            .select(login_failures::at)
+            .order(login_failures::at.desc())
+            .limit(i64::from(limit))
+            .load(conn)?;
+        if recent.len() >= limit as usize {
+            let oldest = recent.last().copied().unwrap_or(now);
+            let retry = (oldest + limits.window - now).num_seconds().max(1);
+            return Ok(LoginGate::Closed {
+                retry_after_secs: retry as u64,
+            });
+        }
+    }
     diesel::insert_into(login_failures::table)
         .values((
             login_failures::id.eq(super::new_id()),
             login_failures::username.eq(username),
-            login_failures::at.eq(Timestamp::now()),
+            login_failures::address.eq(address),
+            login_failures::at.eq(now),
         ))
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    Ok(LoginGate::Open)
 }
 
-pub fn clear_failures(conn: &mut DbConnection, username: &str) -> QueryResult<()> {
-    diesel::delete(login_failures::table.filter(login_failures::username.eq(username)))
-        .execute(conn)
-        .map(|_| ())
+/// Forgets the failures of a username from one address, after the right password came from it.
+/// Failures from other addresses still count against those addresses.
+pub fn clear_failures(conn: &mut DbConnection, username: &str, address: &str) -> QueryResult<()> {
+    diesel::delete(
+        login_failures::table
+            .filter(login_failures::username.eq(username))
+            .filter(login_failures::address.eq(address)),
+    )
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Replaces a user's password hash and ends every session of the user.
+pub fn set_password_hash(conn: &mut DbConnection, user_id: Id, hash: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)?;
+    end_sessions(conn, user_id)
 }

@@ -123,3 +123,37 @@ async fn production_refuses_the_development_secret_and_demo_data() {
     let seed = run(&app, &["seed-demo"], &[("APP_ENV", "production"), secret], None);
     assert!(!seed.status.success(), "no demo data in production");
 }
+
+#[actix_web::test]
+async fn set_password_changes_a_password_and_ends_the_users_sessions() {
+    let app = spawn_app().await;
+    let token = app.login(VIEWER).await;
+    let set = run(
+        &app,
+        &["set-password", "--username", VIEWER.0, "--password-stdin"],
+        &[],
+        Some("a-new-viewer-password\n"),
+    );
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    app.get("/api/v1/me", &token)
+        .await
+        .expect_problem(401, "unauthorized");
+    app.login_response(VIEWER.0, VIEWER.1).await.expect(401);
+    app.login((VIEWER.0, "a-new-viewer-password")).await;
+
+    let short = run(
+        &app,
+        &["set-password", "--username", VIEWER.0, "--password-stdin"],
+        &[],
+        Some("short\n"),
+    );
+    assert!(!short.status.success());
+    let nobody = run(
+        &app,
+        &["set-password", "--username", "nobody", "--password-stdin"],
+        &[],
+        Some("a-long-enough-password\n"),
+    );
+    assert!(!nobody.status.success());
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("no user"));
+}

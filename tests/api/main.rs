@@ -6,6 +6,7 @@ mod closed_loop;
 mod day;
 mod helpers;
 mod live;
+mod logins;
 mod openapi;
 mod operations;
 mod polls;
