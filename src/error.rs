@@ -72,6 +72,11 @@ impl ApiError {
         }
     }
 
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
     /// Malformed request: not JSON, wrong types, unknown or missing fields, bad query parameters.
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "validation_failed", detail)

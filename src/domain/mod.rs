@@ -159,6 +159,30 @@ pub fn clean_text(value: &str, max: usize) -> Result<String, String> {
     }
 }
 
+/// A required text of several lines (a reason): trimmed, not empty, tabs and line breaks allowed.
+pub fn clean_multi_line(value: &str, max: usize) -> Result<String, String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err("must not be empty".into());
+    }
+    multi_line_problem(trimmed, max).map(|()| trimmed.to_owned())
+}
+
+/// A text of several lines (an address, notes): at most `max` characters, and no control
+/// characters but tabs and line breaks.
+pub fn multi_line_problem(value: &str, max: usize) -> Result<(), String> {
+    if value.chars().count() > max {
+        Err(format!("must be at most {max} characters"))
+    } else if value
+        .chars()
+        .any(|c| c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        Err("must not contain control characters other than tabs and line breaks".into())
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::batch::{BatchStatus, CrewRole};
-use crate::domain::clean_text;
+use crate::domain::clean_multi_line;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::batches::{self, Batch, BatchFilter, CrewMember};
@@ -594,7 +594,7 @@ async fn cancel(
     actor.require(Permission::RunBatches)?;
     let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
-    let reason = clean_text(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
+    let reason = clean_multi_line(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
     act(&state, actor, key, print, StatusCode::OK, move |conn, who| {
         trips::cancel(conn, who, id, reason)
     })

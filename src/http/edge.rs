@@ -9,7 +9,7 @@ use std::sync::Arc;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
 
@@ -117,11 +117,15 @@ fn query_has_control_characters(query: &str) -> bool {
 }
 
 pub async fn guard(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let refusal = state.as_ref().and_then(|state| refuse_early(&req, state));
+    // HEAD runs the GET handler; the connection sends its headers without the body.
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
     let mut res = match refusal {
         Some(error) => req.into_response(error.error_response()).map_into_right_body(),
         None => next.call(req).await?.map_into_left_body(),

@@ -13,7 +13,7 @@ use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
-use crate::domain::clean_text;
+use crate::domain::clean_multi_line;
 use crate::domain::handoff::HandoffStatus;
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
@@ -337,7 +337,7 @@ async fn confirm(
     let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     let note = match &body.note {
-        Some(n) => Some(clean_text(n, 1000).map_err(|m| ApiError::invalid_field("note", m))?),
+        Some(n) => Some(clean_multi_line(n, 1000).map_err(|m| ApiError::invalid_field("note", m))?),
         None => None,
     };
     let (who, sla) = (actor.clone(), state.settings.handoff.sla_minutes);
@@ -411,7 +411,7 @@ async fn reject(
     actor.require(Permission::ConfirmHandoffs)?;
     let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
-    let reason = clean_text(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
+    let reason = clean_multi_line(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
     let who = actor.clone();
     write(&state, &actor, key, print, StatusCode::OK, move |conn| {
         let h = custody::reject(conn, &who, id, reason)?;
@@ -452,7 +452,7 @@ async fn cancel(
     actor.require(Permission::SendHandoffs)?;
     let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
-    let reason = clean_text(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
+    let reason = clean_multi_line(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
     let who = actor.clone();
     write(&state, &actor, key, print, StatusCode::OK, move |conn| {
         let h = custody::cancel(conn, &who, id, reason)?;

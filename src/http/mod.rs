@@ -102,9 +102,85 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Body<T> {
             .app_data::<web::Data<AppState>>()
             .map(|s| s.settings.server.max_body_bytes)
             .unwrap_or(1 << 20);
-        let body = web::JsonBody::<T>::new(req, payload, None, true).limit(limit);
-        Box::pin(async move { Ok(Body(body.await.map_err(|e| json_problem(limit, &e)))) })
+        let body = web::JsonBody::<serde_json::Value>::new(req, payload, None, true).limit(limit);
+        Box::pin(async move {
+            let parsed = body.await.map_err(|e| json_problem(limit, &e)).and_then(|value| {
+                refuse_control_characters(&value, "")?;
+                serde_json::from_value::<T>(value)
+                    .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+            });
+            Ok(Body(parsed))
+        })
     }
+}
+
+/// Fields that hold several lines of text, where TAB, LF and CR are allowed.
+pub const MULTI_LINE_FIELDS: [&str; 4] = ["address", "notes", "reason", "note"];
+
+/// Refuses control characters (U+0000 to U+001F, U+007F) in every string of a JSON body, keys
+/// included, except line breaks and tabs in the multi-line fields.
+fn refuse_control_characters(value: &serde_json::Value, field: &str) -> ApiResult<()> {
+    use serde_json::Value;
+    let refuse = |path: &str| {
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            format!("{path} must not contain control characters"),
+        )
+        .with_errors(vec![crate::error::FieldError::new(
+            path,
+            "must not contain control characters",
+        )]))
+    };
+    match value {
+        Value::String(text) => {
+            let multi_line = MULTI_LINE_FIELDS.contains(&field.rsplit('.').next().unwrap_or(field));
+            let bad = text
+                .chars()
+                .any(|c| edge::is_forbidden_control(c) && !(multi_line && matches!(c, '\t' | '\n' | '\r')));
+            if bad {
+                return refuse(field);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                refuse_control_characters(item, &format!("{field}[{i}]"))?;
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                if key.chars().any(edge::is_forbidden_control) {
+                    return refuse("(a field name)");
+                }
+                let path = if field.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{field}.{key}")
+                };
+                refuse_control_characters(item, &path)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Reads a raw request body of at most `limit` bytes, after the handler has checked the caller.
+pub async fn read_payload(mut payload: web::Payload, limit: usize) -> ApiResult<web::Bytes> {
+    use futures_util::StreamExt;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the request body is larger than {limit} bytes"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 fn query_error(error: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {

@@ -424,7 +424,7 @@ async fn import_manifest(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::RegisterTravellers)?;
     let content_type = req
@@ -439,6 +439,8 @@ async fn import_manifest(
             "the manifest must be text/csv",
         ));
     }
+    // Read only now: a caller without the right is refused before sending a byte more.
+    let body = super::read_payload(payload, state.settings.server.max_body_bytes).await?;
     let print = fingerprint(
         &req,
         &hex::encode(sha2::Digest::finalize(
@@ -496,7 +498,8 @@ async fn record_exception(
     actor.require(Permission::RecordExceptions)?;
     let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
-    let reason = clean_text(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
+    let reason = crate::domain::clean_multi_line(&body.reason, 1000)
+        .map_err(|m| ApiError::invalid_field("reason", m))?;
     let facility = match &body.facility {
         Some(f) => Some(clean_text(f, 200).map_err(|m| ApiError::invalid_field("facility", m))?),
         None => None,

@@ -13,7 +13,7 @@ use crate::domain::traveller::{
     normalize_document_no, transition, valid_flight_no, valid_nationality, valid_phone, DocumentType,
     ExceptionKind, Language, TravellerEvent, TravellerStatus,
 };
-use crate::domain::{clean_text, UnitLevel};
+use crate::domain::{clean_text, multi_line_problem, UnitLevel};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::store::travellers::{self, Traveller};
 use crate::store::{new_id, ports, units};
@@ -108,8 +108,8 @@ pub fn check(raw: &RawTraveller, now: DateTime<Utc>) -> Result<CheckedTraveller,
         }
     };
     let address = optional(&raw.address);
-    if address.as_deref().is_some_and(|a| a.chars().count() > 500) {
-        bad("address", "must be at most 500 characters".into());
+    if let Some(Err(m)) = address.as_deref().map(|a| multi_line_problem(a, 500)) {
+        bad("address", m);
     }
     let language = optional(&raw.language);
     let parsed_language = language.as_deref().map(Language::parse);
@@ -117,8 +117,8 @@ pub fn check(raw: &RawTraveller, now: DateTime<Utc>) -> Result<CheckedTraveller,
         bad("language", "must be one of zh, en, ja, ko".into());
     }
     let notes = optional(&raw.notes);
-    if notes.as_deref().is_some_and(|n| n.chars().count() > 2000) {
-        bad("notes", "must be at most 2000 characters".into());
+    if let Some(Err(m)) = notes.as_deref().map(|n| multi_line_problem(n, 2000)) {
+        bad("notes", m);
     }
     match (full_name, document_type, document_no, arrived_at) {
         (Some(full_name), Some(document_type), Some(document_no), Some(arrived_at)) if errors.is_empty() => {

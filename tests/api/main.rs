@@ -4,6 +4,7 @@ mod auth;
 mod cli;
 mod closed_loop;
 mod day;
+mod edge;
 mod helpers;
 mod live;
 mod logins;
