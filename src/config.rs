@@ -24,6 +24,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     #[serde(default)]
     pub idempotency: IdempotencySettings,
+    #[serde(default)]
+    pub housekeeping: HousekeepingSettings,
     /// The value of APP_ENV (`local` when unset); not read from the files.
     #[serde(skip)]
     pub environment: String,
@@ -244,6 +246,18 @@ pub struct IdempotencySettings {
 impl Default for IdempotencySettings {
     fn default() -> Self {
         Self { retain_hours: 24 }
+    }
+}
+
+/// Periodic sweeps of each instance (`housekeeping`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct HousekeepingSettings {
+    pub every_secs: u64,
+}
+
+impl Default for HousekeepingSettings {
+    fn default() -> Self {
+        Self { every_secs: 60 }
     }
 }
 

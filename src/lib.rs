@@ -5,7 +5,7 @@
 //! - `db`, `schema`, `store`: storage on PostgreSQL or embedded SQLite;
 //! - `auth`: tokens, passwords, roles and jurisdiction;
 //! - `http`: one module per resource;
-//! - `config`, `telemetry`, `startup`, `demo`: running it.
+//! - `config`, `telemetry`, `startup`, `housekeeping`, `demo`: running it.
 
 pub mod auth;
 pub mod bench;
@@ -16,6 +16,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod freshness;
+pub mod housekeeping;
 pub mod http;
 pub mod schema;
 pub mod startup;

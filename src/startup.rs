@@ -56,6 +56,7 @@ impl Application {
             Duration::from_millis(settings.stats.hear_every_ms.max(1)),
         );
         let state = web::Data::new(AppState::new(pool.clone(), settings.clone(), metrics, freshness));
+        crate::housekeeping::start(&state);
         let max_body = settings.server.max_body_bytes;
         let mut server = HttpServer::new(move || {
             App::new()

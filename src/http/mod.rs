@@ -21,7 +21,7 @@ pub mod vehicles;
 
 use std::future::{ready, Ready};
 
-use crate::db::types::Id;
+use crate::db::types::{Id, Timestamp};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
@@ -308,6 +308,15 @@ where
     F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
 {
     let user_id = actor.id;
+    // A stored answer replays only under the authority it was given with: a user moved to
+    // another unit or role since then has the request run afresh, and authorized as it is now.
+    let scope = format!(
+        "{}:{}",
+        actor.role.as_str(),
+        actor.unit_id.map(|u| u.to_string()).unwrap_or_default()
+    );
+    let not_before = Timestamp::now()
+        - chrono::Duration::hours(state.settings.idempotency.retain_hours.min(24 * 365 * 10) as i64);
     let (status, body, replayed) = state
         .db(move |conn| {
             let Some(key) = key.0 else {
@@ -315,7 +324,7 @@ where
                 return Ok((status, body, false));
             };
             let outcome = write_transaction(conn, |tx| {
-                if let Some(stored) = idempotency::find(tx, user_id, &key)? {
+                if let Some(stored) = idempotency::find(tx, user_id, &key, &scope, not_before)? {
                     return replay(stored, &fingerprint).map(Ok);
                 }
                 let body = match kept(change(tx).and_then(to_json))? {
@@ -329,6 +338,7 @@ where
                             tx,
                             user_id,
                             &key,
+                            &scope,
                             &fingerprint,
                             kept_error.status.as_u16(),
                             &problem,
@@ -336,16 +346,18 @@ where
                         return Ok(Err(kept_error));
                     }
                 };
-                idempotency::store(tx, user_id, &key, &fingerprint, status.as_u16(), &body)?;
+                idempotency::store(tx, user_id, &key, &scope, &fingerprint, status.as_u16(), &body)?;
                 Ok(Ok((status, body, false)))
             })
             .and_then(|committed| committed);
             match outcome {
                 // A concurrent request with the same key may have committed first: replay it.
-                Err(error) if !error.keep_changes => match idempotency::find(conn, user_id, &key)? {
-                    Some(stored) => replay(stored, &fingerprint),
-                    None => Err(error),
-                },
+                Err(error) if !error.keep_changes => {
+                    match idempotency::find(conn, user_id, &key, &scope, not_before)? {
+                        Some(stored) => replay(stored, &fingerprint),
+                        None => Err(error),
+                    }
+                }
                 ok => ok,
             }
         })

@@ -14,30 +14,61 @@ pub struct StoredResponse {
     pub body: serde_json::Value,
 }
 
-pub fn find(conn: &mut DbConnection, user_id: Id, key: &str) -> QueryResult<Option<StoredResponse>> {
-    idempotency_keys::table
+/// The answer stored for a user's key, if it may still be replayed: given while the user had the
+/// same role and unit (`scope`), and not before `not_before`. A record that may not is removed,
+/// so the request runs afresh under the caller's authority of now.
+pub fn find(
+    conn: &mut DbConnection,
+    user_id: Id,
+    key: &str,
+    scope: &str,
+    not_before: Timestamp,
+) -> QueryResult<Option<StoredResponse>> {
+    let row = idempotency_keys::table
         .filter(idempotency_keys::user_id.eq(user_id))
         .filter(idempotency_keys::key.eq(key))
         .select((
             idempotency_keys::request_hash,
             idempotency_keys::status_code,
             idempotency_keys::response_body,
+            idempotency_keys::scope,
+            idempotency_keys::created_at,
         ))
-        .first::<(String, i32, Json)>(conn)
-        .optional()
-        .map(|row| {
-            row.map(|(request_hash, status, body)| StoredResponse {
+        .first::<(String, i32, Json, String, Timestamp)>(conn)
+        .optional()?;
+    match row {
+        Some((request_hash, status, body, stored_scope, created_at))
+            if stored_scope == scope && created_at >= not_before =>
+        {
+            Ok(Some(StoredResponse {
                 request_hash,
                 status: status as u16,
                 body: body.0,
-            })
-        })
+            }))
+        }
+        Some(_) => {
+            diesel::delete(
+                idempotency_keys::table
+                    .filter(idempotency_keys::user_id.eq(user_id))
+                    .filter(idempotency_keys::key.eq(key)),
+            )
+            .execute(conn)?;
+            Ok(None)
+        }
+        None => Ok(None),
+    }
+}
+
+/// Removes the answers stored before `older_than`; returns how many.
+pub fn sweep(conn: &mut DbConnection, older_than: Timestamp) -> QueryResult<usize> {
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(older_than))).execute(conn)
 }
 
 pub fn store(
     conn: &mut DbConnection,
     user_id: Id,
     key: &str,
+    scope: &str,
     request_hash: &str,
     status: u16,
     body: &serde_json::Value,
@@ -50,6 +81,7 @@ pub fn store(
             idempotency_keys::status_code.eq(status as i32),
             idempotency_keys::response_body.eq(Json(body.clone())),
             idempotency_keys::created_at.eq(Timestamp::now()),
+            idempotency_keys::scope.eq(scope),
         ))
         .execute(conn)
         .map(|_| ())

@@ -199,8 +199,7 @@ pub fn begin_login_attempt(
     limits: &LoginLimits,
 ) -> QueryResult<LoginGate> {
     let now = Timestamp::now();
-    let since = now - limits.window;
-    diesel::delete(login_failures::table.filter(login_failures::at.le(since))).execute(conn)?;
+    prune_failures(conn, now - limits.window)?;
     let checks = [
         (
             login_failures::table
@@ -246,6 +245,11 @@ pub fn begin_login_attempt(
         ))
         .execute(conn)?;
     Ok(LoginGate::Open)
+}
+
+/// Removes the failures recorded at or before `since`; returns how many.
+pub fn prune_failures(conn: &mut DbConnection, since: Timestamp) -> QueryResult<usize> {
+    diesel::delete(login_failures::table.filter(login_failures::at.le(since))).execute(conn)
 }
 
 /// Forgets the failures of a username from one address, after the right password came from it.

@@ -13,6 +13,7 @@ mod operations;
 mod polls;
 mod ports;
 mod registration;
+mod replays;
 mod stats;
 mod units;
 mod users;

@@ -1,0 +1,53 @@
+//! Periodic work of every instance: stored idempotent answers past `idempotency.retain_hours`
+//! and failed logins past the login window are removed. Each sweep is a plain delete, so
+//! instances sweeping at the same time do no harm.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use actix_web::web;
+
+use crate::db::types::Timestamp;
+use crate::db::write_transaction;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{idempotency, users};
+
+/// Runs the sweeps every `housekeeping.every_secs` while the application lives.
+pub fn start(state: &web::Data<AppState>) {
+    let every = Duration::from_secs(state.settings.housekeeping.every_secs.max(1));
+    let weak: Weak<AppState> = Arc::downgrade(&state.clone().into_inner());
+    actix_web::rt::spawn(async move {
+        let mut ticks = actix_web::rt::time::interval(every);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let Some(state) = weak.upgrade() else { break };
+            if let Err(error) = sweep(&state).await {
+                tracing::warn!(error = %error.detail, "housekeeping failed; retrying at the next tick");
+            }
+        }
+    });
+}
+
+/// One round of every sweep.
+pub async fn sweep(state: &AppState) -> Result<(), ApiError> {
+    let now = Timestamp::now();
+    let keys_before =
+        now - chrono::Duration::hours(state.settings.idempotency.retain_hours.min(87_600) as i64);
+    let failures_before = now - chrono::Duration::seconds(state.settings.auth.login_window_secs as i64);
+    let (keys, failures) = state
+        .db(move |conn| {
+            write_transaction(conn, |tx| {
+                Ok::<_, ApiError>((
+                    idempotency::sweep(tx, keys_before)?,
+                    users::prune_failures(tx, failures_before)?,
+                ))
+            })
+        })
+        .await?;
+    if keys + failures > 0 {
+        tracing::info!(idempotency_keys = keys, login_failures = failures, "swept");
+    }
+    Ok(())
+}
