@@ -558,7 +558,10 @@ pub fn run(base: Settings, opts: BenchOptions) -> Result<(), String> {
             settings.demo.seed = true;
             let label = DatabaseUrl::parse(&db.url)?.redacted();
             let started = Instant::now();
-            let pool = prepare_database(&settings)?;
+            // Building a large history takes longer than any one request may.
+            let mut building = settings.clone();
+            building.database.statement_timeout_ms = 0;
+            let pool = prepare_database(&building)?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             build_history(&mut conn, n)?;
             drop(conn);

@@ -243,6 +243,8 @@ fn is_transient(message: &str) -> bool {
         "terminating connection",
         "no connection to the server",
         "connection to server",
+        "canceling statement due to statement timeout",
+        "canceling statement due to lock timeout",
     ]
     .iter()
     .any(|m| message.contains(m))

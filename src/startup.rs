@@ -22,19 +22,52 @@ pub struct Application {
 
 /// Opens the pool and brings the schema up to date (and the demo data, when configured).
 pub fn prepare_database(settings: &Settings) -> Result<Pool, String> {
-    let url = DatabaseUrl::parse(&settings.database.url)?;
     let pool = build_pool(&settings.database)?;
-    let mut conn = pool
-        .get_timeout(Duration::from_secs(10).max(Duration::from_millis(settings.database.pool_timeout_ms)))
-        .map_err(|e| format!("cannot connect to {}: {e}", url.redacted()))?;
-    let applied = conn.run_migrations()?;
-    crate::stats::set_utc_offset_minutes(settings.stats.utc_offset_minutes);
-    crate::stats::rebuild_if_missing(&mut conn).map_err(|e| format!("cannot count statistics: {e}"))?;
-    tracing::info!(database = %url.redacted(), migrations_applied = applied.len(), "database ready");
-    if settings.demo.seed {
-        crate::demo::seed(&mut conn)?;
-    }
+    let wait = Duration::from_secs(10).max(Duration::from_millis(settings.database.pool_timeout_ms));
+    prepare(&pool, settings, wait)?;
     Ok(pool)
+}
+
+/// Migrations, the statistics' totals and the demo data, on a connection of the pool.
+fn prepare(pool: &Pool, settings: &Settings, wait: Duration) -> Result<(), String> {
+    let url = DatabaseUrl::parse(&settings.database.url)?;
+    let mut conn = pool
+        .get_timeout(wait)
+        .map_err(|e| format!("cannot connect to {}: {e}", url.redacted()))?;
+    let result = (|| {
+        let applied = conn.run_migrations()?;
+        crate::stats::set_utc_offset_minutes(settings.stats.utc_offset_minutes);
+        crate::stats::rebuild_if_missing(&mut conn).map_err(|e| format!("cannot count statistics: {e}"))?;
+        tracing::info!(database = %url.redacted(), migrations_applied = applied.len(), "database ready");
+        if settings.demo.seed {
+            crate::demo::seed(&mut conn)?;
+        }
+        Ok(())
+    })();
+    // Migrations lift the statement timeout on their connection; the pool gets it back bounded.
+    conn.restore_limits();
+    result
+}
+
+/// Prepares the database until it succeeds, once a second, and then marks the state ready:
+/// an instance started while its database is down serves `/healthz` and answers 503 elsewhere
+/// until then.
+fn prepare_in_background(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        loop {
+            let (pool, settings) = (state.pool.clone(), state.settings.clone());
+            let wait = Duration::from_millis(settings.database.connect_timeout_ms.max(1000));
+            match web::block(move || prepare(&pool, &settings, wait)).await {
+                Ok(Ok(())) => {
+                    state.mark_database_ready();
+                    break;
+                }
+                Ok(Err(error)) => tracing::warn!(%error, "database not ready; retrying in a second"),
+                Err(error) => tracing::warn!(%error, "database preparation stopped; retrying"),
+            }
+            actix_web::rt::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
 }
 
 impl Application {
@@ -42,9 +75,12 @@ impl Application {
         let settings = Arc::new(settings);
         let for_db = settings.clone();
         let url = DatabaseUrl::parse(&settings.database.url)?;
-        let pool = web::block(move || prepare_database(&for_db))
+        let pool = build_pool(&settings.database)?;
+        let first = pool.clone();
+        let wait = Duration::from_millis(settings.database.connect_timeout_ms.max(1000));
+        let prepared = web::block(move || prepare(&first, &for_db, wait))
             .await
-            .map_err(|e| e.to_string())??;
+            .map_err(|e| e.to_string())?;
         let listener = TcpListener::bind(&settings.server.bind)
             .map_err(|e| format!("cannot bind {}: {e}", settings.server.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -56,6 +92,13 @@ impl Application {
             Duration::from_millis(settings.stats.hear_every_ms.max(1)),
         );
         let state = web::Data::new(AppState::new(pool.clone(), settings.clone(), metrics, freshness));
+        match prepared {
+            Ok(()) => state.mark_database_ready(),
+            Err(error) => {
+                tracing::warn!(%error, "starting without the database; it is prepared once it answers");
+                prepare_in_background(state.clone());
+            }
+        }
         crate::housekeeping::start(&state);
         let max_body = settings.server.max_body_bytes;
         let mut server = HttpServer::new(move || {

@@ -1,7 +1,9 @@
 //! What every request handler shares: the pool, settings, token keys and the password hasher.
 //! Nothing here holds per-user or per-request state, so any number of instances can serve.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::web;
 
@@ -22,6 +24,10 @@ pub struct AppState {
     pub freshness: Arc<Freshness>,
     /// Every route and its methods, for the checks made before any handler runs.
     pub routes: Arc<crate::http::edge::RouteTable>,
+    /// The schema is up to date: until then only the operations routes answer.
+    database_ready: AtomicBool,
+    /// The event streams open on this instance.
+    pub streams: crate::http::stream::StreamSlots,
 }
 
 impl AppState {
@@ -35,6 +41,8 @@ impl AppState {
             freshness,
             metrics,
             routes: crate::http::edge::route_table(),
+            database_ready: AtomicBool::new(false),
+            streams: Default::default(),
             keys: TokenKeys::new(&settings.auth),
             passwords: Passwords::new(settings.auth.hash_concurrency, settings.auth.hash_queue),
             pool,
@@ -42,16 +50,43 @@ impl AppState {
         }
     }
 
+    pub fn mark_database_ready(&self) {
+        self.database_ready.store(true, Ordering::Release);
+    }
+
+    pub fn database_ready(&self) -> bool {
+        self.database_ready.load(Ordering::Acquire)
+    }
+
+    /// How long one call of `db` may take: the wait for a connection and one statement's time.
+    fn db_deadline(&self) -> Option<Duration> {
+        let database = &self.settings.database;
+        (database.statement_timeout_ms > 0)
+            .then(|| Duration::from_millis(database.pool_timeout_ms + database.statement_timeout_ms))
+    }
+
     /// Runs blocking database work on the blocking thread pool with a pooled connection. What it
-    /// changed is forgotten by this instance's cache before the answer goes out.
+    /// changed is forgotten by this instance's cache before the answer goes out. A database that
+    /// does not answer within the deadline (frozen, or cut off without a reset) turns into 503:
+    /// the work itself still ends as one transaction, committed or not, which a retry with the
+    /// same `Idempotency-Key` settles.
     pub async fn db<T, F>(&self, work: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+    {
+        self.db_within(self.db_deadline(), work).await
+    }
+
+    /// `db` with a deadline of the caller's choice.
+    pub async fn db_within<T, F>(&self, deadline: Option<Duration>, work: F) -> ApiResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
     {
         let pool = self.pool.clone();
         let freshness = self.freshness.clone();
-        web::block(move || {
+        let blocked = web::block(move || {
             let _ = take_touched();
             let result = pool
                 .get()
@@ -59,8 +94,17 @@ impl AppState {
                 .and_then(|mut conn| work(&mut conn));
             freshness.forget(&take_touched());
             result
-        })
-        .await
-        .map_err(ApiError::from)?
+        });
+        let done = match deadline {
+            Some(limit) => actix_web::rt::time::timeout(limit, blocked).await.map_err(|_| {
+                tracing::warn!(
+                    after_ms = limit.as_millis() as u64,
+                    "the database did not answer in time"
+                );
+                ApiError::unavailable("the database did not answer in time")
+            })?,
+            None => blocked.await,
+        };
+        done.map_err(ApiError::from)?
     }
 }

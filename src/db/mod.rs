@@ -76,6 +76,34 @@ pub struct ConnectionManager {
     sqlite_busy_timeout_ms: u64,
 }
 
+/// Adds what bounds a PostgreSQL connection's waits, where the URL does not set it already: a
+/// connect timeout, TCP keepalives, and a statement and lock timeout (0: none).
+pub fn postgres_url_with_limits(url: &str, connect_timeout_ms: u64, statement_timeout_ms: u64) -> String {
+    let mut url = url.to_owned();
+    let mut add = |key: &str, value: String| {
+        if !url.contains(&format!("{key}=")) {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&format!("{key}={value}"));
+        }
+    };
+    // libpq counts whole seconds and takes at least 2.
+    add(
+        "connect_timeout",
+        connect_timeout_ms.div_ceil(1000).max(2).to_string(),
+    );
+    add("keepalives", "1".into());
+    add("keepalives_idle", "10".into());
+    add("keepalives_interval", "5".into());
+    add("keepalives_count", "3".into());
+    if statement_timeout_ms > 0 {
+        add(
+            "options",
+            format!("-c%20statement_timeout%3D{statement_timeout_ms}%20-c%20lock_timeout%3D{statement_timeout_ms}"),
+        );
+    }
+    url
+}
+
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl, sqlite_busy_timeout_ms: u64) -> Self {
         Self {
@@ -133,7 +161,14 @@ impl r2d2::ManageConnection for ConnectionManager {
 /// Builds the pool without connecting: callers wait at most `pool_timeout_ms` for a connection,
 /// so a database outage turns into quick 503 answers instead of hung requests.
 pub fn build_pool(settings: &DatabaseSettings) -> Result<Pool, String> {
-    let url = DatabaseUrl::parse(&settings.url)?;
+    let url = match DatabaseUrl::parse(&settings.url)? {
+        DatabaseUrl::Postgres(url) => DatabaseUrl::Postgres(postgres_url_with_limits(
+            &url,
+            settings.connect_timeout_ms,
+            settings.statement_timeout_ms,
+        )),
+        sqlite => sqlite,
+    };
     let manager = ConnectionManager::new(url, settings.sqlite_busy_timeout_ms);
     Ok(r2d2::Pool::builder()
         .max_size(settings.pool_size)
@@ -159,6 +194,9 @@ impl DbConnection {
     pub fn run_migrations(&mut self) -> Result<Vec<String>, String> {
         let applied = match self {
             Self::Postgres(conn) => {
+                // Migrations and the statistics rebuild may take long on a large database.
+                conn.batch_execute("SET statement_timeout = 0; SET lock_timeout = 0")
+                    .map_err(|e| e.to_string())?;
                 conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
                     .map_err(|e| e.to_string())?;
                 let result = conn
@@ -174,6 +212,15 @@ impl DbConnection {
                 .map_err(|e| e.to_string())?,
         };
         Ok(applied)
+    }
+}
+
+impl DbConnection {
+    /// Gives a PostgreSQL connection back the statement and lock timeouts of its URL.
+    pub fn restore_limits(&mut self) {
+        if let Self::Postgres(conn) = self {
+            let _ = conn.batch_execute("RESET statement_timeout; RESET lock_timeout");
+        }
     }
 }
 

@@ -136,6 +136,9 @@ pub async fn guard(
 
 /// The answer a request gets before any handler reads its path, query or body, if any.
 fn refuse_early(req: &ServiceRequest, state: &AppState) -> Option<ApiError> {
+    if !state.database_ready() && req.path().starts_with("/api/v1/") {
+        return Some(ApiError::unavailable("the database is not ready yet"));
+    }
     let route = state.routes.find(req.path())?;
     let method = req.method().as_str();
     if !route.methods.contains(method) {

@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use diesel::RunQueryDsl;
 
 use super::docs::Unavailable;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -41,8 +41,12 @@ async fn healthz() -> HttpResponse {
     )
 )]
 async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    if !state.database_ready() {
+        return Err(ApiError::unavailable("the database is not ready yet"));
+    }
+    // Within about a second, whether the database is down, frozen or slow.
     state
-        .db(|conn| {
+        .db_within(Some(std::time::Duration::from_millis(900)), |conn| {
             diesel::sql_query("SELECT 1").execute(conn)?;
             Ok(())
         })

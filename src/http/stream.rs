@@ -9,9 +9,10 @@ use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::docs::{BadRequest, Forbidden, Unauthorized, Unavailable};
+use super::docs::{BadRequest, Forbidden, TooManyRequests, Unauthorized, Unavailable};
 use crate::auth::tokens::Claims;
 use crate::auth::{load_actor, Bearer, Permission, Scope};
+use crate::db::types::Id;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::events::{self, EventFilter};
@@ -24,7 +25,55 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 const POLL_EVERY: Duration = Duration::from_millis(250);
 /// A comment line now and then keeps proxies from closing an idle stream.
 const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
-const BATCH: i64 = 500;
+/// Events read per page: a stream replaying a long history reads it a page at a time, sending
+/// each page before reading the next.
+const BATCH: i64 = 100;
+
+/// The open streams of this instance, per user and in all; bounded by `stream.max_per_user` and
+/// `stream.max_total`. They are this process's own resources (connections, memory, polls), so
+/// each instance counts its own.
+#[derive(Default)]
+pub struct StreamSlots {
+    open: std::sync::Mutex<(usize, std::collections::HashMap<Id, usize>)>,
+}
+
+/// One open stream's place, given back when the stream ends or its client goes away.
+struct Slot {
+    state: web::Data<AppState>,
+    user: Id,
+}
+
+impl StreamSlots {
+    fn take(state: &web::Data<AppState>, user: Id) -> ApiResult<Slot> {
+        let limits = &state.settings.stream;
+        let mut open = state.streams.open.lock().unwrap_or_else(|e| e.into_inner());
+        let (total, per_user) = &mut *open;
+        let mine = per_user.entry(user).or_default();
+        if *mine >= limits.max_per_user || *total >= limits.max_total {
+            return Err(ApiError::rate_limited(5));
+        }
+        *mine += 1;
+        *total += 1;
+        Ok(Slot {
+            state: state.clone(),
+            user,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.state.streams.open.lock().unwrap_or_else(|e| e.into_inner());
+        let (total, per_user) = &mut *open;
+        *total = total.saturating_sub(1);
+        if let Some(mine) = per_user.get_mut(&self.user) {
+            *mine -= 1;
+            if *mine == 0 {
+                per_user.remove(&self.user);
+            }
+        }
+    }
+}
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -38,6 +87,7 @@ pub struct StreamQuery {
 const RECHECK_EVERY: Duration = Duration::from_secs(5);
 
 struct Cursor {
+    _slot: Slot,
     state: web::Data<AppState>,
     claims: Claims,
     checked: Instant,
@@ -55,7 +105,9 @@ async fn latest_seq(state: &AppState) -> ApiResult<i64> {
 /// The event log as server-sent events, scoped like `/events`
 ///
 /// Each event is `id: <seq>`, `event: <action>`, `data: <the event as JSON>`. Resumes after the
-/// `Last-Event-ID` header (or `after`); without either, a subscriber starts from now.
+/// `Last-Event-ID` header (or `after`); without either, a subscriber starts from now. Open
+/// streams are bounded per user and in all (`stream.max_per_user`, `stream.max_total`): beyond
+/// them 429.
 #[utoipa::path(
     get,
     path = "/api/v1/events/stream",
@@ -70,6 +122,7 @@ async fn latest_seq(state: &AppState) -> ApiResult<i64> {
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 503, response = Unavailable),
     )
 )]
@@ -98,7 +151,9 @@ pub(crate) async fn stream(
             None => latest_seq(&state).await?,
         },
     };
+    let slot = StreamSlots::take(&state, actor.id)?;
     let cursor = Cursor {
+        _slot: slot,
         state,
         claims,
         checked: Instant::now(),

@@ -27,7 +27,7 @@ pub enum TestDb {
 }
 
 impl TestDb {
-    fn create() -> (Self, String) {
+    pub fn create() -> (Self, String) {
         let require = std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
         match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {

@@ -228,3 +228,44 @@ async fn the_event_log_pages_with_its_cursor() {
         .expect(200);
     assert_eq!(after.body["items"].as_array().unwrap().len(), 4);
 }
+
+#[actix_web::test]
+async fn open_event_streams_are_bounded_per_user_and_in_all() {
+    let w = World::with(|s| {
+        s.stream.max_per_user = 2;
+        s.stream.max_total = 3;
+    })
+    .await;
+    let open = |token: &str| {
+        w.app
+            .client
+            .get(format!("{}/api/v1/events/stream", w.app.base))
+            .bearer_auth(token)
+            .send()
+    };
+    let first = open(&w.dispatcher).await.unwrap();
+    let second = open(&w.dispatcher).await.unwrap();
+    assert_eq!((first.status().as_u16(), second.status().as_u16()), (200, 200));
+    let third = open(&w.dispatcher).await.unwrap();
+    assert_eq!(third.status().as_u16(), 429);
+    assert!(third.headers().get("retry-after").is_some());
+    // Another user still gets one, up to the total.
+    let officer = open(w.officer("CZ-TN")).await.unwrap();
+    assert_eq!(officer.status().as_u16(), 200);
+    assert_eq!(open(&w.admin).await.unwrap().status().as_u16(), 429);
+    // A stream whose client went away gives its place back, once the server finds it gone when
+    // it next writes to it.
+    drop(first);
+    let mut reopened = None;
+    for _ in 0..50 {
+        w.register("PVG", "CZ-TN-HM", "MU5001").await;
+        let res = open(&w.dispatcher).await.unwrap();
+        if res.status().as_u16() == 200 {
+            reopened = Some(res);
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(reopened.is_some(), "the place came back");
+    drop((second, officer));
+}

@@ -10,6 +10,7 @@ mod live;
 mod logins;
 mod openapi;
 mod operations;
+mod outages;
 mod polls;
 mod ports;
 mod registration;
