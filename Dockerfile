@@ -8,6 +8,8 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 # The migrations are embedded in the binary at compile time.
 COPY migrations ./migrations
+# The docs page's files (and the vendored front-end packages) are built into the binary too.
+COPY assets ./assets
 RUN cargo build --release --locked
 
 FROM debian:bookworm-slim

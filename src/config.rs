@@ -223,16 +223,33 @@ impl Default for StreamSettings {
 }
 
 /// `/metrics`: with a token, scrapes must send it as a bearer token.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct MetricsSettings {
     #[serde(default)]
     pub token: Option<String>,
+    /// How often the loop's gauges are read from the database, in seconds.
+    #[serde(default = "default_metrics_refresh_secs")]
+    pub refresh_secs: u64,
+}
+
+fn default_metrics_refresh_secs() -> u64 {
+    5
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            token: None,
+            refresh_secs: default_metrics_refresh_secs(),
+        }
+    }
 }
 
 impl std::fmt::Debug for MetricsSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MetricsSettings")
             .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("refresh_secs", &self.refresh_secs)
             .finish()
     }
 }

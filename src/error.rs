@@ -36,8 +36,13 @@ pub struct ApiError {
     /// The request failed, but what its transaction wrote must be kept (a counted wrong code).
     pub keep_changes: bool,
     /// The methods a path serves, for a 405.
-    pub allow: Option<String>,
+    pub allow: Option<Box<str>>,
+    /// How many problems there are, when `errors` lists only the first of them.
+    pub error_count: Option<u32>,
 }
+
+/// The most problems one answer lists (a manifest may have thousands).
+pub const MAX_LISTED_ERRORS: usize = 100;
 
 /// An `application/problem+json` body (RFC 9457), the answer to every failed request.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -57,6 +62,9 @@ pub struct Problem<'a> {
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
     #[schema(value_type = Vec<FieldError>)]
     errors: &'a [FieldError],
+    /// How many problems were found in all; `errors` lists the first 100 of them in row order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_count: Option<u32>,
 }
 
 impl ApiError {
@@ -69,6 +77,7 @@ impl ApiError {
             retry_after_secs: None,
             keep_changes: false,
             allow: None,
+            error_count: None,
         }
     }
 
@@ -82,14 +91,20 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "validation_failed", detail)
     }
 
-    /// Well-formed request whose values break a rule.
-    pub fn invalid(errors: Vec<FieldError>) -> Self {
+    /// Well-formed request whose values break a rule. At most `MAX_LISTED_ERRORS` problems are
+    /// listed, the first in row order; `error_count` tells how many there are in all.
+    pub fn invalid(mut errors: Vec<FieldError>) -> Self {
+        let count = errors.len();
         let detail = match errors.as_slice() {
             [one] => format!("{}: {}", one.field, one.message),
+            _ if errors.iter().any(|e| e.row.is_some()) => format!("{count} problems in the manifest"),
             many => format!("{} fields are invalid", many.len()),
         };
+        errors.sort_by_key(|e| e.row.unwrap_or(0));
+        errors.truncate(MAX_LISTED_ERRORS);
         Self {
             errors,
+            error_count: Some(count as u32),
             ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail)
         }
     }
@@ -161,6 +176,7 @@ impl ApiError {
             detail: &self.detail,
             code: self.code,
             errors: &self.errors,
+            error_count: self.error_count,
         }
     }
 
@@ -198,7 +214,7 @@ impl ResponseError for ApiError {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         if let Some(allow) = &self.allow {
-            response.insert_header((header::ALLOW, allow.as_str()));
+            response.insert_header((header::ALLOW, allow.as_ref()));
         }
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

@@ -13,19 +13,39 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{idempotency, users};
 
-/// Runs the sweeps every `housekeeping.every_secs` while the application lives.
+/// Runs the sweeps every `housekeeping.every_secs`, and refreshes the metrics' gauges every
+/// `metrics.refresh_secs`, while the application lives.
 pub fn start(state: &web::Data<AppState>) {
-    let every = Duration::from_secs(state.settings.housekeeping.every_secs.max(1));
+    let settings = &state.settings;
+    every(
+        state,
+        Duration::from_secs(settings.housekeeping.every_secs.max(1)),
+        |state| {
+            Box::pin(async move {
+                if let Err(error) = sweep(&state).await {
+                    tracing::warn!(error = %error.detail, "housekeeping failed; retrying at the next tick");
+                }
+            })
+        },
+    );
+    every(
+        state,
+        Duration::from_secs(settings.metrics.refresh_secs.max(1)),
+        |state| Box::pin(async move { crate::http::metrics::refresh(&state).await }),
+    );
+}
+
+type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
+/// Runs `task` now and then every `period`, until the application is gone.
+fn every(state: &web::Data<AppState>, period: Duration, task: fn(Arc<AppState>) -> Task) {
     let weak: Weak<AppState> = Arc::downgrade(&state.clone().into_inner());
     actix_web::rt::spawn(async move {
-        let mut ticks = actix_web::rt::time::interval(every);
-        ticks.tick().await;
+        let mut ticks = actix_web::rt::time::interval(period);
         loop {
             ticks.tick().await;
             let Some(state) = weak.upgrade() else { break };
-            if let Err(error) = sweep(&state).await {
-                tracing::warn!(error = %error.detail, "housekeeping failed; retrying at the next tick");
-            }
+            task(state).await;
         }
     });
 }

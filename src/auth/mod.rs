@@ -27,12 +27,15 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub fn of(level: Option<UnitLevel>, unit_id: Option<Id>) -> Scope {
-        match (level, unit_id) {
-            (Some(UnitLevel::City), Some(id)) => Scope::City(id),
-            (Some(UnitLevel::District), Some(id)) => Scope::District(id),
-            (Some(UnitLevel::Community), Some(id)) => Scope::Community(id),
-            _ => Scope::All,
+    /// What a user of this role and home unit may see. Only an admin sees everything; any other
+    /// role without a home unit of a known level sees nothing (`None`), never everything.
+    pub fn of(role: Role, level: Option<UnitLevel>, unit_id: Option<Id>) -> Option<Scope> {
+        match (role, level, unit_id) {
+            (Role::Admin, _, _) => Some(Scope::All),
+            (_, Some(UnitLevel::City), Some(id)) => Some(Scope::City(id)),
+            (_, Some(UnitLevel::District), Some(id)) => Some(Scope::District(id)),
+            (_, Some(UnitLevel::Community), Some(id)) => Some(Scope::Community(id)),
+            _ => None,
         }
     }
 
@@ -176,12 +179,14 @@ pub fn load_actor(conn: &mut crate::db::DbConnection, claims: &tokens::Claims) -
     }
     let role = Role::parse(&role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
     let level = level.as_deref().and_then(UnitLevel::parse);
+    let scope = Scope::of(role, level, unit_id)
+        .ok_or_else(|| ApiError::forbidden_because("the account has no usable home unit"))?;
     Ok(Actor {
         id: user_id,
         username,
         role,
         unit_id,
-        scope: Scope::of(level, unit_id),
+        scope,
     })
 }
 
@@ -255,6 +260,21 @@ mod tests {
             district_id: None,
         };
         assert!(!Scope::District(district).contains(&city_place));
+    }
+
+    #[test]
+    fn a_scope_fails_closed_without_a_known_home_unit() {
+        let id = Id::new();
+        assert_eq!(Scope::of(Role::Admin, None, None), Some(Scope::All));
+        assert_eq!(
+            Scope::of(Role::Viewer, Some(UnitLevel::District), Some(id)),
+            Some(Scope::District(id))
+        );
+        for role in Role::ALL.iter().filter(|r| **r != Role::Admin) {
+            assert_eq!(Scope::of(*role, None, Some(id)), None, "{role}");
+            assert_eq!(Scope::of(*role, Some(UnitLevel::City), None), None, "{role}");
+            assert_eq!(Scope::of(*role, None, None), None, "{role}");
+        }
     }
 
     #[test]

@@ -19,7 +19,60 @@ use super::{
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api-docs/openapi.json", web::get().to(openapi_json))
-        .route("/docs", web::get().to(docs_page));
+        .route("/docs", web::get().to(docs_page))
+        .route("/docs/assets/{name}", web::get().to(docs_asset));
+}
+
+/// The docs page's files, built into the binary: Swagger UI (vendored from the npm registry, see
+/// `assets/vendor/README.md`) and the script that points it at this document.
+const DOCS_ASSETS: [(&str, &str, &[u8]); 5] = [
+    (
+        "swagger-ui-bundle.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/vendor/swagger-ui-dist/swagger-ui-bundle.js"),
+    ),
+    (
+        "swagger-ui.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/vendor/swagger-ui-dist/swagger-ui.css"),
+    ),
+    (
+        "init.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/docs/init.js"),
+    ),
+    (
+        "LICENSE",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/vendor/swagger-ui-dist/LICENSE"),
+    ),
+    (
+        "NOTICE",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/vendor/swagger-ui-dist/NOTICE"),
+    ),
+];
+
+/// A file of the docs page
+#[utoipa::path(
+    get,
+    path = "/docs/assets/{name}",
+    tag = "operations",
+    params(("name" = String, Path, description = "The file's name")),
+    responses(
+        (status = 200, description = "The file", body = String, content_type = "text/plain"),
+        (status = 404, response = NotFound),
+    )
+)]
+async fn docs_asset(name: web::Path<String>) -> Result<HttpResponse, crate::error::ApiError> {
+    let (_, content_type, bytes) = DOCS_ASSETS
+        .iter()
+        .find(|(n, _, _)| *n == name.as_str())
+        .ok_or_else(|| crate::error::ApiError::not_found("file"))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, *content_type))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(*bytes))
 }
 
 /// The name of the security scheme of every route that needs an access token.
@@ -40,6 +93,7 @@ pub const BEARER: &str = "bearer";
         metrics::metrics,
         openapi_json,
         docs_page,
+        docs_asset,
         auth::login,
         auth::refresh,
         auth::logout,
@@ -166,7 +220,8 @@ async fn openapi_json() -> HttpResponse {
 
 /// The docs page
 ///
-/// Renders this document with Scalar (loaded by the browser from its CDN).
+/// Renders this document with Swagger UI, served by the service itself: it works on a network
+/// without internet.
 #[utoipa::path(
     get,
     path = "/docs",
@@ -174,15 +229,9 @@ async fn openapi_json() -> HttpResponse {
     responses((status = 200, description = "An HTML page rendering the OpenAPI document", body = String, content_type = "text/html"))
 )]
 async fn docs_page() -> HttpResponse {
-    static HTML: OnceLock<String> = OnceLock::new();
-    let body = HTML.get_or_init(|| {
-        utoipa_scalar::Scalar::new(openapi_document().clone())
-            .title("inbound-transfer API")
-            .to_html()
-    });
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .body(body.as_str())
+        .body(include_str!("../../assets/docs/index.html"))
 }
 
 /// The optional `Idempotency-Key` header of a POST: the same key and body from the same user

@@ -148,7 +148,7 @@ fn refuse_early(req: &ServiceRequest, state: &AppState) -> Option<ApiError> {
             "method_not_allowed",
             format!("{method} is not served here; allowed: {allow}"),
         );
-        error.allow = Some(allow);
+        error.allow = Some(allow.into());
         return Some(error);
     }
     if route.secured {

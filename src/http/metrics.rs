@@ -1,10 +1,13 @@
 //! `GET /metrics`: Prometheus text. Request counts and latency histograms by route and status come
-//! from `actix-web-prom`; pool usage and the domain's gauges are read when scraped.
+//! from `actix-web-prom`; pool usage is read when scraped, and the domain's gauges are refreshed
+//! in the background, so a scrape never touches the database.
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 
+use super::docs::Unauthorized;
 use crate::db::types::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::schema::stat_totals;
@@ -76,7 +79,7 @@ impl Metrics {
             database_up: gauge(
                 &registry,
                 "database_up",
-                "1 when the database answered the last scrape",
+                "1 when the database answered the last refresh of these gauges",
             ),
             travellers: gauge_vec(&registry, "travellers", "Travellers by status", "status"),
             batches: gauge_vec(&registry, "batches", "Batches by status", "status"),
@@ -121,14 +124,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Prometheus metrics: requests by route and status, pool usage, the loop's gauges
+///
+/// The loop's gauges are kept up to date by each instance in the background
+/// (`metrics.refresh_secs`), so a scrape never waits for the database. With `metrics.token`
+/// set, a scrape must send it as `Authorization: Bearer <token>`.
 #[utoipa::path(
     get,
     path = "/metrics",
     tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String))
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+        (status = 401, response = Unauthorized),
+    )
 )]
-pub(crate) async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let m = state.metrics.clone();
+pub(crate) async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    if let Some(expected) = state.settings.metrics.token.as_deref().filter(|t| !t.is_empty()) {
+        let sent = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let same: bool = sent.len() == expected.len()
+            && sent
+                .bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !same {
+            return Err(ApiError::unauthorized("this scrape needs the metrics token"));
+        }
+    }
+    let m = &state.metrics;
     let pool = state.pool.state();
     m.pool_connections
         .with_label_values(&["idle"])
@@ -137,6 +164,18 @@ pub(crate) async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpRespons
         .with_label_values(&["in_use"])
         .set(i64::from(pool.connections - pool.idle_connections));
     m.pool_max.set(i64::from(state.pool.max_size()));
+    let mut buffer = Vec::new();
+    TextEncoder::new()
+        .encode(&m.registry.gather(), &mut buffer)
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(buffer))
+}
+
+/// Reads the loop's numbers from the database into the gauges (run in the background).
+pub async fn refresh(state: &AppState) {
+    let m = state.metrics.clone();
     let numbers = state
         .db(|conn| {
             let rows: Vec<(String, i64)> = stat_totals::table
@@ -168,11 +207,4 @@ pub(crate) async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpRespons
         }
         Err(_) => m.database_up.set(0),
     }
-    let mut buffer = Vec::new();
-    TextEncoder::new()
-        .encode(&m.registry.gather(), &mut buffer)
-        .map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(buffer))
 }

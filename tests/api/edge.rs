@@ -195,3 +195,30 @@ async fn every_answer_carries_the_security_headers() {
     );
     assert!(!csp.contains("http"), "no other host: {csp}");
 }
+
+#[actix_web::test]
+async fn the_docs_page_loads_nothing_from_another_host() {
+    let app = spawn_app().await;
+    let page = app.send("GET", "/docs", None, None, &[]).await.expect(200);
+    let html = page.body.as_str().unwrap().to_owned();
+    assert!(!html.contains("http://") && !html.contains("https://"), "{html}");
+    let mut sources = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for part in html.split(attribute).skip(1) {
+            sources.push(part.split('"').next().unwrap().to_owned());
+        }
+    }
+    assert!(sources.len() >= 3, "{sources:?}");
+    for source in sources {
+        let res = app.send("GET", &source, None, None, &[]).await.expect(200);
+        let text = res.body.as_str().unwrap_or_default().to_owned();
+        assert!(text.len() > 100, "{source} has content");
+        assert!(res.header("content-type").is_some_and(|t| t.starts_with("text/")));
+    }
+    app.send("GET", "/docs/assets/LICENSE", None, None, &[])
+        .await
+        .expect(200);
+    app.send("GET", "/docs/assets/other.js", None, None, &[])
+        .await
+        .expect_problem(404, "not_found");
+}

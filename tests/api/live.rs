@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
+use crate::helpers::spawn_app_with;
 use crate::world::*;
 
 /// Reads a server-sent event stream until `wanted` appears in it, or fails after a while.
@@ -93,7 +94,7 @@ fn sample(text: &str, series: &str) -> f64 {
 
 #[actix_web::test]
 async fn metrics_count_requests_by_route_and_show_the_loop() {
-    let w = World::new().await;
+    let w = World::with(|s| s.metrics.refresh_secs = 1).await;
     let scrape = || async {
         w.app
             .send("GET", "/metrics", None, None, &[])
@@ -118,7 +119,15 @@ async fn metrics_count_requests_by_route_and_show_the_loop() {
         .get("/api/v1/units/01900000-0000-7000-8000-000000000000", &w.admin)
         .await
         .expect(404);
-    let text = scrape().await;
+    // The loop's gauges follow within a refresh.
+    let mut text = scrape().await;
+    for _ in 0..30 {
+        if text.contains("inbound_travellers{status=\"awaiting_transfer\"} 1") {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        text = scrape().await;
+    }
     assert_eq!(sample(&text, units) - sample(&before, units), 1.0);
     assert_eq!(
         sample(&text, one_unit) - sample(&before, one_unit),
@@ -268,4 +277,24 @@ async fn open_event_streams_are_bounded_per_user_and_in_all() {
     }
     assert!(reopened.is_some(), "the place came back");
     drop((second, officer));
+}
+
+#[actix_web::test]
+async fn with_a_metrics_token_only_scrapes_that_send_it_are_answered() {
+    let app = spawn_app_with(|s| s.metrics.token = Some("scrape-secret-0123456789".into())).await;
+    app.send("GET", "/metrics", None, None, &[])
+        .await
+        .expect_problem(401, "unauthorized");
+    app.send("GET", "/metrics", Some("another-secret-0123456789"), None, &[])
+        .await
+        .expect_problem(401, "unauthorized");
+    let res = app
+        .send("GET", "/metrics", Some("scrape-secret-0123456789"), None, &[])
+        .await
+        .expect(200);
+    assert!(res
+        .body
+        .as_str()
+        .unwrap()
+        .contains("inbound_db_pool_max_connections"));
 }

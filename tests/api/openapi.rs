@@ -20,7 +20,7 @@ use crate::world::World;
 type Route = (String, String);
 
 /// The routes that need no token.
-const PUBLIC: [(&str, &str); 7] = [
+const PUBLIC: [(&str, &str); 8] = [
     ("GET", "/metrics"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/refresh"),
@@ -28,6 +28,7 @@ const PUBLIC: [(&str, &str); 7] = [
     ("GET", "/readyz"),
     ("GET", "/api-docs/openapi.json"),
     ("GET", "/docs"),
+    ("GET", "/docs/assets/{name}"),
 ];
 
 const METHODS: [&str; 8] = [

@@ -346,3 +346,35 @@ async fn contacts_are_the_co_passengers_of_the_batch_and_the_flight() {
         .await
         .expect_problem(404, "not_found");
 }
+
+#[actix_web::test]
+async fn a_large_invalid_manifest_lists_the_first_hundred_problems_and_counts_them_all() {
+    let w = World::new().await;
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..300 {
+        // Two problems a row: an unknown port and a time that is no time.
+        csv.push_str(&format!(
+            "Row {i},passport,BULK{i:05},CHN,,MU1,XXX,never,CZ-TN-HM,,zh,\n"
+        ));
+    }
+    let res = w
+        .app
+        .send_raw(
+            "POST",
+            "/api/v1/travellers/import",
+            Some(&w.dispatcher),
+            "text/csv",
+            csv.into_bytes(),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    let errors = res.body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 100);
+    assert_eq!(res.body["error_count"], 600);
+    let rows: Vec<u64> = errors.iter().map(|e| e["row"].as_u64().unwrap()).collect();
+    assert!(rows.windows(2).all(|w| w[0] <= w[1]), "in row order");
+    assert_eq!(rows[0], 2);
+    assert_eq!(rows[99], 51);
+    assert!(res.body.to_string().len() < 20_000);
+    assert_eq!(w.app.count_rows("travellers"), 0);
+}
