@@ -149,6 +149,7 @@ pub fn build_history(conn: &mut DbConnection, n: usize) -> Result<(), String> {
                     origin_district_id: Some(district),
                     origin_community_id: Some(community),
                     received_at: (status == "received").then(|| hours(5)),
+                    erased_at: None,
                 });
                 bts.push(BatchTraveller {
                     batch_id,

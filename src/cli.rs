@@ -120,3 +120,63 @@ pub fn set_password(settings: &Settings, username: &str, password: &str) -> Resu
     })
     .map_err(|e| e.0)
 }
+
+/// Checks every chain of the audit log and prints the report as JSON; false when one is broken.
+pub fn verify_log(settings: &Settings) -> Result<bool, String> {
+    let pool = prepare_database(&Settings {
+        demo: DemoSettings { seed: false },
+        ..settings.clone()
+    })?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    conn.lift_statement_timeout()?;
+    let chains =
+        crate::db::read_transaction(&mut conn, crate::store::events::verify).map_err(|e| e.to_string())?;
+    let report = crate::http::events::Verification::of(chains);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+    );
+    for chain in report.chains.iter().filter(|c| c.first_broken_seq.is_some()) {
+        eprintln!(
+            "broken: the chain of {} breaks at event seq {}",
+            chain
+                .city_id
+                .map(|c| format!("city {c}"))
+                .unwrap_or_else(|| "no city".into()),
+            chain.first_broken_seq.unwrap_or_default()
+        );
+    }
+    Ok(report.ok)
+}
+
+/// Erases the personal data that `privacy.retain_days` no longer allows to keep, at once, and
+/// prints what it erased.
+pub fn erase_expired(settings: &Settings) -> Result<(), String> {
+    let pool = prepare_database(&Settings {
+        demo: DemoSettings { seed: false },
+        ..settings.clone()
+    })?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let closed_before = settings.privacy.closed_before(Timestamp::now());
+    let mut total = 0;
+    loop {
+        let erased = write_transaction(&mut conn, |tx| {
+            crate::transfer::privacy::erase_expired(tx, closed_before, 500, settings.privacy.retain_days)
+        })
+        .map_err(|e| e.detail)?;
+        for (city, travellers) in &erased.by_city {
+            for id in travellers {
+                println!("erased traveller {id} (city {city})");
+            }
+        }
+        total += erased.count();
+        if erased.count() < 500 {
+            break;
+        }
+    }
+    println!(
+        "erased the personal data of {total} travellers whose loop closed more than {} days ago",
+        settings.privacy.retain_days
+    );
+    Ok(())
+}

@@ -26,6 +26,8 @@ pub struct Settings {
     pub idempotency: IdempotencySettings,
     #[serde(default)]
     pub housekeeping: HousekeepingSettings,
+    #[serde(default)]
+    pub privacy: PrivacySettings,
     /// The value of APP_ENV (`local` when unset); not read from the files.
     #[serde(skip)]
     pub environment: String,
@@ -275,6 +277,25 @@ pub struct HousekeepingSettings {
 impl Default for HousekeepingSettings {
     fn default() -> Self {
         Self { every_secs: 60 }
+    }
+}
+
+/// How long personal data is kept after a traveller's loop closed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PrivacySettings {
+    pub retain_days: u64,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        Self { retain_days: 28 }
+    }
+}
+
+impl PrivacySettings {
+    /// Loops closed before this time have had their personal data kept long enough.
+    pub fn closed_before(&self, now: crate::db::types::Timestamp) -> crate::db::types::Timestamp {
+        now - chrono::Duration::days(self.retain_days.min(36_500) as i64)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Periodic work of every instance: stored idempotent answers past `idempotency.retain_hours`
-//! and failed logins past the login window are removed. Each sweep is a plain delete, so
-//! instances sweeping at the same time do no harm.
+//! and failed logins past the login window are removed (plain deletes, so instances sweeping at
+//! the same time do no harm), and expired personal data is erased by one instance at a time.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -69,5 +69,42 @@ pub async fn sweep(state: &AppState) -> Result<(), ApiError> {
     if keys + failures > 0 {
         tracing::info!(idempotency_keys = keys, login_failures = failures, "swept");
     }
+    let erased = erase_expired(state).await?;
+    if erased > 0 {
+        tracing::info!(travellers = erased, "erased expired personal data");
+    }
     Ok(())
+}
+
+/// Travellers erased per transaction.
+const ERASE_CHUNK: i64 = 500;
+
+/// Erases all expired personal data, a chunk per transaction, unless another instance is at it.
+pub async fn erase_expired(state: &AppState) -> Result<usize, ApiError> {
+    let privacy = state.settings.privacy.clone();
+    let mut total = 0;
+    loop {
+        let privacy = privacy.clone();
+        let erased = state
+            .db(move |conn| {
+                write_transaction(conn, |tx| {
+                    if !crate::db::try_exclusive(tx, crate::db::ERASURE_LOCK_KEY)? {
+                        return Ok(0);
+                    }
+                    let closed_before = privacy.closed_before(Timestamp::now());
+                    crate::transfer::privacy::erase_expired(
+                        tx,
+                        closed_before,
+                        ERASE_CHUNK,
+                        privacy.retain_days,
+                    )
+                    .map(|e| e.count())
+                })
+            })
+            .await?;
+        total += erased;
+        if (erased as i64) < ERASE_CHUNK {
+            return Ok(total);
+        }
+    }
 }

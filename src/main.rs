@@ -44,6 +44,10 @@ enum Command {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Check every chain of the audit log; exits 1 when one is broken.
+    VerifyLog,
+    /// Erase the personal data of travellers whose loop closed more than privacy.retain_days ago.
+    EraseExpired,
     /// Load the demo data set, idempotently.
     SeedDemo,
     /// Build synthetic histories and measure the statistics endpoints against /healthz.
@@ -87,6 +91,12 @@ fn main() -> ExitCode {
             ..settings
         })
         .map(|_| ()),
+        Command::EraseExpired => cli::erase_expired(&settings),
+        Command::VerifyLog => match cli::verify_log(&settings) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
         Command::SeedDemo => {
             if settings.is_production() {
                 Err("APP_ENV=production refuses to load demo data".into())

@@ -110,6 +110,8 @@ diesel::table! {
         district_id -> Nullable<DbUuid>,
         community_id -> Nullable<DbUuid>,
         data -> DbJson,
+        prev_hash -> Text,
+        hash -> Text,
     }
 }
 
@@ -202,6 +204,7 @@ diesel::table! {
         origin_district_id -> Nullable<DbUuid>,
         origin_community_id -> Nullable<DbUuid>,
         received_at -> Nullable<DbTimestamp>,
+        erased_at -> Nullable<DbTimestamp>,
     }
 }
 

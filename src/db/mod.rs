@@ -203,24 +203,104 @@ impl DbConnection {
                     .run_pending_migrations(POSTGRES_MIGRATIONS)
                     .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>())
                     .map_err(|e| e.to_string());
-                let _ = conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
+                let result = match result {
+                    Ok(applied) => self.chain_legacy_events().map(|()| applied),
+                    Err(e) => Err(e),
+                };
+                if let Self::Postgres(conn) = self {
+                    let _ = conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
+                }
                 result?
             }
-            Self::Sqlite(conn) => conn
-                .run_pending_migrations(SQLITE_MIGRATIONS)
-                .map(|v| v.iter().map(|m| m.to_string()).collect())
-                .map_err(|e| e.to_string())?,
+            Self::Sqlite(conn) => {
+                let applied = conn
+                    .run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|v| v.iter().map(|m| m.to_string()).collect())
+                    .map_err(|e| e.to_string())?;
+                self.chain_legacy_events()?;
+                applied
+            }
         };
         Ok(applied)
+    }
+
+    /// Chains the events written before the log was tamper-evident, once: the only time events
+    /// are updated, with the append-only triggers lifted inside the same transaction.
+    fn chain_legacy_events(&mut self) -> Result<(), String> {
+        use diesel::prelude::*;
+        let unchained: bool = diesel::select(diesel::dsl::exists(
+            crate::schema::events::table.filter(crate::schema::events::hash.eq("")),
+        ))
+        .get_result(self)
+        .map_err(|e| e.to_string())?;
+        if !unchained {
+            return Ok(());
+        }
+        let (lift, restore) = match self {
+            Self::Postgres(_) => (
+                "ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete",
+                "ALTER TABLE events ENABLE TRIGGER events_no_update_or_delete",
+            ),
+            Self::Sqlite(_) => (
+                "DROP TRIGGER events_no_update",
+                "CREATE TRIGGER events_no_update BEFORE UPDATE ON events \
+                 BEGIN SELECT RAISE(ABORT, 'the event log is append-only: UPDATE is not allowed'); END",
+            ),
+        };
+        write_transaction(self, |tx| {
+            tx.batch_execute(lift)?;
+            let chained = crate::store::events::chain_unchained(tx)?;
+            tx.batch_execute(restore)?;
+            tracing::info!(
+                events = chained,
+                "chained the events written before the log was chained"
+            );
+            Ok::<_, diesel::result::Error>(())
+        })
+        .map_err(|e| e.to_string())
     }
 }
 
 impl DbConnection {
+    /// Lifts the statement timeout of a PostgreSQL connection, for work of an operator's command
+    /// that may take long (reading the whole log).
+    pub fn lift_statement_timeout(&mut self) -> Result<(), String> {
+        match self {
+            Self::Postgres(conn) => conn
+                .batch_execute("SET statement_timeout = 0")
+                .map_err(|e| e.to_string()),
+            Self::Sqlite(_) => Ok(()),
+        }
+    }
+
     /// Gives a PostgreSQL connection back the statement and lock timeouts of its URL.
     pub fn restore_limits(&mut self) {
         if let Self::Postgres(conn) = self {
             let _ = conn.batch_execute("RESET statement_timeout; RESET lock_timeout");
         }
+    }
+}
+
+/// Arbitrary constant key: the advisory lock that lets one instance at a time erase expired
+/// personal data.
+pub const ERASURE_LOCK_KEY: i64 = 0x1b0_7a45_f3e4;
+
+/// Inside a transaction: whether this transaction is the only one holding `key` (PostgreSQL,
+/// across instances); on SQLite the write transaction already excludes every other writer.
+pub fn try_exclusive(conn: &mut DbConnection, key: i64) -> diesel::QueryResult<bool> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    match conn {
+        DbConnection::Postgres(_) => Ok(diesel::sql_query(format!(
+            "SELECT pg_try_advisory_xact_lock({key}) AS locked"
+        ))
+        .get_result::<Locked>(conn)?
+        .locked),
+        DbConnection::Sqlite(_) => Ok(true),
     }
 }
 

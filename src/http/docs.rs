@@ -142,6 +142,7 @@ pub const BEARER: &str = "bearer";
         stats::districts,
         stats::daily,
         events::list_events,
+        events::verify_log,
         stream::stream,
     ),
     components(

@@ -80,6 +80,9 @@ pub struct TravellerView {
     pub exception: Option<ExceptionView>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When name, document number, phone, address and notes were erased, `privacy.retain_days`
+    /// after the loop closed; null while they are kept.
+    pub erased_at: Option<Timestamp>,
 }
 
 impl From<Traveller> for TravellerView {
@@ -115,6 +118,7 @@ impl From<Traveller> for TravellerView {
             exception,
             created_at: t.created_at,
             updated_at: t.updated_at,
+            erased_at: t.erased_at,
         }
     }
 }

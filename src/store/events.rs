@@ -1,4 +1,10 @@
 //! The append-only audit trail. There is deliberately no update or delete here.
+//!
+//! The log is tamper-evident: every event carries the hash of the event before it in its chain
+//! (one chain per city, one for events of no city) and its own hash over that and its canonical
+//! content, so an event changed or removed by someone who bypasses the append-only triggers
+//! breaks the chain at that point. Appends to one chain are serialized by the write transaction
+//! (`db::write_transaction`); a unique index on (chain, prev_hash) refuses a fork regardless.
 
 use crate::db::types::Id;
 use crate::db::types::{Json, Timestamp};
@@ -41,6 +47,8 @@ struct NewEvent<'a> {
     district_id: Option<Id>,
     community_id: Option<Id>,
     data: Json,
+    prev_hash: String,
+    hash: String,
 }
 
 /// One entry of the audit trail.
@@ -61,6 +69,112 @@ pub struct Event {
     #[serde(skip)]
     pub community_id: Option<Id>,
     pub data: Json,
+    /// The `hash` of the event before this one in its chain (64 zeros for the first).
+    pub prev_hash: String,
+    /// Hex SHA-256 over `prev_hash` and this event's canonical content.
+    pub hash: String,
+}
+
+/// The `prev_hash` of the first event of a chain.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The fields of an event that its hash covers.
+pub struct Chained<'a> {
+    pub prev_hash: &'a str,
+    pub id: Id,
+    pub at: Timestamp,
+    pub actor_id: Option<Id>,
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: Id,
+    pub city_id: Option<Id>,
+    pub district_id: Option<Id>,
+    pub community_id: Option<Id>,
+    pub data: &'a serde_json::Value,
+}
+
+impl Chained<'_> {
+    /// Hex SHA-256 over the previous hash and the canonical content: one field a line, times in
+    /// microseconds (what both databases keep), JSON with its keys sorted.
+    pub fn hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let id = |v: Option<Id>| v.map(|i| i.to_string()).unwrap_or_default();
+        let mut hasher = Sha256::new();
+        for line in [
+            self.prev_hash.to_owned(),
+            self.id.to_string(),
+            self.at.0.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            id(self.actor_id),
+            self.action.to_owned(),
+            self.entity_type.to_owned(),
+            self.entity_id.to_string(),
+            id(self.city_id),
+            id(self.district_id),
+            id(self.community_id),
+            canonical_json(self.data),
+        ] {
+            hasher.update(line.as_bytes());
+            hasher.update(b"\n");
+        }
+        hex::encode(hasher.finalize())
+    }
+}
+
+impl Event {
+    fn chained(&self) -> Chained<'_> {
+        Chained {
+            prev_hash: &self.prev_hash,
+            id: self.id,
+            at: self.at,
+            actor_id: self.actor_id,
+            action: &self.action,
+            entity_type: &self.entity_type,
+            entity_id: self.entity_id,
+            city_id: self.city_id,
+            district_id: self.district_id,
+            community_id: self.community_id,
+            data: &self.data.0,
+        }
+    }
+}
+
+/// JSON with the keys of every object sorted, so that the text does not depend on how a database
+/// stored it.
+pub fn canonical_json(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical_json(&map[k])))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(canonical_json).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The hash of the newest event of a city's chain (or of the chain of no city).
+fn chain_head(conn: &mut DbConnection, city_id: Option<Id>) -> QueryResult<String> {
+    let query = events::table
+        .select(events::hash)
+        .filter(events::hash.ne(""))
+        .order(events::seq.desc())
+        .into_boxed();
+    let query = match city_id {
+        Some(city) => query.filter(events::city_id.eq(city)),
+        None => query.filter(events::city_id.is_null()),
+    };
+    Ok(query
+        .first::<String>(conn)
+        .optional()?
+        .unwrap_or_else(|| GENESIS.to_owned()))
 }
 
 /// Appends one event; call it inside the transaction of the change it records.
@@ -73,10 +187,27 @@ pub fn record(
     place: EventPlace,
     data: serde_json::Value,
 ) -> QueryResult<()> {
+    use chrono::SubsecRound;
+    let prev_hash = chain_head(conn, place.city_id)?;
+    let (id, at) = (super::new_id(), Timestamp(chrono::Utc::now().trunc_subsecs(6)));
+    let hash = Chained {
+        prev_hash: &prev_hash,
+        id,
+        at,
+        actor_id,
+        action,
+        entity_type,
+        entity_id,
+        city_id: place.city_id,
+        district_id: place.district_id,
+        community_id: place.community_id,
+        data: &data,
+    }
+    .hash();
     diesel::insert_into(events::table)
         .values(NewEvent {
-            id: super::new_id(),
-            at: Timestamp::now(),
+            id,
+            at,
             actor_id,
             action,
             entity_type,
@@ -85,9 +216,104 @@ pub fn record(
             district_id: place.district_id,
             community_id: place.community_id,
             data: Json(data),
+            prev_hash,
+            hash,
         })
         .execute(conn)?;
     Ok(())
+}
+
+/// What the check of one chain found.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChainReport {
+    /// The city of the chain; null for the chain of events that belong to no city.
+    pub city_id: Option<Id>,
+    pub events: i64,
+    /// The hash of the chain's newest event.
+    pub head_hash: String,
+    /// The `seq` of the first event whose link or hash does not hold; null when all hold.
+    pub first_broken_seq: Option<i64>,
+}
+
+const VERIFY_PAGE: i64 = 1000;
+
+/// Checks every chain from its first event: each event must name the hash of the one before it,
+/// and its own hash must be that of its content.
+pub fn verify(conn: &mut DbConnection) -> QueryResult<Vec<ChainReport>> {
+    let cities: Vec<Option<Id>> = events::table.select(events::city_id).distinct().load(conn)?;
+    let mut cities = cities;
+    cities.sort_by_key(|c| c.map(|i| i.to_string()));
+    let mut reports = Vec::new();
+    for city_id in cities {
+        let mut report = ChainReport {
+            city_id,
+            events: 0,
+            head_hash: GENESIS.to_owned(),
+            first_broken_seq: None,
+        };
+        let mut after = 0i64;
+        loop {
+            let query = events::table
+                .select(Event::as_select())
+                .filter(events::seq.gt(after))
+                .order(events::seq.asc())
+                .limit(VERIFY_PAGE)
+                .into_boxed();
+            let query = match city_id {
+                Some(city) => query.filter(events::city_id.eq(city)),
+                None => query.filter(events::city_id.is_null()),
+            };
+            let page: Vec<Event> = query.load(conn)?;
+            for event in &page {
+                let holds = event.prev_hash == report.head_hash && event.chained().hash() == event.hash;
+                if !holds && report.first_broken_seq.is_none() {
+                    report.first_broken_seq = Some(event.seq);
+                }
+                report.events += 1;
+                report.head_hash = event.hash.clone();
+            }
+            match page.last() {
+                Some(last) if page.len() as i64 == VERIFY_PAGE => after = last.seq,
+                _ => break,
+            }
+        }
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// Chains the events written before the log was chained, once, oldest first. The caller lifts
+/// the append-only triggers around it (see `db::chain_legacy_events`).
+pub fn chain_unchained(conn: &mut DbConnection) -> QueryResult<usize> {
+    let mut heads: std::collections::HashMap<Option<Id>, String> = Default::default();
+    let mut done = 0;
+    loop {
+        let page: Vec<Event> = events::table
+            .select(Event::as_select())
+            .filter(events::hash.eq(""))
+            .order(events::seq.asc())
+            .limit(VERIFY_PAGE)
+            .load(conn)?;
+        if page.is_empty() {
+            return Ok(done);
+        }
+        for mut event in page {
+            let prev = match heads.get(&event.city_id) {
+                Some(h) => h.clone(),
+                None => chain_head(conn, event.city_id)?,
+            };
+            event.prev_hash = prev;
+            event.hash = event.chained().hash();
+            diesel::update(events::table.filter(events::seq.eq(event.seq)))
+                .set((
+                    events::prev_hash.eq(&event.prev_hash),
+                    events::hash.eq(&event.hash),
+                ))
+                .execute(conn)?;
+            heads.insert(event.city_id, event.hash);
+            done += 1;
+        }
+    }
 }
 
 pub struct EventFilter {

@@ -44,6 +44,9 @@ pub struct Traveller {
     pub origin_district_id: Option<Id>,
     pub origin_community_id: Option<Id>,
     pub received_at: Option<Timestamp>,
+    /// When the personal data was erased, once the loop had been closed for
+    /// `privacy.retain_days`.
+    pub erased_at: Option<Timestamp>,
 }
 
 impl Traveller {
@@ -161,6 +164,61 @@ pub fn insert(conn: &mut DbConnection, traveller: &Traveller) -> QueryResult<()>
         .values(traveller)
         .execute(conn)?;
     crate::stats::traveller_added(conn, traveller)
+}
+
+/// What stands in an erased required field.
+pub const ERASED: &str = "[erased]";
+
+/// Travellers whose loop closed (received, or an exception) before `closed_before` and whose
+/// personal data is still kept, oldest first: their ids and destination cities.
+pub fn expired_personal_data(
+    conn: &mut DbConnection,
+    closed_before: Timestamp,
+    limit: i64,
+) -> QueryResult<Vec<(Id, Id)>> {
+    let received: Vec<(Id, Id)> = travellers::table
+        .filter(travellers::erased_at.is_null())
+        .filter(travellers::status.eq("received"))
+        .filter(travellers::received_at.lt(closed_before))
+        .order(travellers::received_at.asc())
+        .limit(limit)
+        .select((travellers::id, travellers::destination_city_id))
+        .load(conn)?;
+    let left = limit - received.len() as i64;
+    if left <= 0 {
+        return Ok(received);
+    }
+    let excepted: Vec<(Id, Id)> = travellers::table
+        .filter(travellers::erased_at.is_null())
+        .filter(travellers::status.eq("exception"))
+        .filter(travellers::exception_at.lt(closed_before))
+        .order(travellers::exception_at.asc())
+        .limit(left)
+        .select((travellers::id, travellers::destination_city_id))
+        .load(conn)?;
+    Ok(received.into_iter().chain(excepted).collect())
+}
+
+/// Erases the name, document number, phone, address and notes of these travellers (still
+/// closed and not yet erased); returns how many. Everything else stays, so every statistic, the
+/// trace and the event log keep holding.
+pub fn erase_personal_data(conn: &mut DbConnection, ids: &[Id], at: Timestamp) -> QueryResult<usize> {
+    diesel::update(
+        travellers::table
+            .filter(travellers::id.eq_any(ids.to_vec()))
+            .filter(travellers::erased_at.is_null())
+            .filter(travellers::status.eq_any(vec!["received", "exception"])),
+    )
+    .set((
+        travellers::full_name.eq(ERASED),
+        travellers::document_no.eq(ERASED),
+        travellers::phone.eq(None::<String>),
+        travellers::address.eq(None::<String>),
+        travellers::notes.eq(None::<String>),
+        travellers::erased_at.eq(Some(at)),
+        travellers::version.eq(travellers::version + 1),
+    ))
+    .execute(conn)
 }
 
 /// Writes a changed traveller if nobody changed it since it was read: false when it moved on.

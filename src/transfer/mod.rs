@@ -3,6 +3,7 @@
 
 pub mod batches;
 pub mod handoffs;
+pub mod privacy;
 pub mod travellers;
 
 use serde_json::{json, Value};

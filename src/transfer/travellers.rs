@@ -191,6 +191,7 @@ fn new_traveller(
         origin_district_id: dest.district_id,
         origin_community_id: Some(dest.id),
         received_at: None,
+        erased_at: None,
     }
 }
 

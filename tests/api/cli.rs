@@ -157,3 +157,97 @@ async fn set_password_changes_a_password_and_ends_the_users_sessions() {
     assert!(!nobody.status.success());
     assert!(String::from_utf8_lossy(&nobody.stderr).contains("no user"));
 }
+
+#[actix_web::test]
+async fn verify_log_names_the_first_broken_event_and_exits_1() {
+    let world = crate::world::World::new().await;
+    crate::audit::some_history(&world).await;
+    let app = &world.app;
+    let ok = run(app, &["verify-log"], &[], None);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&ok.stdout).expect("a JSON report");
+    assert_eq!(report["ok"], true);
+
+    let events = app
+        .get("/api/v1/events?limit=500", &world.dispatcher)
+        .await
+        .expect(200);
+    let seq = events.body["items"][3]["seq"].as_i64().unwrap();
+    crate::audit::tamper(
+        app,
+        &format!("UPDATE events SET data = '{{\"status\": \"received\"}}' WHERE seq = {seq}"),
+    );
+    let broken = run(app, &["verify-log"], &[], None);
+    assert_eq!(broken.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&broken.stdout).expect("a JSON report");
+    assert_eq!(report["ok"], false);
+    assert!(report["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["first_broken_seq"] == seq));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains(&format!("seq {seq}")));
+}
+
+#[actix_web::test]
+async fn events_written_before_the_log_was_chained_are_chained_once() {
+    let world = crate::world::World::new().await;
+    crate::audit::some_history(&world).await;
+    let app = &world.app;
+    crate::audit::tamper(app, "UPDATE events SET prev_hash = '', hash = ''");
+    let migrated = run(app, &["migrate"], &[], None);
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    let report = crate::audit::verification(app, &world.admin).await;
+    assert_eq!(report["ok"], true, "{report}");
+    let events = app
+        .get("/api/v1/events?limit=500", &world.admin)
+        .await
+        .expect(200);
+    assert!(events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["hash"].as_str().unwrap().len() == 64));
+    // Still append-only afterwards.
+    let mut conn = app.pool.get().unwrap();
+    assert!(diesel::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE events SET action = 'x' WHERE seq = 1"),
+        &mut conn
+    )
+    .is_err());
+}
+
+#[actix_web::test]
+async fn erase_expired_erases_at_once_and_prints_what_it_erased() {
+    let world = crate::world::World::new().await;
+    let (received, no_show, waiting) = crate::retention::closed_loops(&world).await;
+    let app = &world.app;
+    let kept = run(app, &["erase-expired"], &[], None);
+    assert!(kept.status.success(), "{}", String::from_utf8_lossy(&kept.stderr));
+    assert!(String::from_utf8_lossy(&kept.stdout).contains("of 0 travellers"));
+    assert!(world.traveller(&received).await["erased_at"].is_null());
+
+    let erased = run(
+        app,
+        &["erase-expired"],
+        &[("APP__PRIVACY__RETAIN_DAYS", "0")],
+        None,
+    );
+    assert!(
+        erased.status.success(),
+        "{}",
+        String::from_utf8_lossy(&erased.stderr)
+    );
+    let out = String::from_utf8_lossy(&erased.stdout);
+    assert!(
+        out.contains(&received) && out.contains(&no_show) && !out.contains(&waiting),
+        "{out}"
+    );
+    assert!(out.contains("of 2 travellers"), "{out}");
+    assert_eq!(world.traveller(&received).await["full_name"], "[erased]");
+    assert_eq!(world.traveller(&waiting).await["full_name"], "Sun Meimei");
+}

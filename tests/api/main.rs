@@ -1,5 +1,6 @@
 //! End-to-end tests: each runs the real server against its own fresh database (see `helpers`).
 
+mod audit;
 mod auth;
 mod cli;
 mod closed_loop;
@@ -15,6 +16,7 @@ mod polls;
 mod ports;
 mod registration;
 mod replays;
+mod retention;
 mod stats;
 mod units;
 mod users;
