@@ -13,6 +13,15 @@ use crate::store::events::{self, EventPlace};
 use crate::store::units::Unit;
 use crate::store::users::{self, User};
 
+/// A connection to the configured database, its schema brought up to date (without demo data).
+fn open(settings: &Settings) -> Result<crate::db::PooledConnection, String> {
+    let pool = prepare_database(&Settings {
+        demo: DemoSettings { seed: false },
+        ..settings.clone()
+    })?;
+    pool.get().map_err(|e| e.to_string())
+}
+
 /// Errors of a command: a message for the operator.
 struct CliError(String);
 
@@ -43,11 +52,7 @@ pub fn create_user(
     if let Some(problem) = password_problem(password) {
         return Err(format!("password {problem}"));
     }
-    let pool = prepare_database(&Settings {
-        demo: DemoSettings { seed: false },
-        ..settings.clone()
-    })?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let mut conn = open(settings)?;
     let hash = password::hash_blocking(password)?;
     write_transaction(&mut conn, |tx| -> Result<(), CliError> {
         let unit = match unit_code {
@@ -105,11 +110,7 @@ pub fn set_password(settings: &Settings, username: &str, password: &str) -> Resu
     if let Some(problem) = password_problem(password) {
         return Err(format!("password {problem}"));
     }
-    let pool = prepare_database(&Settings {
-        demo: DemoSettings { seed: false },
-        ..settings.clone()
-    })?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let mut conn = open(settings)?;
     let hash = password::hash_blocking(password)?;
     write_transaction(&mut conn, |tx| -> Result<(), CliError> {
         let user = users::find_by_username(tx, username)?
@@ -123,11 +124,7 @@ pub fn set_password(settings: &Settings, username: &str, password: &str) -> Resu
 
 /// Checks every chain of the audit log and prints the report as JSON; false when one is broken.
 pub fn verify_log(settings: &Settings) -> Result<bool, String> {
-    let pool = prepare_database(&Settings {
-        demo: DemoSettings { seed: false },
-        ..settings.clone()
-    })?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let mut conn = open(settings)?;
     conn.lift_statement_timeout()?;
     let chains =
         crate::db::read_transaction(&mut conn, crate::store::events::verify).map_err(|e| e.to_string())?;
@@ -152,11 +149,7 @@ pub fn verify_log(settings: &Settings) -> Result<bool, String> {
 /// Erases the personal data that `privacy.retain_days` no longer allows to keep, at once, and
 /// prints what it erased.
 pub fn erase_expired(settings: &Settings) -> Result<(), String> {
-    let pool = prepare_database(&Settings {
-        demo: DemoSettings { seed: false },
-        ..settings.clone()
-    })?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let mut conn = open(settings)?;
     let closed_before = settings.privacy.closed_before(Timestamp::now());
     let mut total = 0;
     loop {

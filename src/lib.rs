@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod bench;
+pub mod chaos;
 pub mod cli;
 pub mod config;
 pub mod db;

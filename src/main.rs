@@ -44,6 +44,23 @@ enum Command {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// A fault run: two instances over a PostgreSQL cluster of its own (made with initdb on
+    /// --port), driven through the whole loop while instances are killed and the database
+    /// restarted and paused; then every invariant is checked and the figures printed.
+    Chaos {
+        /// How long the workload and the faults run, in seconds.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// The most travellers registered.
+        #[arg(long, default_value_t = 2000)]
+        travellers: usize,
+        /// The port of the cluster made for the run (never 5432).
+        #[arg(long, default_value_t = 55432)]
+        port: u16,
+        /// Trips driven at once.
+        #[arg(long, default_value_t = 6)]
+        workers: usize,
+    },
     /// Check every chain of the audit log; exits 1 when one is broken.
     VerifyLog,
     /// Erase the personal data of travellers whose loop closed more than privacy.retain_days ago.
@@ -91,6 +108,17 @@ fn main() -> ExitCode {
             ..settings
         })
         .map(|_| ()),
+        Command::Chaos {
+            seconds,
+            travellers,
+            port,
+            workers,
+        } => inbound_transfer::chaos::run(inbound_transfer::chaos::ChaosOptions {
+            seconds,
+            travellers,
+            port,
+            workers,
+        }),
         Command::EraseExpired => cli::erase_expired(&settings),
         Command::VerifyLog => match cli::verify_log(&settings) {
             Ok(true) => Ok(()),

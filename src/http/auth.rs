@@ -13,6 +13,7 @@ use super::docs::{
     BadRequest, TooManyRequests, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
 };
 use super::Body;
+use crate::auth::password::Admission;
 use crate::auth::tokens::{new_refresh_token, refresh_token_digest};
 use crate::auth::Actor;
 use crate::db::{write_transaction, DbConnection};
@@ -139,23 +140,11 @@ async fn login(
     if username.is_empty() || username.len() > 64 || password.len() > 1024 {
         return Err(invalid_credentials());
     }
-    // A place in the hashing queue is taken first: a refusal there must not count as a failure.
-    let admission = state.passwords.admit()?;
-    let limits = login_limits(&state);
-    let (name, addr) = (username.clone(), address.0.clone());
-    // The attempt is counted before the password is checked, in the transaction that reads the
-    // limits, so parallel attempts cannot get past them; a locked pair costs no hashing.
-    let user = state
-        .db(move |conn| {
-            write_transaction(conn, |tx| {
-                match users::begin_login_attempt(tx, &name, &addr, &limits)? {
-                    LoginGate::Closed { retry_after_secs } => Err(ApiError::rate_limited(retry_after_secs)),
-                    LoginGate::Open => Ok(users::find_by_username(tx, &name)?),
-                }
-            })
-        })
-        .await?;
-
+    let name = username.clone();
+    let (user, admission) = counted_attempt(&state, &username, &address, move |tx| {
+        Ok(users::find_by_username(tx, &name)?)
+    })
+    .await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let password_ok = state.passwords.verify(admission, password, stored_hash).await?;
     let Some(user) = user.filter(|u| password_ok && u.active) else {
@@ -184,6 +173,32 @@ async fn login(
         })
         .await?;
     Ok(HttpResponse::Ok().json(tokens))
+}
+
+/// Takes a place in the hashing queue (a refusal there does not count as a failure), then counts
+/// the attempt as a failure before the password is checked, in the transaction that reads the
+/// limits, so parallel attempts cannot get past them; a locked pair costs no hashing. Returns
+/// what `find` read in that transaction, and the place to check the password with.
+async fn counted_attempt<T: Send + 'static>(
+    state: &AppState,
+    username: &str,
+    address: &ClientAddress,
+    find: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<(T, Admission)> {
+    let admission = state.passwords.admit()?;
+    let limits = login_limits(state);
+    let (name, addr) = (username.to_owned(), address.0.clone());
+    let found = state
+        .db(move |conn| {
+            write_transaction(conn, |tx| {
+                match users::begin_login_attempt(tx, &name, &addr, &limits)? {
+                    LoginGate::Closed { retry_after_secs } => Err(ApiError::rate_limited(retry_after_secs)),
+                    LoginGate::Open => find(tx),
+                }
+            })
+        })
+        .await?;
+    Ok((found, admission))
 }
 
 fn login_limits(state: &AppState) -> LoginLimits {
@@ -374,21 +389,11 @@ async fn change_own_password(
         return Err(ApiError::invalid_field("new_password", problem));
     }
     // Guessing the current password with a stolen access token is limited like logins are.
-    let admission = state.passwords.admit()?;
-    let limits = login_limits(&state);
-    let (user_id, name, addr) = (actor.id, actor.username.clone(), address.0.clone());
-    let user = state
-        .db(move |conn| {
-            write_transaction(conn, |tx| {
-                match users::begin_login_attempt(tx, &name, &addr, &limits)? {
-                    LoginGate::Closed { retry_after_secs } => Err(ApiError::rate_limited(retry_after_secs)),
-                    LoginGate::Open => {
-                        users::find(tx, user_id)?.ok_or_else(|| ApiError::unauthorized("unknown user"))
-                    }
-                }
-            })
-        })
-        .await?;
+    let user_id = actor.id;
+    let (user, admission) = counted_attempt(&state, &actor.username, &address, move |tx| {
+        users::find(tx, user_id)?.ok_or_else(|| ApiError::unauthorized("unknown user"))
+    })
+    .await?;
     let ok = state
         .passwords
         .verify(admission, body.current_password, Some(user.password_hash.clone()))

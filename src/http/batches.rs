@@ -466,7 +466,7 @@ async fn record_boarding(
     .await
 }
 
-/// Actions without a body accept an empty body or `{}`.
+/// Actions without a body accept an empty body, `null` or `{}`.
 #[derive(Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
@@ -474,7 +474,8 @@ pub struct Empty {}
 /// Checks the caller, then that the body is empty or `{}`; returns the request's fingerprint.
 fn bodyless(actor: &Actor, req: &HttpRequest, body: &web::Bytes) -> ApiResult<String> {
     actor.require(Permission::RunBatches)?;
-    if !body.iter().all(|b| b.is_ascii_whitespace()) {
+    let text = String::from_utf8_lossy(body);
+    if !text.trim().is_empty() && text.trim() != "null" {
         serde_json::from_slice::<Empty>(body)
             .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
     }
@@ -568,6 +569,7 @@ pub struct Cancel {
 #[utoipa::path(
     post,
     path = "/api/v1/batches/{id}/cancel",
+    operation_id = "cancel_batch",
     tag = "batches",
     params(("id" = Id, Path, description = "The batch's id"), IdempotencyHeader),
     request_body = Cancel,

@@ -212,11 +212,21 @@ pub fn openapi_document() -> &'static utoipa::openapi::OpenApi {
     responses((status = 200, description = "The OpenAPI 3 document of this service", body = serde_json::Value))
 )]
 async fn openapi_json() -> HttpResponse {
-    static JSON: OnceLock<String> = OnceLock::new();
-    let body = JSON.get_or_init(|| openapi_document().to_json().unwrap_or_default());
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(body.as_str())
+        .body(document_json())
+}
+
+/// The document as served: the generated one, with what the server enforces beyond the
+/// handlers' annotations (`contract`).
+pub fn document_json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| {
+        let mut document = serde_json::to_value(openapi_document()).unwrap_or_default();
+        super::contract::state_constraints(&mut document);
+        super::contract::add_links(&mut document);
+        serde_json::to_string(&document).unwrap_or_default()
+    })
 }
 
 /// The docs page

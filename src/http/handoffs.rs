@@ -426,6 +426,7 @@ async fn reject(
 #[utoipa::path(
     post,
     path = "/api/v1/handoffs/{id}/cancel",
+    operation_id = "cancel_handoff",
     tag = "handoffs",
     params(("id" = Id, Path, description = "The handoff's id"), IdempotencyHeader),
     request_body = Reason,

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod batches;
 pub mod client;
+pub mod contract;
 pub mod docs;
 pub mod edge;
 pub mod events;
@@ -201,6 +202,32 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// An integer of a JSON body, also when written as a number with a zero fraction (`5.0`), which
+/// JSON Schema counts as an integer.
+pub fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let whole = number.as_i64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+            .map(|f| f as i64)
+    });
+    whole
+        .and_then(|n| i32::try_from(n).ok())
+        .ok_or_else(|| serde::de::Error::custom(format!("expected a whole number, found {number}")))
+}
+
+/// `whole_number` for an optional field, where null means absent.
+pub fn whole_number_or_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i32>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_number")] i32);
+    Ok(Option::<Whole>::deserialize(deserializer)?.map(|w| w.0))
+}
+
+/// What a list's `cursor` looks like: the id it continues after, base64url without padding
+/// (empty: the first page). The document states it for every list.
+pub const CURSOR_PATTERN: &str = "^([A-Za-z0-9_-]{22})?$";
+
 /// `?limit=&cursor=`, checked.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
@@ -228,9 +255,16 @@ impl PageRequest {
 }
 
 fn decode_cursor(cursor: &str) -> Option<Id> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()?;
+    // Any 22 characters of the alphabet name 16 bytes; the unused low bits of the last one are
+    // ignored, as the pattern the document states allows them.
+    const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_encode_padding(false)
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone),
+    );
+    let bytes = LENIENT.decode(cursor).ok()?;
     uuid::Uuid::from_slice(&bytes).ok().map(Id)
 }
 

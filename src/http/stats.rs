@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::docs::{BadRequest, Forbidden, Unauthorized, Unavailable};
+use super::docs::{BadRequest, Forbidden, Unauthorized, Unavailable, Unprocessable};
 use crate::auth::{load_actor, Bearer, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
@@ -400,10 +400,10 @@ impl Period {
             (None, None) => NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| ApiError::internal("date"))?,
         };
         if from > to {
-            return Err(ApiError::bad_request("from must not be after to"));
+            return Err(ApiError::invalid_field("from", "must not be after to"));
         }
         if default_days.is_some() && (to - from).num_days() > 3660 {
-            return Err(ApiError::bad_request("a period of at most ten years"));
+            return Err(ApiError::invalid_field("from", "a period of at most ten years"));
         }
         Ok((
             from.format("%Y-%m-%d").to_string(),
@@ -445,6 +445,7 @@ pub struct PortStats {
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
         (status = 503, response = Unavailable),
     )
 )]
@@ -606,6 +607,7 @@ pub struct DailyStats {
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
         (status = 503, response = Unavailable),
     )
 )]

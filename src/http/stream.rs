@@ -82,6 +82,45 @@ pub struct StreamQuery {
     after: Option<i64>,
 }
 
+/// The `Last-Event-ID` header of a client that reconnects.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct LastEventId {
+    /// The last sequence number received.
+    #[param(rename = "Last-Event-ID", nullable = false, minimum = 0)]
+    last_event_id: Option<i64>,
+}
+
+/// One server-sent event, as the document describes each event of the stream.
+#[derive(utoipa::ToSchema)]
+pub struct StreamEvent {
+    /// The event's `seq`, for `Last-Event-ID`.
+    id: String,
+    /// The event's `action`, e.g. `traveller.registered`.
+    event: String,
+    /// The event as JSON: an item of `GET /events`.
+    data: String,
+}
+
+impl StreamEvent {
+    fn of(event: &events::Event) -> Self {
+        StreamEvent {
+            id: event.seq.to_string(),
+            event: event.action.clone(),
+            data: serde_json::to_string(event).unwrap_or_default(),
+        }
+    }
+
+    /// The text of the event on the wire.
+    fn frame(&self) -> Bytes {
+        Bytes::from(format!(
+            "id: {}\nevent: {}\ndata: {}\n\n",
+            self.id, self.event, self.data
+        ))
+    }
+}
+
 /// How often a long-lived stream checks that its caller may still read: a deactivated user, a
 /// logout or an expired token ends the stream within this delay.
 const RECHECK_EVERY: Duration = Duration::from_secs(5);
@@ -112,13 +151,10 @@ async fn latest_seq(state: &AppState) -> ApiResult<i64> {
     get,
     path = "/api/v1/events/stream",
     tag = "events",
-    params(
-        StreamQuery,
-        ("Last-Event-ID" = Option<i64>, Header, description = "The last sequence number received"),
-    ),
+    params(StreamQuery, LastEventId),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "A stream of server-sent events", content_type = "text/event-stream", body = String),
+        (status = 200, description = "A stream of server-sent events", content_type = "text/event-stream", body = StreamEvent),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -203,11 +239,7 @@ pub(crate) async fn stream(
                 Ok(batch) if !batch.is_empty() => {
                     for event in batch {
                         c.after = event.seq;
-                        let data = serde_json::to_string(&event).unwrap_or_default();
-                        c.pending.push_back(Bytes::from(format!(
-                            "id: {}\nevent: {}\ndata: {data}\n\n",
-                            event.seq, event.action
-                        )));
+                        c.pending.push_back(StreamEvent::of(&event).frame());
                     }
                     continue;
                 }

@@ -179,7 +179,9 @@ fn check_seats(problems: &mut Problems, seats: i32) {
 pub struct CreateVehicle {
     plate: String,
     kind: VehicleKind,
-    #[schema(minimum = 1)]
+    /// 1 to 100.
+    #[schema(minimum = 1, maximum = 100)]
+    #[serde(deserialize_with = "super::whole_number")]
     seats: i32,
     /// A city in the caller's jurisdiction.
     unit_id: Id,
@@ -260,7 +262,9 @@ async fn create_vehicle(
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateVehicle {
-    #[serde(default)]
+    /// 1 to 100.
+    #[schema(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "super::whole_number_or_null")]
     seats: Option<i32>,
     #[serde(default)]
     out_of_service: Option<bool>,

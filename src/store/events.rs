@@ -167,14 +167,20 @@ fn chain_head(conn: &mut DbConnection, city_id: Option<Id>) -> QueryResult<Strin
         .filter(events::hash.ne(""))
         .order(events::seq.desc())
         .into_boxed();
-    let query = match city_id {
-        Some(city) => query.filter(events::city_id.eq(city)),
-        None => query.filter(events::city_id.is_null()),
-    };
-    Ok(query
+    Ok(in_chain(query, city_id)
         .first::<String>(conn)
         .optional()?
         .unwrap_or_else(|| GENESIS.to_owned()))
+}
+
+type BoxedEvents<'a, S> = events::BoxedQuery<'a, crate::db::MultiBackend, S>;
+
+/// Narrows a query of the log to one chain: a city's, or that of events of no city.
+fn in_chain<S>(query: BoxedEvents<'_, S>, city_id: Option<Id>) -> BoxedEvents<'_, S> {
+    match city_id {
+        Some(city) => query.filter(events::city_id.eq(city)),
+        None => query.filter(events::city_id.is_null()),
+    }
 }
 
 /// Appends one event; call it inside the transaction of the change it records.
@@ -259,11 +265,7 @@ pub fn verify(conn: &mut DbConnection) -> QueryResult<Vec<ChainReport>> {
                 .order(events::seq.asc())
                 .limit(VERIFY_PAGE)
                 .into_boxed();
-            let query = match city_id {
-                Some(city) => query.filter(events::city_id.eq(city)),
-                None => query.filter(events::city_id.is_null()),
-            };
-            let page: Vec<Event> = query.load(conn)?;
+            let page: Vec<Event> = in_chain(query, city_id).load(conn)?;
             for event in &page {
                 let holds = event.prev_hash == report.head_hash && event.chained().hash() == event.hash;
                 if !holds && report.first_broken_seq.is_none() {

@@ -168,7 +168,7 @@ async fn dashboards_see_the_numbers_of_their_own_subtree() {
     w.app
         .get("/api/v1/stats/daily?from=2020-04-02&to=2020-03-07", &w.dispatcher)
         .await
-        .expect_problem(400, "validation_failed");
+        .expect_problem(422, "validation_failed");
     w.app
         .get("/api/v1/stats/daily?from=yesterday", &w.dispatcher)
         .await
