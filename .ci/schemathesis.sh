@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Schemathesis with every check against a PostgreSQL-backed server, signed in as the demo
 # dispatcher. Logout and refresh are left out so that the run's token survives; nothing else is.
+# Event streams end after two seconds here (stream.max_seconds), so that reading one ends.
 # Usage: .ci/schemathesis.sh POSTGRES_ADMIN_URL (a database the script may create others beside)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,7 @@ APP__SERVER__BIND="127.0.0.1:$PORT" \
 APP__DEMO__SEED=true \
 APP__LOG__LEVEL=warn \
 APP__AUTH__ACCESS_TTL_SECS=7200 \
+APP__STREAM__MAX_SECONDS=2 \
   "$BIN" serve > target/schemathesis-server.log 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 60); do

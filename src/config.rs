@@ -213,6 +213,13 @@ impl Default for StatsSettings {
 pub struct StreamSettings {
     pub max_per_user: usize,
     pub max_total: usize,
+    /// How long one stream lasts before the client is asked to reconnect.
+    #[serde(default = "default_stream_seconds")]
+    pub max_seconds: u64,
+}
+
+fn default_stream_seconds() -> u64 {
+    600
 }
 
 impl Default for StreamSettings {
@@ -220,6 +227,7 @@ impl Default for StreamSettings {
         Self {
             max_per_user: 8,
             max_total: 2000,
+            max_seconds: default_stream_seconds(),
         }
     }
 }

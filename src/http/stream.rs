@@ -127,6 +127,9 @@ const RECHECK_EVERY: Duration = Duration::from_secs(5);
 
 struct Cursor {
     _slot: Slot,
+    /// The stream ends by this time; the client reconnects with `Last-Event-ID`, perhaps to
+    /// another instance, so long-lived streams spread over the instances as they come and go.
+    ends_at: Instant,
     state: web::Data<AppState>,
     claims: Claims,
     checked: Instant,
@@ -146,7 +149,8 @@ async fn latest_seq(state: &AppState) -> ApiResult<i64> {
 /// Each event is `id: <seq>`, `event: <action>`, `data: <the event as JSON>`. Resumes after the
 /// `Last-Event-ID` header (or `after`); without either, a subscriber starts from now. Open
 /// streams are bounded per user and in all (`stream.max_per_user`, `stream.max_total`): beyond
-/// them 429.
+/// them 429. A stream ends after `stream.max_seconds`; the client reconnects (`retry:`) with
+/// `Last-Event-ID` and misses nothing.
 #[utoipa::path(
     get,
     path = "/api/v1/events/stream",
@@ -180,7 +184,9 @@ pub(crate) async fn stream(
     let after = match resume {
         Some(id) => id
             .parse::<i64>()
-            .map_err(|_| ApiError::bad_request("Last-Event-ID must be a sequence number"))?,
+            .ok()
+            .filter(|seq| *seq >= 0)
+            .ok_or_else(|| ApiError::bad_request("Last-Event-ID must be a sequence number"))?,
         None => match query.after {
             Some(after) => after,
             // A new subscriber starts from now.
@@ -188,8 +194,10 @@ pub(crate) async fn stream(
         },
     };
     let slot = StreamSlots::take(&state, actor.id)?;
+    let lifetime = Duration::from_secs(state.settings.stream.max_seconds.max(1));
     let cursor = Cursor {
         _slot: slot,
+        ends_at: Instant::now() + lifetime,
         state,
         claims,
         checked: Instant::now(),
@@ -208,6 +216,9 @@ pub(crate) async fn stream(
                     Ok::<_, actix_web::Error>(Bytes::from_static(b"retry: 2000\n\n")),
                     c,
                 ));
+            }
+            if Instant::now() >= c.ends_at && c.pending.is_empty() {
+                return None;
             }
             if c.checked.elapsed() >= RECHECK_EVERY {
                 c.checked = Instant::now();

@@ -298,3 +298,59 @@ async fn with_a_metrics_token_only_scrapes_that_send_it_are_answered() {
         .unwrap()
         .contains("inbound_db_pool_max_connections"));
 }
+
+#[actix_web::test]
+async fn a_stream_ends_after_its_lifetime_and_resumes_where_it_ended() {
+    let w = World::with(|s| s.stream.max_seconds = 1).await;
+    let mut stream = w
+        .app
+        .client
+        .get(format!("{}/api/v1/events/stream?after=0", w.app.base))
+        .bearer_auth(&w.dispatcher)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+    // The whole body arrives: the stream ended by itself.
+    let body = stream.body().limit(16 << 20).await.expect("the stream ends");
+    let text = String::from_utf8_lossy(&body);
+    let last: i64 = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .next_back()
+        .expect("events were replayed")
+        .parse()
+        .unwrap();
+    w.register("PVG", "CZ-TN-HM", "MU1").await;
+    let mut again = w
+        .app
+        .client
+        .get(format!("{}/api/v1/events/stream", w.app.base))
+        .bearer_auth(&w.dispatcher)
+        .insert_header(("last-event-id", last.to_string()))
+        .send()
+        .await
+        .unwrap();
+    let body = again.body().limit(16 << 20).await.expect("the stream ends");
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("event: traveller.registered"), "{text}");
+    assert!(!text.contains(&format!("id: {last}\n")), "nothing is sent twice");
+}
+
+#[actix_web::test]
+async fn a_last_event_id_that_is_no_sequence_number_is_refused() {
+    let w = World::new().await;
+    for bad in ["-1", "abc", "1.5"] {
+        let res = w
+            .app
+            .send(
+                "GET",
+                "/api/v1/events/stream",
+                Some(&w.dispatcher),
+                None,
+                &[("last-event-id", bad)],
+            )
+            .await;
+        assert_eq!(res.status.as_u16(), 400, "{bad}: {}", res.body);
+    }
+}
