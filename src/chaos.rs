@@ -531,7 +531,19 @@ async fn confirm(
                 Value::Null,
             )
             .await?;
-        for next in pending["items"].as_array()?.clone() {
+        // Only this trip's: other trips' handoffs are their own workers' to confirm.
+        let ours = |h: &&Value| {
+            h["traveller_ids"]
+                .as_array()
+                .is_some_and(|ids| ids.iter().any(|id| received.iter().any(|r| id == r.as_str())))
+        };
+        for next in pending["items"]
+            .as_array()?
+            .iter()
+            .filter(ours)
+            .cloned()
+            .collect::<Vec<_>>()
+        {
             Box::pin(confirm(driver, people, receiver, &next, serial)).await?;
         }
     }
