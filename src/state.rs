@@ -59,7 +59,7 @@ impl AppState {
     }
 
     /// How long one call of `db` may take: the wait for a connection and one statement's time.
-    fn db_deadline(&self) -> Option<Duration> {
+    pub fn db_deadline(&self) -> Option<Duration> {
         let database = &self.settings.database;
         (database.statement_timeout_ms > 0)
             .then(|| Duration::from_millis(database.pool_timeout_ms + database.statement_timeout_ms))

@@ -341,6 +341,24 @@ where
     T: Serialize + 'static,
     F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
 {
+    write_within(state, actor, key, fingerprint, status, None, change).await
+}
+
+/// `write` for a change that may take longer than a request's usual deadline (a manifest of
+/// thousands of rows): `deadline` replaces it.
+pub async fn write_within<T, F>(
+    state: &AppState,
+    actor: &Actor,
+    key: IdempotencyKey,
+    fingerprint: String,
+    status: StatusCode,
+    deadline: Option<std::time::Duration>,
+    change: F,
+) -> ApiResult<HttpResponse>
+where
+    T: Serialize + 'static,
+    F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+{
     let user_id = actor.id;
     // A stored answer replays only under the authority it was given with: a user moved to
     // another unit or role since then has the request run afresh, and authorized as it is now.
@@ -352,7 +370,7 @@ where
     let not_before = Timestamp::now()
         - chrono::Duration::hours(state.settings.idempotency.retain_hours.min(24 * 365 * 10) as i64);
     let (status, body, replayed) = state
-        .db(move |conn| {
+        .db_within(deadline.or_else(|| state.db_deadline()), move |conn| {
             let Some(key) = key.0 else {
                 let body = write_transaction(conn, |tx| kept(change(tx).and_then(to_json)))??;
                 return Ok((status, body, false));

@@ -11,7 +11,7 @@ use super::docs::{
     BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
     Unprocessable, UnsupportedMediaType,
 };
-use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
+use super::{fingerprint, write, write_within, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
@@ -453,9 +453,17 @@ async fn import_manifest(
     );
     let rows = parse_manifest(&body)?;
     let who = actor.clone();
-    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
-        registration::import(conn, &who, rows).map(|created| Imported { created })
-    })
+    // Thousands of rows take longer than a request's usual deadline.
+    let deadline = Some(std::time::Duration::from_secs(120));
+    write_within(
+        &state,
+        &actor,
+        key,
+        print,
+        StatusCode::CREATED,
+        deadline,
+        move |conn| registration::import(conn, &who, rows).map(|created| Imported { created }),
+    )
     .await
 }
 

@@ -378,3 +378,29 @@ async fn a_large_invalid_manifest_lists_the_first_hundred_problems_and_counts_th
     assert!(res.body.to_string().len() < 20_000);
     assert_eq!(w.app.count_rows("travellers"), 0);
 }
+
+#[actix_web::test]
+async fn a_manifest_of_the_largest_size_is_imported_whole() {
+    let w = World::with(|s| s.server.max_body_bytes = 4 << 20).await;
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..5000 {
+        let community = COMMUNITIES[i % COMMUNITIES.len()];
+        csv.push_str(&format!(
+            "Row {i},passport,BIG{i:06},CHN,,MU5001,PVG,2020-03-08T06:10:00Z,{community},,zh,\n"
+        ));
+    }
+    let res = w
+        .app
+        .send_raw(
+            "POST",
+            "/api/v1/travellers/import",
+            Some(&w.dispatcher),
+            "text/csv",
+            csv.into_bytes(),
+        )
+        .await
+        .expect(201);
+    assert_eq!(res.body["created"], 5000);
+    assert_eq!(w.app.count_rows("travellers"), 5000);
+    w.assert_invariants();
+}
