@@ -115,6 +115,9 @@ fn ensure_unit(
         city_id,
         district_id,
         created_at: Timestamp::now(),
+        // The city's 24-hour government service line, shown on travellers' notices.
+        hotline: (level == UnitLevel::City).then(|| "0519-12345".to_owned()),
+        address: None,
     };
     crate::store::units::insert(conn, &unit)?;
     events::record(

@@ -14,6 +14,8 @@ diesel::table! {
         city_id -> DbUuid,
         district_id -> Nullable<DbUuid>,
         created_at -> DbTimestamp,
+        hotline -> Nullable<Text>,
+        address -> Nullable<Text>,
     }
 }
 

@@ -102,6 +102,7 @@ pub const BEARER: &str = "bearer";
         units::list_units,
         units::create_unit,
         units::get_unit,
+        units::update_unit,
         ports::list_ports,
         ports::create_port,
         ports::get_port,

@@ -42,6 +42,14 @@ pub struct HandoffTravellerView {
     outcome: String,
 }
 
+/// One side of a handoff: whom to call, even where that unit lies outside the caller's subtree.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HandoffUnitView {
+    id: Id,
+    name: String,
+    hotline: Option<String>,
+}
+
 /// An offer of custody from one unit to the next.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HandoffView {
@@ -49,6 +57,8 @@ pub struct HandoffView {
     batch_id: Option<Id>,
     from_unit_id: Id,
     to_unit_id: Id,
+    from_unit: HandoffUnitView,
+    to_unit: HandoffUnitView,
     #[schema(value_type = HandoffStatus)]
     status: String,
     traveller_ids: Vec<Id>,
@@ -92,6 +102,16 @@ pub fn handoff_views(
         .flatten()
         .map(|t| (t.id, t))
         .collect();
+    let unit_ids: Vec<Id> = rows.iter().flat_map(|h| [h.from_unit_id, h.to_unit_id]).collect();
+    let sides: HashMap<Id, crate::store::units::Unit> = crate::store::units::by_ids(conn, &unit_ids)?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let side = |id: Id| HandoffUnitView {
+        id,
+        name: sides.get(&id).map(|u| u.name.clone()).unwrap_or_default(),
+        hotline: sides.get(&id).and_then(|u| u.hotline.clone()),
+    };
     let now = Timestamp::now();
     Ok(rows
         .into_iter()
@@ -110,6 +130,8 @@ pub fn handoff_views(
                 batch_id: h.batch_id,
                 from_unit_id: h.from_unit_id,
                 to_unit_id: h.to_unit_id,
+                from_unit: side(h.from_unit_id),
+                to_unit: side(h.to_unit_id),
                 status: h.status.clone(),
                 traveller_ids: list.iter().map(|(id, _)| *id).collect(),
                 travellers: list

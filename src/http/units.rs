@@ -20,7 +20,7 @@ use crate::store::{new_id, Page};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/units").get(list_units).post(create_unit))
-        .service(web::resource("/units/{id}").get(get_unit));
+        .service(web::resource("/units/{id}").get(get_unit).patch(update_unit));
 }
 
 /// A unit of the organisation tree.
@@ -32,6 +32,9 @@ pub struct UnitView {
     #[schema(value_type = UnitLevel)]
     pub level: String,
     pub parent_id: Option<Id>,
+    /// A phone number shown on notices: a city's 24-hour hotline.
+    pub hotline: Option<String>,
+    pub address: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -43,6 +46,8 @@ impl From<Unit> for UnitView {
             code: u.code,
             level: u.level,
             parent_id: u.parent_id,
+            hotline: u.hotline,
+            address: u.address,
             created_at: u.created_at,
         }
     }
@@ -208,6 +213,8 @@ async fn create_unit(
             city_id,
             district_id,
             created_at: Timestamp::now(),
+            hotline: None,
+            address: None,
         };
         units::insert(conn, &unit)?;
         let place = unit.place();
@@ -225,5 +232,110 @@ async fn create_unit(
         )?;
         Ok(UnitView::from(unit))
     })
+    .await
+}
+
+/// Changes to a unit; absent fields stay, null clears the hotline or the address.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUnit {
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
+    name: Option<String>,
+    /// 5 to 32 digits, with an optional leading `+`, spaces or dashes; null clears it.
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, min_length = 5, max_length = 32)]
+    hotline: Option<Option<String>>,
+    /// Null clears it.
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    address: Option<Option<String>>,
+}
+
+/// Update a unit (admin)
+///
+/// Its name, and the hotline and address shown on notices and to the other side of a handoff.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/units/{id}",
+    tag = "units",
+    params(("id" = Id, Path, description = "The unit's id")),
+    request_body = UpdateUnit,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated unit", body = UnitView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
+async fn update_unit(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<Id>,
+    req: HttpRequest,
+    body: Body<UpdateUnit>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::ManageUnits)?;
+    let (id, body) = (id.into_inner(), body.into_inner()?);
+    let print = fingerprint(&req, &body);
+    let mut problems = Problems::default();
+    let name = match &body.name {
+        Some(name) => problems.check("name", clean_text(name, 200)),
+        None => None,
+    };
+    let hotline = match &body.hotline {
+        Some(Some(phone)) if !crate::domain::traveller::valid_phone(phone.trim()) => {
+            problems.add(
+                "hotline",
+                "must be 5 to 32 digits, with an optional leading +, spaces or dashes",
+            );
+            None
+        }
+        Some(Some(phone)) => Some(Some(phone.trim().to_owned())),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let address = match &body.address {
+        Some(Some(text)) => problems
+            .check("address", crate::domain::multi_line_problem(text.trim(), 500))
+            .map(|()| Some(text.trim().to_owned()).filter(|t| !t.is_empty())),
+        Some(None) => Some(None),
+        None => None,
+    };
+    problems.into_result()?;
+    let actor_id = actor.id;
+    write(
+        &state,
+        &actor,
+        IdempotencyKey(None),
+        print,
+        StatusCode::OK,
+        move |conn| {
+            let mut unit = units::find(conn, Scope::All, id)?.ok_or_else(|| ApiError::not_found("unit"))?;
+            unit.name = name.unwrap_or(unit.name);
+            unit.hotline = hotline.unwrap_or(unit.hotline);
+            unit.address = address.unwrap_or(unit.address);
+            units::update_contacts(conn, &unit)?;
+            // Names appear in the dashboards' tables: their versions move on.
+            let place = unit.place();
+            let mut listing = vec![crate::stats::GLOBAL, place.city_id];
+            listing.extend(place.district_id);
+            crate::stats::touch(conn, &listing)?;
+            events::record(
+                conn,
+                Some(actor_id),
+                "unit.updated",
+                "unit",
+                unit.id,
+                EventPlace::from(&place),
+                serde_json::json!({"name": unit.name, "hotline": unit.hotline, "address": unit.address}),
+            )?;
+            Ok(UnitView::from(unit))
+        },
+    )
     .await
 }

@@ -20,6 +20,9 @@ pub struct Unit {
     pub city_id: Id,
     pub district_id: Option<Id>,
     pub created_at: Timestamp,
+    /// A phone number shown on notices: a city's 24-hour hotline.
+    pub hotline: Option<String>,
+    pub address: Option<String>,
 }
 
 impl Unit {
@@ -103,4 +106,24 @@ pub fn find_by_code(conn: &mut DbConnection, scope: Scope, code: &str) -> QueryR
 
 pub fn all_ids(conn: &mut DbConnection) -> QueryResult<Vec<Id>> {
     units::table.select(units::id).load(conn)
+}
+
+/// The units with these ids, whatever the caller's scope (for naming the other side of a handoff).
+pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> QueryResult<Vec<Unit>> {
+    units::table
+        .filter(units::id.eq_any(ids.to_vec()))
+        .select(Unit::as_select())
+        .load(conn)
+}
+
+/// Writes a unit's name, hotline and address.
+pub fn update_contacts(conn: &mut DbConnection, unit: &Unit) -> QueryResult<()> {
+    diesel::update(units::table.find(unit.id))
+        .set((
+            units::name.eq(&unit.name),
+            units::hotline.eq(&unit.hotline),
+            units::address.eq(&unit.address),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }

@@ -236,3 +236,74 @@ async fn lists_page_with_opaque_cursors() {
             .expect_problem(400, "validation_failed");
     }
 }
+
+#[actix_web::test]
+async fn an_admin_sets_a_units_hotline_and_address_and_nobody_else_may() {
+    let app = spawn_app().await;
+    let tokens = app.demo_tokens().await;
+    let cz = app.unit("CZ");
+    let path = format!("/api/v1/units/{cz}");
+    let city = app.get(&path, &tokens.admin).await.expect(200);
+    assert_eq!(
+        city.body["hotline"], "0519-12345",
+        "the demo city has its hotline"
+    );
+    for (role, token) in tokens.all() {
+        if role != "admin" {
+            app.patch(&path, token, json!({"hotline": "+86 519 8888 0000"}))
+                .await
+                .expect_problem(403, "forbidden");
+        }
+    }
+    let updated = app
+        .patch(
+            &path,
+            &tokens.admin,
+            json!({"hotline": "+86 519 8888 0000", "address": "Health Bureau\n1 Longcheng Ave"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(updated.body["hotline"], "+86 519 8888 0000");
+    assert_eq!(updated.body["address"], "Health Bureau\n1 Longcheng Ave");
+    assert_eq!(updated.body["name"], city.body["name"], "absent fields stay");
+    app.patch(&path, &tokens.admin, json!({"hotline": "call us"}))
+        .await
+        .expect_problem(422, "validation_failed");
+    app.patch(&path, &tokens.admin, json!({"name": "  "}))
+        .await
+        .expect_problem(422, "validation_failed");
+    app.patch(
+        &format!("/api/v1/units/{}", uuid::Uuid::new_v4()),
+        &tokens.admin,
+        json!({"name": "Nowhere"}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    let cleared = app
+        .patch(&path, &tokens.admin, json!({"address": null}))
+        .await
+        .expect(200);
+    assert!(cleared.body["address"].is_null());
+    assert_eq!(cleared.body["hotline"], "+86 519 8888 0000");
+    let events = app.events_of(&tokens.admin, "unit", &cz).await;
+    assert!(events.iter().any(|e| e["action"] == "unit.updated"));
+}
+
+#[actix_web::test]
+async fn a_handoff_names_both_sides_and_their_hotlines() {
+    let w = crate::world::World::new().await;
+    let (_, handoff, _) = w.one_arrival("PVG", "CZ-TN-HM", "MU5001", "苏D·Z0003").await;
+    // The district officer sees who sent it, though the city lies outside the district.
+    let seen = w
+        .app
+        .get(&format!("/api/v1/handoffs/{handoff}"), w.officer("CZ-TN"))
+        .await
+        .expect(200);
+    assert_eq!(seen.body["from_unit"]["id"], w.app.unit("CZ").as_str());
+    assert_eq!(seen.body["from_unit"]["hotline"], "0519-12345");
+    assert!(seen.body["from_unit"]["name"]
+        .as_str()
+        .is_some_and(|n| !n.is_empty()));
+    assert_eq!(seen.body["to_unit"]["id"], w.app.unit("CZ-TN").as_str());
+    assert!(seen.body["to_unit"]["hotline"].is_null());
+}

@@ -1,0 +1,2 @@
+ALTER TABLE units DROP COLUMN address;
+ALTER TABLE units DROP COLUMN hotline;
