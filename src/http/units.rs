@@ -217,10 +217,7 @@ async fn create_unit(
             address: None,
         };
         units::insert(conn, &unit)?;
-        let place = unit.place();
-        let mut listing = vec![crate::stats::GLOBAL, place.city_id];
-        listing.extend(place.district_id);
-        crate::stats::touch(conn, &listing)?;
+        touch_dashboards(conn, &unit)?;
         events::record(
             conn,
             Some(actor_id),
@@ -320,22 +317,27 @@ async fn update_unit(
             unit.hotline = hotline.unwrap_or(unit.hotline);
             unit.address = address.unwrap_or(unit.address);
             units::update_contacts(conn, &unit)?;
-            // Names appear in the dashboards' tables: their versions move on.
-            let place = unit.place();
-            let mut listing = vec![crate::stats::GLOBAL, place.city_id];
-            listing.extend(place.district_id);
-            crate::stats::touch(conn, &listing)?;
+            touch_dashboards(conn, &unit)?;
             events::record(
                 conn,
                 Some(actor_id),
                 "unit.updated",
                 "unit",
                 unit.id,
-                EventPlace::from(&place),
+                EventPlace::from(&unit.place()),
                 serde_json::json!({"name": unit.name, "hotline": unit.hotline, "address": unit.address}),
             )?;
             Ok(UnitView::from(unit))
         },
     )
     .await
+}
+
+/// Units are listed, by name, in the dashboards of the whole system, their city and their
+/// district: those versions move on when a unit is added or changed.
+fn touch_dashboards(conn: &mut crate::db::DbConnection, unit: &Unit) -> ApiResult<()> {
+    let place = unit.place();
+    let mut listing = vec![crate::stats::GLOBAL, place.city_id];
+    listing.extend(place.district_id);
+    Ok(crate::stats::touch(conn, &listing)?)
 }
