@@ -31,6 +31,7 @@ impl TestDb {
         let require = std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
         match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {
+                let admin_url = unencrypted(&admin_url);
                 let name = format!("it_{}", uuid::Uuid::new_v4().simple());
                 let mut admin = PgConnection::establish(&admin_url)
                     .unwrap_or_else(|e| panic!("PostgreSQL at TEST_DATABASE_URL is unreachable: {e}"));
@@ -38,10 +39,12 @@ impl TestDb {
                     .execute(&mut admin)
                     .expect("create test database");
                 let base = admin_url
-                    .rsplit_once('/')
+                    .split('?')
+                    .next()
+                    .and_then(|u| u.rsplit_once('/'))
                     .map(|(b, _)| b)
                     .expect("URL with a database name");
-                let url = format!("{base}/{name}");
+                let url = unencrypted(&format!("{base}/{name}"));
                 (TestDb::Postgres { admin_url, name }, url)
             }
             _ if require => panic!("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set"),
@@ -71,6 +74,20 @@ impl Drop for TestDb {
             TestDb::Shared => {}
         }
     }
+}
+
+/// The same URL, asking libpq for neither TLS nor GSS encryption (unless it says otherwise): the
+/// tests talk to a server on this machine, and a test process that exits while a background
+/// thread negotiates TLS or GSS can crash in the libraries' exit handlers.
+pub fn unencrypted(url: &str) -> String {
+    let mut url = url.to_owned();
+    for (key, value) in [("sslmode", "disable"), ("gssencmode", "disable")] {
+        if !url.contains(&format!("{key}=")) {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&format!("{key}={value}"));
+        }
+    }
+    url
 }
 
 pub struct Response {

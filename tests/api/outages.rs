@@ -64,8 +64,7 @@ impl Relay {
     fn url(&self, url: &str) -> String {
         let (before, rest) = url.split_once('@').expect("a URL with a user");
         let (_, path) = rest.split_once('/').expect("a URL with a database");
-        let sep = if path.contains('?') { '&' } else { '?' };
-        format!("{before}@127.0.0.1:{}/{path}{sep}gssencmode=disable", self.port)
+        unencrypted(&format!("{before}@127.0.0.1:{}/{path}", self.port))
     }
 }
 
