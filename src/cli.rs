@@ -115,7 +115,7 @@ pub fn set_password(settings: &Settings, username: &str, password: &str) -> Resu
     write_transaction(&mut conn, |tx| -> Result<(), CliError> {
         let user = users::find_by_username(tx, username)?
             .ok_or_else(|| format!("no user with username {username}"))?;
-        crate::http::auth::set_password(tx, &user, &hash, None).map_err(|e| e.detail)?;
+        users::set_password(tx, &user, &hash, None)?;
         println!("set the password of {username}; every session of the user has ended");
         Ok(())
     })
@@ -128,7 +128,7 @@ pub fn verify_log(settings: &Settings) -> Result<bool, String> {
     conn.lift_statement_timeout()?;
     let chains =
         crate::db::read_transaction(&mut conn, crate::store::events::verify).map_err(|e| e.to_string())?;
-    let report = crate::http::events::Verification::of(chains);
+    let report = crate::store::events::Verification::of(chains);
     println!(
         "{}",
         serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?

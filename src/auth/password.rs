@@ -73,19 +73,12 @@ impl Passwords {
     /// Admits hashing work while fewer than `concurrency + queue` are running or waiting;
     /// otherwise answers 429 at once, so a flood of logins cannot delay everyone else's.
     pub fn admit(&self) -> ApiResult<Admission> {
-        let mut now = self.admitted.load(Ordering::Acquire);
-        loop {
-            if now >= self.capacity {
-                return Err(ApiError::rate_limited(1));
-            }
-            match self
-                .admitted
-                .compare_exchange(now, now + 1, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return Ok(Admission(self.admitted.clone())),
-                Err(current) => now = current,
-            }
-        }
+        self.admitted
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.capacity).then_some(n + 1)
+            })
+            .map(|_| Admission(self.admitted.clone()))
+            .map_err(|_| ApiError::rate_limited(1))
     }
 
     pub async fn hash(&self, password: String) -> ApiResult<String> {

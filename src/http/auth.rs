@@ -21,7 +21,6 @@ use crate::domain::{password_problem, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::events::{self, EventPlace};
-use crate::store::units;
 use crate::store::users::{self, LoginGate, LoginLimits, User};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -95,15 +94,6 @@ fn issue_tokens(state: &AppState, conn: &mut DbConnection, user: &User) -> ApiRe
     })
 }
 
-fn user_place(conn: &mut DbConnection, user: &User) -> ApiResult<EventPlace> {
-    Ok(match user.unit_id {
-        Some(id) => units::find(conn, crate::auth::Scope::All, id)?
-            .map(|u| EventPlace::from(&u.place()))
-            .unwrap_or_default(),
-        None => EventPlace::default(),
-    })
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
@@ -158,7 +148,7 @@ async fn login(
             write_transaction(conn, |tx| {
                 users::clear_failures(tx, &user.username, &addr)?;
                 let tokens = issue_tokens(&st, tx, &user)?;
-                let place = user_place(tx, &user)?;
+                let place = users::place_of(tx, &user)?;
                 events::record(
                     tx,
                     Some(user.id),
@@ -258,7 +248,7 @@ async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiR
                     users::end_sessions(tx, token.user_id)?;
                     let user = users::find(tx, token.user_id)?;
                     let place = match &user {
-                        Some(u) => user_place(tx, u)?,
+                        Some(u) => users::place_of(tx, u)?,
                         None => EventPlace::default(),
                     };
                     events::record(
@@ -309,7 +299,7 @@ async fn logout(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpRespo
             write_transaction(conn, |tx| {
                 users::end_sessions(tx, user_id)?;
                 let place = match users::find(tx, user_id)? {
-                    Some(user) => user_place(tx, &user)?,
+                    Some(user) => users::place_of(tx, &user)?,
                     None => EventPlace::default(),
                 };
                 events::record(
@@ -411,25 +401,9 @@ async fn change_own_password(
         .db(move |conn| {
             write_transaction(conn, |tx| {
                 users::clear_failures(tx, &user.username, &addr)?;
-                set_password(tx, &user, &hash, Some(user.id))
+                Ok(users::set_password(tx, &user, &hash, Some(user.id))?)
             })
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Stores a new password hash, ends every session of the user and records who did it.
-pub fn set_password(conn: &mut DbConnection, user: &User, hash: &str, actor_id: Option<Id>) -> ApiResult<()> {
-    users::set_password_hash(conn, user.id, hash)?;
-    let place = user_place(conn, user)?;
-    events::record(
-        conn,
-        actor_id,
-        "user.password_changed",
-        "user",
-        user.id,
-        place,
-        serde_json::json!({"sessions": "ended"}),
-    )?;
-    Ok(())
 }

@@ -9,29 +9,11 @@ use super::MAX_LIMIT;
 use crate::auth::{Actor, Permission};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::events::{self, ChainReport, Event, EventFilter};
+use crate::store::events::{self, Event, EventFilter, Verification};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/events", web::get().to(list_events))
         .route("/events/verify", web::get().to(verify_log));
-}
-
-/// Whether every chain of the audit log holds.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Verification {
-    /// True when no chain is broken.
-    pub ok: bool,
-    /// One per city, and one for the events that belong to no city.
-    pub chains: Vec<ChainReport>,
-}
-
-impl Verification {
-    pub fn of(chains: Vec<ChainReport>) -> Self {
-        Verification {
-            ok: chains.iter().all(|c| c.first_broken_seq.is_none()),
-            chains,
-        }
-    }
 }
 
 /// Verify the audit log (admin)

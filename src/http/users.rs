@@ -390,7 +390,7 @@ async fn reset_password(
         .db(move |conn| {
             write_transaction(conn, |tx| {
                 let user = users::find(tx, id)?.ok_or_else(|| ApiError::not_found("user"))?;
-                super::auth::set_password(tx, &user, &hash, Some(actor_id))
+                Ok(users::set_password(tx, &user, &hash, Some(actor_id))?)
             })
         })
         .await?;

@@ -241,6 +241,24 @@ pub struct ChainReport {
     pub first_broken_seq: Option<i64>,
 }
 
+/// Whether every chain of the audit log holds.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Verification {
+    /// True when no chain is broken.
+    pub ok: bool,
+    /// One per city, and one for the events that belong to no city.
+    pub chains: Vec<ChainReport>,
+}
+
+impl Verification {
+    pub fn of(chains: Vec<ChainReport>) -> Self {
+        Verification {
+            ok: chains.iter().all(|c| c.first_broken_seq.is_none()),
+            chains,
+        }
+    }
+}
+
 const VERIFY_PAGE: i64 = 1000;
 
 /// Checks every chain from its first event: each event must name the hash of the one before it,

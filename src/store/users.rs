@@ -6,6 +6,7 @@ use crate::db::types::Id;
 use crate::db::types::Timestamp;
 use diesel::prelude::*;
 
+use super::events::EventPlace;
 use crate::db::DbConnection;
 use crate::schema::{login_failures, refresh_tokens, users};
 
@@ -264,10 +265,35 @@ pub fn clear_failures(conn: &mut DbConnection, username: &str, address: &str) ->
     .map(|_| ())
 }
 
-/// Replaces a user's password hash and ends every session of the user.
-pub fn set_password_hash(conn: &mut DbConnection, user_id: Id, hash: &str) -> QueryResult<()> {
-    diesel::update(users::table.find(user_id))
+/// Where a user's events belong: its home unit's place (none for an admin).
+pub fn place_of(conn: &mut DbConnection, user: &User) -> QueryResult<EventPlace> {
+    Ok(match user.unit_id {
+        Some(id) => super::units::find(conn, crate::auth::Scope::All, id)?
+            .map(|u| EventPlace::from(&u.place()))
+            .unwrap_or_default(),
+        None => EventPlace::default(),
+    })
+}
+
+/// Replaces a user's password hash, ends every session of the user and records who did it.
+pub fn set_password(
+    conn: &mut DbConnection,
+    user: &User,
+    hash: &str,
+    actor_id: Option<Id>,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(user.id))
         .set(users::password_hash.eq(hash))
         .execute(conn)?;
-    end_sessions(conn, user_id)
+    end_sessions(conn, user.id)?;
+    let place = place_of(conn, user)?;
+    super::events::record(
+        conn,
+        actor_id,
+        "user.password_changed",
+        "user",
+        user.id,
+        place,
+        serde_json::json!({"sessions": "ended"}),
+    )
 }
