@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use crate::config::Settings;
 use crate::db::types::{Id, Timestamp};
-use crate::db::{write_transaction, DatabaseUrl, DbConnection};
+use crate::db::{DatabaseUrl, DbConnection, Lock};
 use crate::schema::{
     batch_travellers, batches, handoff_travellers, handoffs, ports, travellers, units, users, vehicles,
 };
@@ -246,7 +246,7 @@ pub fn build_history(conn: &mut DbConnection, n: usize) -> Result<(), String> {
                 hs.push(to_district);
             }
         }
-        write_transaction(conn, |tx| -> QueryResult<()> {
+        crate::db::write_transaction(conn, Lock::Everything, |tx| -> QueryResult<()> {
             bulk_insert!(tx, batches::table, bs);
             bulk_insert!(tx, travellers::table, ts);
             bulk_insert!(tx, batch_travellers::table, bts);
@@ -256,7 +256,8 @@ pub fn build_history(conn: &mut DbConnection, n: usize) -> Result<(), String> {
         })
         .map_err(|e| e.to_string())?;
     }
-    write_transaction(conn, crate::stats::rebuild).map_err(|e| e.to_string())
+    crate::db::write_transaction(conn, Lock::Everything, crate::store::counts::rebuild)
+        .map_err(|e| e.to_string())
 }
 
 struct Fresh {

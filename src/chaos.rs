@@ -596,8 +596,8 @@ fn check(url: &str, tally: &Tally) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
     let conn: &mut DbConnection = &mut conn;
     let (stored, recounted) = (
-        crate::stats::stored(conn).map_err(|e| e.to_string())?,
-        crate::stats::recount(conn).map_err(|e| e.to_string())?,
+        crate::store::counts::stored(conn).map_err(|e| e.to_string())?,
+        crate::store::counts::recount(conn).map_err(|e| e.to_string())?,
     );
     if stored != recounted {
         problems.push("the stored statistics differ from a recount".to_owned());

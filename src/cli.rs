@@ -5,10 +5,11 @@ use diesel::prelude::*;
 
 use crate::auth::password;
 use crate::config::{DemoSettings, Settings};
-use crate::db::write_transaction;
+use crate::db::Lock;
 use crate::domain::{password_problem, valid_username, Role};
 use crate::schema::units;
 use crate::startup::prepare_database;
+use crate::store;
 use crate::store::events::{self, EventPlace};
 use crate::store::units::Unit;
 use crate::store::users::{self, User};
@@ -54,13 +55,13 @@ pub fn create_user(
     }
     let mut conn = open(settings)?;
     let hash = password::hash_blocking(password)?;
-    write_transaction(&mut conn, |tx| -> Result<(), CliError> {
+    store::write(&mut conn, Lock::Everything, |tx| -> Result<(), CliError> {
         let unit = match unit_code {
             Some(code) => Some(
                 units::table
                     .filter(units::code.eq(code))
                     .select(Unit::as_select())
-                    .first(tx)
+                    .first(tx.conn())
                     .optional()
                     .map_err(|e| e.to_string())?
                     .ok_or_else(|| format!("no unit with code {code}"))?,
@@ -101,6 +102,7 @@ pub fn create_user(
         println!("created user {username} ({role}) with id {}", user.id);
         Ok(())
     })
+    .map(drop)
     .map_err(|e| e.0)
 }
 
@@ -112,13 +114,14 @@ pub fn set_password(settings: &Settings, username: &str, password: &str) -> Resu
     }
     let mut conn = open(settings)?;
     let hash = password::hash_blocking(password)?;
-    write_transaction(&mut conn, |tx| -> Result<(), CliError> {
+    store::write(&mut conn, Lock::Everything, |tx| -> Result<(), CliError> {
         let user = users::find_by_username(tx, username)?
             .ok_or_else(|| format!("no user with username {username}"))?;
         users::set_password(tx, &user, &hash, None)?;
         println!("set the password of {username}; every session of the user has ended");
         Ok(())
     })
+    .map(drop)
     .map_err(|e| e.0)
 }
 
@@ -153,10 +156,11 @@ pub fn erase_expired(settings: &Settings) -> Result<(), String> {
     let closed_before = settings.privacy.closed_before(Timestamp::now());
     let mut total = 0;
     loop {
-        let erased = write_transaction(&mut conn, |tx| {
+        let erased = store::write(&mut conn, Lock::Everything, |tx| {
             crate::transfer::privacy::erase_expired(tx, closed_before, 500, settings.privacy.retain_days)
         })
-        .map_err(|e| e.detail)?;
+        .map_err(|e| e.detail)?
+        .value;
         for (city, travellers) in &erased.by_city {
             for id in travellers {
                 println!("erased traveller {id} (city {city})");

@@ -6,10 +6,11 @@ use crate::db::types::Timestamp;
 use diesel::prelude::*;
 
 use crate::auth::password;
-use crate::db::{write_transaction, DbConnection};
+use crate::db::{DbConnection, Lock};
 use crate::domain::vehicle::VehicleStatus;
 use crate::domain::{Role, UnitLevel};
 use crate::schema::{ports, units, users, vehicles};
+use crate::store;
 use crate::store::events::{self, EventPlace};
 use crate::store::new_id;
 use crate::store::ports::Port;
@@ -91,7 +92,7 @@ fn unit_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Unit>
 }
 
 fn ensure_unit(
-    conn: &mut DbConnection,
+    conn: &mut store::Tx<'_>,
     code: &str,
     name: &str,
     level: UnitLevel,
@@ -148,7 +149,7 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
             Some(password::hash_blocking(pass)?)
         });
     }
-    write_transaction(conn, |tx| -> QueryResult<()> {
+    store::write(conn, Lock::Everything, |tx| -> QueryResult<()> {
         let city = ensure_unit(tx, CITY.0, CITY.1, UnitLevel::City, None)?;
         let mut by_code = vec![(city.code.clone(), city.clone())];
         for (code, name) in DISTRICTS {
@@ -166,7 +167,7 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
         for (code, name, city_name) in PORTS {
             let exists: bool =
                 diesel::select(diesel::dsl::exists(ports::table.filter(ports::code.eq(*code))))
-                    .get_result(tx)?;
+                    .get_result(tx.conn())?;
             if !exists {
                 let port = Port {
                     id: new_id(),
@@ -183,7 +184,7 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
             let exists: bool = diesel::select(diesel::dsl::exists(
                 vehicles::table.filter(vehicles::plate.eq(*plate)),
             ))
-            .get_result(tx)?;
+            .get_result(tx.conn())?;
             if !exists {
                 let now = Timestamp::now();
                 crate::store::vehicles::insert(

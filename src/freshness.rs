@@ -10,13 +10,13 @@
 //! - on SQLite, a thread reads `PRAGMA data_version` every few milliseconds on a connection of
 //!   its own; it moves when any other connection (this process or another) commits, and then
 //!   everything is forgotten;
-//! - on the instance that made a change, the ids are forgotten before its response is sent, so a
-//!   client that writes and then polls the same instance never sees the old numbers.
+//! - on the instance that made a change, the ids its unit of work touched (`store::Committed`) are
+//!   forgotten before its response is sent, so a client that writes and then polls the same
+//!   instance never sees the old numbers.
 //!
 //! An entry also expires at the first moment its numbers would change with time alone (a pending
 //! handoff becoming overdue, a handoff leaving the 24-hour window).
 
-use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -47,21 +47,6 @@ const MAX_ENTRIES: usize = 10_000;
 /// times that).
 const MAX_BODY: usize = 256 << 10;
 const MAX_BODIES: usize = 16 << 20;
-
-thread_local! {
-    /// Units and users changed by the write transactions of the current blocking task.
-    static TOUCHED: RefCell<BTreeSet<Id>> = const { RefCell::new(BTreeSet::new()) };
-}
-
-/// Records that a unit's numbers or a user's record changed in the running transaction.
-pub fn touched(ids: impl IntoIterator<Item = Id>) {
-    TOUCHED.with(|t| t.borrow_mut().extend(ids));
-}
-
-/// What the current blocking task changed, emptied.
-pub fn take_touched() -> BTreeSet<Id> {
-    TOUCHED.with(|t| std::mem::take(&mut *t.borrow_mut()))
-}
 
 /// The cache and how it learns of changes.
 pub struct Freshness {
@@ -128,7 +113,8 @@ impl Inner {
 
     fn forget(&mut self, ids: &BTreeSet<Id>) {
         self.epoch += 1;
-        for id in ids {
+        // The whole system's numbers are the sum of its cities': any change may move them.
+        for id in ids.iter().chain([&crate::stats::GLOBAL]) {
             self.invalidated.insert(*id, self.epoch);
         }
         if self.invalidated.len() > MAX_ENTRIES {

@@ -8,9 +8,10 @@ use std::time::Duration;
 use actix_web::web;
 
 use crate::db::types::Timestamp;
-use crate::db::write_transaction;
+use crate::db::Lock;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store;
 use crate::store::{idempotency, users};
 
 /// Runs the sweeps every `housekeeping.every_secs`, and refreshes the metrics' gauges every
@@ -57,8 +58,9 @@ pub async fn sweep(state: &AppState) -> Result<(), ApiError> {
         now - chrono::Duration::hours(state.settings.idempotency.retain_hours.min(87_600) as i64);
     let failures_before = now - chrono::Duration::seconds(state.settings.auth.login_window_secs as i64);
     let (keys, failures) = state
-        .db(move |conn| {
-            write_transaction(conn, |tx| {
+        .write(move |conn| {
+            // Old answers and failures belong to nobody's city; logins count apart from them.
+            store::write(conn, Lock::Logins, |tx| {
                 Ok::<_, ApiError>((
                     idempotency::sweep(tx, keys_before)?,
                     users::prune_failures(tx, failures_before)?,
@@ -86,8 +88,8 @@ pub async fn erase_expired(state: &AppState) -> Result<usize, ApiError> {
     loop {
         let privacy = privacy.clone();
         let erased = state
-            .db(move |conn| {
-                write_transaction(conn, |tx| {
+            .write(move |conn| {
+                store::write(conn, Lock::Everything, |tx| {
                     if !crate::db::try_exclusive(tx, crate::db::ERASURE_LOCK_KEY)? {
                         return Ok(0);
                     }

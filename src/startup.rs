@@ -37,7 +37,8 @@ fn prepare(pool: &Pool, settings: &Settings, wait: Duration) -> Result<(), Strin
     let result = (|| {
         let applied = conn.run_migrations()?;
         crate::stats::set_utc_offset_minutes(settings.stats.utc_offset_minutes);
-        crate::stats::rebuild_if_missing(&mut conn).map_err(|e| format!("cannot count statistics: {e}"))?;
+        crate::store::counts::rebuild_if_missing(&mut conn)
+            .map_err(|e| format!("cannot count statistics: {e}"))?;
         tracing::info!(database = %url.redacted(), migrations_applied = applied.len(), "database ready");
         if settings.demo.seed {
             crate::demo::seed(&mut conn)?;

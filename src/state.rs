@@ -12,7 +12,8 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Settings;
 use crate::db::{DbConnection, Pool};
 use crate::error::{ApiError, ApiResult};
-use crate::freshness::{take_touched, Freshness};
+use crate::freshness::Freshness;
+use crate::store::Committed;
 
 pub struct AppState {
     pub pool: Pool,
@@ -65,8 +66,7 @@ impl AppState {
             .then(|| Duration::from_millis(database.pool_timeout_ms + database.statement_timeout_ms))
     }
 
-    /// Runs blocking database work on the blocking thread pool with a pooled connection. What it
-    /// changed is forgotten by this instance's cache before the answer goes out. A database that
+    /// Runs blocking database work on the blocking thread pool with a pooled connection. A database that
     /// does not answer within the deadline (frozen, or cut off without a reset) turns into 503:
     /// the work itself still ends as one transaction, committed or not, which a retry with the
     /// same `Idempotency-Key` settles.
@@ -78,6 +78,31 @@ impl AppState {
         self.db_within(self.db_deadline(), work).await
     }
 
+    /// Runs a state change (`store::write`) like `db`: what it touched is forgotten by this
+    /// instance's cache before the answer goes out.
+    pub async fn write_within<T, F>(&self, deadline: Option<Duration>, work: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> ApiResult<Committed<T>> + Send + 'static,
+    {
+        let freshness = self.freshness.clone();
+        self.db_within(deadline, move |conn| {
+            let committed = work(conn)?;
+            freshness.forget(&committed.touched);
+            Ok(committed.value)
+        })
+        .await
+    }
+
+    /// `write_within` with the usual deadline.
+    pub async fn write<T, F>(&self, work: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> ApiResult<Committed<T>> + Send + 'static,
+    {
+        self.write_within(self.db_deadline(), work).await
+    }
+
     /// `db` with a deadline of the caller's choice.
     pub async fn db_within<T, F>(&self, deadline: Option<Duration>, work: F) -> ApiResult<T>
     where
@@ -85,15 +110,10 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
     {
         let pool = self.pool.clone();
-        let freshness = self.freshness.clone();
         let blocked = web::block(move || {
-            let _ = take_touched();
-            let result = pool
-                .get()
+            pool.get()
                 .map_err(ApiError::from)
-                .and_then(|mut conn| work(&mut conn));
-            freshness.forget(&take_touched());
-            result
+                .and_then(|mut conn| work(&mut conn))
         });
         let done = match deadline {
             Some(limit) => actix_web::rt::time::timeout(limit, blocked).await.map_err(|_| {

@@ -130,6 +130,8 @@ pub struct Actor {
     pub username: String,
     pub role: Role,
     pub unit_id: Option<Id>,
+    /// The city of the home unit (none for an admin without one).
+    pub city_id: Option<Id>,
     pub scope: Scope,
 }
 
@@ -153,7 +155,7 @@ fn bearer_token(req: &HttpRequest) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-type UserAuthRow = (String, String, Option<Id>, bool, i32, Option<String>);
+type UserAuthRow = (String, String, Option<Id>, bool, i32, Option<String>, Option<Id>);
 
 /// The caller as the database knows it now: a deactivated user, or a token issued before a logout
 /// or a change of role or unit, is refused here.
@@ -169,11 +171,12 @@ pub fn load_actor(conn: &mut crate::db::DbConnection, claims: &tokens::Claims) -
             users::active,
             users::token_version,
             units::level.nullable(),
+            units::city_id.nullable(),
         ))
         .first::<UserAuthRow>(conn)
         .optional()?;
     let revoked = || ApiError::unauthorized("the token has been revoked");
-    let (username, role, unit_id, active, version, level) = row.ok_or_else(revoked)?;
+    let (username, role, unit_id, active, version, level, city_id) = row.ok_or_else(revoked)?;
     if !active || version != claims.ver {
         return Err(revoked());
     }
@@ -186,6 +189,7 @@ pub fn load_actor(conn: &mut crate::db::DbConnection, claims: &tokens::Claims) -
         username,
         role,
         unit_id,
+        city_id,
         scope,
     })
 }

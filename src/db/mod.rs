@@ -13,6 +13,7 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::DatabaseSettings;
+use crate::db::types::Id;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -28,8 +29,14 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 
 /// Arbitrary constant key: the advisory lock that keeps concurrent instances from migrating at once.
 const MIGRATION_LOCK_KEY: i64 = 0x1b0_7a45_f3e2;
-/// The advisory lock write transactions take on PostgreSQL (see `write_transaction`).
-const WRITE_LOCK_KEY: i64 = 0x1b0_7a45_f3e3;
+/// The advisory lock every write transaction holds shared on PostgreSQL, and a change that may
+/// reach any city holds alone (see `Lock`).
+const EVERYTHING_LOCK_KEY: i64 = 0x1b0_7a45_f3e3;
+/// The advisory lock held for the brief step at commit that appends the transaction's events, so
+/// that `seq` follows commit order (see `store::Tx`).
+pub const LOG_LOCK_KEY: i64 = 0x1b0_7a45_f3e5;
+/// The advisory lock that makes logins count failures one at a time.
+const LOGIN_LOCK_KEY: i64 = 0x1b0_7a45_f3e6;
 
 /// A database location, chosen by the URL scheme.
 #[derive(Debug, Clone)]
@@ -247,7 +254,7 @@ impl DbConnection {
                  BEGIN SELECT RAISE(ABORT, 'the event log is append-only: UPDATE is not allowed'); END",
             ),
         };
-        write_transaction(self, |tx| {
+        write_transaction(self, Lock::Everything, |tx| {
             tx.batch_execute(lift)?;
             let chained = crate::store::events::chain_unchained(tx)?;
             tx.batch_execute(restore)?;
@@ -304,12 +311,47 @@ pub fn try_exclusive(conn: &mut DbConnection, key: i64) -> diesel::QueryResult<b
     }
 }
 
-/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite, so that concurrent read-then-write
-/// transactions queue for the write lock instead of failing; on PostgreSQL a transaction that first
-/// takes a transaction-scoped advisory lock, across every instance. Rows are still written with
+/// What a write transaction waits for on PostgreSQL before it reads anything it decides on.
+/// Writers of one city queue behind each other; writers of different cities never wait on each
+/// other. On SQLite the write transaction (`BEGIN IMMEDIATE`) already excludes every other writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// A change within one city: its rows, its statistics and its chain of the log.
+    City(Id),
+    /// Logins: failures are counted one attempt at a time, apart from every city's writes.
+    Logins,
+    /// A change that may reach any city (an admin's, a migration's, an operator's command): it
+    /// waits for every other writer and holds them off until it ends.
+    Everything,
+}
+
+impl Lock {
+    /// The SQL that takes the lock, run with `BEGIN` in one round trip.
+    fn sql(self) -> String {
+        // Every writer holds the common key shared, so that `Everything` excludes them all.
+        let shared = format!("SELECT pg_advisory_xact_lock_shared({EVERYTHING_LOCK_KEY})");
+        match self {
+            Lock::Everything => format!("SELECT pg_advisory_xact_lock({EVERYTHING_LOCK_KEY})"),
+            Lock::Logins => format!("{shared}; SELECT pg_advisory_xact_lock({LOGIN_LOCK_KEY})"),
+            Lock::City(id) => {
+                // The city's key: the first 8 bytes of its id (cities are few; a collision only
+                // makes two cities queue together).
+                let bytes = id.0.as_bytes();
+                let key = i64::from_be_bytes(bytes[..8].try_into().unwrap_or([0; 8]));
+                format!("{shared}; SELECT pg_advisory_xact_lock({key})")
+            }
+        }
+    }
+}
+
+/// Runs `f` in a write transaction under `lock`: `BEGIN IMMEDIATE` on SQLite, so that concurrent
+/// read-then-write transactions queue for the write lock instead of failing; on PostgreSQL
+/// `BEGIN` and the lock's advisory locks, in one round trip. Rows are still written with
 /// optimistic version checks, so a change decided on stale reads is refused, never lost.
+/// State changes go through `store::write`, which adds the statistics and the log to this.
 pub fn write_transaction<T, E>(
     conn: &mut DbConnection,
+    lock: Lock,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E>
 where
@@ -320,11 +362,11 @@ where
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
         }
         DbConnection::Postgres(inner) => {
-            <PgConnection as Connection>::TransactionManager::begin_transaction(inner)?;
-            // Every state change also moves the shared statistics rows; taking them in one
-            // order is what keeps concurrent writers from deadlocking, so writers queue here.
-            if let Err(e) = inner.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")) {
-                let _ = <PgConnection as Connection>::TransactionManager::rollback_transaction(inner);
+            if let Err(e) =
+                AnsiTransactionManager::begin_transaction_sql(inner, &format!("BEGIN; {}", lock.sql()))
+            {
+                // A lock that timed out leaves the transaction open and failed.
+                let _ = inner.batch_execute("ROLLBACK");
                 return Err(e.into());
             }
         }

@@ -16,10 +16,11 @@ use super::Body;
 use crate::auth::password::Admission;
 use crate::auth::tokens::{new_refresh_token, refresh_token_digest};
 use crate::auth::Actor;
-use crate::db::{write_transaction, DbConnection};
+use crate::db::{DbConnection, Lock};
 use crate::domain::{password_problem, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store;
 use crate::store::events::{self, EventPlace};
 use crate::store::users::{self, LoginGate, LoginLimits, User};
 
@@ -144,8 +145,8 @@ async fn login(
     let st = state.clone();
     let addr = address.0;
     let tokens = state
-        .db(move |conn| {
-            write_transaction(conn, |tx| {
+        .write(move |conn| {
+            store::write(conn, Lock::Logins, |tx| {
                 users::clear_failures(tx, &user.username, &addr)?;
                 let tokens = issue_tokens(&st, tx, &user)?;
                 let place = users::place_of(tx, &user)?;
@@ -179,8 +180,8 @@ async fn counted_attempt<T: Send + 'static>(
     let limits = login_limits(state);
     let (name, addr) = (username.to_owned(), address.0.clone());
     let found = state
-        .db(move |conn| {
-            write_transaction(conn, |tx| {
+        .write(move |conn| {
+            store::write(conn, Lock::Logins, |tx| {
                 match users::begin_login_attempt(tx, &name, &addr, &limits)? {
                     LoginGate::Closed { retry_after_secs } => Err(ApiError::rate_limited(retry_after_secs)),
                     LoginGate::Open => find(tx),
@@ -235,8 +236,8 @@ async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiR
     let digest = refresh_token_digest(body.into_inner()?.refresh_token.trim());
     let st = state.clone();
     let outcome = state
-        .db(move |conn| {
-            write_transaction(conn, |tx| {
+        .write(move |conn| {
+            store::write(conn, Lock::Logins, |tx| {
                 let Some(token) = users::find_refresh_token(tx, &digest)? else {
                     return Ok(RefreshOutcome::Invalid);
                 };
@@ -295,8 +296,8 @@ async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiR
 async fn logout(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
     let user_id = actor.id;
     state
-        .db(move |conn| {
-            write_transaction(conn, |tx| {
+        .write(move |conn| {
+            store::write(conn, Lock::Logins, |tx| {
                 users::end_sessions(tx, user_id)?;
                 let place = match users::find(tx, user_id)? {
                     Some(user) => users::place_of(tx, &user)?,
@@ -398,8 +399,8 @@ async fn change_own_password(
     let hash = state.passwords.hash(body.new_password).await?;
     let addr = address.0;
     state
-        .db(move |conn| {
-            write_transaction(conn, |tx| {
+        .write(move |conn| {
+            store::write(conn, Lock::Logins, |tx| {
                 users::clear_failures(tx, &user.username, &addr)?;
                 Ok(users::set_password(tx, &user, &hash, Some(user.id))?)
             })

@@ -18,6 +18,7 @@ use crate::domain::clean_multi_line;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::batches::{self, Batch, BatchFilter, CrewMember};
+use crate::store::Tx;
 use crate::store::{handoffs, travellers, vehicles, Page};
 use crate::transfer::batches::{self as trips, CrewInput, NewBatch};
 
@@ -231,7 +232,7 @@ async fn act<F>(
     action: F,
 ) -> ApiResult<HttpResponse>
 where
-    F: FnOnce(&mut DbConnection, &Actor) -> ApiResult<Batch> + Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Actor) -> ApiResult<Batch> + Send + 'static,
 {
     actor.require(Permission::RunBatches)?;
     let who = actor.clone();

@@ -4,13 +4,11 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::prelude::*;
 use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use super::docs::Unauthorized;
 use crate::db::types::Timestamp;
 use crate::error::{ApiError, ApiResult};
-use crate::schema::stat_totals;
 use crate::state::AppState;
 use crate::stats::GLOBAL;
 
@@ -178,10 +176,10 @@ pub async fn refresh(state: &AppState) {
     let m = state.metrics.clone();
     let numbers = state
         .db(|conn| {
-            let rows: Vec<(String, i64)> = stat_totals::table
-                .filter(stat_totals::unit_id.eq(GLOBAL))
-                .select((stat_totals::metric, stat_totals::value))
-                .load(conn)?;
+            let rows: Vec<(String, i64)> = crate::stats::read::totals(conn, &[GLOBAL])?
+                .into_iter()
+                .map(|((_, metric), value)| (metric, value))
+                .collect();
             let overdue = crate::store::handoffs::count_overdue(conn, Timestamp::now())?;
             Ok((rows, overdue))
         })

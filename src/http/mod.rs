@@ -31,9 +31,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Actor;
-use crate::db::{write_transaction, DbConnection};
+use crate::db::Lock;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::{self, Committed, Tx};
 use crate::store::{idempotency, Page};
 
 pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
@@ -339,9 +340,18 @@ pub async fn write<T, F>(
 ) -> ApiResult<HttpResponse>
 where
     T: Serialize + 'static,
-    F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+    F: FnOnce(&mut Tx<'_>) -> ApiResult<T> + Send + 'static,
 {
     write_within(state, actor, key, fingerprint, status, None, change).await
+}
+
+/// What a change by this caller locks: the caller's city, or everything for an admin (who may
+/// act in any city).
+pub fn lock_of(actor: &Actor) -> Lock {
+    match (actor.role, actor.city_id) {
+        (crate::domain::Role::Admin, _) | (_, None) => Lock::Everything,
+        (_, Some(city)) => Lock::City(city),
+    }
 }
 
 /// `write` for a change that may take longer than a request's usual deadline (a manifest of
@@ -357,9 +367,10 @@ pub async fn write_within<T, F>(
 ) -> ApiResult<HttpResponse>
 where
     T: Serialize + 'static,
-    F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+    F: FnOnce(&mut Tx<'_>) -> ApiResult<T> + Send + 'static,
 {
     let user_id = actor.id;
+    let lock = lock_of(actor);
     // A stored answer replays only under the authority it was given with: a user moved to
     // another unit or role since then has the request run afresh, and authorized as it is now.
     let scope = format!(
@@ -370,14 +381,14 @@ where
     let not_before = Timestamp::now()
         - chrono::Duration::hours(state.settings.idempotency.retain_hours.min(24 * 365 * 10) as i64);
     let (status, body, replayed) = state
-        .db_within(deadline.or_else(|| state.db_deadline()), move |conn| {
+        .write_within(deadline.or_else(|| state.db_deadline()), move |conn| {
             let Some(key) = key.0 else {
-                let body = write_transaction(conn, |tx| kept(change(tx).and_then(to_json)))??;
-                return Ok((status, body, false));
+                return store::write(conn, lock, |tx| kept(change(tx).and_then(to_json)))
+                    .map(|c| c.map(|body| body.map(|body| (status, body, false))));
             };
-            let outcome = write_transaction(conn, |tx| {
+            let outcome = store::write(conn, lock, |tx| {
                 if let Some(stored) = idempotency::find(tx, user_id, &key, &scope, not_before)? {
-                    return replay(stored, &fingerprint).map(Ok);
+                    return Ok(replay(stored, &fingerprint));
                 }
                 let body = match kept(change(tx).and_then(to_json))? {
                     Ok(body) => body,
@@ -400,20 +411,17 @@ where
                 };
                 idempotency::store(tx, user_id, &key, &scope, &fingerprint, status.as_u16(), &body)?;
                 Ok(Ok((status, body, false)))
-            })
-            .and_then(|committed| committed);
+            });
             match outcome {
                 // A concurrent request with the same key may have committed first: replay it.
-                Err(error) if !error.keep_changes => {
-                    match idempotency::find(conn, user_id, &key, &scope, not_before)? {
-                        Some(stored) => replay(stored, &fingerprint),
-                        None => Err(error),
-                    }
-                }
+                Err(error) => match idempotency::find(conn, user_id, &key, &scope, not_before)? {
+                    Some(stored) => Ok(Committed::nothing(replay(stored, &fingerprint))),
+                    None => Err(error),
+                },
                 ok => ok,
             }
         })
-        .await?;
+        .await??;
     let mut response = HttpResponse::build(status);
     if replayed {
         response.insert_header(("Idempotency-Replayed", "true"));

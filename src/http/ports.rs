@@ -184,9 +184,8 @@ async fn create_port(
         };
         ports::insert(conn, &port)?;
         // Every dashboard lists every port.
-        let mut everyone = crate::store::units::all_ids(conn)?;
-        everyone.push(crate::stats::GLOBAL);
-        crate::stats::touch(conn, &everyone)?;
+        let everyone = crate::store::units::all_ids(conn)?;
+        crate::store::counts::touch(&mut conn.counts, &everyone);
         events::record(
             conn,
             Some(actor_id),

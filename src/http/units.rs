@@ -333,11 +333,12 @@ async fn update_unit(
     .await
 }
 
-/// Units are listed, by name, in the dashboards of the whole system, their city and their
-/// district: those versions move on when a unit is added or changed.
-fn touch_dashboards(conn: &mut crate::db::DbConnection, unit: &Unit) -> ApiResult<()> {
+/// Units are listed, by name, in the dashboards of the whole system (the sum of its cities'),
+/// their city and their district: those versions move on when a unit is added or changed.
+fn touch_dashboards(conn: &mut crate::store::Tx<'_>, unit: &Unit) -> ApiResult<()> {
     let place = unit.place();
-    let mut listing = vec![crate::stats::GLOBAL, place.city_id];
+    let mut listing = vec![place.city_id];
     listing.extend(place.district_id);
-    Ok(crate::stats::touch(conn, &listing)?)
+    crate::store::counts::touch(&mut conn.counts, &listing);
+    Ok(())
 }

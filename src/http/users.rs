@@ -12,10 +12,11 @@ use super::docs::{
 };
 use super::{double_option, fingerprint, write, Body, IdempotencyKey, List, PageRequest, Problems};
 use crate::auth::{Actor, Permission, Scope};
-use crate::db::{write_transaction, DbConnection};
+use crate::db::{DbConnection, Lock};
 use crate::domain::{clean_text, password_problem, valid_username, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store;
 use crate::store::events::{self, EventPlace};
 use crate::store::users::{self, User, UserFilter};
 use crate::store::{new_id, units, Page};
@@ -387,8 +388,8 @@ async fn reset_password(
     let hash = state.passwords.hash(body.new_password).await?;
     let actor_id = actor.id;
     state
-        .db(move |conn| {
-            write_transaction(conn, |tx| {
+        .write(move |conn| {
+            store::write(conn, Lock::Everything, |tx| {
                 let user = users::find(tx, id)?.ok_or_else(|| ApiError::not_found("user"))?;
                 Ok(users::set_password(tx, &user, &hash, Some(actor_id))?)
             })

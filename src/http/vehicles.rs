@@ -324,7 +324,8 @@ async fn update_vehicle(
             }
             vehicle.seats = body.seats.unwrap_or(vehicle.seats);
             vehicle.out_of_service = body.out_of_service.unwrap_or(vehicle.out_of_service);
-            crate::transfer::batches::save_vehicle(conn, &mut vehicle)?;
+            let before = vehicle.status.clone();
+            crate::transfer::batches::save_vehicle(conn, &before, &mut vehicle)?;
             events::record(
                 conn,
                 Some(actor_id),

@@ -18,14 +18,43 @@ pub fn scope_unit(scope: Scope) -> Id {
     }
 }
 
+/// The current numbers of these units; those of `GLOBAL` are the sum of every city's.
 pub fn totals(conn: &mut DbConnection, units: &[Id]) -> QueryResult<HashMap<(Id, String), i64>> {
-    Ok(stat_totals::table
+    let mut numbers: HashMap<(Id, String), i64> = stat_totals::table
         .filter(stat_totals::unit_id.eq_any(units.to_vec()))
         .select((stat_totals::unit_id, stat_totals::metric, stat_totals::value))
         .load::<(Id, String, i64)>(conn)?
         .into_iter()
         .map(|(u, m, v)| ((u, m), v))
-        .collect())
+        .collect();
+    if units.contains(&GLOBAL) {
+        let sums: Vec<Summed> = diesel::sql_query(
+            "SELECT t.metric AS metric, CAST(SUM(t.value) AS BIGINT) AS value \
+             FROM stat_totals t JOIN units u ON u.id = t.unit_id \
+             WHERE u.level = 'city' GROUP BY t.metric",
+        )
+        .load(conn)?;
+        numbers.extend(sums.into_iter().map(|s| ((GLOBAL, s.metric), s.value)));
+    }
+    Ok(numbers)
+}
+
+#[derive(QueryableByName)]
+struct Summed {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    metric: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    value: i64,
+}
+
+#[derive(QueryableByName)]
+struct SummedDay {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    day: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    metric: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    value: i64,
 }
 
 /// Pending handoffs past their due time in the scope, per district and community, and in all under
@@ -68,6 +97,20 @@ pub fn daily(
     to: &str,
     prefix: &str,
 ) -> QueryResult<Vec<(String, String, i64)>> {
+    if unit == GLOBAL {
+        use diesel::sql_types::Text;
+        let rows: Vec<SummedDay> = diesel::sql_query(
+            "SELECT d.day AS day, d.metric AS metric, CAST(SUM(d.value) AS BIGINT) AS value \
+             FROM stat_daily d JOIN units u ON u.id = d.unit_id \
+             WHERE u.level = 'city' AND d.day >= $1 AND d.day <= $2 AND d.metric LIKE $3 \
+             GROUP BY d.day, d.metric ORDER BY d.day, d.metric",
+        )
+        .bind::<Text, _>(from)
+        .bind::<Text, _>(to)
+        .bind::<Text, _>(format!("{prefix}%"))
+        .load(conn)?;
+        return Ok(rows.into_iter().map(|r| (r.day, r.metric, r.value)).collect());
+    }
     let mut query = stat_daily::table
         .filter(stat_daily::unit_id.eq(unit))
         .filter(stat_daily::day.ge(from.to_owned()))

@@ -3,8 +3,8 @@
 //! The log is tamper-evident: every event carries the hash of the event before it in its chain
 //! (one chain per city, one for events of no city) and its own hash over that and its canonical
 //! content, so an event changed or removed by someone who bypasses the append-only triggers
-//! breaks the chain at that point. Appends to one chain are serialized by the write transaction
-//! (`db::write_transaction`); a unique index on (chain, prev_hash) refuses a fork regardless.
+//! breaks the chain at that point. Events are appended at commit, one transaction at a time
+//! (`store::Tx`); a unique index on (chain, prev_hash) refuses a fork regardless.
 
 use crate::db::types::Id;
 use crate::db::types::{Json, Timestamp};
@@ -183,9 +183,19 @@ fn in_chain<S>(query: BoxedEvents<'_, S>, city_id: Option<Id>) -> BoxedEvents<'_
     }
 }
 
-/// Appends one event; call it inside the transaction of the change it records.
+/// An event recorded by a change, appended to the log when its transaction commits.
+pub struct PendingEvent {
+    actor_id: Option<Id>,
+    action: String,
+    entity_type: String,
+    entity_id: Id,
+    place: EventPlace,
+    data: serde_json::Value,
+}
+
+/// Records one event of the change `tx` makes; it is appended at commit.
 pub fn record(
-    conn: &mut DbConnection,
+    tx: &mut crate::store::Tx<'_>,
     actor_id: Option<Id>,
     action: &str,
     entity_type: &str,
@@ -193,39 +203,67 @@ pub fn record(
     place: EventPlace,
     data: serde_json::Value,
 ) -> QueryResult<()> {
-    use chrono::SubsecRound;
-    let prev_hash = chain_head(conn, place.city_id)?;
-    let (id, at) = (super::new_id(), Timestamp(chrono::Utc::now().trunc_subsecs(6)));
-    let hash = Chained {
-        prev_hash: &prev_hash,
-        id,
-        at,
+    tx.record(PendingEvent {
         actor_id,
-        action,
-        entity_type,
+        action: action.to_owned(),
+        entity_type: entity_type.to_owned(),
         entity_id,
-        city_id: place.city_id,
-        district_id: place.district_id,
-        community_id: place.community_id,
-        data: &data,
-    }
-    .hash();
-    diesel::insert_into(events::table)
-        .values(NewEvent {
+        place,
+        data,
+    });
+    Ok(())
+}
+
+/// Appends events in order, each chained to the one before it in its chain. The caller holds the
+/// log's lock (see `store::Tx`), so no other append runs between reading a chain's head and
+/// writing after it.
+pub(super) fn append(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> QueryResult<()> {
+    use chrono::SubsecRound;
+    let at = Timestamp(chrono::Utc::now().trunc_subsecs(6));
+    let mut heads: std::collections::HashMap<Option<Id>, String> = Default::default();
+    let mut rows = Vec::with_capacity(pending.len());
+    for event in pending {
+        let city_id = event.place.city_id;
+        let prev_hash = match heads.remove(&city_id) {
+            Some(head) => head,
+            None => chain_head(conn, city_id)?,
+        };
+        let id = super::new_id();
+        let hash = Chained {
+            prev_hash: &prev_hash,
             id,
             at,
-            actor_id,
-            action,
-            entity_type,
-            entity_id,
-            city_id: place.city_id,
-            district_id: place.district_id,
-            community_id: place.community_id,
-            data: Json(data),
-            prev_hash,
-            hash,
-        })
-        .execute(conn)?;
+            actor_id: event.actor_id,
+            action: &event.action,
+            entity_type: &event.entity_type,
+            entity_id: event.entity_id,
+            city_id,
+            district_id: event.place.district_id,
+            community_id: event.place.community_id,
+            data: &event.data,
+        }
+        .hash();
+        heads.insert(city_id, hash.clone());
+        rows.push((event, id, prev_hash, hash));
+    }
+    for (event, id, prev_hash, hash) in rows {
+        diesel::insert_into(events::table)
+            .values(NewEvent {
+                id,
+                at,
+                actor_id: event.actor_id,
+                action: &event.action,
+                entity_type: &event.entity_type,
+                entity_id: event.entity_id,
+                city_id: event.place.city_id,
+                district_id: event.place.district_id,
+                community_id: event.place.community_id,
+                data: Json(event.data),
+                prev_hash,
+                hash,
+            })
+            .execute(conn)?;
+    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use crate::auth::Scope;
 use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
 use crate::schema::{handoff_travellers, handoffs};
+use crate::store::{counts, Tx};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = handoffs)]
@@ -123,17 +124,17 @@ pub fn of_batch(conn: &mut DbConnection, batch_id: Id) -> QueryResult<Vec<Handof
         .load(conn)
 }
 
-pub fn insert(conn: &mut DbConnection, handoff: &Handoff) -> QueryResult<()> {
+pub fn insert(tx: &mut Tx<'_>, handoff: &Handoff) -> QueryResult<()> {
     diesel::insert_into(handoffs::table)
         .values(handoff)
-        .execute(conn)?;
-    crate::stats::handoff_changed(conn, None, handoff)
+        .execute(tx.conn())?;
+    counts::handoff_changed(&mut tx.counts, None, handoff);
+    Ok(())
 }
 
-/// Writes a changed handoff if nobody changed it since it was read: of two concurrent
-/// confirmations, exactly one gets true.
-pub fn save(conn: &mut DbConnection, h: &Handoff) -> QueryResult<bool> {
-    let old_status: String = handoffs::table.find(h.id).select(handoffs::status).first(conn)?;
+/// Writes a handoff changed from the status `old_status` (as this transaction read it), if nobody
+/// changed it since: of two concurrent confirmations, exactly one gets true.
+pub fn save(tx: &mut Tx<'_>, old_status: &str, h: &Handoff) -> QueryResult<bool> {
     let changed = diesel::update(
         handoffs::table
             .filter(handoffs::id.eq(h.id))
@@ -151,9 +152,9 @@ pub fn save(conn: &mut DbConnection, h: &Handoff) -> QueryResult<bool> {
         handoffs::note.eq(&h.note),
         handoffs::version.eq(h.version + 1),
     ))
-    .execute(conn)?;
-    if changed == 1 && old_status != h.status {
-        crate::stats::handoff_changed(conn, Some(&old_status), h)?;
+    .execute(tx.conn())?;
+    if changed == 1 {
+        counts::handoff_changed(&mut tx.counts, Some(old_status), h);
     }
     Ok(changed == 1)
 }

@@ -1,15 +1,19 @@
-//! The storage layer: rows, queries and the writes of each resource. Every write takes the
-//! connection of a transaction opened by the caller and records its event in that transaction.
+//! The storage layer: rows, queries and the writes of each resource. Every write takes the unit of
+//! work of a transaction opened by the caller (`Tx`), which also carries its statistics and events.
 
 pub mod batches;
+pub mod counts;
 pub mod events;
 pub mod handoffs;
 pub mod idempotency;
 pub mod ports;
 pub mod travellers;
+pub mod tx;
 pub mod units;
 pub mod users;
 pub mod vehicles;
+
+pub use tx::{write, Committed, Tx};
 
 use crate::db::types::Id;
 

@@ -6,6 +6,7 @@ use crate::auth::Scope;
 use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
 use crate::schema::{batch_travellers, travellers};
+use crate::store::{counts, Tx};
 
 use super::events::EventPlace;
 
@@ -159,11 +160,12 @@ pub fn open_transfer_exists(
     .get_result(conn)
 }
 
-pub fn insert(conn: &mut DbConnection, traveller: &Traveller) -> QueryResult<()> {
+pub fn insert(tx: &mut Tx<'_>, traveller: &Traveller) -> QueryResult<()> {
     diesel::insert_into(travellers::table)
         .values(traveller)
-        .execute(conn)?;
-    crate::stats::traveller_added(conn, traveller)
+        .execute(tx.conn())?;
+    counts::traveller_added(&mut tx.counts, traveller);
+    Ok(())
 }
 
 /// What stands in an erased required field.
@@ -221,11 +223,9 @@ pub fn erase_personal_data(conn: &mut DbConnection, ids: &[Id], at: Timestamp) -
     .execute(conn)
 }
 
-/// Writes a changed traveller if nobody changed it since it was read: false when it moved on.
-pub fn save(conn: &mut DbConnection, t: &Traveller) -> QueryResult<bool> {
-    let Some(old) = find(conn, Scope::All, t.id)? else {
-        return Ok(false);
-    };
+/// Writes a traveller changed from `old` (the row as this transaction read it) to `t`, if nobody
+/// changed it since: false when it moved on.
+pub fn save(tx: &mut Tx<'_>, old: &Traveller, t: &Traveller) -> QueryResult<bool> {
     let changed = diesel::update(
         travellers::table
             .filter(travellers::id.eq(t.id))
@@ -248,9 +248,9 @@ pub fn save(conn: &mut DbConnection, t: &Traveller) -> QueryResult<bool> {
         travellers::received_at.eq(t.received_at),
         travellers::version.eq(t.version + 1),
     ))
-    .execute(conn)?;
+    .execute(tx.conn())?;
     if changed == 1 {
-        crate::stats::traveller_changed(conn, &old, t)?;
+        counts::traveller_changed(&mut tx.counts, old, t);
     }
     Ok(changed == 1)
 }

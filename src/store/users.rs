@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use super::events::EventPlace;
 use crate::db::DbConnection;
 use crate::schema::{login_failures, refresh_tokens, users};
+use crate::store::Tx;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
@@ -80,8 +81,8 @@ pub fn insert(conn: &mut DbConnection, user: &User) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn update(conn: &mut DbConnection, user: &User) -> QueryResult<()> {
-    crate::freshness::touched([user.id]);
+pub fn update(tx: &mut Tx<'_>, user: &User) -> QueryResult<()> {
+    tx.touch([user.id]);
     diesel::update(users::table.find(user.id))
         .set((
             users::display_name.eq(&user.display_name),
@@ -91,22 +92,22 @@ pub fn update(conn: &mut DbConnection, user: &User) -> QueryResult<()> {
             users::token_version.eq(user.token_version),
             users::updated_at.eq(user.updated_at),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .map(|_| ())
 }
 
 /// Ends every session of a user: access tokens by moving the token version on, refresh tokens by
 /// revoking them.
-pub fn end_sessions(conn: &mut DbConnection, user_id: Id) -> QueryResult<()> {
+pub fn end_sessions(tx: &mut Tx<'_>, user_id: Id) -> QueryResult<()> {
     let now = Timestamp::now();
-    crate::freshness::touched([user_id]);
+    tx.touch([user_id]);
     diesel::update(users::table.find(user_id))
         .set((
             users::token_version.eq(users::token_version + 1),
             users::updated_at.eq(now),
         ))
-        .execute(conn)?;
-    revoke_refresh_tokens(conn, user_id)
+        .execute(tx.conn())?;
+    revoke_refresh_tokens(tx, user_id)
 }
 
 pub fn revoke_refresh_tokens(conn: &mut DbConnection, user_id: Id) -> QueryResult<()> {
@@ -276,15 +277,10 @@ pub fn place_of(conn: &mut DbConnection, user: &User) -> QueryResult<EventPlace>
 }
 
 /// Replaces a user's password hash, ends every session of the user and records who did it.
-pub fn set_password(
-    conn: &mut DbConnection,
-    user: &User,
-    hash: &str,
-    actor_id: Option<Id>,
-) -> QueryResult<()> {
+pub fn set_password(conn: &mut Tx<'_>, user: &User, hash: &str, actor_id: Option<Id>) -> QueryResult<()> {
     diesel::update(users::table.find(user.id))
         .set(users::password_hash.eq(hash))
-        .execute(conn)?;
+        .execute(conn.conn())?;
     end_sessions(conn, user.id)?;
     let place = place_of(conn, user)?;
     super::events::record(

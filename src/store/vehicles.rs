@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use crate::auth::Scope;
 use crate::db::DbConnection;
 use crate::schema::vehicles;
+use crate::store::{counts, Tx};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = vehicles)]
@@ -72,20 +73,18 @@ pub fn plate_taken(conn: &mut DbConnection, plate: &str) -> QueryResult<bool> {
     .get_result(conn)
 }
 
-pub fn insert(conn: &mut DbConnection, vehicle: &Vehicle) -> QueryResult<()> {
+pub fn insert(tx: &mut Tx<'_>, vehicle: &Vehicle) -> QueryResult<()> {
     diesel::insert_into(vehicles::table)
         .values(vehicle)
-        .execute(conn)?;
-    crate::stats::vehicle_changed(conn, None, vehicle)
+        .execute(tx.conn())?;
+    counts::vehicle_changed(&mut tx.counts, None, vehicle);
+    Ok(())
 }
 
-/// Writes a changed vehicle if nobody changed it since it was read (optimistic lock on `version`):
-/// false when the row moved on, so the caller answers a conflict instead of losing an update.
-pub fn update(conn: &mut DbConnection, vehicle: &Vehicle) -> QueryResult<bool> {
-    let old_status: String = vehicles::table
-        .find(vehicle.id)
-        .select(vehicles::status)
-        .first(conn)?;
+/// Writes a vehicle changed from the status `old_status` (as this transaction read it), if nobody
+/// changed it since (optimistic lock on `version`): false when the row moved on, so the caller
+/// answers a conflict instead of losing an update.
+pub fn update(tx: &mut Tx<'_>, old_status: &str, vehicle: &Vehicle) -> QueryResult<bool> {
     let changed = diesel::update(
         vehicles::table
             .filter(vehicles::id.eq(vehicle.id))
@@ -98,9 +97,9 @@ pub fn update(conn: &mut DbConnection, vehicle: &Vehicle) -> QueryResult<bool> {
         vehicles::version.eq(vehicle.version + 1),
         vehicles::updated_at.eq(vehicle.updated_at),
     ))
-    .execute(conn)?;
-    if changed == 1 && old_status != vehicle.status {
-        crate::stats::vehicle_changed(conn, Some(&old_status), vehicle)?;
+    .execute(tx.conn())?;
+    if changed == 1 {
+        counts::vehicle_changed(&mut tx.counts, Some(old_status), vehicle);
     }
     Ok(changed == 1)
 }

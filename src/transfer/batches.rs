@@ -15,11 +15,12 @@ use crate::domain::traveller::{self as traveller_rules, ExceptionKind, Traveller
 use crate::domain::vehicle::{self as vehicle_rules, VehicleEvent, VehicleRefusal, VehicleStatus};
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::stats;
 use crate::store::batches::{self, Batch, CrewMember};
+use crate::store::counts;
 use crate::store::events;
 use crate::store::travellers::{self, Traveller};
 use crate::store::vehicles::{self, Vehicle};
+use crate::store::Tx;
 use crate::store::{new_id, ports};
 
 pub struct CrewInput {
@@ -37,7 +38,7 @@ pub struct NewBatch {
 }
 
 fn batch_event(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     b: &Batch,
     action: &str,
@@ -60,7 +61,7 @@ fn batch_event(
 }
 
 fn vehicle_event(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     v: &Vehicle,
     action: &str,
@@ -82,7 +83,7 @@ fn vehicle_event(
     Ok(())
 }
 
-fn save_batch(conn: &mut DbConnection, b: &mut Batch) -> ApiResult<()> {
+fn save_batch(conn: &mut Tx<'_>, b: &mut Batch) -> ApiResult<()> {
     b.updated_at = Timestamp::now();
     let old_status = batches::find(conn, Scope::All, b.id)?
         .map(|old| old.status)
@@ -92,19 +93,20 @@ fn save_batch(conn: &mut DbConnection, b: &mut Batch) -> ApiResult<()> {
     }
     b.version += 1;
     if old_status != b.status {
-        let now = stats::batch_snapshot(conn, b)?;
-        let before = stats::BatchSnapshot {
+        let now = counts::batch_snapshot(conn, b)?;
+        let before = counts::BatchSnapshot {
             status: old_status,
             units: now.units.clone(),
         };
-        stats::batch_moved(conn, Some(&before), &now)?;
+        counts::batch_moved(&mut conn.counts, Some(&before), &now);
     }
     Ok(())
 }
 
-pub fn save_vehicle(conn: &mut DbConnection, v: &mut Vehicle) -> ApiResult<()> {
+/// Writes a vehicle changed from the status `before` (as read in this transaction).
+pub fn save_vehicle(conn: &mut Tx<'_>, before: &str, v: &mut Vehicle) -> ApiResult<()> {
     v.updated_at = Timestamp::now();
-    if !vehicles::update(conn, v)? {
+    if !vehicles::update(conn, before, v)? {
         return Err(changed_concurrently("vehicle"));
     }
     v.version += 1;
@@ -117,7 +119,7 @@ fn step_batch(status: BatchStatus, event: BatchEvent) -> ApiResult<BatchStatus> 
 
 /// Moves a vehicle along its cycle, or says why it cannot.
 pub fn move_vehicle(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     v: &mut Vehicle,
     event: VehicleEvent,
@@ -136,8 +138,8 @@ pub fn move_vehicle(
             }
         }
     })?;
-    v.status = next.as_str().into();
-    save_vehicle(conn, v)?;
+    let before = std::mem::replace(&mut v.status, next.as_str().into());
+    save_vehicle(conn, &before, v)?;
     let action = match event {
         VehicleEvent::Assign => "assigned",
         VehicleEvent::Release => "released",
@@ -168,7 +170,7 @@ fn batch_city(actor: &Actor, travellers: &[Traveller]) -> ApiResult<Id> {
 
 /// Checks that travellers can join a batch at this port, and takes them in.
 fn take_travellers(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     b: &Batch,
     field: &str,
@@ -193,6 +195,7 @@ fn take_travellers(
         return Err(ApiError::invalid(wrong));
     }
     for t in list.iter_mut() {
+        let before = t.clone();
         let status = t.status();
         if status != TravellerStatus::AwaitingTransfer {
             return Err(ApiError::conflict(match status {
@@ -208,7 +211,7 @@ fn take_travellers(
             .into();
         t.batch_id = Some(b.id);
         t.updated_at = Timestamp::now();
-        save_traveller(conn, t)?;
+        save_traveller(conn, &before, t)?;
         batches::add_member(conn, b.id, t)?;
         record_step(
             conn,
@@ -269,7 +272,7 @@ pub fn check_traveller_list(field: &str, ids: &[Id], allow_empty: bool) -> ApiRe
 }
 
 /// Forms a planned batch at a port.
-pub fn create(conn: &mut DbConnection, actor: &Actor, input: NewBatch) -> ApiResult<Batch> {
+pub fn create(conn: &mut Tx<'_>, actor: &Actor, input: NewBatch) -> ApiResult<Batch> {
     check_traveller_list("traveller_ids", &input.traveller_ids, false)?;
     check_crew(&input.crew)?;
     let port = ports::find(conn, input.port_id)?
@@ -323,8 +326,8 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, input: NewBatch) -> ApiRes
     if let Some(vehicle_id) = input.vehicle_id {
         assign_vehicle(conn, actor, &mut b, vehicle_id)?;
     }
-    let counted = stats::batch_snapshot(conn, &b)?;
-    stats::batch_moved(conn, None, &counted)?;
+    let counted = counts::batch_snapshot(conn, &b)?;
+    counts::batch_moved(&mut conn.counts, None, &counted);
     Ok(b)
 }
 
@@ -334,7 +337,7 @@ pub fn load(conn: &mut DbConnection, actor: &Actor, id: Id) -> ApiResult<Batch> 
 
 /// Adds and removes travellers of a planned batch.
 pub fn edit_travellers(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     id: Id,
     add: Vec<Id>,
@@ -353,13 +356,14 @@ pub fn edit_travellers(
     }
     let mut b = load(conn, actor, id)?;
     step_batch(b.status(), BatchEvent::EditTravellers)?;
-    let counted_before = stats::batch_snapshot(conn, &b)?;
+    let counted_before = counts::batch_snapshot(conn, &b)?;
     let members: HashSet<Id> = batches::members(conn, b.id)?
         .into_iter()
         .map(|m| m.traveller_id)
         .collect();
     let mut leaving = load_named(conn, actor.scope, "remove", &remove)?;
     for (i, t) in leaving.iter_mut().enumerate() {
+        let before = t.clone();
         if !members.contains(&t.id) || t.batch_id != Some(b.id) {
             return Err(ApiError::invalid_field(
                 &format!("remove[{i}]"),
@@ -377,7 +381,7 @@ pub fn edit_travellers(
             .into();
         t.batch_id = None;
         t.updated_at = Timestamp::now();
-        save_traveller(conn, t)?;
+        save_traveller(conn, &before, t)?;
         batches::remove_member(conn, b.id, t.id)?;
         record_step(
             conn,
@@ -402,8 +406,8 @@ pub fn edit_travellers(
         "travellers_changed",
         json!({"added": add, "removed": remove}),
     )?;
-    let counted_after = stats::batch_snapshot(conn, &b)?;
-    stats::batch_moved(conn, Some(&counted_before), &counted_after)?;
+    let counted_after = counts::batch_snapshot(conn, &b)?;
+    counts::batch_moved(&mut conn.counts, Some(&counted_before), &counted_after);
     Ok(b)
 }
 
@@ -420,7 +424,7 @@ fn riders(conn: &mut DbConnection, b: &Batch) -> ApiResult<Vec<Traveller>> {
         .collect())
 }
 
-fn check_capacity(conn: &mut DbConnection, b: &Batch) -> ApiResult<()> {
+fn check_capacity(conn: &mut Tx<'_>, b: &Batch) -> ApiResult<()> {
     let Some(vehicle_id) = b.vehicle_id else {
         return Ok(());
     };
@@ -444,12 +448,7 @@ fn check_capacity(conn: &mut DbConnection, b: &Batch) -> ApiResult<()> {
 }
 
 /// Assigns (or replaces) the vehicle of a planned batch.
-pub fn assign_vehicle(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    b: &mut Batch,
-    vehicle_id: Id,
-) -> ApiResult<()> {
+pub fn assign_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch, vehicle_id: Id) -> ApiResult<()> {
     step_batch(b.status(), BatchEvent::AssignVehicle)?;
     let mut vehicle = vehicles::find(conn, actor.scope, vehicle_id)?
         .filter(|v| v.unit_id == b.city_id)
@@ -492,7 +491,7 @@ pub fn assign_vehicle(
     )
 }
 
-fn release_vehicle(conn: &mut DbConnection, actor: &Actor, b: &Batch, vehicle_id: Id) -> ApiResult<()> {
+fn release_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &Batch, vehicle_id: Id) -> ApiResult<()> {
     if let Some(mut v) = vehicles::find(conn, Scope::All, vehicle_id)? {
         move_vehicle(
             conn,
@@ -507,7 +506,7 @@ fn release_vehicle(conn: &mut DbConnection, actor: &Actor, b: &Batch, vehicle_id
 
 /// Records who boarded and who did not come: each traveller of the batch in exactly one list.
 pub fn record_boarding(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     id: Id,
     boarded: Vec<Id>,
@@ -567,6 +566,7 @@ pub fn record_boarding(
     }
     let now = Timestamp::now();
     for t in riders.iter_mut() {
+        let before = t.clone();
         let came = boarded.contains(&t.id);
         let status = t.status();
         if came {
@@ -584,7 +584,7 @@ pub fn record_boarding(
             t.exception_by = Some(actor.id);
         }
         t.updated_at = now;
-        save_traveller(conn, t)?;
+        save_traveller(conn, &before, t)?;
         batches::set_boarded(conn, b.id, t.id, came)?;
         let (action, detail) = if came {
             ("boarded", json!({"batch_code": b.code}))
@@ -621,7 +621,7 @@ pub fn record_boarding(
 }
 
 /// The vehicle leaves the port with everyone who boarded.
-pub fn depart(conn: &mut DbConnection, actor: &Actor, id: Id) -> ApiResult<Batch> {
+pub fn depart(conn: &mut Tx<'_>, actor: &Actor, id: Id) -> ApiResult<Batch> {
     let mut b = load(conn, actor, id)?;
     let next = step_batch(b.status(), BatchEvent::Depart)?;
     let vehicle_id = b
@@ -646,14 +646,16 @@ pub fn depart(conn: &mut DbConnection, actor: &Actor, id: Id) -> ApiResult<Batch
     b.status = next.as_str().into();
     b.departed_at = Some(Timestamp::now());
     save_batch(conn, &mut b)?;
-    let counted = stats::batch_snapshot(conn, &b)?;
-    stats::batch_departed(conn, &b, &counted)?;
+    let counted = counts::batch_snapshot(conn, &b)?;
+    let mut deltas = std::mem::take(&mut conn.counts);
+    counts::batch_departed(&mut deltas, conn, &b, &counted)?;
+    conn.counts = deltas;
     batch_event(conn, actor, &b, "departed", json!({"vehicle_id": vehicle_id}))?;
     Ok(b)
 }
 
 fn move_riders(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     b: &Batch,
     event: TravellerEvent,
@@ -661,12 +663,13 @@ fn move_riders(
 ) -> ApiResult<Vec<Traveller>> {
     let mut list = riders(conn, b)?;
     for t in list.iter_mut() {
+        let before = t.clone();
         t.status = traveller_rules::transition(t.status(), event)
             .map_err(|e| ApiError::invalid_state(e.to_string()))?
             .as_str()
             .into();
         t.updated_at = Timestamp::now();
-        save_traveller(conn, t)?;
+        save_traveller(conn, &before, t)?;
         record_step(
             conn,
             actor,
@@ -685,7 +688,7 @@ fn move_riders(
 
 /// The vehicle reaches the city: one pending handoff per destination district, and the vehicle
 /// needs disinfection before its next trip.
-pub fn arrive(conn: &mut DbConnection, actor: &Actor, id: Id, sla_minutes: i64) -> ApiResult<Batch> {
+pub fn arrive(conn: &mut Tx<'_>, actor: &Actor, id: Id, sla_minutes: i64) -> ApiResult<Batch> {
     let mut b = load(conn, actor, id)?;
     let next = step_batch(b.status(), BatchEvent::Arrive)?;
     let vehicle_id = b
@@ -719,18 +722,19 @@ pub fn arrive(conn: &mut DbConnection, actor: &Actor, id: Id, sla_minutes: i64) 
 }
 
 /// Cancels a batch before departure: its travellers wait for another batch, its vehicle is free.
-pub fn cancel(conn: &mut DbConnection, actor: &Actor, id: Id, reason: String) -> ApiResult<Batch> {
+pub fn cancel(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiResult<Batch> {
     let mut b = load(conn, actor, id)?;
     let next = step_batch(b.status(), BatchEvent::Cancel)?;
     let mut list = riders(conn, &b)?;
     for t in list.iter_mut() {
+        let before = t.clone();
         t.status = traveller_rules::transition(t.status(), TravellerEvent::Unassign)
             .map_err(|e| ApiError::invalid_state(e.to_string()))?
             .as_str()
             .into();
         t.batch_id = None;
         t.updated_at = Timestamp::now();
-        save_traveller(conn, t)?;
+        save_traveller(conn, &before, t)?;
         record_step(
             conn,
             actor,
@@ -754,7 +758,7 @@ pub fn cancel(conn: &mut DbConnection, actor: &Actor, id: Id, reason: String) ->
     Ok(b)
 }
 
-fn close(conn: &mut DbConnection, actor: &Actor, b: &mut Batch) -> ApiResult<()> {
+fn close(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch) -> ApiResult<()> {
     b.status = step_batch(b.status(), BatchEvent::Close)?.as_str().into();
     b.closed_at = Some(Timestamp::now());
     save_batch(conn, b)?;
@@ -762,7 +766,7 @@ fn close(conn: &mut DbConnection, actor: &Actor, b: &mut Batch) -> ApiResult<()>
 }
 
 /// Closes the batch once every traveller it carried is received or an exception.
-pub fn close_if_done(conn: &mut DbConnection, actor: &Actor, batch_id: Id) -> ApiResult<()> {
+pub fn close_if_done(conn: &mut Tx<'_>, actor: &Actor, batch_id: Id) -> ApiResult<()> {
     let Some(mut b) = batches::find(conn, Scope::All, batch_id)? else {
         return Ok(());
     };
@@ -785,7 +789,7 @@ pub fn close_if_done(conn: &mut DbConnection, actor: &Actor, batch_id: Id) -> Ap
 
 /// A disinfection after a trip makes the vehicle available again.
 pub fn disinfect(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     vehicle_id: Id,
     note: Option<String>,

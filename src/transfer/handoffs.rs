@@ -22,9 +22,10 @@ use crate::store::handoffs::{self, Handoff, HandoffTraveller};
 use crate::store::new_id;
 use crate::store::travellers::{self, Traveller};
 use crate::store::units;
+use crate::store::Tx;
 
 fn handoff_event(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     h: &Handoff,
     action: &str,
@@ -42,8 +43,9 @@ fn handoff_event(
     Ok(())
 }
 
-fn save_handoff(conn: &mut DbConnection, h: &mut Handoff) -> ApiResult<()> {
-    if !handoffs::save(conn, h)? {
+/// Writes a handoff changed from the status `before` (as read in this transaction).
+fn save_handoff(conn: &mut Tx<'_>, before: HandoffStatus, h: &mut Handoff) -> ApiResult<()> {
+    if !handoffs::save(conn, before.as_str(), h)? {
         return Err(changed_concurrently("handoff"));
     }
     h.version += 1;
@@ -52,7 +54,7 @@ fn save_handoff(conn: &mut DbConnection, h: &mut Handoff) -> ApiResult<()> {
 
 /// Opens a pending handoff of these travellers from their custodian to a unit one level down.
 pub fn open(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     batch_id: Option<Id>,
     from_unit_id: Id,
@@ -91,6 +93,7 @@ pub fn open(
     };
     handoffs::insert(conn, &handoff)?;
     for t in group.iter_mut() {
+        let before = t.clone();
         handoffs::insert_traveller(
             conn,
             &HandoffTraveller {
@@ -102,7 +105,7 @@ pub fn open(
         t.handoff_id = Some(handoff.id);
         t.missing = false;
         t.updated_at = now;
-        save_traveller(conn, t)?;
+        save_traveller(conn, &before, t)?;
         record_step(
             conn,
             actor,
@@ -129,7 +132,7 @@ pub fn open(
 /// Hands travellers (again) from the unit holding them to a unit one level down: after a rejection,
 /// for people reported missing, or to correct a wrong destination.
 pub fn send(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     to_unit_id: Id,
     traveller_ids: Vec<Id>,
@@ -238,7 +241,7 @@ pub enum Confirmation {
 }
 
 pub fn confirm(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     id: Id,
     code: &str,
@@ -254,7 +257,7 @@ pub fn confirm(
         CodeCheck::Correct => {}
         CodeCheck::Wrong { attempts_left } => {
             h.failed_attempts += 1;
-            save_handoff(conn, &mut h)?;
+            save_handoff(conn, HandoffStatus::Pending, &mut h)?;
             handoff_event(
                 conn,
                 actor,
@@ -267,7 +270,7 @@ pub fn confirm(
         CodeCheck::LocksNow => {
             h.failed_attempts += 1;
             h.locked = true;
-            save_handoff(conn, &mut h)?;
+            save_handoff(conn, HandoffStatus::Pending, &mut h)?;
             handoff_event(
                 conn,
                 actor,
@@ -287,13 +290,14 @@ pub fn confirm(
     h.confirmed_at = Some(now);
     h.confirmed_by = Some(actor.id);
     h.note = note;
-    save_handoff(conn, &mut h)?;
+    save_handoff(conn, HandoffStatus::Pending, &mut h)?;
     let event = match to.level {
         UnitLevel::District => TravellerEvent::ReceiveAtDistrict,
         _ => TravellerEvent::ReceiveAtCommunity,
     };
     let mut moved_on = Vec::new();
     for t in group.iter_mut() {
+        let before = t.clone();
         t.handoff_id = None;
         t.updated_at = now;
         let step = Step {
@@ -313,7 +317,7 @@ pub fn confirm(
                 t.received_at = Some(now);
             }
             let corrected = correct_destination(t, &to);
-            save_traveller(conn, t)?;
+            save_traveller(conn, &before, t)?;
             handoffs::set_outcome(conn, h.id, t.id, "received")?;
             record_step(
                 conn,
@@ -328,7 +332,7 @@ pub fn confirm(
             moved_on.push(t.clone());
         } else {
             t.missing = true;
-            save_traveller(conn, t)?;
+            save_traveller(conn, &before, t)?;
             handoffs::set_outcome(conn, h.id, t.id, "missing")?;
             record_step(
                 conn,
@@ -396,12 +400,13 @@ fn correct_destination(t: &mut Traveller, to: &UnitPlace) -> bool {
     }
 }
 
-fn release(conn: &mut DbConnection, actor: &Actor, h: &Handoff, action: &str, reason: &str) -> ApiResult<()> {
+fn release(conn: &mut Tx<'_>, actor: &Actor, h: &Handoff, action: &str, reason: &str) -> ApiResult<()> {
     let mut group = offered(conn, h)?;
     for t in group.iter_mut() {
+        let before = t.clone();
         t.handoff_id = None;
         t.updated_at = Timestamp::now();
-        save_traveller(conn, t)?;
+        save_traveller(conn, &before, t)?;
         handoffs::set_outcome(conn, h.id, t.id, "returned")?;
         record_step(
             conn,
@@ -421,7 +426,7 @@ fn release(conn: &mut DbConnection, actor: &Actor, h: &Handoff, action: &str, re
 }
 
 /// The receiver refuses the handoff: custody stays with the sender, who may hand again.
-pub fn reject(conn: &mut DbConnection, actor: &Actor, id: Id, reason: String) -> ApiResult<Handoff> {
+pub fn reject(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiResult<Handoff> {
     let mut h = load(conn, actor, id)?;
     let to = unit_place(conn, h.to_unit_id)?;
     check_receiver(actor, &to)?;
@@ -432,14 +437,14 @@ pub fn reject(conn: &mut DbConnection, actor: &Actor, id: Id, reason: String) ->
     h.rejected_at = Some(Timestamp::now());
     h.rejected_by = Some(actor.id);
     h.reason = Some(reason.clone());
-    save_handoff(conn, &mut h)?;
+    save_handoff(conn, HandoffStatus::Pending, &mut h)?;
     release(conn, actor, &h, "handoff_rejected", &reason)?;
     handoff_event(conn, actor, &h, "rejected", json!({"reason": reason}))?;
     Ok(h)
 }
 
 /// The sender withdraws a pending handoff (a locked one, say) to hand the travellers again.
-pub fn cancel(conn: &mut DbConnection, actor: &Actor, id: Id, reason: String) -> ApiResult<Handoff> {
+pub fn cancel(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiResult<Handoff> {
     let mut h = load(conn, actor, id)?;
     let from = unit_place(conn, h.from_unit_id)?;
     if !acts_for(actor, &from) {
@@ -452,7 +457,7 @@ pub fn cancel(conn: &mut DbConnection, actor: &Actor, id: Id, reason: String) ->
         .as_str()
         .into();
     h.reason = Some(reason.clone());
-    save_handoff(conn, &mut h)?;
+    save_handoff(conn, HandoffStatus::Pending, &mut h)?;
     release(conn, actor, &h, "handoff_cancelled", &reason)?;
     handoff_event(conn, actor, &h, "cancelled", json!({"reason": reason}))?;
     Ok(h)

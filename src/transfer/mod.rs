@@ -10,22 +10,22 @@ use serde_json::{json, Value};
 
 use crate::auth::{Actor, Scope, UnitPlace};
 use crate::db::types::Id;
-use crate::db::DbConnection;
 use crate::domain::{Role, UnitLevel};
 use crate::error::{ApiError, ApiResult};
 use crate::store::events;
 use crate::store::travellers::{self as traveller_store, Traveller};
 use crate::store::units;
+use crate::store::Tx;
 
 /// The answer when an optimistic write finds the row changed since it was read.
 pub fn changed_concurrently(what: &str) -> ApiError {
     ApiError::conflict(format!("the {what} was changed by another request; retry"))
 }
 
-/// Writes a traveller read in this transaction, refusing if another request changed it since,
-/// and moves its version on.
-pub fn save_traveller(conn: &mut DbConnection, traveller: &mut Traveller) -> ApiResult<()> {
-    if !traveller_store::save(conn, traveller)? {
+/// Writes a traveller changed from `before` (as read in this transaction), refusing if another
+/// request changed it since, and moves its version on.
+pub fn save_traveller(conn: &mut Tx<'_>, before: &Traveller, traveller: &mut Traveller) -> ApiResult<()> {
+    if !traveller_store::save(conn, before, traveller)? {
         return Err(changed_concurrently("traveller"));
     }
     traveller.version += 1;
@@ -43,7 +43,7 @@ pub struct Step {
 }
 
 pub fn record_step(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     t: &Traveller,
     action: &str,
@@ -69,7 +69,7 @@ pub fn record_step(
     Ok(())
 }
 
-pub fn unit_place(conn: &mut DbConnection, id: Id) -> ApiResult<UnitPlace> {
+pub fn unit_place(conn: &mut Tx<'_>, id: Id) -> ApiResult<UnitPlace> {
     units::find(conn, Scope::All, id)?
         .map(|u| u.place())
         .ok_or_else(|| ApiError::internal(format!("unit {id} vanished")))
@@ -90,12 +90,7 @@ pub fn acts_for(actor: &Actor, custodian: &UnitPlace) -> bool {
 
 /// Loads travellers named in a request, failing with one field error per id the caller cannot
 /// see, and with a field error for ids named twice.
-pub fn load_named(
-    conn: &mut DbConnection,
-    scope: Scope,
-    field: &str,
-    ids: &[Id],
-) -> ApiResult<Vec<Traveller>> {
+pub fn load_named(conn: &mut Tx<'_>, scope: Scope, field: &str, ids: &[Id]) -> ApiResult<Vec<Traveller>> {
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, id) in ids.iter().enumerate() {

@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::db::types::{Id, Timestamp};
-use crate::db::DbConnection;
 use crate::error::ApiResult;
 use crate::store::events::{self, EventPlace};
 use crate::store::travellers as traveller_store;
+use crate::store::Tx;
 
 /// Travellers erased in one round, per destination city.
 #[derive(Debug, Default)]
@@ -28,7 +28,7 @@ impl Erased {
 /// Erases the personal data of up to `limit` travellers whose loop closed before `closed_before`,
 /// inside the caller's write transaction, and records one event per city naming them (by id).
 pub fn erase_expired(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     closed_before: Timestamp,
     limit: i64,
     retain_days: u64,

@@ -16,6 +16,7 @@ use crate::domain::traveller::{
 use crate::domain::{clean_text, multi_line_problem, UnitLevel};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::store::travellers::{self, Traveller};
+use crate::store::Tx;
 use crate::store::{new_id, ports, units};
 
 /// A traveller as typed by a dispatcher or read from a manifest row, before any check.
@@ -141,7 +142,7 @@ pub fn check(raw: &RawTraveller, now: DateTime<Utc>) -> Result<CheckedTraveller,
 
 /// Checks the destination: a community in the caller's jurisdiction.
 fn destination(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     community_id: Id,
 ) -> ApiResult<Result<crate::auth::UnitPlace, String>> {
@@ -195,12 +196,7 @@ fn new_traveller(
     }
 }
 
-fn insert_registered(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    traveller: &Traveller,
-    via: &str,
-) -> ApiResult<()> {
+fn insert_registered(conn: &mut Tx<'_>, actor: &Actor, traveller: &Traveller, via: &str) -> ApiResult<()> {
     travellers::insert(conn, traveller)?;
     record_step(
         conn,
@@ -218,7 +214,7 @@ fn insert_registered(
 
 /// Registers one arrival. The traveller starts in the custody of its destination city.
 pub fn register(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     c: CheckedTraveller,
     port_id: Id,
@@ -257,7 +253,7 @@ pub struct ManifestRow {
 pub const MAX_MANIFEST_ROWS: usize = 5000;
 
 /// Checks every row of a manifest first; writes all of them, or none with every problem listed.
-pub fn import(conn: &mut DbConnection, actor: &Actor, rows: Vec<ManifestRow>) -> ApiResult<usize> {
+pub fn import(conn: &mut Tx<'_>, actor: &Actor, rows: Vec<ManifestRow>) -> ApiResult<usize> {
     let now = Utc::now();
     let mut errors: Vec<FieldError> = Vec::new();
     let mut port_ids: HashMap<String, Option<Id>> = HashMap::new();
@@ -333,7 +329,7 @@ pub fn import(conn: &mut DbConnection, actor: &Actor, rows: Vec<ManifestRow>) ->
 
 /// Records a terminal exception for a traveller, by the officer of the unit that holds them.
 pub fn record_exception(
-    conn: &mut DbConnection,
+    conn: &mut Tx<'_>,
     actor: &Actor,
     id: Id,
     kind: ExceptionKind,
@@ -342,6 +338,7 @@ pub fn record_exception(
 ) -> ApiResult<Traveller> {
     let mut traveller =
         travellers::find(conn, actor.scope, id)?.ok_or_else(|| ApiError::not_found("traveller"))?;
+    let before = traveller.clone();
     let custodian = unit_place(conn, traveller.custodian_unit_id)?;
     if !acts_for(actor, &custodian) {
         return Err(ApiError::invalid_state(
@@ -365,7 +362,7 @@ pub fn record_exception(
     traveller.exception_by = Some(actor.id);
     traveller.missing = false;
     traveller.updated_at = now;
-    save_traveller(conn, &mut traveller)?;
+    save_traveller(conn, &before, &mut traveller)?;
     record_step(
         conn,
         actor,

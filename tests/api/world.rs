@@ -307,8 +307,8 @@ impl World {
     pub fn assert_invariants(&self) {
         let mut conn = self.app.pool.get().unwrap();
         let (stored, recounted) = (
-            inbound_transfer::stats::stored(&mut conn).unwrap(),
-            inbound_transfer::stats::recount(&mut conn).unwrap(),
+            inbound_transfer::store::counts::stored(&mut conn).unwrap(),
+            inbound_transfer::store::counts::recount(&mut conn).unwrap(),
         );
         assert_eq!(stored.0, recounted.0, "stored totals equal a recount");
         assert_eq!(stored.1, recounted.1, "stored daily numbers equal a recount");

@@ -1,0 +1,1 @@
+-- The nil id's rows are rebuilt by recounting (the `rebuild` of the statistics) if needed.

@@ -1,0 +1,125 @@
+//! The unit of work of a state change: the transaction's connection, the statistics deltas the
+//! change accumulates, the events it records and the units and users it touched. A change is
+//! handed a `Tx` explicitly; `write` commits all of it or drops all of it.
+//!
+//! At commit the deltas are netted and written in one statement per table, and then, in a brief
+//! step that every writer takes in turn (`db::LOG_LOCK_KEY` on PostgreSQL), the events are
+//! chained and appended. Their `seq` is therefore assigned in commit order: a reader who has seen
+//! `seq` N has seen every event numbered below N that will ever commit, even when writers of two
+//! cities run side by side.
+
+use std::collections::BTreeSet;
+use std::ops::{Deref, DerefMut};
+
+use diesel::connection::SimpleConnection;
+
+use crate::db::types::Id;
+use crate::db::{write_transaction, DbConnection, Lock};
+use crate::store::counts::Deltas;
+use crate::store::events::{self, PendingEvent};
+
+/// A write transaction in progress.
+pub struct Tx<'c> {
+    conn: &'c mut DbConnection,
+    /// The statistics the change moves, written at commit.
+    pub counts: Deltas,
+    events: Vec<PendingEvent>,
+    touched: BTreeSet<Id>,
+}
+
+impl Deref for Tx<'_> {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        self.conn
+    }
+}
+
+impl DerefMut for Tx<'_> {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+}
+
+impl Tx<'_> {
+    /// The connection, for a statement of this transaction.
+    pub fn conn(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+
+    /// Appends an event to the log at commit.
+    pub fn record(&mut self, event: PendingEvent) {
+        self.events.push(event);
+    }
+
+    /// Marks users and units whose cached answers the change makes stale (the units whose
+    /// numbers move are marked at commit).
+    pub fn touch(&mut self, ids: impl IntoIterator<Item = Id>) {
+        self.touched.extend(ids);
+    }
+
+    /// Writes what the change accumulated; the caller commits right after.
+    fn finish(mut self) -> diesel::QueryResult<BTreeSet<Id>> {
+        let counts = std::mem::take(&mut self.counts);
+        if !counts.is_empty() {
+            let units = counts.flush(self.conn)?;
+            self.touched.extend(units);
+        }
+        if !self.events.is_empty() {
+            if let DbConnection::Postgres(pg) = &mut *self.conn {
+                // Held until the commit ends: events get their `seq` in commit order.
+                pg.batch_execute(&format!(
+                    "SELECT pg_advisory_xact_lock({})",
+                    crate::db::LOG_LOCK_KEY
+                ))?;
+            }
+            events::append(self.conn, std::mem::take(&mut self.events))?;
+        }
+        Ok(self.touched)
+    }
+}
+
+/// What a committed write leaves: its value and the ids whose cached answers it made stale.
+pub struct Committed<T> {
+    pub value: T,
+    pub touched: BTreeSet<Id>,
+}
+
+impl<T> Committed<T> {
+    /// A value from a transaction that changed nothing.
+    pub fn nothing(value: T) -> Self {
+        Committed {
+            value,
+            touched: BTreeSet::new(),
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Committed<U> {
+        Committed {
+            value: f(self.value),
+            touched: self.touched,
+        }
+    }
+}
+
+/// Runs a state change in one write transaction under `lock` (see `db::Lock`), with its
+/// statistics and events written at commit. An error drops all of it.
+pub fn write<T, E>(
+    conn: &mut DbConnection,
+    lock: Lock,
+    change: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+) -> Result<Committed<T>, E>
+where
+    E: From<diesel::result::Error>,
+{
+    write_transaction(conn, lock, |conn| {
+        let mut tx = Tx {
+            conn,
+            counts: Deltas::default(),
+            events: Vec::new(),
+            touched: BTreeSet::new(),
+        };
+        let value = change(&mut tx)?;
+        let touched = tx.finish()?;
+        Ok(Committed { value, touched })
+    })
+}
