@@ -11,6 +11,7 @@ mod live;
 mod logins;
 mod openapi;
 mod operations;
+mod ordering;
 mod outages;
 mod polls;
 mod ports;

@@ -1,0 +1,80 @@
+//! Writers of different cities commit side by side; a reader following the log by `after` must
+//! still see every event, however their commits interleave.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::Value;
+
+use crate::world::*;
+
+/// The seqs of the log after `after`, as an admin following it page by page sees them.
+async fn follow(w: &World, after: &mut i64, seen: &mut Vec<i64>) {
+    loop {
+        let page = w
+            .app
+            .get(&format!("/api/v1/events?after={after}&limit=500"), &w.admin)
+            .await
+            .expect(200);
+        let items = page.body["items"].as_array().unwrap();
+        for item in items {
+            let seq = item["seq"].as_i64().unwrap();
+            assert!(seq > *after, "the log went back: {seq} after {after}");
+            *after = seq;
+            seen.push(seq);
+        }
+        if items.len() < 500 {
+            return;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_reader_following_the_log_never_skips_a_commit_of_either_city() {
+    let mut w = World::new().await;
+    let admin = w.admin.clone();
+    let other = w.app.other_city(&admin).await;
+    let (mut start, mut ignored) = (0, Vec::new());
+    follow(&w, &mut start, &mut ignored).await;
+
+    const WRITERS: usize = 4;
+    const EACH: usize = 25;
+    let done = AtomicBool::new(false);
+    let writer = |token: String, community: &'static str, n: usize| {
+        let w = &w;
+        async move {
+            for i in 0..EACH {
+                let body: Value = w.traveller_body("PVG", community, &format!("X{n}{i}"));
+                w.app.post("/api/v1/travellers", &token, body).await.expect(201);
+            }
+        }
+    };
+    let writers = futures::future::join_all((0..WRITERS).flat_map(|n| {
+        [
+            writer(w.dispatcher.clone(), "CZ-TN-HM", n),
+            writer(other.dispatcher.clone(), "WX-LX-01", n),
+        ]
+    }));
+    let reader = async {
+        let (mut after, mut seen) = (start, Vec::new());
+        while !done.load(Ordering::Acquire) {
+            follow(&w, &mut after, &mut seen).await;
+        }
+        follow(&w, &mut after, &mut seen).await;
+        seen
+    };
+    let ((), seen) = futures::join!(
+        async {
+            writers.await;
+            done.store(true, Ordering::Release);
+        },
+        reader
+    );
+
+    let (mut after, mut all) = (start, Vec::new());
+    follow(&w, &mut after, &mut all).await;
+    assert_eq!(all.len(), 2 * WRITERS * EACH, "one event per registration");
+    assert_eq!(
+        seen, all,
+        "the reader that followed the log while both cities wrote missed events"
+    );
+}
