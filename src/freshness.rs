@@ -61,6 +61,9 @@ pub struct Freshness {
     born: Instant,
     /// How long after the last proof memory may still answer.
     trust_ms: u64,
+    /// Told whenever a change is heard, whoever made it: what wakes this instance's reader of
+    /// the log (see `feed`).
+    heard_change: Arc<tokio::sync::Notify>,
 }
 
 /// How long memory answers after the last proof that changes are heard, beyond the listener's
@@ -145,6 +148,7 @@ impl Freshness {
             heard_at: AtomicU64::new(0),
             born: Instant::now(),
             trust_ms: HEARD_WITHIN_MS + 2 * (every.as_millis() as u64).max(PING_EVERY.as_millis() as u64),
+            heard_change: Arc::default(),
         });
         if enabled {
             let weak = Arc::downgrade(&freshness);
@@ -158,6 +162,11 @@ impl Freshness {
                 .expect("the listener thread starts");
         }
         freshness
+    }
+
+    /// What is told whenever a change is heard.
+    pub fn heard_change(&self) -> Arc<tokio::sync::Notify> {
+        self.heard_change.clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -214,6 +223,20 @@ impl Freshness {
             return None;
         }
         Some((actor.clone(), tag.value.clone(), tag.body.clone()))
+    }
+
+    /// Keeps the caller's record read from the database, unless it changed since `epoch`.
+    pub fn remember_actor(&self, epoch: u64, claims: &Claims, actor: &Actor) {
+        let mut inner = self.lock();
+        if !inner.valid(claims.sub, epoch) {
+            return;
+        }
+        if inner.actors.len() >= MAX_ENTRIES {
+            inner.actors.clear();
+        }
+        inner
+            .actors
+            .insert(claims.sub, (claims.ver, actor.clone(), epoch));
     }
 
     /// Keeps an answer read from the database, unless something it depends on changed since
@@ -330,6 +353,7 @@ fn watch(path: &str, weak: Weak<Freshness>, every: Duration) {
                 if version != *seen {
                     *seen = version;
                     freshness.forget_all();
+                    freshness.heard_change.notify_one();
                 }
                 freshness.heard();
             }
@@ -375,9 +399,16 @@ fn keep_hearing<C>(
     }
 }
 
-/// Applies one notification's payload: the id of a unit or a user, or anything else (which
-/// forgets everything, to be safe).
+/// The payload a transaction that appended events notifies at commit.
+pub const EVENTS_APPENDED: &str = "events";
+
+/// Applies one notification's payload: the id of a unit or a user, new events, or anything else
+/// (which forgets everything, to be safe).
 fn apply(freshness: &Freshness, payload: &str) {
+    freshness.heard_change.notify_one();
+    if payload == EVENTS_APPENDED {
+        return;
+    }
     match payload.parse::<uuid::Uuid>() {
         Ok(id) => freshness.forget(&BTreeSet::from([Id(id)])),
         Err(_) => freshness.forget_all(),

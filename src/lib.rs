@@ -16,6 +16,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod feed;
 pub mod freshness;
 pub mod housekeeping;
 pub mod http;

@@ -101,6 +101,7 @@ impl Application {
             }
         }
         crate::housekeeping::start(&state);
+        actix_web::rt::spawn(crate::feed::Feed::run(Arc::downgrade(&state.feed), pool.clone()));
         let max_body = settings.server.max_body_bytes;
         let mut server = HttpServer::new(move || {
             App::new()

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::http::StatusCode;
 use actix_web::web;
 
 use crate::auth::password::Passwords;
@@ -12,6 +13,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Settings;
 use crate::db::{DbConnection, Pool};
 use crate::error::{ApiError, ApiResult};
+use crate::feed::Feed;
 use crate::freshness::Freshness;
 use crate::store::Committed;
 
@@ -29,6 +31,8 @@ pub struct AppState {
     database_ready: AtomicBool,
     /// The event streams open on this instance.
     pub streams: crate::http::stream::StreamSlots,
+    /// The recent events the streams of this instance follow.
+    pub feed: Arc<Feed>,
 }
 
 impl AppState {
@@ -39,6 +43,7 @@ impl AppState {
         freshness: Arc<Freshness>,
     ) -> Self {
         Self {
+            feed: Feed::new(freshness.heard_change()),
             freshness,
             metrics,
             routes: crate::http::edge::route_table(),
@@ -86,12 +91,15 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> ApiResult<Committed<T>> + Send + 'static,
     {
         let freshness = self.freshness.clone();
-        self.db_within(deadline, move |conn| {
-            let committed = work(conn)?;
-            freshness.forget(&committed.touched);
-            Ok(committed.value)
-        })
-        .await
+        let value = self
+            .db_within(deadline, move |conn| {
+                let committed = work(conn)?;
+                freshness.forget(&committed.touched);
+                Ok(committed.value)
+            })
+            .await;
+        self.feed.wake();
+        value
     }
 
     /// `write_within` with the usual deadline.
@@ -111,9 +119,16 @@ impl AppState {
     {
         let pool = self.pool.clone();
         let blocked = web::block(move || {
-            pool.get()
-                .map_err(ApiError::from)
-                .and_then(|mut conn| work(&mut conn))
+            let mut conn = pool.get().map_err(ApiError::from)?;
+            let result = work(&mut conn);
+            if result
+                .as_ref()
+                .is_err_and(|e| e.status == StatusCode::SERVICE_UNAVAILABLE)
+            {
+                // Lost, or busy beyond its time: the pool opens a fresh one instead.
+                conn.mark_lost();
+            }
+            result
         });
         let done = match deadline {
             Some(limit) => actix_web::rt::time::timeout(limit, blocked).await.map_err(|_| {

@@ -3,6 +3,8 @@
 
 pub mod types;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -23,6 +25,44 @@ pub enum DbConnection {
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// A connection as the pool keeps it: checked with a round trip only when it has been idle a
+/// while, and dropped when a request found it dead (`mark_lost`) instead of being checked before
+/// every use.
+pub struct Conn {
+    db: DbConnection,
+    lost: bool,
+    last_checkout: std::time::Instant,
+    /// The pool's count of lost connections when this one was last known good.
+    known_good_at: u64,
+    losses: Arc<AtomicU64>,
+}
+
+impl Conn {
+    /// The connection failed as a lost one does: the pool drops it when it comes back, and every
+    /// other connection is pinged before its next use, since they may have died the same way (a
+    /// database restart ends them all).
+    pub fn mark_lost(&mut self) {
+        self.lost = true;
+        self.losses.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.db
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.db
+    }
+}
+
+/// How long a pooled connection may sit unused before its next checkout pings it.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(2);
 
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -81,6 +121,8 @@ impl DatabaseUrl {
 pub struct ConnectionManager {
     url: DatabaseUrl,
     sqlite_busy_timeout_ms: u64,
+    /// How many connections requests have found lost (see `Conn::mark_lost`).
+    losses: Arc<AtomicU64>,
 }
 
 /// Adds what bounds a PostgreSQL connection's waits, where the URL does not set it already: a
@@ -116,6 +158,7 @@ impl ConnectionManager {
         Self {
             url,
             sqlite_busy_timeout_ms,
+            losses: Arc::default(),
         }
     }
 
@@ -149,19 +192,34 @@ impl ConnectionManager {
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = Conn;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        ConnectionManager::connect(self)
+    fn connect(&self) -> Result<Conn, r2d2::Error> {
+        Ok(Conn {
+            known_good_at: self.losses.load(Ordering::Acquire),
+            db: ConnectionManager::connect(self)?,
+            lost: false,
+            last_checkout: std::time::Instant::now(),
+            losses: self.losses.clone(),
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
+    /// A connection in steady use answers without a round trip: a dead one fails its request,
+    /// which marks it lost (see `AppState::db`), and it is dropped. One idle for a while, or one
+    /// of a pool where another was found lost since, is pinged first.
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), r2d2::Error> {
+        let losses = self.losses.load(Ordering::Acquire);
+        if conn.last_checkout.elapsed() >= PING_AFTER_IDLE || conn.known_good_at != losses {
+            conn.db.ping().map_err(r2d2::Error::QueryError)?;
+            conn.known_good_at = losses;
+        }
+        conn.last_checkout = std::time::Instant::now();
+        Ok(())
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        std::thread::panicking() || conn.is_broken()
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.lost || std::thread::panicking() || conn.db.is_broken()
     }
 }
 

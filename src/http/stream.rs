@@ -1,6 +1,6 @@
 //! `GET /events/stream`: the event log as server-sent events, scoped like `/events`, resuming after
-//! `Last-Event-ID`. It is fed from the database by sequence number, so every instance of the
-//! service delivers every event, whichever instance wrote it.
+//! `Last-Event-ID`. It follows this instance's reader of the log (`feed`), which reads every new
+//! event once, whichever instance wrote it; a stream further behind reads the database first.
 
 use std::time::{Duration, Instant};
 
@@ -11,9 +11,10 @@ use serde::Deserialize;
 
 use super::docs::{BadRequest, Forbidden, TooManyRequests, Unauthorized, Unavailable};
 use crate::auth::tokens::Claims;
-use crate::auth::{load_actor, Bearer, Permission, Scope};
+use crate::auth::{current_actor, Bearer, Permission, Scope};
 use crate::db::types::Id;
 use crate::error::{ApiError, ApiResult};
+use crate::feed::Taken;
 use crate::state::AppState;
 use crate::store::events::{self, EventFilter};
 
@@ -21,8 +22,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/events/stream", web::get().to(stream));
 }
 
-/// How often the log is read for new events: changes reach the dashboards within this delay.
-const POLL_EVERY: Duration = Duration::from_millis(250);
+/// The longest an idle stream waits before it looks at its checks again.
+const WAIT_AT_MOST: Duration = Duration::from_secs(1);
 /// A comment line now and then keeps proxies from closing an idle stream.
 const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
 /// Events read per page: a stream replaying a long history reads it a page at a time, sending
@@ -138,10 +139,55 @@ struct Cursor {
     pending: std::collections::VecDeque<Bytes>,
     last_sent: Instant,
     first: bool,
+    /// Moves when this instance's reader of the log has kept new events.
+    heads: tokio::sync::watch::Receiver<i64>,
 }
 
-async fn latest_seq(state: &AppState) -> ApiResult<i64> {
-    state.db(|conn| Ok(events::latest_seq(conn)?)).await
+impl Cursor {
+    /// Queues the next events after `after` in the stream's scope, from memory, or from the
+    /// database while memory does not reach back far enough; false when there are none yet.
+    async fn fill(&mut self) -> bool {
+        self.heads.borrow_and_update();
+        let from = match self.state.feed.take(self.scope, self.after, BATCH as usize) {
+            Taken::Events { events, head } => {
+                self.queue(&events);
+                self.after = self.after.max(head);
+                return !events.is_empty();
+            }
+            Taken::Behind { from } => from,
+        };
+        let filter = EventFilter {
+            entity_type: None,
+            entity_id: None,
+            after: self.after,
+            limit: BATCH,
+        };
+        let scope = self.scope;
+        match self
+            .state
+            .db(move |conn| Ok(events::list(conn, scope, &filter)?))
+            .await
+        {
+            Ok(page) => {
+                self.queue(&page);
+                if (page.len() as i64) < BATCH {
+                    // Every event of the scope the database held is sent: memory goes on.
+                    self.after = self.after.max(from.unwrap_or(self.after));
+                }
+                !page.is_empty()
+            }
+            // The database is away: keep the stream, try again in a while.
+            Err(_) => false,
+        }
+    }
+
+    fn queue<E: std::borrow::Borrow<events::Event>>(&mut self, events: &[E]) {
+        for event in events {
+            let event = event.borrow();
+            self.after = event.seq;
+            self.pending.push_back(StreamEvent::of(event).frame());
+        }
+    }
 }
 
 /// The event log as server-sent events, scoped like `/events`
@@ -173,8 +219,7 @@ pub(crate) async fn stream(
     query: web::Query<StreamQuery>,
 ) -> ApiResult<HttpResponse> {
     let Bearer(claims) = bearer;
-    let for_check = claims.clone();
-    let actor = state.db(move |conn| load_actor(conn, &for_check)).await?;
+    let actor = current_actor(&state, &claims).await?;
     actor.require(Permission::ReadEvents)?;
     let resume = req
         .headers()
@@ -190,7 +235,10 @@ pub(crate) async fn stream(
         None => match query.after {
             Some(after) => after,
             // A new subscriber starts from now.
-            None => latest_seq(&state).await?,
+            None => match state.feed.head() {
+                Some(head) => head,
+                None => state.db(|conn| Ok(events::latest_seq(conn)?)).await?,
+            },
         },
     };
     let slot = StreamSlots::take(&state, actor.id)?;
@@ -198,7 +246,6 @@ pub(crate) async fn stream(
     let cursor = Cursor {
         _slot: slot,
         ends_at: Instant::now() + lifetime,
-        state,
         claims,
         checked: Instant::now(),
         scope: actor.scope,
@@ -206,6 +253,8 @@ pub(crate) async fn stream(
         pending: Default::default(),
         last_sent: Instant::now(),
         first: true,
+        heads: state.feed.subscribe(),
+        state,
     };
     let body = futures_util::stream::unfold(cursor, |mut c| async move {
         loop {
@@ -222,9 +271,8 @@ pub(crate) async fn stream(
             }
             if c.checked.elapsed() >= RECHECK_EVERY {
                 c.checked = Instant::now();
-                let claims = c.claims.clone();
-                let expired = claims.exp <= chrono::Utc::now().timestamp();
-                let still = c.state.db(move |conn| load_actor(conn, &claims)).await;
+                let expired = c.claims.exp <= chrono::Utc::now().timestamp();
+                let still = current_actor(&c.state, &c.claims).await;
                 if expired
                     || matches!(&still, Err(e) if e.status == actix_web::http::StatusCode::UNAUTHORIZED)
                 {
@@ -235,33 +283,15 @@ pub(crate) async fn stream(
                 c.last_sent = Instant::now();
                 return Some((Ok(chunk), c));
             }
-            let (scope, after) = (c.scope, c.after);
-            let filter = EventFilter {
-                entity_type: None,
-                entity_id: None,
-                after,
-                limit: BATCH,
-            };
-            match c
-                .state
-                .db(move |conn| Ok(events::list(conn, scope, &filter)?))
-                .await
-            {
-                Ok(batch) if !batch.is_empty() => {
-                    for event in batch {
-                        c.after = event.seq;
-                        c.pending.push_back(StreamEvent::of(&event).frame());
-                    }
-                    continue;
-                }
-                // The database is away: keep the stream, try again at the next tick.
-                Ok(_) | Err(_) => {}
+            if c.fill().await {
+                continue;
             }
             if c.last_sent.elapsed() >= KEEP_ALIVE_EVERY {
                 c.last_sent = Instant::now();
                 return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), c));
             }
-            tokio::time::sleep(POLL_EVERY).await;
+            // Woken when the reader keeps new events; now and then anyway, for the checks above.
+            let _ = tokio::time::timeout(WAIT_AT_MOST, c.heads.changed()).await;
         }
     });
     Ok(HttpResponse::Ok()

@@ -66,10 +66,13 @@ impl Tx<'_> {
         }
         if !self.events.is_empty() {
             if let DbConnection::Postgres(pg) = &mut *self.conn {
-                // Held until the commit ends: events get their `seq` in commit order.
+                // Held until the commit ends: events get their `seq` in commit order. Every
+                // instance's reader of the log is told at commit.
                 pg.batch_execute(&format!(
-                    "SELECT pg_advisory_xact_lock({})",
-                    crate::db::LOG_LOCK_KEY
+                    "SELECT pg_advisory_xact_lock({}), pg_notify('{}', '{}')",
+                    crate::db::LOG_LOCK_KEY,
+                    crate::freshness::CHANNEL,
+                    crate::freshness::EVENTS_APPENDED,
                 ))?;
             }
             events::append(self.conn, std::mem::take(&mut self.events))?;

@@ -10,7 +10,7 @@ use crate::world::World;
 
 /// Runs SQL as a database superuser would, with the append-only triggers lifted.
 pub fn tamper(app: &TestApp, statement: &str) {
-    let mut conn = app.pool.get().expect("connection");
+    let mut conn = app.connection();
     let postgres = app.settings.database.url.starts_with("postgres");
     let statements: Vec<String> = if postgres {
         vec![

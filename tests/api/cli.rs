@@ -213,7 +213,7 @@ async fn events_written_before_the_log_was_chained_are_chained_once() {
         .iter()
         .all(|e| e["hash"].as_str().unwrap().len() == 64));
     // Still append-only afterwards.
-    let mut conn = app.pool.get().unwrap();
+    let mut conn = app.connection();
     assert!(diesel::RunQueryDsl::execute(
         diesel::sql_query("UPDATE events SET action = 'x' WHERE seq = 1"),
         &mut conn

@@ -10,7 +10,6 @@ use std::time::Duration;
 use awc::http::StatusCode;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use inbound_transfer::config::Settings;
-use inbound_transfer::db::Pool;
 use inbound_transfer::startup::Application;
 use serde_json::{json, Value};
 
@@ -149,7 +148,6 @@ pub struct TestApp {
     pub base: String,
     pub client: awc::Client,
     pub settings: Settings,
-    pub pool: Pool,
     pub db: TestDb,
     units: HashMap<String, String>,
 }
@@ -188,14 +186,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("the application starts");
     let base = format!("http://127.0.0.1:{}", app.port());
-    let pool = app.pool.clone();
     actix_web::rt::spawn(app.run_until_stopped());
     let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
     let mut test_app = TestApp {
         base,
         client,
         settings,
-        pool,
         db,
         units: HashMap::new(),
     };
@@ -221,14 +217,12 @@ impl TestApp {
             .await
             .expect("the second instance starts");
         let base = format!("http://127.0.0.1:{}", app.port());
-        let pool = app.pool.clone();
         actix_web::rt::spawn(app.run_until_stopped());
         // The first instance owns the database; this handle removes nothing.
         TestApp {
             base,
             client: self.client.clone(),
             settings: self.settings.clone(),
-            pool,
             db: TestDb::Shared,
             units: self.units.clone(),
         }
@@ -426,6 +420,15 @@ impl TestApp {
         res.body["items"].as_array().unwrap().clone()
     }
 
+    /// A connection of its own to the service's database, for reading or tampering with it
+    /// straight.
+    pub fn connection(&self) -> inbound_transfer::db::DbConnection {
+        let url = inbound_transfer::db::DatabaseUrl::parse(&self.settings.database.url).expect("url");
+        inbound_transfer::db::ConnectionManager::new(url, 1000)
+            .connect()
+            .expect("connection")
+    }
+
     /// Number of rows in a table, read straight from the database.
     pub fn count_rows(&self, table: &str) -> i64 {
         #[derive(diesel::QueryableByName)]
@@ -433,7 +436,7 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let mut conn = self.pool.get().expect("connection");
+        let mut conn = self.connection();
         diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
             .get_result::<Count>(&mut conn)
             .expect("count")

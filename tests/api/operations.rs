@@ -156,7 +156,7 @@ async fn concurrent_retries_on_two_instances_create_one_unit() {
 async fn the_event_log_refuses_updates_and_deletes() {
     let app = spawn_app().await;
     assert!(app.count_rows("events") > 0, "the demo data left events");
-    let mut conn = app.pool.get().unwrap();
+    let mut conn = app.connection();
     let update = diesel::sql_query("UPDATE events SET action = 'tampered'").execute(&mut conn);
     assert!(update.is_err(), "UPDATE on events must fail");
     let delete = diesel::sql_query("DELETE FROM events").execute(&mut conn);

@@ -224,7 +224,7 @@ async fn an_operators_sql_reaches_every_instance() {
     let other = w.app.second_instance().await;
     let tag = warm(&other, &w.viewer).await;
     // Not through the service at all: an operator deactivates the viewer in the database.
-    let mut conn = w.app.pool.get().unwrap();
+    let mut conn = w.app.connection();
     diesel::update(users::table.filter(users::username.eq("cz.viewer")))
         .set(users::active.eq(false))
         .execute(&mut conn)
@@ -244,7 +244,7 @@ async fn numbers_that_change_with_time_alone_are_not_answered_from_memory() {
     // handoff is not involved) leaves the 24-hour window in a moment. Set in the database, before
     // any dashboard has polled.
     let soon = Timestamp::now() + chrono::Duration::seconds(3);
-    let mut conn = w.app.pool.get().unwrap();
+    let mut conn = w.app.connection();
     diesel::update(handoffs::table.filter(handoffs::id.eq(handoff.parse::<Id>().unwrap())))
         .set(handoffs::due_at.eq(soon))
         .execute(&mut conn)
@@ -263,7 +263,7 @@ async fn numbers_that_change_with_time_alone_are_not_answered_from_memory() {
     // A confirmation 24 hours old, less a moment, leaves the window when the moment has passed.
     w.confirm_all_to("CZ-TN").await;
     let almost_a_day = Timestamp::now() - chrono::Duration::hours(24) + chrono::Duration::seconds(3);
-    let mut conn = w.app.pool.get().unwrap();
+    let mut conn = w.app.connection();
     diesel::update(handoffs::table.filter(handoffs::confirmed_at.is_not_null()))
         .set(handoffs::confirmed_at.eq(almost_a_day))
         .execute(&mut conn)

@@ -18,7 +18,7 @@ fn all_event_data(app: &TestApp) -> String {
         #[diesel(sql_type = diesel::sql_types::Text)]
         data: String,
     }
-    let mut conn = app.pool.get().unwrap();
+    let mut conn = app.connection();
     let cast = if app.settings.database.url.starts_with("postgres") {
         "SELECT data::text AS data FROM events"
     } else {

@@ -305,7 +305,7 @@ impl World {
     /// The closed-loop invariants, read straight from the database, and the statistics equal to a
     /// recount from the base tables.
     pub fn assert_invariants(&self) {
-        let mut conn = self.app.pool.get().unwrap();
+        let mut conn = self.app.connection();
         let (stored, recounted) = (
             inbound_transfer::store::counts::stored(&mut conn).unwrap(),
             inbound_transfer::store::counts::recount(&mut conn).unwrap(),
