@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::db::types::Id;
-use crate::db::{ConnectionManager, DatabaseUrl, DbConnection};
-use crate::schema::{travellers, units};
+use inbound_transfer::db::types::Id;
+use inbound_transfer::db::{ConnectionManager, DatabaseUrl, DbConnection};
+use inbound_transfer::schema::{travellers, units};
 
 pub struct ChaosOptions {
     /// How long the workload and the faults run.
@@ -596,8 +596,8 @@ fn check(url: &str, tally: &Tally) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
     let conn: &mut DbConnection = &mut conn;
     let (stored, recounted) = (
-        crate::store::counts::stored(conn).map_err(|e| e.to_string())?,
-        crate::store::counts::recount(conn).map_err(|e| e.to_string())?,
+        inbound_transfer::store::counts::stored(conn).map_err(|e| e.to_string())?,
+        inbound_transfer::store::counts::recount(conn).map_err(|e| e.to_string())?,
     );
     if stored != recounted {
         problems.push("the stored statistics differ from a recount".to_owned());
@@ -654,7 +654,7 @@ fn check(url: &str, tally: &Tally) -> Result<Vec<String>, String> {
             "{unbalanced} confirmed handoffs where sent != received + missing"
         ));
     }
-    let chains = crate::store::events::verify(conn).map_err(|e| e.to_string())?;
+    let chains = inbound_transfer::store::events::verify(conn).map_err(|e| e.to_string())?;
     let events: i64 = chains.iter().map(|c| c.events).sum();
     for chain in chains.iter().filter(|c| c.first_broken_seq.is_some()) {
         problems.push(format!(

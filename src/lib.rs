@@ -8,8 +8,6 @@
 //! - `config`, `telemetry`, `startup`, `housekeeping`, `demo`: running it.
 
 pub mod auth;
-pub mod bench;
-pub mod chaos;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -7,6 +7,9 @@ use inbound_transfer::domain::Role;
 use inbound_transfer::startup::{prepare_database, Application};
 use inbound_transfer::{cli, telemetry};
 
+mod bench;
+mod chaos;
+
 #[derive(Parser)]
 #[command(
     name = "inbound-transfer",
@@ -82,6 +85,19 @@ enum Command {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
+    /// Measure the write path on PostgreSQL against pgbench, two cities side by side, and many
+    /// event streams (a fresh database is made and dropped).
+    BenchWrites {
+        /// The PostgreSQL server, as the URL of a database to connect to for creating another.
+        #[arg(long = "database", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+        database: String,
+        /// Seconds per figure.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Event streams opened at once.
+        #[arg(long, default_value_t = 1000)]
+        streams: usize,
+    },
 }
 
 fn parse_role(word: &str) -> Result<Role, String> {
@@ -113,7 +129,7 @@ fn main() -> ExitCode {
             travellers,
             port,
             workers,
-        } => inbound_transfer::chaos::run(inbound_transfer::chaos::ChaosOptions {
+        } => chaos::run(chaos::ChaosOptions {
             seconds,
             travellers,
             port,
@@ -141,7 +157,7 @@ fn main() -> ExitCode {
             sizes,
             requests,
             concurrency,
-        } => inbound_transfer::bench::run(
+        } => bench::history::run(
             Settings {
                 log: inbound_transfer::config::LogSettings {
                     level: "warn".into(),
@@ -149,11 +165,29 @@ fn main() -> ExitCode {
                 },
                 ..settings
             },
-            inbound_transfer::bench::BenchOptions {
+            bench::history::BenchOptions {
                 databases,
                 sizes,
                 requests,
                 concurrency,
+            },
+        ),
+        Command::BenchWrites {
+            database,
+            seconds,
+            streams,
+        } => bench::writes::run(
+            Settings {
+                log: inbound_transfer::config::LogSettings {
+                    level: "warn".into(),
+                    ..settings.log.clone()
+                },
+                ..settings
+            },
+            bench::writes::WriteOptions {
+                database,
+                seconds,
+                streams,
             },
         ),
         Command::CreateUser {

@@ -61,6 +61,21 @@ impl std::ops::DerefMut for Conn {
     }
 }
 
+/// Statements sent by this process's pooled connections, in all.
+static STATEMENTS: AtomicU64 = AtomicU64::new(0);
+
+/// How many statements this process's pooled connections have sent to the database: what a
+/// benchmark reads to see the database's work.
+pub fn statements_sent() -> u64 {
+    STATEMENTS.load(Ordering::Relaxed)
+}
+
+fn count_statements(event: diesel::connection::InstrumentationEvent<'_>) {
+    if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+        STATEMENTS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// How long a pooled connection may sit unused before its next checkout pings it.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(2);
 
@@ -163,6 +178,12 @@ impl ConnectionManager {
     }
 
     pub fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        let mut conn = self.open()?;
+        conn.set_instrumentation(count_statements);
+        Ok(conn)
+    }
+
+    fn open(&self) -> Result<DbConnection, r2d2::Error> {
         match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url)
                 .map(DbConnection::Postgres)
@@ -374,8 +395,13 @@ pub fn try_exclusive(conn: &mut DbConnection, key: i64) -> diesel::QueryResult<b
 /// other. On SQLite the write transaction (`BEGIN IMMEDIATE`) already excludes every other writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lock {
-    /// A change within one city: its rows, its statistics and its chain of the log.
+    /// A change within one city that reads rows to decide on others (a batch, a handoff): it
+    /// waits for the other writers of its city.
     City(Id),
+    /// A change that only adds rows (a registration, a manifest): unique indexes, the row locks
+    /// of the statistics counters (taken at commit, in one order) and the log's commit step keep
+    /// it right, so it waits for no other writer.
+    Rows,
     /// Logins: failures are counted one attempt at a time, apart from every city's writes.
     Logins,
     /// A change that may reach any city (an admin's, a migration's, an operator's command): it
@@ -390,6 +416,7 @@ impl Lock {
         let shared = format!("SELECT pg_advisory_xact_lock_shared({EVERYTHING_LOCK_KEY})");
         match self {
             Lock::Everything => format!("SELECT pg_advisory_xact_lock({EVERYTHING_LOCK_KEY})"),
+            Lock::Rows => shared,
             Lock::Logins => format!("{shared}; SELECT pg_advisory_xact_lock({LOGIN_LOCK_KEY})"),
             Lock::City(id) => {
                 // The city's key: the first 8 bytes of its id (cities are few; a collision only

@@ -342,7 +342,16 @@ where
     T: Serialize + 'static,
     F: FnOnce(&mut Tx<'_>) -> ApiResult<T> + Send + 'static,
 {
-    write_within(state, actor, key, fingerprint, status, None, change).await
+    write_within(
+        state,
+        actor,
+        key,
+        fingerprint,
+        status,
+        (None, lock_of(actor)),
+        change,
+    )
+    .await
 }
 
 /// What a change by this caller locks: the caller's city, or everything for an admin (who may
@@ -354,15 +363,15 @@ pub fn lock_of(actor: &Actor) -> Lock {
     }
 }
 
-/// `write` for a change that may take longer than a request's usual deadline (a manifest of
-/// thousands of rows): `deadline` replaces it.
+/// `write` with a deadline other than a request's usual one (a manifest of thousands of rows
+/// takes longer), and a lock of the caller's choice (`Lock::Rows` for a change that only adds).
 pub async fn write_within<T, F>(
     state: &AppState,
     actor: &Actor,
     key: IdempotencyKey,
     fingerprint: String,
     status: StatusCode,
-    deadline: Option<std::time::Duration>,
+    (deadline, lock): (Option<std::time::Duration>, Lock),
     change: F,
 ) -> ApiResult<HttpResponse>
 where
@@ -370,7 +379,6 @@ where
     F: FnOnce(&mut Tx<'_>) -> ApiResult<T> + Send + 'static,
 {
     let user_id = actor.id;
-    let lock = lock_of(actor);
     // A stored answer replays only under the authority it was given with: a user moved to
     // another unit or role since then has the request run afresh, and authorized as it is now.
     let scope = format!(

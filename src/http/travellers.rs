@@ -14,7 +14,7 @@ use super::docs::{
 use super::{fingerprint, write, write_within, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
-use crate::db::{read_transaction, DbConnection};
+use crate::db::{read_transaction, DbConnection, Lock};
 use crate::domain::clean_text;
 use crate::domain::traveller::{DocumentType, ExceptionKind, Language, TravellerStatus};
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -285,9 +285,19 @@ async fn register_traveller(
     };
     let checked = registration::check(&raw, chrono::Utc::now()).map_err(ApiError::invalid)?;
     let (port_id, community_id, who) = (body.port_id, body.destination_community_id, actor.clone());
-    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
-        registration::register(conn, &who, checked, port_id, community_id).map(TravellerView::from)
-    })
+    // A registration only adds rows: it need not wait for the other writers of its city.
+    let within = (None, Lock::Rows);
+    write_within(
+        &state,
+        &actor,
+        key,
+        print,
+        StatusCode::CREATED,
+        within,
+        move |conn| {
+            registration::register(conn, &who, checked, port_id, community_id).map(TravellerView::from)
+        },
+    )
     .await
 }
 
@@ -461,7 +471,7 @@ async fn import_manifest(
         key,
         print,
         StatusCode::CREATED,
-        deadline,
+        (deadline, Lock::Rows),
         move |conn| registration::import(conn, &who, rows).map(|created| Imported { created }),
     )
     .await

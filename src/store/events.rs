@@ -34,23 +34,6 @@ impl From<&UnitPlace> for EventPlace {
     }
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = events)]
-struct NewEvent<'a> {
-    id: Id,
-    at: Timestamp,
-    actor_id: Option<Id>,
-    action: &'a str,
-    entity_type: &'a str,
-    entity_id: Id,
-    city_id: Option<Id>,
-    district_id: Option<Id>,
-    community_id: Option<Id>,
-    data: Json,
-    prev_hash: String,
-    hash: String,
-}
-
 /// One entry of the audit trail.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = events)]
@@ -246,23 +229,39 @@ pub(super) fn append(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> Que
         heads.insert(city_id, hash.clone());
         rows.push((event, id, prev_hash, hash));
     }
-    for (event, id, prev_hash, hash) in rows {
-        diesel::insert_into(events::table)
-            .values(NewEvent {
-                id,
-                at,
-                actor_id: event.actor_id,
-                action: &event.action,
-                entity_type: &event.entity_type,
-                entity_id: event.entity_id,
-                city_id: event.place.city_id,
-                district_id: event.place.district_id,
-                community_id: event.place.community_id,
-                data: Json(event.data),
-                prev_hash,
-                hash,
+    // One statement per 400 events (a batch's dozens in one round trip), within every
+    // backend's limit of bound values.
+    use crate::db::types::{DbJson, DbTimestamp, DbUuid};
+    use diesel::sql_types::{Nullable, Text};
+    for chunk in rows.chunks(400) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let n: Vec<String> = (1..=12).map(|k| format!("${}", 12 * i + k)).collect();
+                format!("({})", n.join(", "))
             })
-            .execute(conn)?;
+            .collect();
+        let sql = format!(
+            "INSERT INTO events (id, at, actor_id, action, entity_type, entity_id, city_id, \
+             district_id, community_id, data, prev_hash, hash) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = diesel::sql_query(sql).into_boxed();
+        for (event, id, prev_hash, hash) in chunk {
+            query = query
+                .bind::<DbUuid, _>(*id)
+                .bind::<DbTimestamp, _>(at)
+                .bind::<Nullable<DbUuid>, _>(event.actor_id)
+                .bind::<Text, _>(event.action.clone())
+                .bind::<Text, _>(event.entity_type.clone())
+                .bind::<DbUuid, _>(event.entity_id)
+                .bind::<Nullable<DbUuid>, _>(event.place.city_id)
+                .bind::<Nullable<DbUuid>, _>(event.place.district_id)
+                .bind::<Nullable<DbUuid>, _>(event.place.community_id)
+                .bind::<DbJson, _>(Json(event.data.clone()))
+                .bind::<Text, _>(prev_hash.clone())
+                .bind::<Text, _>(hash.clone());
+        }
+        query.execute(conn)?;
     }
     Ok(())
 }

@@ -78,3 +78,25 @@ async fn a_reader_following_the_log_never_skips_a_commit_of_either_city() {
         "the reader that followed the log while both cities wrote missed events"
     );
 }
+
+#[actix_web::test]
+async fn parallel_registrations_of_one_document_make_one_traveller() {
+    // Registrations wait for no other writer of their city: the unique index decides.
+    let w = World::new().await;
+    let body = w.traveller_body("PVG", "CZ-TN-HM", "MU1");
+    let answers = futures::future::join_all(
+        (0..8).map(|_| w.app.post("/api/v1/travellers", &w.dispatcher, body.clone())),
+    )
+    .await;
+    let created = answers.iter().filter(|r| r.status == 201).count();
+    let refused = answers.iter().filter(|r| r.status == 409).count();
+    assert_eq!((created, refused), (1, 7), "one is registered, the rest refused");
+    let document = body["document_no"].as_str().unwrap();
+    let found = w
+        .app
+        .get(&format!("/api/v1/travellers?q={document}"), &w.dispatcher)
+        .await
+        .expect(200);
+    assert_eq!(found.body["items"].as_array().unwrap().len(), 1);
+    w.assert_invariants();
+}

@@ -1,4 +1,4 @@
-//! `inbound-transfer bench`: builds a synthetic history of N travellers through the whole loop
+//! `inbound-transfer bench history`: builds a synthetic history of N travellers through the whole loop
 //! (registration, batch, boarding, departure, arrival, district and community handoffs), starts the
 //! real server over it, and measures the statistics endpoints against `/healthz` in the same run.
 
@@ -8,16 +8,16 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use diesel::prelude::*;
 
-use crate::config::Settings;
-use crate::db::types::{Id, Timestamp};
-use crate::db::{DatabaseUrl, DbConnection, Lock};
-use crate::schema::{
+use inbound_transfer::config::Settings;
+use inbound_transfer::db::types::{Id, Timestamp};
+use inbound_transfer::db::{DatabaseUrl, DbConnection, Lock};
+use inbound_transfer::schema::{
     batch_travellers, batches, handoff_travellers, handoffs, ports, travellers, units, users, vehicles,
 };
-use crate::startup::{prepare_database, Application};
-use crate::store::batches::{Batch, BatchTraveller};
-use crate::store::handoffs::{Handoff, HandoffTraveller};
-use crate::store::travellers::Traveller;
+use inbound_transfer::startup::{prepare_database, Application};
+use inbound_transfer::store::batches::{Batch, BatchTraveller};
+use inbound_transfer::store::handoffs::{Handoff, HandoffTraveller};
+use inbound_transfer::store::travellers::Traveller;
 
 pub struct BenchOptions {
     pub databases: Vec<String>,
@@ -88,13 +88,15 @@ fn load_place(conn: &mut DbConnection) -> Result<Place, String> {
 
 /// Writes `n` travellers who went through the loop: most received, one in fifty a no-show, and the
 /// last batches arrived with their district handoffs still pending (some overdue).
-pub fn build_history(conn: &mut DbConnection, n: usize) -> Result<(), String> {
+/// `pending_batches` of the newest batches stay arrived, their handoffs to the districts pending
+/// with the code 123456.
+pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) -> Result<(), String> {
     let p = load_place(conn)?;
     let batch_count = n.div_ceil(BATCH_SIZE);
     let days = (n / 3000).max(30) as i64;
     let start = Utc::now() - chrono::Duration::days(days + 1);
     let step = chrono::Duration::seconds(days * 86_400 / batch_count.max(1) as i64);
-    let pending_tail = batch_count.min(5);
+    let pending_tail = batch_count.min(pending_batches);
     let mut made = 0usize;
     for first in (0..batch_count).step_by(500) {
         let (mut ts, mut bs, mut bts, mut hs, mut hts) =
@@ -246,7 +248,7 @@ pub fn build_history(conn: &mut DbConnection, n: usize) -> Result<(), String> {
                 hs.push(to_district);
             }
         }
-        crate::db::write_transaction(conn, Lock::Everything, |tx| -> QueryResult<()> {
+        inbound_transfer::db::write_transaction(conn, Lock::Everything, |tx| -> QueryResult<()> {
             bulk_insert!(tx, batches::table, bs);
             bulk_insert!(tx, travellers::table, ts);
             bulk_insert!(tx, batch_travellers::table, bts);
@@ -256,16 +258,16 @@ pub fn build_history(conn: &mut DbConnection, n: usize) -> Result<(), String> {
         })
         .map_err(|e| e.to_string())?;
     }
-    crate::db::write_transaction(conn, Lock::Everything, crate::store::counts::rebuild)
+    inbound_transfer::db::write_transaction(conn, Lock::Everything, inbound_transfer::store::counts::rebuild)
         .map_err(|e| e.to_string())
 }
 
-struct Fresh {
-    url: String,
+pub struct Fresh {
+    pub url: String,
     drop_with: Option<(String, String)>,
 }
 
-fn fresh_database(base: &str, n: usize) -> Result<Fresh, String> {
+pub fn fresh_database(base: &str, n: usize) -> Result<Fresh, String> {
     match DatabaseUrl::parse(base)? {
         DatabaseUrl::Sqlite(path) => {
             let path = format!("{path}.{n}");
@@ -307,7 +309,7 @@ impl Drop for Fresh {
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
-    crate::stats::read::percentile(sorted, p).unwrap_or(f64::NAN)
+    inbound_transfer::stats::read::percentile(sorted, p).unwrap_or(f64::NAN)
 }
 
 /// Sequential requests: each one's latency in milliseconds.
@@ -565,7 +567,7 @@ pub fn run(base: Settings, opts: BenchOptions) -> Result<(), String> {
             building.database.statement_timeout_ms = 0;
             let pool = prepare_database(&building)?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
-            build_history(&mut conn, n)?;
+            build_history(&mut conn, n, 5)?;
             drop(conn);
             drop(pool);
             eprintln!(

@@ -1,0 +1,9 @@
+//! `inbound-transfer bench …`: benchmarks of the service as its users drive it, run by hand on a
+//! quiet machine. They belong to the binary, not the library.
+//!
+//! - `history`: the statistics endpoints over synthetic histories of any size;
+//! - `writes`: the write path against pgbench running the same statements, cities side by side,
+//!   and many event streams.
+
+pub mod history;
+pub mod writes;
