@@ -30,8 +30,8 @@ pub struct WriteOptions {
     pub streams: usize,
 }
 
-/// Batches of 20 left with their district handoffs pending: about 6,000 handoffs to confirm.
-const PENDING_BATCHES: usize = 2_000;
+/// Batches of 20 left with their district handoffs pending: 10,000 handoffs to each district.
+const PENDING_BATCHES: usize = 10_000;
 
 /// What the scripts and the clients need to know of the demo city and the second one.
 struct Place {
@@ -159,6 +159,96 @@ fn registration_before(p: &Place) -> String {
         daily = daily_rows(&units),
         event = event_insert(p),
     )
+}
+
+/// The advisory lock key of a city, as `db::Lock::City` takes it.
+fn city_key(city: Id) -> i64 {
+    i64::from_be_bytes(city.0.as_bytes()[..8].try_into().unwrap_or([0; 8]))
+}
+
+/// Travellers per handoff confirmed in the benchmark, through the API and by pgbench alike.
+const PER_HANDOFF: usize = 7;
+
+/// What the server sends to confirm a district's handoff of `PER_HANDOFF` travellers bound for two
+/// communities (read off PostgreSQL's statement log): the district takes custody and hands the
+/// travellers on to their communities at once. The handoff comes from `bench_queue`, one more
+/// statement than the server sends.
+fn confirmation_now(city: Id, district: Id, communities: [Id; 2], officer: Id) -> String {
+    let ids = |k: usize| format!("(':ids'::uuid[])[{k}]");
+    let mut script = format!(
+        "SELECT id AS h, ids::text AS ids FROM bench_queue WHERE n = (SELECT nextval('bench_next')) \\gset\n\
+         BEGIN\\; SELECT pg_advisory_xact_lock_shared({everything})\\; SELECT pg_advisory_xact_lock({key});\n\
+         SELECT * FROM handoffs WHERE handoffs.city_id = '{city}' AND handoffs.id = ':h' LIMIT 1;\n\
+         SELECT * FROM units WHERE units.id = '{district}';\n\
+         SELECT * FROM handoff_travellers WHERE handoff_id = ANY(ARRAY[':h']::uuid[]) ORDER BY handoff_id, traveller_id;\n\
+         SELECT * FROM travellers WHERE id = ANY(':ids'::uuid[]);\n\
+         UPDATE handoffs SET status = 'confirmed', failed_attempts = 0, locked = false, confirmed_at = now(), confirmed_by = '{officer}', rejected_at = NULL, rejected_by = NULL, reason = NULL, note = NULL, version = 3 WHERE id = ':h' AND version = 2;\n",
+        everything = 0x1b0_7a45_f3e3_i64,
+        key = city_key(city),
+    );
+    for k in 1..=PER_HANDOFF {
+        script.push_str(&format!(
+            "UPDATE travellers SET destination_district_id = '{district}', status = 'at_district', custodian_unit_id = '{district}', handoff_id = NULL, missing = false, updated_at = now(), version = 6 WHERE id = {t} AND version = 5;\n\
+             UPDATE handoff_travellers SET outcome = 'received' WHERE handoff_id = ':h' AND traveller_id = {t};\n",
+            t = ids(k)
+        ));
+    }
+    let split = PER_HANDOFF.div_ceil(2);
+    for (i, community) in communities.iter().enumerate() {
+        let range = if i == 0 {
+            1..=split
+        } else {
+            split + 1..=PER_HANDOFF
+        };
+        script.push_str(&format!(
+            "SELECT * FROM units WHERE units.id = '{community}';\n\
+             INSERT INTO handoffs (id, batch_id, from_unit_id, to_unit_id, city_id, district_id, community_id, status, code, failed_attempts, locked, created_by, created_at, due_at, confirmed_at, confirmed_by, rejected_at, rejected_by, reason, note, version) VALUES (gen_random_uuid(), NULL, '{district}', '{community}', '{city}', '{district}', '{community}', 'pending', '654321', 0, false, '{officer}', now(), now() + interval '2 hours', NULL, NULL, NULL, NULL, NULL, NULL, 1) RETURNING id AS next \\gset\n"
+        ));
+        for k in range {
+            script.push_str(&format!(
+                "INSERT INTO handoff_travellers (handoff_id, traveller_id, outcome) VALUES (':next', {t}, 'pending');\n\
+                 UPDATE travellers SET handoff_id = ':next', missing = false, updated_at = now(), version = 7 WHERE id = {t} AND version = 6;\n",
+                t = ids(k)
+            ));
+        }
+    }
+    let totals: Vec<String> = [district, communities[0], communities[1], city]
+        .iter()
+        .flat_map(|u| {
+            [
+                "changes",
+                "travellers:arrived",
+                "travellers:at_district",
+                "handoffs:pending",
+                "handoffs:confirmed",
+            ]
+            .map(|m| format!("('{u}', '{m}', 1)"))
+        })
+        .collect();
+    let events: Vec<String> = (0..PER_HANDOFF * 2 + 3)
+        .map(|i| {
+            let prev = if i == 0 { "':head_hash'".to_owned() } else { "md5(random()::text) || md5(random()::text)".to_owned() };
+            format!(
+                "(gen_random_uuid(), now(), '{officer}', 'traveller.received', 'traveller', gen_random_uuid(), '{city}', '{district}', NULL, '{{\"status\": \"at_district\"}}', {prev}, md5(random()::text) || md5(random()::text))"
+            )
+        })
+        .collect();
+    script.push_str(&format!(
+        "SELECT * FROM handoff_travellers WHERE handoff_id = ANY(ARRAY[':h']::uuid[]) ORDER BY handoff_id, traveller_id;\n\
+         SELECT * FROM travellers WHERE id = ANY(':ids'::uuid[]);\n\
+         SELECT * FROM units WHERE id = ANY(ARRAY['{district}', '{c0}', '{c1}']::uuid[]);\n\
+         INSERT INTO stat_totals (unit_id, metric, value) VALUES {totals} ON CONFLICT (unit_id, metric) DO UPDATE SET value = stat_totals.value + excluded.value;\n\
+         SELECT pg_advisory_xact_lock({log}), pg_notify('inbound_transfer_changes', 'events');\n\
+         SELECT hash FROM events WHERE hash != '' AND city_id = '{city}' ORDER BY seq DESC LIMIT 1 \\gset head_\n\
+         INSERT INTO events (id, at, actor_id, action, entity_type, entity_id, city_id, district_id, community_id, data, prev_hash, hash) VALUES {events};\n\
+         COMMIT;\n",
+        c0 = communities[0],
+        c1 = communities[1],
+        totals = totals.join(", "),
+        log = 0x1b0_7a45_f3e5_i64,
+        events = events.join(", "),
+    ));
+    script
 }
 
 /// Runs a pgbench script for `seconds` on `clients` connections: transactions per second.
@@ -470,24 +560,72 @@ pub fn run(base: Settings, opts: WriteOptions) -> Result<(), String> {
         println!("{:<58} {:>10.0} {:>10.0}", "pgbench, the statements before this change", before[0], before[1]);
         println!("{:<58} {:>10.2} {:>10.2}", "  API / pgbench before", api[0] / before[0], api[1] / before[1]);
 
-        println!("\n== handoff confirmation (about 7 travellers each), {seconds} s per figure (per second) ==");
-        let list = format!("/api/v1/handoffs?status=pending&to_unit_id={}&limit=500", first.district);
-        let listed = c.send("GET", &list, Some(&officer), None).await?;
-        let mut pending: Vec<Value> = listed["items"].as_array().cloned().unwrap_or_default();
-        let mut cursor = listed["next_cursor"].as_str().map(str::to_owned);
-        while let Some(next) = cursor {
-            let page = c
-                .send("GET", &format!("{list}&cursor={next}"), Some(&officer), None)
-                .await?;
-            pending.extend(page["items"].as_array().cloned().unwrap_or_default());
-            cursor = page["next_cursor"].as_str().map(str::to_owned);
+        println!(
+            "\n== handoff confirmation ({PER_HANDOFF} travellers, handed on to 2 communities), {seconds} s per figure (per second) =="
+        );
+        // Handoffs of the same size for both: pgbench takes them from the front of the queue, the
+        // API from the back.
+        diesel::sql_query(format!(
+            "CREATE TABLE bench_queue AS SELECT row_number() OVER (ORDER BY h.id) AS n, h.id, \
+             array_agg(ht.traveller_id ORDER BY ht.traveller_id) AS ids FROM handoffs h \
+             JOIN handoff_travellers ht ON ht.handoff_id = h.id \
+             WHERE h.status = 'pending' AND h.to_unit_id = '{}' GROUP BY h.id HAVING count(*) = {PER_HANDOFF}",
+            first.district
+        ))
+        .execute(&mut pg)
+        .map_err(|e| e.to_string())?;
+        diesel::sql_query("CREATE UNIQUE INDEX ON bench_queue (n)")
+            .execute(&mut pg)
+            .map_err(|e| e.to_string())?;
+        diesel::sql_query("CREATE SEQUENCE bench_next")
+            .execute(&mut pg)
+            .map_err(|e| e.to_string())?;
+        #[derive(QueryableByName)]
+        struct Queued {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            id: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            ids: String,
         }
-        let queue = Mutex::new(pending);
-        let mut confirmed = [0.0; 2];
+        let queued: Vec<Queued> = diesel::sql_query("SELECT id::text AS id, array_to_json(ids)::text AS ids FROM bench_queue ORDER BY n")
+            .load(&mut pg)
+            .map_err(|e| e.to_string())?;
+        let half = queued.len() / 2;
+        let for_api: Vec<Value> = queued[half..]
+            .iter()
+            .map(|q| json!({"id": q.id, "traveller_ids": serde_json::from_str::<Value>(&q.ids).unwrap_or(Value::Null)}))
+            .collect();
+        let queue = Mutex::new(for_api);
+        let mut communities = units::table
+            .filter(units::parent_id.eq(first.district))
+            .select(units::id)
+            .order(units::code.asc())
+            .load::<Id>(&mut pg)
+            .map_err(|e| e.to_string())?
+            .into_iter();
+        let (Some(c0), Some(c1)) = (communities.next(), communities.next()) else {
+            return Err("the district has two communities".into());
+        };
+        let officer_id: Id = users::table
+            .filter(users::username.eq("tn.officer"))
+            .select(users::id)
+            .first(&mut pg)
+            .map_err(|e| e.to_string())?;
+        let script = confirmation_now(first.city, first.district, [c0, c1], officer_id);
+        let (mut confirmed, mut by_pgbench) = ([0.0; 2], [0.0; 2]);
         for (i, clients) in [1usize, 8].into_iter().enumerate() {
             confirmed[i] = confirm_for(&c, &officer, &queue, clients, seconds).await?;
+            by_pgbench[i] = pgbench_async(&url, script.clone(), clients, seconds).await?;
         }
+        println!("{:<58} {:>10} {:>10}", "", "1 conn", "8 conns");
         println!("{:<58} {:>10.0} {:>10.0}", "through the API", confirmed[0], confirmed[1]);
+        println!("{:<58} {:>10.0} {:>10.0}", "pgbench, the same statements", by_pgbench[0], by_pgbench[1]);
+        println!(
+            "{:<58} {:>10.2} {:>10.2}",
+            "  API / pgbench",
+            confirmed[0] / by_pgbench[0],
+            confirmed[1] / by_pgbench[1]
+        );
 
         println!("\n== a second city's lone dispatcher (1 conn), {seconds} s per figure (ms) ==");
         let (_, idle) = register_for(&c, &other_token, &second, 1, seconds).await?;
