@@ -153,7 +153,7 @@ pub fn verify_log(settings: &Settings) -> Result<bool, String> {
 /// prints what it erased.
 pub fn erase_expired(settings: &Settings) -> Result<(), String> {
     let mut conn = open(settings)?;
-    let closed_before = settings.privacy.closed_before(Timestamp::now());
+    let closed_before = Timestamp::now() - settings.privacy.retention();
     let mut total = 0;
     loop {
         let erased = store::write(&mut conn, Lock::Everything, |tx| {

@@ -94,7 +94,7 @@ fn default_statement_timeout_ms() -> u64 {
 
 impl std::fmt::Debug for DatabaseSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let url = crate::db::DatabaseUrl::parse(&self.url)
+        let url = DatabaseUrl::parse(&self.url)
             .map(|u| u.redacted())
             .unwrap_or_else(|_| "<invalid>".into());
         f.debug_struct("DatabaseSettings")
@@ -301,9 +301,9 @@ impl Default for PrivacySettings {
 }
 
 impl PrivacySettings {
-    /// Loops closed before this time have had their personal data kept long enough.
-    pub fn closed_before(&self, now: crate::db::types::Timestamp) -> crate::db::types::Timestamp {
-        now - chrono::Duration::days(self.retain_days.min(36_500) as i64)
+    /// How long personal data is kept after a loop closes.
+    pub fn retention(&self) -> chrono::Duration {
+        chrono::Duration::days(self.retain_days.min(36_500) as i64)
     }
 }
 
@@ -364,7 +364,7 @@ impl Settings {
 
     /// Refuses settings that would be unsafe or cannot work.
     pub fn validate(&self) -> Result<(), String> {
-        crate::db::DatabaseUrl::parse(&self.database.url)?;
+        DatabaseUrl::parse(&self.database.url)?;
         if self.auth.jwt_secret.len() < 32 {
             return Err("auth.jwt_secret must be at least 32 bytes".into());
         }
@@ -398,5 +398,42 @@ impl Settings {
             }
         }
         Ok(())
+    }
+}
+
+/// A database location, chosen by the URL scheme.
+#[derive(Debug, Clone)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// URL needs a file path, e.g. sqlite://data/app.db".into());
+            }
+            Ok(Self::Sqlite(path.to_owned()))
+        } else {
+            Err("database URL must start with sqlite://, postgres:// or postgresql://".into())
+        }
+    }
+
+    /// The URL with any password replaced, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{path}"),
+            Self::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme_end), Some(at)) if at > scheme_end => {
+                    let userinfo = &url[scheme_end + 3..at];
+                    let user = userinfo.split(':').next().unwrap_or("");
+                    format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+                }
+                _ => url.clone(),
+            },
+        }
     }
 }

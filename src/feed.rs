@@ -202,3 +202,54 @@ fn in_scope(scope: Scope, event: &Event) -> bool {
         Scope::Community(id) => event.community_id == Some(id),
     }
 }
+
+/// The open streams of this instance, per user and in all; bounded by `stream.max_per_user` and
+/// `stream.max_total`. They are this process's own resources (connections, memory), so each
+/// instance counts its own.
+#[derive(Default)]
+pub struct StreamSlots {
+    open: std::sync::Mutex<(usize, std::collections::HashMap<crate::db::types::Id, usize>)>,
+}
+
+/// One open stream's place, given back when the stream ends or its client goes away.
+pub struct Slot {
+    slots: Arc<StreamSlots>,
+    user: crate::db::types::Id,
+}
+
+impl StreamSlots {
+    /// A place for one more stream of `user`, unless the limits are reached.
+    pub fn take(
+        self: &Arc<Self>,
+        user: crate::db::types::Id,
+        max_per_user: usize,
+        max_total: usize,
+    ) -> Option<Slot> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let (total, per_user) = &mut *open;
+        let mine = per_user.entry(user).or_default();
+        if *mine >= max_per_user || *total >= max_total {
+            return None;
+        }
+        *mine += 1;
+        *total += 1;
+        Some(Slot {
+            slots: self.clone(),
+            user,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.slots.open.lock().unwrap_or_else(|e| e.into_inner());
+        let (total, per_user) = &mut *open;
+        *total = total.saturating_sub(1);
+        if let Some(mine) = per_user.get_mut(&self.user) {
+            *mine -= 1;
+            if *mine == 0 {
+                per_user.remove(&self.user);
+            }
+        }
+    }
+}

@@ -33,8 +33,7 @@ use crate::auth::Actor;
 use crate::db::types::{Id, Timestamp};
 use crate::db::DatabaseUrl;
 
-/// The channel the PostgreSQL triggers notify (see the `change_notifications` migration).
-pub const CHANNEL: &str = "inbound_transfer_changes";
+use crate::db::{CHANNEL, EVENTS_APPENDED};
 /// How the listening connection names itself in `pg_stat_activity`.
 pub const LISTENER_NAME: &str = "inbound-transfer-listener";
 /// Notifications that prove a listener hears the channel, not changes.
@@ -398,9 +397,6 @@ fn keep_hearing<C>(
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }
 }
-
-/// The payload a transaction that appended events notifies at commit.
-pub const EVENTS_APPENDED: &str = "events";
 
 /// Applies one notification's payload: the id of a unit or a user, new events, or anything else
 /// (which forgets everything, to be safe).

@@ -93,7 +93,7 @@ pub async fn erase_expired(state: &AppState) -> Result<usize, ApiError> {
                     if !crate::db::try_exclusive(tx, crate::db::ERASURE_LOCK_KEY)? {
                         return Ok(0);
                     }
-                    let closed_before = privacy.closed_before(Timestamp::now());
+                    let closed_before = Timestamp::now() - privacy.retention();
                     crate::transfer::privacy::erase_expired(
                         tx,
                         closed_before,

@@ -18,6 +18,7 @@ pub mod feed;
 pub mod freshness;
 pub mod housekeeping;
 pub mod http;
+pub mod metrics;
 pub mod schema;
 pub mod startup;
 pub mod state;

@@ -36,6 +36,7 @@ fn prepare(pool: &Pool, settings: &Settings, wait: Duration) -> Result<(), Strin
         .map_err(|e| format!("cannot connect to {}: {e}", url.redacted()))?;
     let result = (|| {
         let applied = conn.run_migrations()?;
+        crate::store::events::chain_legacy(&mut conn)?;
         crate::stats::set_utc_offset_minutes(settings.stats.utc_offset_minutes);
         crate::store::counts::rebuild_if_missing(&mut conn)
             .map_err(|e| format!("cannot count statistics: {e}"))?;
@@ -85,7 +86,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.bind)
             .map_err(|e| format!("cannot bind {}: {e}", settings.server.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-        let metrics = crate::http::metrics::Metrics::new();
+        let metrics = crate::metrics::Metrics::new();
         let prometheus = metrics.middleware();
         let freshness = crate::freshness::Freshness::start(
             &url,
@@ -103,6 +104,8 @@ impl Application {
         crate::housekeeping::start(&state);
         actix_web::rt::spawn(crate::feed::Feed::run(Arc::downgrade(&state.feed), pool.clone()));
         let max_body = settings.server.max_body_bytes;
+        // Every route and its methods, for the checks made before any handler runs.
+        let routes = web::Data::from(crate::http::edge::route_table());
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap_fn(|req, srv| {
@@ -121,6 +124,7 @@ impl Application {
                 .wrap(prometheus.clone())
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
+                .app_data(routes.clone())
                 .configure(|cfg| crate::http::configure(cfg, max_body))
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs)

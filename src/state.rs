@@ -22,15 +22,13 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub keys: TokenKeys,
     pub passwords: Passwords,
-    pub metrics: crate::http::metrics::Metrics,
+    pub metrics: crate::metrics::Metrics,
     /// A cache of what is current, which every instance is told to forget on change.
     pub freshness: Arc<Freshness>,
-    /// Every route and its methods, for the checks made before any handler runs.
-    pub routes: Arc<crate::http::edge::RouteTable>,
     /// The schema is up to date: until then only the operations routes answer.
     database_ready: AtomicBool,
     /// The event streams open on this instance.
-    pub streams: crate::http::stream::StreamSlots,
+    pub streams: Arc<crate::feed::StreamSlots>,
     /// The recent events the streams of this instance follow.
     pub feed: Arc<Feed>,
 }
@@ -39,14 +37,13 @@ impl AppState {
     pub fn new(
         pool: Pool,
         settings: Arc<Settings>,
-        metrics: crate::http::metrics::Metrics,
+        metrics: crate::metrics::Metrics,
         freshness: Arc<Freshness>,
     ) -> Self {
         Self {
             feed: Feed::new(freshness.heard_change()),
             freshness,
             metrics,
-            routes: crate::http::edge::route_table(),
             database_ready: AtomicBool::new(false),
             streams: Default::default(),
             keys: TokenKeys::new(&settings.auth),

@@ -93,42 +93,13 @@ pub const LOG_LOCK_KEY: i64 = 0x1b0_7a45_f3e5;
 /// The advisory lock that makes logins count failures one at a time.
 const LOGIN_LOCK_KEY: i64 = 0x1b0_7a45_f3e6;
 
-/// A database location, chosen by the URL scheme.
-#[derive(Debug, Clone)]
-pub enum DatabaseUrl {
-    Postgres(String),
-    Sqlite(String),
-}
+pub use crate::config::DatabaseUrl;
 
-impl DatabaseUrl {
-    pub fn parse(url: &str) -> Result<Self, String> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self::Postgres(url.to_owned()))
-        } else if let Some(path) = url.strip_prefix("sqlite://") {
-            if path.is_empty() {
-                return Err("sqlite:// URL needs a file path, e.g. sqlite://data/app.db".into());
-            }
-            Ok(Self::Sqlite(path.to_owned()))
-        } else {
-            Err("database URL must start with sqlite://, postgres:// or postgresql://".into())
-        }
-    }
-
-    /// The URL with any password replaced, for logs.
-    pub fn redacted(&self) -> String {
-        match self {
-            Self::Sqlite(path) => format!("sqlite://{path}"),
-            Self::Postgres(url) => match (url.find("://"), url.rfind('@')) {
-                (Some(scheme_end), Some(at)) if at > scheme_end => {
-                    let userinfo = &url[scheme_end + 3..at];
-                    let user = userinfo.split(':').next().unwrap_or("");
-                    format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
-                }
-                _ => url.clone(),
-            },
-        }
-    }
-}
+/// The channel the PostgreSQL triggers notify of changes (see the `change_notifications`
+/// migration), which every instance listens on (see `freshness`).
+pub const CHANNEL: &str = "inbound_transfer_changes";
+/// The payload a transaction that appended events notifies at commit (see `store::Tx`).
+pub const EVENTS_APPENDED: &str = "events";
 
 /// Opens connections of the backend the URL names, so that a failure reports that backend's own
 /// error instead of the derive's "tried every backend" message.
@@ -289,61 +260,17 @@ impl DbConnection {
                     .run_pending_migrations(POSTGRES_MIGRATIONS)
                     .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>())
                     .map_err(|e| e.to_string());
-                let result = match result {
-                    Ok(applied) => self.chain_legacy_events().map(|()| applied),
-                    Err(e) => Err(e),
-                };
                 if let Self::Postgres(conn) = self {
                     let _ = conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
                 }
                 result?
             }
-            Self::Sqlite(conn) => {
-                let applied = conn
-                    .run_pending_migrations(SQLITE_MIGRATIONS)
-                    .map(|v| v.iter().map(|m| m.to_string()).collect())
-                    .map_err(|e| e.to_string())?;
-                self.chain_legacy_events()?;
-                applied
-            }
+            Self::Sqlite(conn) => conn
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|v| v.iter().map(|m| m.to_string()).collect())
+                .map_err(|e| e.to_string())?,
         };
         Ok(applied)
-    }
-
-    /// Chains the events written before the log was tamper-evident, once: the only time events
-    /// are updated, with the append-only triggers lifted inside the same transaction.
-    fn chain_legacy_events(&mut self) -> Result<(), String> {
-        use diesel::prelude::*;
-        let unchained: bool = diesel::select(diesel::dsl::exists(
-            crate::schema::events::table.filter(crate::schema::events::hash.eq("")),
-        ))
-        .get_result(self)
-        .map_err(|e| e.to_string())?;
-        if !unchained {
-            return Ok(());
-        }
-        let (lift, restore) = match self {
-            Self::Postgres(_) => (
-                "ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete",
-                "ALTER TABLE events ENABLE TRIGGER events_no_update_or_delete",
-            ),
-            Self::Sqlite(_) => (
-                "DROP TRIGGER events_no_update",
-                "CREATE TRIGGER events_no_update BEFORE UPDATE ON events \
-                 BEGIN SELECT RAISE(ABORT, 'the event log is append-only: UPDATE is not allowed'); END",
-            ),
-        };
-        write_transaction(self, Lock::Everything, |tx| {
-            tx.batch_execute(lift)?;
-            let chained = crate::store::events::chain_unchained(tx)?;
-            tx.batch_execute(restore)?;
-            tracing::info!(
-                events = chained,
-                "chained the events written before the log was chained"
-            );
-            Ok::<_, diesel::result::Error>(())
-        })
-        .map_err(|e| e.to_string())
     }
 }
 

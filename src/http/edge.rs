@@ -121,7 +121,11 @@ pub async fn guard(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let refusal = state.as_ref().and_then(|state| refuse_early(&req, state));
+    let routes = req.app_data::<web::Data<RouteTable>>().cloned();
+    let refusal = state
+        .as_ref()
+        .zip(routes.as_ref())
+        .and_then(|(state, routes)| refuse_early(&req, state, routes));
     // HEAD runs the GET handler; the connection sends its headers without the body.
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
@@ -135,11 +139,11 @@ pub async fn guard(
 }
 
 /// The answer a request gets before any handler reads its path, query or body, if any.
-fn refuse_early(req: &ServiceRequest, state: &AppState) -> Option<ApiError> {
+fn refuse_early(req: &ServiceRequest, state: &AppState, routes: &RouteTable) -> Option<ApiError> {
     if !state.database_ready() && req.path().starts_with("/api/v1/") {
         return Some(ApiError::unavailable("the database is not ready yet"));
     }
-    let route = state.routes.find(req.path())?;
+    let route = routes.find(req.path())?;
     let method = req.method().as_str();
     if !route.methods.contains(method) {
         let allow = route.methods.iter().copied().collect::<Vec<_>>().join(", ");
@@ -152,7 +156,7 @@ fn refuse_early(req: &ServiceRequest, state: &AppState) -> Option<ApiError> {
         return Some(error);
     }
     if route.secured {
-        if let Err(error) = crate::auth::bearer_claims(req.request(), state) {
+        if let Err(error) = super::caller::bearer_claims(req.request(), state) {
             return Some(error);
         }
     }

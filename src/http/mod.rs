@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod batches;
+pub mod caller;
 pub mod client;
 pub mod contract;
 pub mod docs;

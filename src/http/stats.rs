@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use super::caller::Bearer;
 use super::docs::{BadRequest, Forbidden, Unauthorized, Unavailable, Unprocessable};
-use crate::auth::{load_actor, Bearer, Permission, Scope};
+use crate::auth::{load_actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::batch::BatchStatus;

@@ -9,12 +9,12 @@ use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::caller::{current_actor, Bearer};
 use super::docs::{BadRequest, Forbidden, TooManyRequests, Unauthorized, Unavailable};
 use crate::auth::tokens::Claims;
-use crate::auth::{current_actor, Bearer, Permission, Scope};
-use crate::db::types::Id;
+use crate::auth::{Permission, Scope};
 use crate::error::{ApiError, ApiResult};
-use crate::feed::Taken;
+use crate::feed::{Slot, Taken};
 use crate::state::AppState;
 use crate::store::events::{self, EventFilter};
 
@@ -29,52 +29,6 @@ const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
 /// Events read per page: a stream replaying a long history reads it a page at a time, sending
 /// each page before reading the next.
 const BATCH: i64 = 100;
-
-/// The open streams of this instance, per user and in all; bounded by `stream.max_per_user` and
-/// `stream.max_total`. They are this process's own resources (connections, memory, polls), so
-/// each instance counts its own.
-#[derive(Default)]
-pub struct StreamSlots {
-    open: std::sync::Mutex<(usize, std::collections::HashMap<Id, usize>)>,
-}
-
-/// One open stream's place, given back when the stream ends or its client goes away.
-struct Slot {
-    state: web::Data<AppState>,
-    user: Id,
-}
-
-impl StreamSlots {
-    fn take(state: &web::Data<AppState>, user: Id) -> ApiResult<Slot> {
-        let limits = &state.settings.stream;
-        let mut open = state.streams.open.lock().unwrap_or_else(|e| e.into_inner());
-        let (total, per_user) = &mut *open;
-        let mine = per_user.entry(user).or_default();
-        if *mine >= limits.max_per_user || *total >= limits.max_total {
-            return Err(ApiError::rate_limited(5));
-        }
-        *mine += 1;
-        *total += 1;
-        Ok(Slot {
-            state: state.clone(),
-            user,
-        })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut open = self.state.streams.open.lock().unwrap_or_else(|e| e.into_inner());
-        let (total, per_user) = &mut *open;
-        *total = total.saturating_sub(1);
-        if let Some(mine) = per_user.get_mut(&self.user) {
-            *mine -= 1;
-            if *mine == 0 {
-                per_user.remove(&self.user);
-            }
-        }
-    }
-}
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -241,7 +195,11 @@ pub(crate) async fn stream(
             },
         },
     };
-    let slot = StreamSlots::take(&state, actor.id)?;
+    let limits = &state.settings.stream;
+    let slot = state
+        .streams
+        .take(actor.id, limits.max_per_user, limits.max_total)
+        .ok_or_else(|| ApiError::rate_limited(5))?;
     let lifetime = Duration::from_secs(state.settings.stream.max_seconds.max(1));
     let cursor = Cursor {
         _slot: slot,

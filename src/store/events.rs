@@ -339,9 +339,42 @@ pub fn verify(conn: &mut DbConnection) -> QueryResult<Vec<ChainReport>> {
     Ok(reports)
 }
 
-/// Chains the events written before the log was chained, once, oldest first. The caller lifts
-/// the append-only triggers around it (see `db::chain_legacy_events`).
-pub fn chain_unchained(conn: &mut DbConnection) -> QueryResult<usize> {
+/// Chains the events written before the log was tamper-evident, once, after the migrations: the
+/// only time events are updated, with the append-only triggers lifted inside the same transaction.
+pub fn chain_legacy(conn: &mut DbConnection) -> Result<(), String> {
+    use diesel::connection::SimpleConnection;
+    let unchained: bool = diesel::select(diesel::dsl::exists(events::table.filter(events::hash.eq(""))))
+        .get_result(conn)
+        .map_err(|e| e.to_string())?;
+    if !unchained {
+        return Ok(());
+    }
+    let (lift, restore) = match conn {
+        DbConnection::Postgres(_) => (
+            "ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete",
+            "ALTER TABLE events ENABLE TRIGGER events_no_update_or_delete",
+        ),
+        DbConnection::Sqlite(_) => (
+            "DROP TRIGGER events_no_update",
+            "CREATE TRIGGER events_no_update BEFORE UPDATE ON events \
+             BEGIN SELECT RAISE(ABORT, 'the event log is append-only: UPDATE is not allowed'); END",
+        ),
+    };
+    crate::db::write_transaction(conn, crate::db::Lock::Everything, |tx| {
+        tx.batch_execute(lift)?;
+        let chained = chain_unchained(tx)?;
+        tx.batch_execute(restore)?;
+        tracing::info!(
+            events = chained,
+            "chained the events written before the log was chained"
+        );
+        Ok::<_, diesel::result::Error>(())
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// Chains the events written before the log was chained, oldest first, inside `chain_legacy`.
+fn chain_unchained(conn: &mut DbConnection) -> QueryResult<usize> {
     let mut heads: std::collections::HashMap<Option<Id>, String> = Default::default();
     let mut done = 0;
     loop {

@@ -71,8 +71,8 @@ impl Tx<'_> {
                 pg.batch_execute(&format!(
                     "SELECT pg_advisory_xact_lock({}), pg_notify('{}', '{}')",
                     crate::db::LOG_LOCK_KEY,
-                    crate::freshness::CHANNEL,
-                    crate::freshness::EVENTS_APPENDED,
+                    crate::db::CHANNEL,
+                    crate::db::EVENTS_APPENDED,
                 ))?;
             }
             events::append(self.conn, std::mem::take(&mut self.events))?;
