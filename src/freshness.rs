@@ -116,7 +116,7 @@ impl Inner {
     fn forget(&mut self, ids: &BTreeSet<Id>) {
         self.epoch += 1;
         // The whole system's numbers are the sum of its cities': any change may move them.
-        for id in ids.iter().chain([&crate::stats::GLOBAL]) {
+        for id in ids.iter().chain([&crate::domain::access::GLOBAL]) {
             self.invalidated.insert(*id, self.epoch);
         }
         if self.invalidated.len() > MAX_ENTRIES {
@@ -216,7 +216,7 @@ impl Freshness {
         }
         let inner = self.lock();
         let actor = inner.actor(claims)?;
-        let unit = crate::stats::read::scope_unit(actor.scope);
+        let unit = actor.scope.unit();
         let tag = inner.tags.get(&(unit, what.to_owned()))?;
         if !inner.valid(unit, tag.epoch) || tag.until.is_some_and(|until| now >= until) {
             return None;

@@ -1,6 +1,7 @@
 //! The pure domain: kinds, levels, roles and state machines, with no I/O. Everything here is
 //! unit-tested; the storage and HTTP layers only call it.
 
+pub mod access;
 pub mod batch;
 pub mod handoff;
 pub mod traveller;

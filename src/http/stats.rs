@@ -24,7 +24,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::freshness::Remembered;
 use crate::state::AppState;
 use crate::stats::local_day;
-use crate::stats::read::{self, scope_unit};
+use crate::stats::read;
 use crate::store::ports;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -57,7 +57,7 @@ fn version(
     sliding: bool,
     now: Timestamp,
 ) -> ApiResult<Version> {
-    let unit = scope_unit(scope);
+    let unit = scope.unit();
     let totals = read::totals(conn, &[unit])?;
     let changes = totals.get(&(unit, "changes".to_owned())).copied().unwrap_or(0);
     let (overdue, next_due) = read::overdue(conn, scope, now)?;
@@ -170,7 +170,7 @@ where
                     Remembered {
                         claims: &claims,
                         actor: &actor,
-                        unit: scope_unit(scope),
+                        unit: scope.unit(),
                         what: &what,
                         tag: &version.tag,
                         body: body.clone(),
@@ -214,7 +214,7 @@ fn build_overview(
     now: Timestamp,
     version: &Version,
 ) -> ApiResult<Value> {
-    let unit = scope_unit(scope);
+    let unit = scope.unit();
     let totals = &version.totals;
     let get = |metric: &str| totals.get(&(unit, metric.to_owned())).copied().unwrap_or(0);
     let travellers = by_status(
@@ -476,7 +476,7 @@ async fn ports_stats(
                     .map(|((_, m), v)| (m.clone(), *v))
                     .collect()
             } else {
-                read::daily(conn, scope_unit(scope), &from, &to, "port:")?
+                read::daily(conn, scope.unit(), &from, &to, "port:")?
                     .into_iter()
                     .map(|(_, m, v)| (m, v))
                     .collect()
@@ -629,7 +629,7 @@ async fn daily(
             day += Duration::days(1);
         }
         // One read of the period's rows; the per-port flows among them are skipped.
-        for (day, name, value) in read::daily(conn, scope_unit(scope), &from, &to, "")? {
+        for (day, name, value) in read::daily(conn, scope.unit(), &from, &to, "")? {
             if let (Some(metric), Some(row)) = (DAILY_METRICS.iter().find(|m| **m == name), days.get_mut(&day)) {
                 row.insert(metric, value);
             }

@@ -3,9 +3,5 @@
 
 pub mod read;
 
-use crate::db::types::Id;
-
+pub use crate::domain::access::GLOBAL;
 pub use crate::store::counts::{local_day, set_utc_offset_minutes};
-
-/// The scope of the whole system: its numbers are the sum of its cities', added up at read.
-pub const GLOBAL: Id = Id(uuid::Uuid::nil());

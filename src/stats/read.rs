@@ -10,14 +10,6 @@ use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
 use crate::schema::{batches, handoffs, stat_daily, stat_totals, travellers, units};
 
-/// The unit whose numbers a scope reads.
-pub fn scope_unit(scope: Scope) -> Id {
-    match scope {
-        Scope::All => GLOBAL,
-        Scope::City(id) | Scope::District(id) | Scope::Community(id) => id,
-    }
-}
-
 /// The current numbers of these units; those of `GLOBAL` are the sum of every city's.
 pub fn totals(conn: &mut DbConnection, units: &[Id]) -> QueryResult<HashMap<(Id, String), i64>> {
     let mut numbers: HashMap<(Id, String), i64> = stat_totals::table
@@ -72,7 +64,7 @@ pub fn overdue(
         .load(conn)?;
     let mut map = HashMap::new();
     let mut next_due: Option<Timestamp> = None;
-    let whole = matches!(scope, Scope::All | Scope::City(_)).then(|| scope_unit(scope));
+    let whole = matches!(scope, Scope::All | Scope::City(_)).then(|| scope.unit());
     for (district, community, due_at) in rows {
         if due_at >= now {
             next_due = Some(next_due.map_or(due_at, |n| n.min(due_at)));
