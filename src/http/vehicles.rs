@@ -325,7 +325,7 @@ async fn update_vehicle(
             vehicle.seats = body.seats.unwrap_or(vehicle.seats);
             vehicle.out_of_service = body.out_of_service.unwrap_or(vehicle.out_of_service);
             let before = vehicle.status.clone();
-            crate::transfer::batches::save_vehicle(conn, &before, &mut vehicle)?;
+            crate::transfer::vehicles::save_vehicle(conn, &before, &mut vehicle)?;
             events::record(
                 conn,
                 Some(actor_id),
@@ -398,7 +398,7 @@ async fn record_disinfection(
     };
     let who = actor.clone();
     write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
-        let (record, vehicle) = crate::transfer::batches::disinfect(conn, &who, id, note.clone())?;
+        let (record, vehicle) = crate::transfer::vehicles::disinfect(conn, &who, id, note.clone())?;
         Ok(DisinfectionView {
             id: record,
             vehicle_id: vehicle.id,

@@ -6,20 +6,21 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::Utc;
 use serde_json::json;
 
+use super::vehicles::move_vehicle;
 use super::{changed_concurrently, load_named, record_step, save_traveller, Step};
 use crate::auth::{Actor, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
 use crate::domain::batch::{self, batch_code, seats_suffice, BatchEvent, BatchStatus, CrewRole};
 use crate::domain::traveller::{self as traveller_rules, ExceptionKind, TravellerEvent, TravellerStatus};
-use crate::domain::vehicle::{self as vehicle_rules, VehicleEvent, VehicleRefusal, VehicleStatus};
+use crate::domain::vehicle::VehicleEvent;
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::store::batches::{self, Batch, CrewMember};
 use crate::store::counts;
 use crate::store::events;
 use crate::store::travellers::{self, Traveller};
-use crate::store::vehicles::{self, Vehicle};
+use crate::store::vehicles;
 use crate::store::Tx;
 use crate::store::{new_id, ports};
 
@@ -60,29 +61,6 @@ fn batch_event(
     Ok(())
 }
 
-fn vehicle_event(
-    conn: &mut Tx<'_>,
-    actor: &Actor,
-    v: &Vehicle,
-    action: &str,
-    data: serde_json::Value,
-) -> ApiResult<()> {
-    let place = events::EventPlace {
-        city_id: Some(v.unit_id),
-        ..Default::default()
-    };
-    events::record(
-        conn,
-        Some(actor.id),
-        &format!("vehicle.{action}"),
-        "vehicle",
-        v.id,
-        place,
-        data,
-    )?;
-    Ok(())
-}
-
 fn save_batch(conn: &mut Tx<'_>, b: &mut Batch) -> ApiResult<()> {
     b.updated_at = Timestamp::now();
     let old_status = batches::find(conn, Scope::All, b.id)?
@@ -103,51 +81,8 @@ fn save_batch(conn: &mut Tx<'_>, b: &mut Batch) -> ApiResult<()> {
     Ok(())
 }
 
-/// Writes a vehicle changed from the status `before` (as read in this transaction).
-pub fn save_vehicle(conn: &mut Tx<'_>, before: &str, v: &mut Vehicle) -> ApiResult<()> {
-    v.updated_at = Timestamp::now();
-    if !vehicles::update(conn, before, v)? {
-        return Err(changed_concurrently("vehicle"));
-    }
-    v.version += 1;
-    Ok(())
-}
-
 fn step_batch(status: BatchStatus, event: BatchEvent) -> ApiResult<BatchStatus> {
     batch::transition(status, event).map_err(ApiError::invalid_state)
-}
-
-/// Moves a vehicle along its cycle, or says why it cannot.
-pub fn move_vehicle(
-    conn: &mut Tx<'_>,
-    actor: &Actor,
-    v: &mut Vehicle,
-    event: VehicleEvent,
-    data: serde_json::Value,
-) -> ApiResult<()> {
-    let status = VehicleStatus::parse(&v.status).unwrap_or(VehicleStatus::Available);
-    let next = vehicle_rules::transition(status, v.out_of_service, event).map_err(|refusal| {
-        match (refusal, event) {
-            (r, VehicleEvent::Assign) => ApiError::new(
-                actix_web::http::StatusCode::CONFLICT,
-                "vehicle_unavailable",
-                r.to_string(),
-            ),
-            (VehicleRefusal::WrongStatus { .. }, _) | (VehicleRefusal::OutOfService, _) => {
-                ApiError::invalid_state(format!("vehicle {} is {}", v.plate, v.status))
-            }
-        }
-    })?;
-    let before = std::mem::replace(&mut v.status, next.as_str().into());
-    save_vehicle(conn, &before, v)?;
-    let action = match event {
-        VehicleEvent::Assign => "assigned",
-        VehicleEvent::Release => "released",
-        VehicleEvent::Depart => "departed",
-        VehicleEvent::Arrive => "arrived",
-        VehicleEvent::Disinfect => "disinfected",
-    };
-    vehicle_event(conn, actor, v, action, data)
 }
 
 /// The batch's city must be the dispatcher's own; admins take the city of the travellers.
@@ -785,29 +720,4 @@ pub fn close_if_done(conn: &mut Tx<'_>, actor: &Actor, batch_id: Id) -> ApiResul
         close(conn, actor, &mut b)?;
     }
     Ok(())
-}
-
-/// A disinfection after a trip makes the vehicle available again.
-pub fn disinfect(
-    conn: &mut Tx<'_>,
-    actor: &Actor,
-    vehicle_id: Id,
-    note: Option<String>,
-) -> ApiResult<(Id, Vehicle)> {
-    let mut vehicle =
-        vehicles::find(conn, actor.scope, vehicle_id)?.ok_or_else(|| ApiError::not_found("vehicle"))?;
-    if actor.role == Role::Dispatcher && actor.unit_id != Some(vehicle.unit_id) {
-        return Err(ApiError::not_found("vehicle"));
-    }
-    let last_batch = batches::last_of_vehicle(conn, vehicle.id)?;
-    move_vehicle(
-        conn,
-        actor,
-        &mut vehicle,
-        VehicleEvent::Disinfect,
-        json!({"note": note, "batch_id": last_batch}),
-    )?;
-    let id = new_id();
-    batches::insert_disinfection(conn, id, vehicle.id, last_batch, note, actor.id)?;
-    Ok((id, vehicle))
 }

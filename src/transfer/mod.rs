@@ -5,6 +5,7 @@ pub mod batches;
 pub mod handoffs;
 pub mod privacy;
 pub mod travellers;
+pub mod vehicles;
 
 use serde_json::{json, Value};
 
