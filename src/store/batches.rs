@@ -143,7 +143,17 @@ pub fn save(conn: &mut DbConnection, b: &Batch) -> QueryResult<bool> {
 }
 
 /// How many batches already carry this code prefix (port and day).
+/// How many batches carry codes of this prefix (a port and a day). The numbers of a prefix are
+/// shared by every city that uses the port, so on PostgreSQL the count is taken under a lock of
+/// the prefix, held to the end of the transaction: two cities creating batches at one port at
+/// once number them in turn (the one place where writers of different cities may wait on each
+/// other, and only for each other's batch creation).
 pub fn count_with_prefix(conn: &mut DbConnection, prefix: &str) -> QueryResult<i64> {
+    if let DbConnection::Postgres(_) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1)::bigint) IS NULL AS locked")
+            .bind::<diesel::sql_types::Text, _>(format!("batch-code:{prefix}"))
+            .execute(conn)?;
+    }
     batches::table
         .filter(batches::code.like(format!("{prefix}%")))
         .count()

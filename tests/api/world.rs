@@ -12,6 +12,8 @@ use crate::helpers::*;
 
 pub struct World {
     pub app: TestApp,
+    /// The code of the city whose dispatcher this is.
+    city: String,
     pub admin: String,
     pub dispatcher: String,
     pub viewer: String,
@@ -63,12 +65,32 @@ impl World {
             .collect();
         World {
             app,
+            city: "CZ".into(),
             admin: tokens.admin,
             dispatcher: tokens.dispatcher,
             viewer: tokens.viewer,
             officers,
             ports,
             serial: Default::default(),
+        }
+    }
+
+    /// The second city (see `TestApp::other_city`) as its own people see it, through `app` (another
+    /// instance, say); the admin and the ports are this world's.
+    pub fn of_other_city(&self, app: TestApp, other: &OtherCity) -> World {
+        let officers = HashMap::from([
+            ("WX-LX".to_owned(), other.district_officer.clone()),
+            ("WX-LX-01".to_owned(), other.community_officer.clone()),
+        ]);
+        World {
+            app,
+            city: "WX".into(),
+            admin: self.admin.clone(),
+            dispatcher: other.dispatcher.clone(),
+            viewer: other.viewer.clone(),
+            officers,
+            ports: self.ports.clone(),
+            serial: std::sync::atomic::AtomicUsize::new(1_000_000),
         }
     }
 
@@ -126,7 +148,8 @@ impl World {
     }
 
     pub async fn new_vehicle(&self, plate: &str, seats: i64) -> String {
-        let body = json!({"plate": plate, "kind": "bus", "seats": seats, "unit_id": self.app.unit("CZ")});
+        let body =
+            json!({"plate": plate, "kind": "bus", "seats": seats, "unit_id": self.app.unit(&self.city)});
         self.app
             .post("/api/v1/vehicles", &self.dispatcher, body)
             .await
@@ -253,11 +276,12 @@ impl World {
 
     /// The sender's token for a handoff from this unit.
     pub fn sender_token(&self, from_unit_id: &str) -> &str {
-        if from_unit_id == self.app.unit("CZ") {
+        if from_unit_id == self.app.unit(&self.city) {
             &self.dispatcher
         } else {
-            let code = DISTRICTS
-                .iter()
+            let code = self
+                .officers
+                .keys()
                 .find(|c| self.app.unit(c) == from_unit_id)
                 .expect("a district");
             self.officer(code)
