@@ -107,6 +107,17 @@ fn parse_role(word: &str) -> Result<Role, String> {
     })
 }
 
+/// The settings with the log at `warn`: a benchmark's output is its figures.
+fn quiet(settings: Settings) -> Settings {
+    Settings {
+        log: inbound_transfer::config::LogSettings {
+            level: "warn".into(),
+            ..settings.log.clone()
+        },
+        ..settings
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let settings = match Settings::load() {
@@ -158,13 +169,7 @@ fn main() -> ExitCode {
             requests,
             concurrency,
         } => bench::history::run(
-            Settings {
-                log: inbound_transfer::config::LogSettings {
-                    level: "warn".into(),
-                    ..settings.log.clone()
-                },
-                ..settings
-            },
+            quiet(settings),
             bench::history::BenchOptions {
                 databases,
                 sizes,
@@ -177,13 +182,7 @@ fn main() -> ExitCode {
             seconds,
             streams,
         } => bench::writes::run(
-            Settings {
-                log: inbound_transfer::config::LogSettings {
-                    level: "warn".into(),
-                    ..settings.log.clone()
-                },
-                ..settings
-            },
+            quiet(settings),
             bench::writes::WriteOptions {
                 database,
                 seconds,

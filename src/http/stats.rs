@@ -242,29 +242,53 @@ fn build_overview(
     let exceptions = travellers["exception"];
     let road = read::on_the_road(conn, scope)?;
     let minutes = &version.minutes;
-    Ok(json!({
-        "as_of": now,
-        "travellers": {"total": total, "by_status": travellers},
-        "batches": {"total": get("batches"), "by_status": batches},
-        "handoffs": {
-            "pending": handoffs["pending"],
-            "overdue": overdue,
-            "confirmed": handoffs["confirmed"],
-            "rejected": handoffs["rejected"],
-            "cancelled": handoffs["cancelled"],
+    let overview = Overview {
+        as_of: now,
+        travellers: OverviewTravellers {
+            total,
+            by_status: travellers,
         },
-        "loop": {"open": total - received - exceptions, "closed": received, "exceptions": exceptions, "missing": get("missing")},
-        "vehicles": {"by_status": vehicles},
-        "on_the_road": {
-            "travellers": road.iter().map(|(_, _, n)| n).sum::<i64>(),
-            "batches": road.iter().map(|(id, code, n)| json!({"batch_id": id, "code": code, "travellers": n})).collect::<Vec<_>>(),
+        batches: OverviewBatches {
+            total: get("batches"),
+            by_status: batches,
         },
-        "handoff_minutes_24h": {
-            "count": minutes.len(),
-            "p50": read::percentile(minutes, 50.0),
-            "p90": read::percentile(minutes, 90.0),
+        handoffs: OverviewHandoffs {
+            pending: handoffs["pending"],
+            overdue,
+            confirmed: handoffs["confirmed"],
+            rejected: handoffs["rejected"],
+            cancelled: handoffs["cancelled"],
         },
-    }))
+        loop_: OverviewLoop {
+            open: total - received - exceptions,
+            closed: received,
+            exceptions,
+            missing: get("missing"),
+        },
+        vehicles: OverviewVehicles { by_status: vehicles },
+        on_the_road: OnTheRoad {
+            travellers: road.iter().map(|(_, _, n)| n).sum::<i64>(),
+            batches: road
+                .into_iter()
+                .map(|(batch_id, code, travellers)| RoadBatch {
+                    batch_id,
+                    code,
+                    travellers,
+                })
+                .collect(),
+        },
+        handoff_minutes_24h: HandoffMinutes {
+            count: minutes.len() as i64,
+            p50: read::percentile(minutes, 50.0),
+            p90: read::percentile(minutes, 90.0),
+        },
+    };
+    body(&overview)
+}
+
+/// A response body as the cache keeps it.
+fn body(value: &impl Serialize) -> ApiResult<Value> {
+    serde_json::to_value(value).map_err(ApiError::internal)
 }
 
 /// The `If-None-Match` header of a poll.
@@ -278,7 +302,7 @@ pub struct IfNoneMatch {
 }
 
 /// Travellers in the scope.
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OverviewTravellers {
     pub total: i64,
     /// One count per traveller status.
@@ -286,7 +310,7 @@ pub struct OverviewTravellers {
 }
 
 /// Batches in the scope.
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OverviewBatches {
     pub total: i64,
     /// One count per batch status.
@@ -294,7 +318,7 @@ pub struct OverviewBatches {
 }
 
 /// Handoffs in the scope.
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OverviewHandoffs {
     pub pending: i64,
     /// Pending past their `due_at`.
@@ -305,7 +329,7 @@ pub struct OverviewHandoffs {
 }
 
 /// The loop: open, closed by receipt, closed by an exception, and people reported missing.
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OverviewLoop {
     pub open: i64,
     pub closed: i64,
@@ -314,14 +338,14 @@ pub struct OverviewLoop {
 }
 
 /// Vehicles in the scope.
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OverviewVehicles {
     /// One count per vehicle status.
     pub by_status: BTreeMap<String, i64>,
 }
 
 /// A batch on the road.
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RoadBatch {
     pub batch_id: Id,
     pub code: String,
@@ -329,14 +353,14 @@ pub struct RoadBatch {
 }
 
 /// Travellers and batches between the port and the city right now.
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OnTheRoad {
     pub travellers: i64,
     pub batches: Vec<RoadBatch>,
 }
 
 /// Minutes from a handoff's creation to its confirmation, over the last 24 hours.
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct HandoffMinutes {
     pub count: i64,
     /// Null without confirmations.
@@ -346,13 +370,13 @@ pub struct HandoffMinutes {
 }
 
 /// The dashboard's overview of the caller's subtree.
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Overview {
     pub as_of: Timestamp,
     pub travellers: OverviewTravellers,
     pub batches: OverviewBatches,
     pub handoffs: OverviewHandoffs,
-    #[schema(rename = "loop")]
+    #[serde(rename = "loop")]
     pub loop_: OverviewLoop,
     pub vehicles: OverviewVehicles,
     pub on_the_road: OnTheRoad,
@@ -424,7 +448,7 @@ pub struct PortRow {
 }
 
 /// Flows through each port of entry in a period.
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PortStats {
     #[schema(value_type = String, format = Date)]
     pub from: String,
@@ -501,14 +525,14 @@ async fn ports_stats(
                     }
                 })
                 .collect();
-            Ok(json!({"from": from, "to": to, "items": items}))
+            body(&PortStats { from, to, items })
         },
     )
     .await
 }
 
 /// One district's numbers.
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DistrictRow {
     pub unit_id: Id,
     pub name: String,
@@ -524,7 +548,7 @@ pub struct DistrictRow {
 }
 
 /// The districts of the caller's subtree.
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DistrictStats {
     pub items: Vec<DistrictRow>,
 }
@@ -545,36 +569,47 @@ pub struct DistrictStats {
     )
 )]
 async fn districts(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer) -> ApiResult<HttpResponse> {
-    conditional(&state, &req, bearer, "districts".into(), false, |conn, scope, _, version| {
-        let rows = read::district_rows(conn, scope)?;
-        let ids: Vec<Id> = rows.iter().map(|(id, _)| *id).collect();
-        let totals = read::totals(conn, &ids)?;
-        let community = matches!(scope, Scope::Community(_));
-        let items: Vec<Value> = rows
-            .into_iter()
-            .map(|(id, name)| {
-                let get = |m: &str| totals.get(&(id, m.to_owned())).copied().unwrap_or(0);
-                json!({
-                    "unit_id": id,
-                    "name": name,
-                    "expected": get("travellers"),
-                    "received": get("travellers:received"),
-                    "in_custody": if community { get("travellers:received") } else { get("travellers:at_district") },
-                    "missing": get("missing"),
-                    "pending_handoffs": get("handoffs:pending"),
-                    "overdue_handoffs": version.overdue.get(&id).copied().unwrap_or(0),
+    conditional(
+        &state,
+        &req,
+        bearer,
+        "districts".into(),
+        false,
+        |conn, scope, _, version| {
+            let rows = read::district_rows(conn, scope)?;
+            let ids: Vec<Id> = rows.iter().map(|(id, _)| *id).collect();
+            let totals = read::totals(conn, &ids)?;
+            let community = matches!(scope, Scope::Community(_));
+            let items: Vec<DistrictRow> = rows
+                .into_iter()
+                .map(|(id, name)| {
+                    let get = |m: &str| totals.get(&(id, m.to_owned())).copied().unwrap_or(0);
+                    DistrictRow {
+                        unit_id: id,
+                        name,
+                        expected: get("travellers"),
+                        received: get("travellers:received"),
+                        in_custody: if community {
+                            get("travellers:received")
+                        } else {
+                            get("travellers:at_district")
+                        },
+                        missing: get("missing"),
+                        pending_handoffs: get("handoffs:pending"),
+                        overdue_handoffs: version.overdue.get(&id).copied().unwrap_or(0),
+                    }
                 })
-            })
-            .collect();
-        Ok(json!({"items": items}))
-    })
+                .collect();
+            body(&DistrictStats { items })
+        },
+    )
     .await
 }
 
 const DAILY_METRICS: [&str; 4] = ["registered", "departed_batches", "received", "exceptions"];
 
 /// One local day's flows.
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DailyRow {
     #[schema(value_type = String, format = Date)]
     pub date: String,
@@ -585,7 +620,7 @@ pub struct DailyRow {
 }
 
 /// Flows per local day in a period (at most ten years).
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DailyStats {
     #[schema(value_type = String, format = Date)]
     pub from: String,
@@ -625,22 +660,31 @@ async fn daily(
         let mut day = NaiveDate::parse_from_str(&from, "%Y-%m-%d").map_err(ApiError::internal)?;
         let last = NaiveDate::parse_from_str(&to, "%Y-%m-%d").map_err(ApiError::internal)?;
         while day <= last {
-            days.insert(day.format("%Y-%m-%d").to_string(), DAILY_METRICS.iter().map(|m| (*m, 0)).collect());
+            days.insert(
+                day.format("%Y-%m-%d").to_string(),
+                DAILY_METRICS.iter().map(|m| (*m, 0)).collect(),
+            );
             day += Duration::days(1);
         }
         // One read of the period's rows; the per-port flows among them are skipped.
         for (day, name, value) in read::daily(conn, scope.unit(), &from, &to, "")? {
-            if let (Some(metric), Some(row)) = (DAILY_METRICS.iter().find(|m| **m == name), days.get_mut(&day)) {
+            if let (Some(metric), Some(row)) =
+                (DAILY_METRICS.iter().find(|m| **m == name), days.get_mut(&day))
+            {
                 row.insert(metric, value);
             }
         }
-        let items: Vec<Value> = days
+        let items: Vec<DailyRow> = days
             .into_iter()
-            .map(|(date, m)| {
-                json!({"date": date, "registered": m["registered"], "departed_batches": m["departed_batches"], "received": m["received"], "exceptions": m["exceptions"]})
+            .map(|(date, m)| DailyRow {
+                date,
+                registered: m["registered"],
+                departed_batches: m["departed_batches"],
+                received: m["received"],
+                exceptions: m["exceptions"],
             })
             .collect();
-        Ok(json!({"from": from, "to": to, "items": items}))
+        body(&DailyStats { from, to, items })
     })
     .await
 }
