@@ -622,20 +622,20 @@ fn actor_views(
     conn: &mut DbConnection,
     ids: impl IntoIterator<Item = Id>,
 ) -> ApiResult<HashMap<Id, ActorView>> {
-    let mut map = HashMap::new();
-    for id in ids.into_iter().collect::<BTreeSet<_>>() {
-        if let Some(u) = users::find(conn, id)? {
-            map.insert(
-                id,
+    let ids: Vec<Id> = ids.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
+    Ok(users::by_ids(conn, &ids)?
+        .into_iter()
+        .map(|u| {
+            (
+                u.id,
                 ActorView {
                     id: Some(u.id),
                     username: Some(u.username),
                     role: Some(u.role),
                 },
-            );
-        }
-    }
-    Ok(map)
+            )
+        })
+        .collect())
 }
 
 /// Everything that happened to one traveller, from registration to now, oldest first.
@@ -672,35 +672,47 @@ fn build_trace(conn: &mut DbConnection, scope: Scope, id: Id) -> ApiResult<Trace
             detail: e.data.0.get("detail").cloned().unwrap_or(Value::Null),
         })
         .collect();
-    let batch_ids: BTreeSet<Id> = crate::store::batches::of_traveller(conn, id)?;
-    let mut trace_batches = Vec::new();
-    for batch_id in batch_ids {
-        let Some(b) = batches::find(conn, Scope::All, batch_id)? else {
-            continue;
-        };
-        let vehicle = match b.vehicle_id {
-            Some(v) => vehicles::find(conn, Scope::All, v)?
-                .map(|v| serde_json::json!({"id": v.id, "plate": v.plate, "kind": v.kind, "seats": v.seats})),
-            None => None,
-        };
-        trace_batches.push(TraceBatch {
+    // A fixed number of queries, however many batches and handoffs the traveller went through.
+    let batch_ids: Vec<Id> = crate::store::batches::of_traveller(conn, id)?
+        .into_iter()
+        .collect();
+    let found = batches::by_ids(conn, &batch_ids)?;
+    let vehicle_ids: Vec<Id> = found.iter().filter_map(|b| b.vehicle_id).collect();
+    let vehicles_by_id: HashMap<Id, Value> = vehicles::by_ids(conn, &vehicle_ids)?
+        .into_iter()
+        .map(|v| {
+            (
+                v.id,
+                serde_json::json!({"id": v.id, "plate": v.plate, "kind": v.kind, "seats": v.seats}),
+            )
+        })
+        .collect();
+    let mut crews: HashMap<Id, Vec<batches::CrewMember>> = HashMap::new();
+    for member in batches::crews(conn, &batch_ids)? {
+        crews.entry(member.batch_id).or_default().push(member);
+    }
+    let trace_batches = found
+        .into_iter()
+        .map(|b| TraceBatch {
+            vehicle: b.vehicle_id.and_then(|v| vehicles_by_id.get(&v).cloned()),
+            crew: crews.remove(&b.id).unwrap_or_default(),
             id: b.id,
             code: b.code,
             status: b.status,
             port_id: b.port_id,
-            vehicle,
-            crew: batches::crew(conn, b.id)?,
             departed_at: b.departed_at,
             arrived_at: b.arrived_at,
-        });
-    }
+        })
+        .collect();
+    let offered = handoffs::of_traveller(conn, id)?;
+    let confirmers = offered
+        .iter()
+        .filter_map(|(h, _)| h.confirmed_by)
+        .filter(|by| !actors.contains_key(by))
+        .collect::<Vec<_>>();
+    actors.extend(actor_views(conn, confirmers)?);
     let mut trace_handoffs = Vec::new();
-    for (h, outcome) in handoffs::of_traveller(conn, id)? {
-        if let Some(by) = h.confirmed_by {
-            if !actors.contains_key(&by) {
-                actors.extend(actor_views(conn, [by])?);
-            }
-        }
+    for (h, outcome) in offered {
         trace_handoffs.push(TraceHandoff {
             id: h.id,
             from_unit_id: h.from_unit_id,

@@ -160,6 +160,24 @@ pub fn count_with_prefix(conn: &mut DbConnection, prefix: &str) -> QueryResult<i
         .get_result(conn)
 }
 
+/// The batches of these ids, in one query, oldest first.
+pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> QueryResult<Vec<Batch>> {
+    batches::table
+        .filter(batches::id.eq_any(ids.to_vec()))
+        .select(Batch::as_select())
+        .order(batches::id.asc())
+        .load(conn)
+}
+
+/// The crews of these batches, in one query.
+pub fn crews(conn: &mut DbConnection, batch_ids: &[Id]) -> QueryResult<Vec<CrewMember>> {
+    crew_members::table
+        .filter(crew_members::batch_id.eq_any(batch_ids.to_vec()))
+        .select(CrewMember::as_select())
+        .order(crew_members::id.asc())
+        .load(conn)
+}
+
 pub fn crew(conn: &mut DbConnection, batch_id: Id) -> QueryResult<Vec<CrewMember>> {
     crew_members::table
         .filter(crew_members::batch_id.eq(batch_id))

@@ -26,6 +26,14 @@ pub struct User {
     pub updated_at: Timestamp,
 }
 
+/// The users of these ids that exist, in one query.
+pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::id.eq_any(ids.to_vec()))
+        .select(User::as_select())
+        .load(conn)
+}
+
 pub fn find(conn: &mut DbConnection, id: Id) -> QueryResult<Option<User>> {
     users::table
         .find(id)

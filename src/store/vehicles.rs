@@ -38,6 +38,14 @@ pub fn scoped<'a>(scope: Scope) -> BoxedVehicles<'a> {
     }
 }
 
+/// The vehicles of these ids, in one query.
+pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> QueryResult<Vec<Vehicle>> {
+    vehicles::table
+        .filter(vehicles::id.eq_any(ids.to_vec()))
+        .select(Vehicle::as_select())
+        .load(conn)
+}
+
 pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option<Vehicle>> {
     scoped(scope)
         .filter(vehicles::id.eq(id))
