@@ -16,26 +16,24 @@
 //!
 //! An entry also expires at the first moment its numbers would change with time alone (a pending
 //! handoff becoming overdue, a handoff leaving the 24-hour window).
+//!
+//! This module holds the memo and how its hearing thread reconnects; `listener` hears PostgreSQL,
+//! `watcher` SQLite.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
-use diesel::pg::PgConnection;
-use diesel::prelude::*;
-use diesel::sql_types::BigInt;
-use diesel::sqlite::SqliteConnection;
-
 use crate::auth::tokens::Claims;
 use crate::auth::Actor;
 use crate::db::types::{Id, Timestamp};
 use crate::db::DatabaseUrl;
 
-use crate::db::{CHANNEL, EVENTS_APPENDED};
-/// How the listening connection names itself in `pg_stat_activity`.
-pub const LISTENER_NAME: &str = "inbound-transfer-listener";
+mod listener;
+mod watcher;
+
+pub use listener::LISTENER_NAME;
 /// Notifications that prove a listener hears the channel, not changes.
 const PING: &str = "ping:";
 /// How often the listener proves it hears the channel.
@@ -155,8 +153,8 @@ impl Freshness {
             std::thread::Builder::new()
                 .name("change-listener".into())
                 .spawn(move || match url {
-                    DatabaseUrl::Postgres(url) => listen(&url, weak, every),
-                    DatabaseUrl::Sqlite(path) => watch(&path, weak, every),
+                    DatabaseUrl::Postgres(url) => listener::listen(&url, weak, every),
+                    DatabaseUrl::Sqlite(path) => watcher::watch(&path, weak, every),
                 })
                 .expect("the listener thread starts");
         }
@@ -322,45 +320,6 @@ fn estimate_size(value: &serde_json::Value) -> usize {
     }
 }
 
-#[derive(QueryableByName)]
-struct DataVersion {
-    #[diesel(sql_type = BigInt)]
-    data_version: i64,
-}
-
-fn data_version(conn: &mut SqliteConnection) -> QueryResult<i64> {
-    diesel::sql_query("PRAGMA data_version")
-        .get_result::<DataVersion>(conn)
-        .map(|v| v.data_version)
-}
-
-/// The SQLite watcher: reads `PRAGMA data_version` on a connection of its own, which moves when
-/// any other connection (of this process or another) commits, and forgets everything when it does.
-fn watch(path: &str, weak: Weak<Freshness>, every: Duration) {
-    let open = || {
-        let mut conn = SqliteConnection::establish(path).map_err(|e| e.to_string())?;
-        conn.batch_execute("PRAGMA busy_timeout = 1000")
-            .and_then(|_| data_version(&mut conn))
-            .map(|seen| (conn, seen))
-            .map_err(|e| e.to_string())
-    };
-    keep_hearing(weak, open, |(conn, seen), weak| loop {
-        std::thread::sleep(every);
-        let freshness = weak.upgrade()?;
-        match data_version(conn) {
-            Ok(version) => {
-                if version != *seen {
-                    *seen = version;
-                    freshness.forget_all();
-                    freshness.heard_change.notify_one();
-                }
-                freshness.heard();
-            }
-            Err(e) => return Some(e.to_string()),
-        }
-    });
-}
-
 /// Opens the thread's connection and hears changes on it until it fails, then starts over after
 /// a growing pause; memory answers only in between. Ends when the cache is dropped (`hear`
 /// answers `None`).
@@ -395,68 +354,5 @@ fn keep_hearing<C>(
         }
         std::thread::sleep(backoff);
         backoff = (backoff * 2).min(Duration::from_secs(5));
-    }
-}
-
-/// Applies one notification's payload: the id of a unit or a user, new events, or anything else
-/// (which forgets everything, to be safe).
-fn apply(freshness: &Freshness, payload: &str) {
-    freshness.heard_change.notify_one();
-    if payload == EVENTS_APPENDED {
-        return;
-    }
-    match payload.parse::<uuid::Uuid>() {
-        Ok(id) => freshness.forget(&BTreeSet::from([Id(id)])),
-        Err(_) => freshness.forget_all(),
-    }
-}
-
-/// The PostgreSQL listener: connects, `LISTEN`s, and reads notifications.
-fn listen(url: &str, weak: Weak<Freshness>, every: Duration) {
-    keep_hearing(weak, || connect(url), |conn, weak| serve(conn, weak, every));
-}
-
-fn connect(url: &str) -> Result<PgConnection, String> {
-    // TCP keepalives, so that a connection that died silently fails instead of hanging.
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let url =
-        format!("{url}{separator}keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=2");
-    let mut conn = PgConnection::establish(&url).map_err(|e| e.to_string())?;
-    conn.batch_execute(&format!(
-        "SET application_name = '{LISTENER_NAME}'; LISTEN {CHANNEL}"
-    ))
-    .map_err(|e| e.to_string())?;
-    Ok(conn)
-}
-
-/// Reads notifications until the cache is dropped (`None`) or the connection fails. Every second
-/// it notifies the channel itself, with a token of its own, and counts the changes as heard only
-/// when that comes back: proof that the connection stands and `LISTEN` works through whatever
-/// sits between it and the database.
-fn serve(conn: &mut PgConnection, weak: &Weak<Freshness>, every: Duration) -> Option<String> {
-    let ping = format!("{PING}{}", uuid::Uuid::new_v4());
-    let mut pinged: Option<Instant> = None;
-    loop {
-        let freshness = weak.upgrade()?;
-        for notification in conn.notifications_iter() {
-            match notification {
-                Ok(n) if n.payload == ping => freshness.heard(),
-                Ok(n) if n.payload.starts_with(PING) => {}
-                Ok(n) => apply(&freshness, &n.payload),
-                Err(e) => return Some(e.to_string()),
-            }
-        }
-        drop(freshness);
-        if pinged.is_none_or(|at| at.elapsed() >= PING_EVERY) {
-            let sent = diesel::sql_query("SELECT pg_notify($1, $2)")
-                .bind::<diesel::sql_types::Text, _>(CHANNEL)
-                .bind::<diesel::sql_types::Text, _>(&ping)
-                .execute(conn);
-            if let Err(e) = sent {
-                return Some(e.to_string());
-            }
-            pinged = Some(Instant::now());
-        }
-        std::thread::sleep(every);
     }
 }
