@@ -179,11 +179,7 @@ pub fn crews(conn: &mut DbConnection, batch_ids: &[Id]) -> QueryResult<Vec<CrewM
 }
 
 pub fn crew(conn: &mut DbConnection, batch_id: Id) -> QueryResult<Vec<CrewMember>> {
-    crew_members::table
-        .filter(crew_members::batch_id.eq(batch_id))
-        .select(CrewMember::as_select())
-        .order(crew_members::id.asc())
-        .load(conn)
+    crews(conn, &[batch_id])
 }
 
 pub fn insert_crew(conn: &mut DbConnection, member: &CrewMember) -> QueryResult<()> {
