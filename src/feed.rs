@@ -4,6 +4,8 @@
 //! stream picks its scope's events from there. The database's work does not grow with the number
 //! of subscribers.
 //!
+//! While no stream is open on the instance, the reader reads nothing.
+//!
 //! Events get their `seq` in commit order (see `store::Tx`), so reading `seq > head` never skips
 //! a commit. The memory holds every event in `(from, head]`; a stream further behind reads the
 //! database until it has caught up.
@@ -69,9 +71,11 @@ impl Feed {
         self.wake.notify_one();
     }
 
-    /// A receiver that changes whenever new events are kept.
+    /// A receiver that changes whenever new events are kept; the reader starts if it was idle.
     pub fn subscribe(&self) -> watch::Receiver<i64> {
-        self.head.subscribe()
+        let receiver = self.head.subscribe();
+        self.wake();
+        receiver
     }
 
     /// The newest `seq` this instance knows, once its reader has started.
@@ -136,6 +140,16 @@ impl Feed {
             let Some(this) = feed.upgrade() else {
                 return;
             };
+            if this.head.receiver_count() == 0 {
+                // No stream follows the log here: read nothing, and forget what was kept, so that
+                // the next stream starts from the database's head (writes cost no reads meanwhile).
+                if this.started.swap(false, std::sync::atomic::Ordering::AcqRel) {
+                    *this.kept.write().unwrap_or_else(|e| e.into_inner()) = Kept::default();
+                }
+                drop(this);
+                let _ = tokio::time::timeout(SAFETY_TICK, wake.notified()).await;
+                continue;
+            }
             let started = this.started.load(std::sync::atomic::Ordering::Acquire);
             let after = this.read().head;
             let pool = pool.clone();
