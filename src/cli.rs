@@ -68,7 +68,7 @@ pub fn create_user(
             ),
             None => None,
         };
-        if !role.fits_unit_level(unit.as_ref().map(|u| u.level())) {
+        if !role.fits_unit_level(unit.as_ref().map(|u| u.level)) {
             return Err(format!("a user with role {role} needs {}", role.expected_unit()).into());
         }
         if users::username_taken(tx, username).map_err(|e| e.to_string())? {
@@ -80,7 +80,7 @@ pub fn create_user(
             username: username.to_owned(),
             password_hash: hash,
             display_name: display_name.unwrap_or(username).to_owned(),
-            role: role.as_str().to_owned(),
+            role,
             unit_id: unit.as_ref().map(|u| u.id),
             active: true,
             token_version: 1,

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use crate::auth::password;
 use crate::db::{DbConnection, Lock};
 use crate::domain::vehicle::VehicleStatus;
-use crate::domain::{Role, UnitLevel};
+use crate::domain::{PortKind, Role, UnitLevel, VehicleKind};
 use crate::schema::{ports, units, users, vehicles};
 use crate::store;
 use crate::store::events::{self, EventPlace};
@@ -76,11 +76,11 @@ const PORTS: &[(&str, &str, &str)] = &[
     ("SHA", "Shanghai Hongqiao International Airport", "Shanghai"),
     ("NKG", "Nanjing Lukou International Airport", "Nanjing"),
 ];
-const VEHICLES: &[(&str, &str, i32)] = &[
-    ("苏D·Z0001", "bus", 45),
-    ("苏D·Z0002", "bus", 33),
-    ("苏D·Z0003", "minibus", 14),
-    ("苏D·Z0004", "ambulance", 4),
+const VEHICLES: &[(&str, VehicleKind, i32)] = &[
+    ("苏D·Z0001", VehicleKind::Bus, 45),
+    ("苏D·Z0002", VehicleKind::Bus, 33),
+    ("苏D·Z0003", VehicleKind::Minibus, 14),
+    ("苏D·Z0004", VehicleKind::Ambulance, 4),
 ];
 
 fn unit_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Unit>> {
@@ -111,7 +111,7 @@ fn ensure_unit(
         id,
         name: name.to_owned(),
         code: code.to_owned(),
-        level: level.as_str().to_owned(),
+        level,
         parent_id: parent.map(|p| p.id),
         city_id,
         district_id,
@@ -173,7 +173,7 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
                     id: new_id(),
                     code: (*code).into(),
                     name: (*name).into(),
-                    kind: "airport".into(),
+                    kind: PortKind::Airport,
                     city_name: (*city_name).into(),
                     created_at: Timestamp::now(),
                 };
@@ -192,10 +192,10 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
                     &Vehicle {
                         id: new_id(),
                         plate: (*plate).into(),
-                        kind: (*kind).into(),
+                        kind: *kind,
                         seats: *seats,
                         unit_id: city.id,
-                        status: VehicleStatus::Available.as_str().into(),
+                        status: VehicleStatus::Available,
                         out_of_service: false,
                         version: 1,
                         created_at: now,
@@ -216,7 +216,7 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
                     username: (*username).into(),
                     password_hash,
                     display_name: (*display_name).into(),
-                    role: role.as_str().into(),
+                    role: *role,
                     unit_id,
                     active: true,
                     token_version: 1,

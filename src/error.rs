@@ -280,3 +280,10 @@ impl From<actix_web::error::BlockingError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<crate::domain::Refusal> for ApiError {
+    /// A step the rules refuse is a conflict with the state the thing is in.
+    fn from(refusal: crate::domain::Refusal) -> Self {
+        ApiError::invalid_state(refusal.to_string())
+    }
+}

@@ -11,6 +11,9 @@ use diesel::prelude::*;
 use inbound_transfer::config::Settings;
 use inbound_transfer::db::types::{Id, Timestamp};
 use inbound_transfer::db::{DatabaseUrl, DbConnection, Lock};
+use inbound_transfer::domain::batch::BatchStatus;
+use inbound_transfer::domain::handoff::HandoffStatus;
+use inbound_transfer::domain::traveller::{DocumentType, ExceptionKind, Language, TravellerStatus};
 use inbound_transfer::schema::{
     batch_travellers, batches, handoff_travellers, handoffs, ports, travellers, units, users, vehicles,
 };
@@ -113,15 +116,15 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                 let (community, district) = p.communities[(b + k) % p.communities.len()];
                 let no_show = (b * BATCH_SIZE + k) % 50 == 49;
                 let status = match (no_show, pending) {
-                    (true, _) => "exception",
-                    (false, true) => "arrived",
-                    (false, false) => "received",
+                    (true, _) => TravellerStatus::Exception,
+                    (false, true) => TravellerStatus::Arrived,
+                    (false, false) => TravellerStatus::Received,
                 };
                 let id = Id::new();
                 ts.push(Traveller {
                     id,
                     full_name: format!("Synthetic Traveller {b}-{k}"),
-                    document_type: "passport".into(),
+                    document_type: DocumentType::Passport,
                     document_no: format!("S{b:07}{k:02}"),
                     nationality: "CHN".into(),
                     phone: None,
@@ -132,14 +135,18 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                     destination_district_id: district,
                     destination_community_id: Some(community),
                     address: None,
-                    language: Some("zh".into()),
+                    language: Some(Language::Zh),
                     notes: None,
-                    status: status.into(),
-                    custodian_unit_id: if status == "received" { community } else { p.city },
+                    status,
+                    custodian_unit_id: if status == TravellerStatus::Received {
+                        community
+                    } else {
+                        p.city
+                    },
                     batch_id: Some(batch_id),
                     handoff_id: None,
                     missing: false,
-                    exception_kind: no_show.then(|| "no_show".into()),
+                    exception_kind: no_show.then_some(ExceptionKind::NoShow),
                     exception_reason: no_show.then(|| "did not board".into()),
                     exception_facility: None,
                     exception_at: no_show.then(|| hours(0)),
@@ -150,7 +157,7 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                     version: 5,
                     origin_district_id: Some(district),
                     origin_community_id: Some(community),
-                    received_at: (status == "received").then(|| hours(5)),
+                    received_at: (status == TravellerStatus::Received).then(|| hours(5)),
                     erased_at: None,
                 });
                 bts.push(BatchTraveller {
@@ -171,7 +178,11 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                 port_id: port,
                 city_id: p.city,
                 vehicle_id: p.vehicles.get(b % p.vehicles.len().max(1)).copied(),
-                status: if pending { "arrived" } else { "closed" }.into(),
+                status: if pending {
+                    BatchStatus::Arrived
+                } else {
+                    BatchStatus::Closed
+                },
                 scheduled_departure_at: None,
                 departed_at: Some(hours(0)),
                 arrived_at: Some(hours(2)),
@@ -184,34 +195,39 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                 version: 6,
             });
             for (district, group) in by_district {
-                let handoff = |from: Id, to: Id, community: Option<Id>, status: &str, at: i64| Handoff {
-                    id: Id::new(),
-                    batch_id: Some(batch_id),
-                    from_unit_id: from,
-                    to_unit_id: to,
-                    city_id: p.city,
-                    district_id: district,
-                    community_id: community,
-                    status: status.into(),
-                    code: "123456".into(),
-                    failed_attempts: 0,
-                    locked: false,
-                    created_by: p.dispatcher,
-                    created_at: hours(at),
-                    due_at: hours(at + 2),
-                    confirmed_at: (status == "confirmed").then(|| hours(at + 1)),
-                    confirmed_by: (status == "confirmed").then_some(p.district_officer),
-                    rejected_at: None,
-                    rejected_by: None,
-                    reason: None,
-                    note: None,
-                    version: 2,
-                };
+                let handoff =
+                    |from: Id, to: Id, community: Option<Id>, status: HandoffStatus, at: i64| Handoff {
+                        id: Id::new(),
+                        batch_id: Some(batch_id),
+                        from_unit_id: from,
+                        to_unit_id: to,
+                        city_id: p.city,
+                        district_id: district,
+                        community_id: community,
+                        status,
+                        code: "123456".into(),
+                        failed_attempts: 0,
+                        locked: false,
+                        created_by: p.dispatcher,
+                        created_at: hours(at),
+                        due_at: hours(at + 2),
+                        confirmed_at: (status == HandoffStatus::Confirmed).then(|| hours(at + 1)),
+                        confirmed_by: (status == HandoffStatus::Confirmed).then_some(p.district_officer),
+                        rejected_at: None,
+                        rejected_by: None,
+                        reason: None,
+                        note: None,
+                        version: 2,
+                    };
                 let to_district = handoff(
                     p.city,
                     district,
                     None,
-                    if pending { "pending" } else { "confirmed" },
+                    if pending {
+                        HandoffStatus::Pending
+                    } else {
+                        HandoffStatus::Confirmed
+                    },
                     2,
                 );
                 for (t, _) in &group {
@@ -234,7 +250,8 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                         by_community.entry(*c).or_default().push(*t);
                     }
                     for (community, people) in by_community {
-                        let to_community = handoff(district, community, Some(community), "confirmed", 3);
+                        let to_community =
+                            handoff(district, community, Some(community), HandoffStatus::Confirmed, 3);
                         for t in people {
                             hts.push(HandoffTraveller {
                                 handoff_id: to_community.id,

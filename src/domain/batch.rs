@@ -2,7 +2,7 @@
 //! `in_transit` → `arrived` → `closed` (when every traveller is received or an exception), or
 //! `cancelled` before departure.
 
-use super::word_enum;
+use super::{word_enum, Refusal};
 use serde::{Deserialize, Serialize};
 
 word_enum!(
@@ -37,7 +37,7 @@ impl BatchStatus {
     }
 }
 
-pub fn transition(status: BatchStatus, event: BatchEvent) -> Result<BatchStatus, String> {
+pub fn transition(status: BatchStatus, event: BatchEvent) -> Result<BatchStatus, Refusal> {
     use BatchEvent::*;
     use BatchStatus::*;
     match (status, event) {
@@ -48,7 +48,11 @@ pub fn transition(status: BatchStatus, event: BatchEvent) -> Result<BatchStatus,
         // A batch whose every traveller was a no-show closes at boarding.
         (Boarding | Arrived, Close) => Ok(Closed),
         (Planned | Boarding, Cancel) => Ok(Cancelled),
-        _ => Err(format!("a batch that is {status} cannot {}", verb(event))),
+        _ => Err(Refusal::WrongStatus {
+            subject: "batch",
+            status: status.as_str(),
+            step: verb(event),
+        }),
     }
 }
 

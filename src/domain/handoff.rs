@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::word_enum;
+use super::{word_enum, Refusal};
 use crate::db::types::Id;
 use serde::{Deserialize, Serialize};
 
@@ -26,14 +26,20 @@ pub fn check_action(
     status: HandoffStatus,
     locked: bool,
     action: HandoffAction,
-) -> Result<HandoffStatus, String> {
+) -> Result<HandoffStatus, Refusal> {
     if status != HandoffStatus::Pending {
-        return Err(format!("the handoff is {status}, no longer pending"));
+        return Err(Refusal::WrongStatus {
+            subject: "handoff",
+            status: status.as_str(),
+            step: match action {
+                HandoffAction::Confirm => "be confirmed",
+                HandoffAction::Reject => "be rejected",
+                HandoffAction::Cancel => "be cancelled",
+            },
+        });
     }
     match action {
-        HandoffAction::Confirm | HandoffAction::Reject if locked => Err(
-            "the handoff is locked after too many wrong codes; the sender must cancel and hand again".into(),
-        ),
+        HandoffAction::Confirm | HandoffAction::Reject if locked => Err(Refusal::Locked),
         HandoffAction::Confirm => Ok(HandoffStatus::Confirmed),
         HandoffAction::Reject => Ok(HandoffStatus::Rejected),
         HandoffAction::Cancel => Ok(HandoffStatus::Cancelled),
@@ -112,8 +118,8 @@ mod tests {
 
     #[test]
     fn a_locked_handoff_can_only_be_cancelled() {
-        assert!(check_action(Pending, true, Confirm).is_err());
-        assert!(check_action(Pending, true, Reject).is_err());
+        assert_eq!(check_action(Pending, true, Confirm), Err(Refusal::Locked));
+        assert_eq!(check_action(Pending, true, Reject), Err(Refusal::Locked));
         assert_eq!(check_action(Pending, true, Cancel), Ok(Cancelled));
     }
 

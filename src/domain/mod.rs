@@ -9,13 +9,27 @@ pub mod vehicle;
 
 use serde::{Deserialize, Serialize};
 
-/// Declares a closed set of snake_case words stored as text and spoken in JSON. The words are
+/// Declares a closed set of snake_case words stored as text and spoken in JSON; an unknown word
+/// read from the database is an error. The words are
 /// taken as `tt`, not `literal`: a `literal` fragment reaches derive macros wrapped in an invisible
 /// group, which `utoipa::ToSchema` does not read as a serde rename.
 macro_rules! word_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $word:tt),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            Serialize,
+            Deserialize,
+            utoipa::ToSchema,
+            diesel::AsExpression,
+            diesel::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         pub enum $name {
             $(#[serde(rename = $word)] $variant),+
         }
@@ -42,9 +56,42 @@ macro_rules! word_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        $crate::db::types::stored_as_text!($name);
     };
 }
 pub(crate) use word_enum;
+
+/// Why the rules refuse a step: the one answer of every state machine in the domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The step does not apply in this status: "a batch that is closed cannot depart".
+    WrongStatus {
+        subject: &'static str,
+        status: &'static str,
+        step: &'static str,
+    },
+    /// Too many wrong codes were typed: the sender must cancel and hand again.
+    Locked,
+    /// A vehicle out of service cannot be assigned.
+    OutOfService,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::WrongStatus {
+                subject,
+                status,
+                step,
+            } => write!(f, "a {subject} that is {status} cannot {step}"),
+            Refusal::Locked => f.write_str(
+                "the handoff is locked after too many wrong codes; the sender must cancel and hand again",
+            ),
+            Refusal::OutOfService => f.write_str("the vehicle is out of service"),
+        }
+    }
+}
 
 word_enum!(
     /// A level of the organisation tree.

@@ -2,7 +2,7 @@
 //! `in_transit` → `arrived` (city custody) → `at_district` → `received` (loop closed), or
 //! `exception` from any status that is not terminal.
 
-use super::{word_enum, UnitLevel};
+use super::{word_enum, Refusal, UnitLevel};
 use serde::{Deserialize, Serialize};
 
 word_enum!(
@@ -69,22 +69,22 @@ impl TravellerStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TravellerRefusal {
-    pub status: TravellerStatus,
-    pub event: TravellerEvent,
-}
-
-impl std::fmt::Display for TravellerRefusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "a traveller who is {} cannot {:?}", self.status, self.event)
+impl TravellerEvent {
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Assign => "join a batch",
+            Self::Unassign => "leave a batch",
+            Self::Board => "board",
+            Self::Depart => "depart",
+            Self::Arrive => "arrive",
+            Self::ReceiveAtDistrict => "be received by a district",
+            Self::ReceiveAtCommunity => "be received by a community",
+            Self::RecordException => "get an exception",
+        }
     }
 }
 
-pub fn transition(
-    status: TravellerStatus,
-    event: TravellerEvent,
-) -> Result<TravellerStatus, TravellerRefusal> {
+pub fn transition(status: TravellerStatus, event: TravellerEvent) -> Result<TravellerStatus, Refusal> {
     use TravellerEvent::*;
     use TravellerStatus::*;
     match (status, event) {
@@ -96,7 +96,11 @@ pub fn transition(
         (Arrived, ReceiveAtDistrict) => Ok(AtDistrict),
         (AtDistrict, ReceiveAtCommunity) => Ok(Received),
         (s, RecordException) if !s.is_terminal() => Ok(Exception),
-        _ => Err(TravellerRefusal { status, event }),
+        _ => Err(Refusal::WrongStatus {
+            subject: "traveller",
+            status: status.as_str(),
+            step: event.verb(),
+        }),
     }
 }
 

@@ -2,7 +2,7 @@
 //! `needs_disinfection` (after arrival) → `available` only through a recorded disinfection.
 //! Out of service is a flag beside the status: it blocks assignment.
 
-use super::word_enum;
+use super::{word_enum, Refusal};
 use serde::{Deserialize, Serialize};
 
 word_enum!(
@@ -29,26 +29,6 @@ pub enum VehicleEvent {
     Disinfect,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VehicleRefusal {
-    OutOfService,
-    WrongStatus {
-        status: VehicleStatus,
-        event: VehicleEvent,
-    },
-}
-
-impl std::fmt::Display for VehicleRefusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::OutOfService => f.write_str("the vehicle is out of service"),
-            Self::WrongStatus { status, event } => {
-                write!(f, "a vehicle that is {status} cannot {}", event.verb())
-            }
-        }
-    }
-}
-
 impl VehicleEvent {
     fn verb(self) -> &'static str {
         match self {
@@ -66,11 +46,11 @@ pub fn transition(
     status: VehicleStatus,
     out_of_service: bool,
     event: VehicleEvent,
-) -> Result<VehicleStatus, VehicleRefusal> {
+) -> Result<VehicleStatus, Refusal> {
     use VehicleEvent::*;
     use VehicleStatus::*;
     if event == Assign && out_of_service {
-        return Err(VehicleRefusal::OutOfService);
+        return Err(Refusal::OutOfService);
     }
     match (status, event) {
         (Available, Assign) => Ok(Assigned),
@@ -78,7 +58,11 @@ pub fn transition(
         (Assigned, Depart) => Ok(InTransit),
         (InTransit, Arrive) => Ok(NeedsDisinfection),
         (NeedsDisinfection, Disinfect) => Ok(Available),
-        _ => Err(VehicleRefusal::WrongStatus { status, event }),
+        _ => Err(Refusal::WrongStatus {
+            subject: "vehicle",
+            status: status.as_str(),
+            step: event.verb(),
+        }),
     }
 }
 
@@ -117,7 +101,7 @@ mod tests {
                     .map(|(_, _, to)| *to);
                 match (transition(*status, false, event), expected) {
                     (Ok(to), Some(want)) => assert_eq!(to, want, "{status} {event:?}"),
-                    (Err(VehicleRefusal::WrongStatus { .. }), None) => {}
+                    (Err(Refusal::WrongStatus { .. }), None) => {}
                     (got, want) => panic!("{status} {event:?}: got {got:?}, want {want:?}"),
                 }
             }
@@ -126,10 +110,7 @@ mod tests {
 
     #[test]
     fn out_of_service_blocks_assignment_only() {
-        assert_eq!(
-            transition(Available, true, Assign),
-            Err(VehicleRefusal::OutOfService)
-        );
+        assert_eq!(transition(Available, true, Assign), Err(Refusal::OutOfService));
         assert_eq!(transition(NeedsDisinfection, true, Disinfect), Ok(Available));
         assert_eq!(transition(InTransit, true, Arrive), Ok(NeedsDisinfection));
     }

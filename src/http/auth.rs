@@ -38,8 +38,7 @@ pub struct MeView {
     pub id: Id,
     pub username: String,
     pub display_name: String,
-    #[schema(value_type = Role)]
-    pub role: String,
+    pub role: Role,
     pub unit_id: Option<Id>,
 }
 
@@ -49,7 +48,7 @@ impl From<&User> for MeView {
             id: u.id,
             username: u.username.clone(),
             display_name: u.display_name.clone(),
-            role: u.role.clone(),
+            role: u.role,
             unit_id: u.unit_id,
         }
     }
@@ -83,7 +82,7 @@ fn issue_tokens(state: &AppState, conn: &mut DbConnection, user: &User) -> ApiRe
         &refresh_token_digest(&refresh_token),
         state.settings.auth.refresh_ttl_secs,
     )?;
-    let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
+    let role = user.role;
     Ok(TokenResponse {
         access_token: state
             .keys

@@ -38,8 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct BatchTravellerView {
     id: Id,
     full_name: String,
-    #[schema(value_type = crate::domain::traveller::TravellerStatus)]
-    status: String,
+    status: crate::domain::traveller::TravellerStatus,
     destination_district_id: Id,
     destination_community_id: Option<Id>,
     /// Whether the traveller boarded; null until boarding is recorded.
@@ -53,8 +52,7 @@ pub struct BatchView {
     id: Id,
     /// `PORTCODE-YYYYMMDD-NNN`.
     code: String,
-    #[schema(value_type = BatchStatus)]
-    status: String,
+    status: BatchStatus,
     port_id: Id,
     city_id: Id,
     vehicle_id: Option<Id>,
@@ -162,7 +160,7 @@ async fn list_batches(
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let filter = BatchFilter {
-        status: query.status.map(|s| s.as_str().to_owned()),
+        status: query.status,
         port_id: query.port_id,
         from: query.from,
         to: query.to,

@@ -15,6 +15,7 @@ use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::clean_multi_line;
 use crate::domain::handoff::HandoffStatus;
+use crate::domain::traveller::DocumentType;
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -35,7 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct HandoffTravellerView {
     id: Id,
     full_name: String,
-    document_type: String,
+    document_type: DocumentType,
     document_no: String,
     nationality: String,
     /// `pending`, `received`, `missing` or `returned`.
@@ -59,8 +60,7 @@ pub struct HandoffView {
     to_unit_id: Id,
     from_unit: HandoffUnitView,
     to_unit: HandoffUnitView,
-    #[schema(value_type = HandoffStatus)]
-    status: String,
+    status: HandoffStatus,
     traveller_ids: Vec<Id>,
     /// Who is handed over, so the receiver can check them in person.
     travellers: Vec<HandoffTravellerView>,
@@ -117,7 +117,7 @@ pub fn handoff_views(
         .into_iter()
         .map(|h| {
             let list = members.remove(&h.id).unwrap_or_default();
-            let confirmed = h.status() == HandoffStatus::Confirmed;
+            let confirmed = h.status == HandoffStatus::Confirmed;
             let with = |outcome: &str| {
                 list.iter()
                     .filter(|(_, o)| o == outcome)
@@ -132,7 +132,7 @@ pub fn handoff_views(
                 to_unit_id: h.to_unit_id,
                 from_unit: side(h.from_unit_id),
                 to_unit: side(h.to_unit_id),
-                status: h.status.clone(),
+                status: h.status,
                 traveller_ids: list.iter().map(|(id, _)| *id).collect(),
                 travellers: list
                     .iter()
@@ -140,7 +140,7 @@ pub fn handoff_views(
                         people.get(id).map(|t| HandoffTravellerView {
                             id: t.id,
                             full_name: t.full_name.clone(),
-                            document_type: t.document_type.clone(),
+                            document_type: t.document_type,
                             document_no: t.document_no.clone(),
                             nationality: t.nationality.clone(),
                             outcome: outcome.clone(),
@@ -149,7 +149,7 @@ pub fn handoff_views(
                     .collect(),
                 created_at: h.created_at,
                 due_at: h.due_at,
-                overdue: h.status() == HandoffStatus::Pending && h.due_at < now,
+                overdue: h.status == HandoffStatus::Pending && h.due_at < now,
                 confirmed_at: h.confirmed_at,
                 confirmed_by: h.confirmed_by,
                 received_traveller_ids: confirmed.then(|| with("received")),
@@ -205,7 +205,7 @@ async fn list_handoffs(
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let filter = HandoffFilter {
-        status: query.status.map(|s| s.as_str().to_owned()),
+        status: query.status,
         from_unit_id: query.from_unit_id,
         to_unit_id: query.to_unit_id,
         batch_id: query.batch_id,

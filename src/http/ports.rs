@@ -29,8 +29,7 @@ pub struct PortView {
     pub id: Id,
     pub code: String,
     pub name: String,
-    #[schema(value_type = PortKind)]
-    pub kind: String,
+    pub kind: PortKind,
     pub city_name: String,
     pub created_at: Timestamp,
 }
@@ -178,7 +177,7 @@ async fn create_port(
             id: new_id(),
             code,
             name,
-            kind: body.kind.as_str().to_owned(),
+            kind: body.kind,
             city_name,
             created_at: Timestamp::now(),
         };

@@ -40,8 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Why a traveller left the loop.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ExceptionView {
-    #[schema(value_type = ExceptionKind)]
-    pub kind: String,
+    pub kind: ExceptionKind,
     pub reason: Option<String>,
     pub facility: Option<String>,
     pub at: Option<Timestamp>,
@@ -53,8 +52,7 @@ pub struct ExceptionView {
 pub struct TravellerView {
     pub id: Id,
     pub full_name: String,
-    #[schema(value_type = DocumentType)]
-    pub document_type: String,
+    pub document_type: DocumentType,
     pub document_no: String,
     pub nationality: String,
     pub phone: Option<String>,
@@ -65,11 +63,9 @@ pub struct TravellerView {
     pub destination_district_id: Id,
     pub destination_community_id: Option<Id>,
     pub address: Option<String>,
-    #[schema(value_type = Option<Language>)]
-    pub language: Option<String>,
+    pub language: Option<Language>,
     pub notes: Option<String>,
-    #[schema(value_type = TravellerStatus)]
-    pub status: String,
+    pub status: TravellerStatus,
     /// The unit that holds the traveller now.
     pub custodian_unit_id: Id,
     pub batch_id: Option<Id>,
@@ -87,7 +83,7 @@ pub struct TravellerView {
 
 impl From<Traveller> for TravellerView {
     fn from(t: Traveller) -> Self {
-        let exception = t.exception_kind.clone().map(|kind| ExceptionView {
+        let exception = t.exception_kind.map(|kind| ExceptionView {
             kind,
             reason: t.exception_reason.clone(),
             facility: t.exception_facility.clone(),
@@ -168,7 +164,7 @@ async fn list_travellers(
         return Err(ApiError::bad_request("q must be at most 100 characters"));
     }
     let filter = TravellerFilter {
-        status: query.status.map(|s| s.as_str().to_owned()),
+        status: query.status,
         port_id: query.port_id,
         batch_id: query.batch_id,
         destination_district_id: query.destination_district_id,
@@ -280,7 +276,7 @@ async fn register_traveller(
         flight_no: body.flight_no,
         arrived_at: body.arrived_at,
         address: body.address,
-        language: body.language.map(|l| l.as_str().to_owned()),
+        language: body.language.map(|l| l.as_str().into()),
         notes: body.notes,
     };
     let checked = registration::check(&raw, chrono::Utc::now()).map_err(ApiError::invalid)?;
@@ -538,8 +534,7 @@ async fn record_exception(
 struct ActorView {
     id: Option<Id>,
     username: Option<String>,
-    #[schema(value_type = Option<crate::domain::Role>)]
-    role: Option<String>,
+    role: Option<crate::domain::Role>,
 }
 
 /// One event in a traveller's history.
@@ -572,8 +567,7 @@ struct ChainStep {
 struct TraceVehicle {
     id: Id,
     plate: String,
-    #[schema(value_type = crate::domain::VehicleKind)]
-    kind: String,
+    kind: crate::domain::VehicleKind,
     seats: i32,
 }
 
@@ -582,8 +576,7 @@ struct TraceVehicle {
 struct TraceBatch {
     id: Id,
     code: String,
-    #[schema(value_type = crate::domain::batch::BatchStatus)]
-    status: String,
+    status: crate::domain::batch::BatchStatus,
     port_id: Id,
     #[schema(value_type = Option<TraceVehicle>)]
     vehicle: Option<Value>,
@@ -598,8 +591,7 @@ struct TraceHandoff {
     id: Id,
     from_unit_id: Id,
     to_unit_id: Id,
-    #[schema(value_type = crate::domain::handoff::HandoffStatus)]
-    status: String,
+    status: crate::domain::handoff::HandoffStatus,
     /// The traveller's outcome in this handoff: `pending`, `received`, `missing` or `returned`.
     outcome: String,
     created_at: Timestamp,

@@ -29,8 +29,7 @@ pub struct UnitView {
     pub id: Id,
     pub name: String,
     pub code: String,
-    #[schema(value_type = UnitLevel)]
-    pub level: String,
+    pub level: UnitLevel,
     pub parent_id: Option<Id>,
     /// A phone number shown on notices: a city's 24-hour hotline.
     pub hotline: Option<String>,
@@ -192,7 +191,7 @@ async fn create_unit(
             (level, Some(parent_id)) => {
                 let wanted = level.parent_level().unwrap_or(UnitLevel::City);
                 let parent = units::find(conn, Scope::All, parent_id)?
-                    .filter(|p| p.level() == wanted)
+                    .filter(|p| p.level == wanted)
                     .ok_or_else(|| ApiError::invalid_field("parent_id", format!("must be an existing {wanted}")))?;
                 match level {
                     UnitLevel::District => (parent.city_id, Some(id)),
@@ -208,7 +207,7 @@ async fn create_unit(
             id,
             name,
             code,
-            level: body.level.as_str().to_owned(),
+            level: body.level,
             parent_id: body.parent_id,
             city_id,
             district_id,

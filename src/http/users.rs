@@ -33,8 +33,7 @@ pub struct UserView {
     pub id: Id,
     pub username: String,
     pub display_name: String,
-    #[schema(value_type = Role)]
-    pub role: String,
+    pub role: Role,
     pub unit_id: Option<Id>,
     pub active: bool,
     pub created_at: Timestamp,
@@ -91,7 +90,7 @@ async fn list_users(
     actor.require(Permission::ManageUsers)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let filter = UserFilter {
-        role: query.role.map(|r| r.as_str().to_owned()),
+        role: query.role,
         unit_id: query.unit_id,
         after: page.after,
         limit: page.limit,
@@ -139,7 +138,7 @@ fn place_for(conn: &mut DbConnection, role: Role, unit_id: Option<Id>) -> ApiRes
         ),
         None => None,
     };
-    if !role.fits_unit_level(unit.as_ref().map(|u| u.level())) {
+    if !role.fits_unit_level(unit.as_ref().map(|u| u.level)) {
         return Err(ApiError::invalid_field(
             "unit_id",
             format!("a user with role {role} needs {}", role.expected_unit()),
@@ -221,7 +220,7 @@ async fn create_user(
             username,
             password_hash,
             display_name,
-            role: role.as_str().to_owned(),
+            role,
             unit_id,
             active: true,
             token_version: 1,
@@ -302,8 +301,7 @@ async fn update_user(
         StatusCode::OK,
         move |conn| {
             let mut user = users::find(conn, id)?.ok_or_else(|| ApiError::not_found("user"))?;
-            let old_role =
-                Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
+            let old_role = user.role;
             let role = body.role.unwrap_or(old_role);
             let unit_id = body.unit_id.unwrap_or(user.unit_id);
             let active = body.active.unwrap_or(user.active);
@@ -317,7 +315,7 @@ async fn update_user(
             // Tokens carry role and unit: a change of either, or a deactivation, ends every session.
             let ends_sessions = role != old_role || unit_id != user.unit_id || (user.active && !active);
             user.display_name = display_name.unwrap_or(user.display_name);
-            user.role = role.as_str().to_owned();
+            user.role = role;
             user.unit_id = unit_id;
             user.active = active;
             user.updated_at = Timestamp::now();

@@ -34,13 +34,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct VehicleView {
     pub id: Id,
     pub plate: String,
-    #[schema(value_type = VehicleKind)]
-    pub kind: String,
+    pub kind: VehicleKind,
     pub seats: i32,
     /// The city the vehicle belongs to.
     pub unit_id: Id,
-    #[schema(value_type = VehicleStatus)]
-    pub status: String,
+    pub status: VehicleStatus,
     pub out_of_service: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -104,15 +102,7 @@ async fn list_vehicles(
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let status = query.status;
     let rows = state
-        .db(move |conn| {
-            Ok(vehicles::list(
-                conn,
-                actor.scope,
-                status.map(|s| s.as_str()),
-                page.after,
-                page.limit,
-            )?)
-        })
+        .db(move |conn| Ok(vehicles::list(conn, actor.scope, status, page.after, page.limit)?))
         .await?;
     Ok(web::Json(List::from_page(
         Page::from_rows(rows, page.limit, |v| v.id),
@@ -223,7 +213,7 @@ async fn create_vehicle(
     let (scope, actor_id) = (actor.scope, actor.id);
     write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
         units::find(conn, scope, body.unit_id)?
-            .filter(|u| u.level() == UnitLevel::City)
+            .filter(|u| u.level == UnitLevel::City)
             .ok_or_else(|| ApiError::invalid_field("unit_id", "must be a city in your jurisdiction"))?;
         if vehicles::plate_taken(conn, &plate)? {
             return Err(ApiError::conflict(format!(
@@ -234,10 +224,10 @@ async fn create_vehicle(
         let vehicle = Vehicle {
             id: new_id(),
             plate,
-            kind: body.kind.as_str().to_owned(),
+            kind: body.kind,
             seats: body.seats,
             unit_id: body.unit_id,
-            status: VehicleStatus::Available.as_str().to_owned(),
+            status: VehicleStatus::Available,
             out_of_service: false,
             version: 1,
             created_at: now,
@@ -314,7 +304,7 @@ async fn update_vehicle(
         move |conn| {
             let mut vehicle =
                 vehicles::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("vehicle"))?;
-            let status = VehicleStatus::parse(&vehicle.status).unwrap_or(VehicleStatus::Available);
+            let status = vehicle.status;
             let changes = body.seats.is_some_and(|s| s != vehicle.seats)
                 || body.out_of_service.is_some_and(|o| o != vehicle.out_of_service);
             if changes && !can_edit(status) {
@@ -324,8 +314,7 @@ async fn update_vehicle(
             }
             vehicle.seats = body.seats.unwrap_or(vehicle.seats);
             vehicle.out_of_service = body.out_of_service.unwrap_or(vehicle.out_of_service);
-            let before = vehicle.status.clone();
-            crate::transfer::vehicles::save_vehicle(conn, &before, &mut vehicle)?;
+            crate::transfer::vehicles::save_vehicle(conn, status, &mut vehicle)?;
             events::record(
                 conn,
                 Some(actor_id),

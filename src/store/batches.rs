@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use crate::auth::Scope;
 use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
+use crate::domain::batch::{BatchStatus, CrewRole};
 use crate::schema::{batch_travellers, batches, crew_members};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -15,7 +16,7 @@ pub struct Batch {
     pub port_id: Id,
     pub city_id: Id,
     pub vehicle_id: Option<Id>,
-    pub status: String,
+    pub status: BatchStatus,
     pub scheduled_departure_at: Option<Timestamp>,
     pub departed_at: Option<Timestamp>,
     pub arrived_at: Option<Timestamp>,
@@ -28,13 +29,6 @@ pub struct Batch {
     pub version: i32,
 }
 
-impl Batch {
-    pub fn status(&self) -> crate::domain::batch::BatchStatus {
-        crate::domain::batch::BatchStatus::parse(&self.status)
-            .unwrap_or(crate::domain::batch::BatchStatus::Closed)
-    }
-}
-
 /// A member of a batch's crew.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = crew_members)]
@@ -45,7 +39,7 @@ pub struct CrewMember {
     pub name: String,
     pub phone: Option<String>,
     #[schema(value_type = crate::domain::batch::CrewRole)]
-    pub role: String,
+    pub role: CrewRole,
 }
 
 /// One traveller's place in a batch.
@@ -82,7 +76,7 @@ pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option
 }
 
 pub struct BatchFilter {
-    pub status: Option<String>,
+    pub status: Option<BatchStatus>,
     pub port_id: Option<Id>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
@@ -96,7 +90,7 @@ pub fn list(conn: &mut DbConnection, scope: Scope, filter: &BatchFilter) -> Quer
         .order(batches::id.asc())
         .limit(filter.limit + 1);
     if let Some(status) = &filter.status {
-        query = query.filter(batches::status.eq(status.clone()));
+        query = query.filter(batches::status.eq(*status));
     }
     if let Some(port) = filter.port_id {
         query = query.filter(batches::port_id.eq(port));

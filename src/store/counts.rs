@@ -5,6 +5,10 @@
 //! whole system's numbers are the sum of its cities' at read, so no row is shared by the writes of
 //! different cities. `recount` rebuilds the same numbers from the base tables, to prove they agree.
 
+use crate::domain::batch::BatchStatus;
+use crate::domain::handoff::HandoffStatus;
+use crate::domain::traveller::TravellerStatus;
+use crate::domain::vehicle::VehicleStatus;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -162,7 +166,7 @@ pub fn traveller_added(d: &mut Deltas, t: &Traveller) {
 pub fn traveller_changed(d: &mut Deltas, old: &Traveller, new: &Traveller) {
     traveller_deltas(d, old, -1);
     traveller_deltas(d, new, 1);
-    if new.status == "received" && old.status != "received" {
+    if new.status == TravellerStatus::Received && old.status != TravellerStatus::Received {
         d.daily(
             &traveller_units(new),
             &local_day(new.received_at.unwrap_or_else(Timestamp::now)),
@@ -170,7 +174,7 @@ pub fn traveller_changed(d: &mut Deltas, old: &Traveller, new: &Traveller) {
             1,
         );
     }
-    if new.status == "exception" && old.status != "exception" {
+    if new.status == TravellerStatus::Exception && old.status != TravellerStatus::Exception {
         d.daily(
             &traveller_units(new),
             &local_day(new.exception_at.unwrap_or_else(Timestamp::now)),
@@ -184,8 +188,8 @@ fn handoff_units(h: &Handoff) -> Vec<Id> {
     place_units(h.city_id, Some(h.district_id), h.community_id)
 }
 
-pub fn handoff_changed(d: &mut Deltas, old_status: Option<&str>, h: &Handoff) {
-    if old_status == Some(h.status.as_str()) {
+pub fn handoff_changed(d: &mut Deltas, old_status: Option<HandoffStatus>, h: &Handoff) {
+    if old_status == Some(h.status) {
         return;
     }
     if let Some(old) = old_status {
@@ -194,8 +198,8 @@ pub fn handoff_changed(d: &mut Deltas, old_status: Option<&str>, h: &Handoff) {
     d.total(&handoff_units(h), &format!("handoffs:{}", h.status), 1);
 }
 
-pub fn vehicle_changed(d: &mut Deltas, old_status: Option<&str>, v: &Vehicle) {
-    if old_status == Some(v.status.as_str()) {
+pub fn vehicle_changed(d: &mut Deltas, old_status: Option<VehicleStatus>, v: &Vehicle) {
+    if old_status == Some(v.status) {
         return;
     }
     let units = [v.unit_id];
@@ -208,7 +212,7 @@ pub fn vehicle_changed(d: &mut Deltas, old_status: Option<&str>, v: &Vehicle) {
 /// A batch counts for its city and for every district and community its travellers were bound for.
 #[derive(Debug, Clone)]
 pub struct BatchSnapshot {
-    pub status: String,
+    pub status: BatchStatus,
     pub units: Vec<Id>,
 }
 
@@ -219,7 +223,7 @@ pub fn batch_snapshot(conn: &mut DbConnection, b: &Batch) -> QueryResult<BatchSn
         .select((batch_travellers::district_id, batch_travellers::community_id))
         .load(conn)?;
     Ok(BatchSnapshot {
-        status: b.status.clone(),
+        status: b.status,
         units: batch_units(b.city_id, &members),
     })
 }
@@ -315,10 +319,10 @@ pub fn recount(conn: &mut DbConnection) -> QueryResult<(Totals, Daily)> {
     for t in &all {
         traveller_deltas(&mut d, t, 1);
         d.daily(&origin_units(t), &local_day(t.created_at), "registered", 1);
-        if let (Some(at), "received") = (t.received_at, t.status.as_str()) {
+        if let (Some(at), TravellerStatus::Received) = (t.received_at, t.status) {
             d.daily(&traveller_units(t), &local_day(at), "received", 1);
         }
-        if let (Some(at), "exception") = (t.exception_at, t.status.as_str()) {
+        if let (Some(at), TravellerStatus::Exception) = (t.exception_at, t.status) {
             d.daily(&traveller_units(t), &local_day(at), "exceptions", 1);
         }
     }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use crate::auth::Scope;
 use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
+use crate::domain::handoff::HandoffStatus;
 use crate::schema::{handoff_travellers, handoffs};
 use crate::store::{counts, Tx};
 
@@ -18,7 +19,7 @@ pub struct Handoff {
     pub city_id: Id,
     pub district_id: Id,
     pub community_id: Option<Id>,
-    pub status: String,
+    pub status: HandoffStatus,
     pub code: String,
     pub failed_attempts: i32,
     pub locked: bool,
@@ -35,11 +36,6 @@ pub struct Handoff {
 }
 
 impl Handoff {
-    pub fn status(&self) -> crate::domain::handoff::HandoffStatus {
-        crate::domain::handoff::HandoffStatus::parse(&self.status)
-            .unwrap_or(crate::domain::handoff::HandoffStatus::Cancelled)
-    }
-
     pub fn place(&self) -> super::events::EventPlace {
         super::events::EventPlace {
             city_id: Some(self.city_id),
@@ -79,7 +75,7 @@ pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option
 }
 
 pub struct HandoffFilter {
-    pub status: Option<String>,
+    pub status: Option<HandoffStatus>,
     pub from_unit_id: Option<Id>,
     pub to_unit_id: Option<Id>,
     pub batch_id: Option<Id>,
@@ -94,7 +90,7 @@ pub fn list(conn: &mut DbConnection, scope: Scope, filter: &HandoffFilter) -> Qu
         .order(handoffs::id.asc())
         .limit(filter.limit + 1);
     if let Some(status) = &filter.status {
-        query = query.filter(handoffs::status.eq(status.clone()));
+        query = query.filter(handoffs::status.eq(*status));
     }
     if let Some(unit) = filter.from_unit_id {
         query = query.filter(handoffs::from_unit_id.eq(unit));
@@ -107,7 +103,7 @@ pub fn list(conn: &mut DbConnection, scope: Scope, filter: &HandoffFilter) -> Qu
     }
     if let Some(now) = filter.overdue_at {
         query = query
-            .filter(handoffs::status.eq("pending"))
+            .filter(handoffs::status.eq(HandoffStatus::Pending))
             .filter(handoffs::due_at.lt(now));
     }
     if let Some(after) = filter.after {
@@ -134,7 +130,7 @@ pub fn insert(tx: &mut Tx<'_>, handoff: &Handoff) -> QueryResult<()> {
 
 /// Writes a handoff changed from the status `old_status` (as this transaction read it), if nobody
 /// changed it since: of two concurrent confirmations, exactly one gets true.
-pub fn save(tx: &mut Tx<'_>, old_status: &str, h: &Handoff) -> QueryResult<bool> {
+pub fn save(tx: &mut Tx<'_>, old_status: HandoffStatus, h: &Handoff) -> QueryResult<bool> {
     let changed = diesel::update(
         handoffs::table
             .filter(handoffs::id.eq(h.id))
@@ -206,7 +202,7 @@ pub fn of_traveller(conn: &mut DbConnection, traveller_id: Id) -> QueryResult<Ve
 /// Pending handoffs past their due time, everywhere (read through the (status, due_at) index).
 pub fn count_overdue(conn: &mut DbConnection, now: Timestamp) -> QueryResult<i64> {
     handoffs::table
-        .filter(handoffs::status.eq("pending"))
+        .filter(handoffs::status.eq(HandoffStatus::Pending))
         .filter(handoffs::due_at.lt(now))
         .count()
         .get_result(conn)

@@ -5,6 +5,7 @@ use crate::db::types::Timestamp;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::domain::PortKind;
 use crate::schema::ports;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -13,7 +14,7 @@ pub struct Port {
     pub id: Id,
     pub code: String,
     pub name: String,
-    pub kind: String,
+    pub kind: PortKind,
     pub city_name: String,
     pub created_at: Timestamp,
 }

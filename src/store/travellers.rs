@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use crate::auth::Scope;
 use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
+use crate::domain::batch::BatchStatus;
+use crate::domain::traveller::{DocumentType, ExceptionKind, Language, TravellerStatus};
 use crate::schema::{batch_travellers, travellers};
 use crate::store::{counts, Tx};
 
@@ -15,7 +17,7 @@ use super::events::EventPlace;
 pub struct Traveller {
     pub id: Id,
     pub full_name: String,
-    pub document_type: String,
+    pub document_type: DocumentType,
     pub document_no: String,
     pub nationality: String,
     pub phone: Option<String>,
@@ -26,14 +28,14 @@ pub struct Traveller {
     pub destination_district_id: Id,
     pub destination_community_id: Option<Id>,
     pub address: Option<String>,
-    pub language: Option<String>,
+    pub language: Option<Language>,
     pub notes: Option<String>,
-    pub status: String,
+    pub status: TravellerStatus,
     pub custodian_unit_id: Id,
     pub batch_id: Option<Id>,
     pub handoff_id: Option<Id>,
     pub missing: bool,
-    pub exception_kind: Option<String>,
+    pub exception_kind: Option<ExceptionKind>,
     pub exception_reason: Option<String>,
     pub exception_facility: Option<String>,
     pub exception_at: Option<Timestamp>,
@@ -51,11 +53,6 @@ pub struct Traveller {
 }
 
 impl Traveller {
-    pub fn status(&self) -> crate::domain::traveller::TravellerStatus {
-        crate::domain::traveller::TravellerStatus::parse(&self.status)
-            .unwrap_or(crate::domain::traveller::TravellerStatus::Exception)
-    }
-
     /// Events about a traveller belong to the jurisdictions of its destination.
     pub fn place(&self) -> EventPlace {
         EventPlace {
@@ -101,7 +98,7 @@ pub fn find_many(conn: &mut DbConnection, scope: Scope, ids: &[Id]) -> QueryResu
 
 #[derive(Default)]
 pub struct TravellerFilter {
-    pub status: Option<String>,
+    pub status: Option<TravellerStatus>,
     pub port_id: Option<Id>,
     pub batch_id: Option<Id>,
     pub destination_district_id: Option<Id>,
@@ -118,7 +115,7 @@ pub fn list(conn: &mut DbConnection, scope: Scope, filter: &TravellerFilter) -> 
         .order(travellers::id.asc())
         .limit(filter.limit + 1);
     if let Some(status) = &filter.status {
-        query = query.filter(travellers::status.eq(status.clone()));
+        query = query.filter(travellers::status.eq(*status));
     }
     if let Some(port) = filter.port_id {
         query = query.filter(travellers::port_id.eq(port));
@@ -155,7 +152,7 @@ pub fn open_transfer_exists(
         travellers::table
             .filter(travellers::document_type.eq(document_type))
             .filter(travellers::document_no.eq(document_no))
-            .filter(travellers::status.ne_all(vec!["received", "exception"])),
+            .filter(travellers::status.ne_all([TravellerStatus::Received, TravellerStatus::Exception])),
     ))
     .get_result(conn)
 }
@@ -180,7 +177,7 @@ pub fn expired_personal_data(
 ) -> QueryResult<Vec<(Id, Id)>> {
     let received: Vec<(Id, Id)> = travellers::table
         .filter(travellers::erased_at.is_null())
-        .filter(travellers::status.eq("received"))
+        .filter(travellers::status.eq(TravellerStatus::Received))
         .filter(travellers::received_at.lt(closed_before))
         .order(travellers::received_at.asc())
         .limit(limit)
@@ -192,7 +189,7 @@ pub fn expired_personal_data(
     }
     let excepted: Vec<(Id, Id)> = travellers::table
         .filter(travellers::erased_at.is_null())
-        .filter(travellers::status.eq("exception"))
+        .filter(travellers::status.eq(TravellerStatus::Exception))
         .filter(travellers::exception_at.lt(closed_before))
         .order(travellers::exception_at.asc())
         .limit(left)
@@ -209,7 +206,7 @@ pub fn erase_personal_data(conn: &mut DbConnection, ids: &[Id], at: Timestamp) -
         travellers::table
             .filter(travellers::id.eq_any(ids.to_vec()))
             .filter(travellers::erased_at.is_null())
-            .filter(travellers::status.eq_any(vec!["received", "exception"])),
+            .filter(travellers::status.eq_any([TravellerStatus::Received, TravellerStatus::Exception])),
     )
     .set((
         travellers::full_name.eq(ERASED),
@@ -267,7 +264,7 @@ pub fn batch_companions(
         .inner_join(batches::table)
         .filter(batch_travellers::traveller_id.eq(traveller_id))
         .filter(batch_travellers::removed.eq(false))
-        .filter(batches::status.ne("cancelled"))
+        .filter(batches::status.ne(BatchStatus::Cancelled))
         .select(batch_travellers::batch_id)
         .load(conn)?;
     let companion_ids: Vec<Id> = batch_travellers::table

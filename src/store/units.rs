@@ -15,7 +15,7 @@ pub struct Unit {
     pub id: Id,
     pub name: String,
     pub code: String,
-    pub level: String,
+    pub level: UnitLevel,
     pub parent_id: Option<Id>,
     pub city_id: Id,
     pub district_id: Option<Id>,
@@ -26,14 +26,10 @@ pub struct Unit {
 }
 
 impl Unit {
-    pub fn level(&self) -> UnitLevel {
-        UnitLevel::parse(&self.level).unwrap_or(UnitLevel::Community)
-    }
-
     pub fn place(&self) -> UnitPlace {
         UnitPlace {
             id: self.id,
-            level: self.level(),
+            level: self.level,
             city_id: self.city_id,
             district_id: self.district_id,
         }

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use super::events::EventPlace;
 use crate::db::DbConnection;
+use crate::domain::Role;
 use crate::schema::{login_failures, refresh_tokens, users};
 use crate::store::Tx;
 
@@ -18,7 +19,7 @@ pub struct User {
     pub username: String,
     pub password_hash: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub unit_id: Option<Id>,
     pub active: bool,
     pub token_version: i32,
@@ -51,7 +52,7 @@ pub fn find_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<
 }
 
 pub struct UserFilter {
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub unit_id: Option<Id>,
     pub after: Option<Id>,
     pub limit: i64,
@@ -64,7 +65,7 @@ pub fn list(conn: &mut DbConnection, filter: &UserFilter) -> QueryResult<Vec<Use
         .limit(filter.limit + 1)
         .into_boxed();
     if let Some(role) = &filter.role {
-        query = query.filter(users::role.eq(role.clone()));
+        query = query.filter(users::role.eq(*role));
     }
     if let Some(unit) = filter.unit_id {
         query = query.filter(users::unit_id.eq(unit));

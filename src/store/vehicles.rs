@@ -6,6 +6,8 @@ use diesel::prelude::*;
 
 use crate::auth::Scope;
 use crate::db::DbConnection;
+use crate::domain::vehicle::VehicleStatus;
+use crate::domain::VehicleKind;
 use crate::schema::vehicles;
 use crate::store::{counts, Tx};
 
@@ -14,10 +16,10 @@ use crate::store::{counts, Tx};
 pub struct Vehicle {
     pub id: Id,
     pub plate: String,
-    pub kind: String,
+    pub kind: VehicleKind,
     pub seats: i32,
     pub unit_id: Id,
-    pub status: String,
+    pub status: VehicleStatus,
     pub out_of_service: bool,
     pub version: i32,
     pub created_at: Timestamp,
@@ -57,7 +59,7 @@ pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option
 pub fn list(
     conn: &mut DbConnection,
     scope: Scope,
-    status: Option<&str>,
+    status: Option<VehicleStatus>,
     after: Option<Id>,
     limit: i64,
 ) -> QueryResult<Vec<Vehicle>> {
@@ -66,7 +68,7 @@ pub fn list(
         .order(vehicles::id.asc())
         .limit(limit + 1);
     if let Some(status) = status {
-        query = query.filter(vehicles::status.eq(status.to_owned()));
+        query = query.filter(vehicles::status.eq(status));
     }
     if let Some(after) = after {
         query = query.filter(vehicles::id.gt(after));
@@ -92,7 +94,7 @@ pub fn insert(tx: &mut Tx<'_>, vehicle: &Vehicle) -> QueryResult<()> {
 /// Writes a vehicle changed from the status `old_status` (as this transaction read it), if nobody
 /// changed it since (optimistic lock on `version`): false when the row moved on, so the caller
 /// answers a conflict instead of losing an update.
-pub fn update(tx: &mut Tx<'_>, old_status: &str, vehicle: &Vehicle) -> QueryResult<bool> {
+pub fn update(tx: &mut Tx<'_>, old_status: VehicleStatus, vehicle: &Vehicle) -> QueryResult<bool> {
     let changed = diesel::update(
         vehicles::table
             .filter(vehicles::id.eq(vehicle.id))

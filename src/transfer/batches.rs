@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde_json::json;
 
 use super::vehicles::move_vehicle;
-use super::{changed_concurrently, load_named, record_step, save_traveller, Step};
+use super::{changed_concurrently, load_named, step_traveller, Step};
 use crate::auth::{Actor, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
@@ -61,28 +61,34 @@ fn batch_event(
     Ok(())
 }
 
-fn save_batch(conn: &mut Tx<'_>, b: &mut Batch) -> ApiResult<()> {
+/// One step of a batch, written with its event in this transaction: the batch goes to `next` (as
+/// the rules allowed it), and `change` sets what else the step records.
+fn move_batch(
+    conn: &mut Tx<'_>,
+    actor: &Actor,
+    b: &mut Batch,
+    next: BatchStatus,
+    action: &str,
+    data: serde_json::Value,
+    change: impl FnOnce(&mut Batch),
+) -> ApiResult<()> {
+    let before = b.status;
+    b.status = next;
+    change(b);
     b.updated_at = Timestamp::now();
-    let old_status = batches::find(conn, Scope::All, b.id)?
-        .map(|old| old.status)
-        .unwrap_or_default();
     if !batches::save(conn, b)? {
         return Err(changed_concurrently("batch"));
     }
     b.version += 1;
-    if old_status != b.status {
+    if before != b.status {
         let now = counts::batch_snapshot(conn, b)?;
-        let before = counts::BatchSnapshot {
-            status: old_status,
+        let was = counts::BatchSnapshot {
+            status: before,
             units: now.units.clone(),
         };
-        counts::batch_moved(&mut conn.counts, Some(&before), &now);
+        counts::batch_moved(&mut conn.counts, Some(&was), &now);
     }
-    Ok(())
-}
-
-fn step_batch(status: BatchStatus, event: BatchEvent) -> ApiResult<BatchStatus> {
-    batch::transition(status, event).map_err(ApiError::invalid_state)
+    batch_event(conn, actor, b, action, data)
 }
 
 /// The batch's city must be the dispatcher's own; admins take the city of the travellers.
@@ -130,35 +136,29 @@ fn take_travellers(
         return Err(ApiError::invalid(wrong));
     }
     for t in list.iter_mut() {
-        let before = t.clone();
-        let status = t.status();
-        if status != TravellerStatus::AwaitingTransfer {
-            return Err(ApiError::conflict(match status {
+        if t.status != TravellerStatus::AwaitingTransfer {
+            return Err(ApiError::conflict(match t.status {
                 TravellerStatus::Assigned | TravellerStatus::Boarded => {
                     format!("traveller {} is already in an open batch", t.id)
                 }
                 other => format!("traveller {} is {other}, not awaiting transfer", t.id),
             }));
         }
-        t.status = traveller_rules::transition(status, TravellerEvent::Assign)
-            .map_err(|e| ApiError::invalid_state(e.to_string()))?
-            .as_str()
-            .into();
-        t.batch_id = Some(b.id);
-        t.updated_at = Timestamp::now();
-        save_traveller(conn, &before, t)?;
-        batches::add_member(conn, b.id, t)?;
-        record_step(
+        let step = Step {
+            batch_id: Some(b.id),
+            detail: json!({"batch_code": b.code}),
+            ..Step::default()
+        };
+        step_traveller(
             conn,
             actor,
             t,
+            Some(TravellerEvent::Assign),
             "assigned",
-            Step {
-                batch_id: Some(b.id),
-                detail: json!({"batch_code": b.code}),
-                ..Step::default()
-            },
+            step,
+            |t| t.batch_id = Some(b.id),
         )?;
+        batches::add_member(conn, b.id, t)?;
     }
     Ok(())
 }
@@ -225,7 +225,7 @@ pub fn create(conn: &mut Tx<'_>, actor: &Actor, input: NewBatch) -> ApiResult<Ba
         port_id: port.id,
         city_id,
         vehicle_id: None,
-        status: BatchStatus::Planned.as_str().into(),
+        status: BatchStatus::Planned,
         scheduled_departure_at: input.scheduled_departure_at,
         departed_at: None,
         arrived_at: None,
@@ -246,7 +246,7 @@ pub fn create(conn: &mut Tx<'_>, actor: &Actor, input: NewBatch) -> ApiResult<Ba
                 batch_id: b.id,
                 name: member.name.trim().into(),
                 phone: member.phone.as_ref().map(|p| p.trim().to_owned()),
-                role: member.role.as_str().into(),
+                role: member.role,
             },
         )?;
     }
@@ -290,7 +290,7 @@ pub fn edit_travellers(
         ));
     }
     let mut b = load(conn, actor, id)?;
-    step_batch(b.status(), BatchEvent::EditTravellers)?;
+    batch::transition(b.status, BatchEvent::EditTravellers)?;
     let counted_before = counts::batch_snapshot(conn, &b)?;
     let members: HashSet<Id> = batches::members(conn, b.id)?
         .into_iter()
@@ -298,49 +298,39 @@ pub fn edit_travellers(
         .collect();
     let mut leaving = load_named(conn, actor.scope, "remove", &remove)?;
     for (i, t) in leaving.iter_mut().enumerate() {
-        let before = t.clone();
         if !members.contains(&t.id) || t.batch_id != Some(b.id) {
             return Err(ApiError::invalid_field(
                 &format!("remove[{i}]"),
                 format!("traveller {} is not in this batch", t.id),
             ));
         }
-        if t.status() == TravellerStatus::Exception {
+        if t.status == TravellerStatus::Exception {
             // Out of the loop already: it only leaves the batch's list.
             batches::remove_member(conn, b.id, t.id)?;
             continue;
         }
-        t.status = traveller_rules::transition(t.status(), TravellerEvent::Unassign)
-            .map_err(|e| ApiError::invalid_state(e.to_string()))?
-            .as_str()
-            .into();
-        t.batch_id = None;
-        t.updated_at = Timestamp::now();
-        save_traveller(conn, &before, t)?;
-        batches::remove_member(conn, b.id, t.id)?;
-        record_step(
+        let step = Step {
+            batch_id: Some(b.id),
+            detail: json!({"batch_code": b.code}),
+            ..Step::default()
+        };
+        step_traveller(
             conn,
             actor,
             t,
+            Some(TravellerEvent::Unassign),
             "removed_from_batch",
-            Step {
-                batch_id: Some(b.id),
-                detail: json!({"batch_code": b.code}),
-                ..Step::default()
-            },
+            step,
+            |t| t.batch_id = None,
         )?;
+        batches::remove_member(conn, b.id, t.id)?;
     }
     let mut joining = load_named(conn, actor.scope, "add", &add)?;
     take_travellers(conn, actor, &b, "add", &mut joining)?;
     check_capacity(conn, &b)?;
-    save_batch(conn, &mut b)?;
-    batch_event(
-        conn,
-        actor,
-        &b,
-        "travellers_changed",
-        json!({"added": add, "removed": remove}),
-    )?;
+    let data = json!({"added": add, "removed": remove});
+    let status = b.status;
+    move_batch(conn, actor, &mut b, status, "travellers_changed", data, |_| {})?;
     let counted_after = counts::batch_snapshot(conn, &b)?;
     counts::batch_moved(&mut conn.counts, Some(&counted_before), &counted_after);
     Ok(b)
@@ -355,7 +345,7 @@ fn riders(conn: &mut DbConnection, b: &Batch) -> ApiResult<Vec<Traveller>> {
     Ok(travellers::find_many(conn, Scope::All, &ids)?
         .into_iter()
         .flatten()
-        .filter(|t| t.status() != TravellerStatus::Exception)
+        .filter(|t| t.status != TravellerStatus::Exception)
         .collect())
 }
 
@@ -384,7 +374,7 @@ fn check_capacity(conn: &mut Tx<'_>, b: &Batch) -> ApiResult<()> {
 
 /// Assigns (or replaces) the vehicle of a planned batch.
 pub fn assign_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch, vehicle_id: Id) -> ApiResult<()> {
-    step_batch(b.status(), BatchEvent::AssignVehicle)?;
+    batch::transition(b.status, BatchEvent::AssignVehicle)?;
     let mut vehicle = vehicles::find(conn, actor.scope, vehicle_id)?
         .filter(|v| v.unit_id == b.city_id)
         .ok_or_else(|| ApiError::invalid_field("vehicle_id", "no such vehicle of this batch's city"))?;
@@ -415,15 +405,11 @@ pub fn assign_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch, vehicle_i
     if let Some(previous) = b.vehicle_id {
         release_vehicle(conn, actor, b, previous)?;
     }
-    b.vehicle_id = Some(vehicle.id);
-    save_batch(conn, b)?;
-    batch_event(
-        conn,
-        actor,
-        b,
-        "vehicle_assigned",
-        json!({"vehicle_id": vehicle.id, "plate": vehicle.plate}),
-    )
+    let data = json!({"vehicle_id": vehicle.id, "plate": vehicle.plate});
+    let status = b.status;
+    move_batch(conn, actor, b, status, "vehicle_assigned", data, |b| {
+        b.vehicle_id = Some(vehicle.id)
+    })
 }
 
 fn release_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &Batch, vehicle_id: Id) -> ApiResult<()> {
@@ -448,7 +434,7 @@ pub fn record_boarding(
     no_show: Vec<Id>,
 ) -> ApiResult<Batch> {
     let mut b = load(conn, actor, id)?;
-    let next = step_batch(b.status(), BatchEvent::RecordBoarding)?;
+    let next = batch::transition(b.status, BatchEvent::RecordBoarding)?;
     let vehicle_id = b
         .vehicle_id
         .ok_or_else(|| ApiError::invalid_state("assign a vehicle before boarding"))?;
@@ -501,53 +487,38 @@ pub fn record_boarding(
     }
     let now = Timestamp::now();
     for t in riders.iter_mut() {
-        let before = t.clone();
         let came = boarded.contains(&t.id);
-        let status = t.status();
-        if came {
-            t.status = traveller_rules::transition(status, TravellerEvent::Board)
-                .map_err(|e| ApiError::invalid_state(e.to_string()))?
-                .as_str()
-                .into();
-        } else {
-            traveller_rules::transition(status, TravellerEvent::RecordException)
-                .map_err(|e| ApiError::invalid_state(e.to_string()))?;
-            t.status = TravellerStatus::Exception.as_str().into();
-            t.exception_kind = Some(ExceptionKind::NoShow.as_str().into());
-            t.exception_reason = Some(format!("did not board batch {}", b.code));
-            t.exception_at = Some(now);
-            t.exception_by = Some(actor.id);
-        }
-        t.updated_at = now;
-        save_traveller(conn, &before, t)?;
-        batches::set_boarded(conn, b.id, t.id, came)?;
-        let (action, detail) = if came {
-            ("boarded", json!({"batch_code": b.code}))
-        } else {
-            ("exception", json!({"kind": "no_show", "batch_code": b.code}))
+        let step = |detail| Step {
+            batch_id: Some(b.id),
+            vehicle_id: Some(vehicle_id),
+            detail,
+            ..Step::default()
         };
-        record_step(
-            conn,
-            actor,
-            t,
-            action,
-            Step {
-                batch_id: Some(b.id),
-                vehicle_id: Some(vehicle_id),
-                detail,
-                ..Step::default()
-            },
-        )?;
+        if came {
+            let detail = json!({"batch_code": b.code});
+            step_traveller(
+                conn,
+                actor,
+                t,
+                Some(TravellerEvent::Board),
+                "boarded",
+                step(detail),
+                |_| {},
+            )?;
+        } else {
+            let detail = json!({"kind": "no_show", "batch_code": b.code});
+            let event = Some(TravellerEvent::RecordException);
+            step_traveller(conn, actor, t, event, "exception", step(detail), |t| {
+                t.exception_kind = Some(ExceptionKind::NoShow);
+                t.exception_reason = Some(format!("did not board batch {}", b.code));
+                t.exception_at = Some(now);
+                t.exception_by = Some(actor.id);
+            })?;
+        }
+        batches::set_boarded(conn, b.id, t.id, came)?;
     }
-    b.status = next.as_str().into();
-    save_batch(conn, &mut b)?;
-    batch_event(
-        conn,
-        actor,
-        &b,
-        "boarding_recorded",
-        json!({"boarded": boarded, "no_show": no_show}),
-    )?;
+    let data = json!({"boarded": boarded, "no_show": no_show});
+    move_batch(conn, actor, &mut b, next, "boarding_recorded", data, |_| {})?;
     if boarded.is_empty() {
         release_vehicle(conn, actor, &b, vehicle_id)?;
         close(conn, actor, &mut b)?;
@@ -558,13 +529,13 @@ pub fn record_boarding(
 /// The vehicle leaves the port with everyone who boarded.
 pub fn depart(conn: &mut Tx<'_>, actor: &Actor, id: Id) -> ApiResult<Batch> {
     let mut b = load(conn, actor, id)?;
-    let next = step_batch(b.status(), BatchEvent::Depart)?;
+    let next = batch::transition(b.status, BatchEvent::Depart)?;
     let vehicle_id = b
         .vehicle_id
         .ok_or_else(|| ApiError::invalid_state("the batch has no vehicle"))?;
     if !batches::crew(conn, b.id)?
         .iter()
-        .any(|c| c.role == CrewRole::Driver.as_str())
+        .any(|c| c.role == CrewRole::Driver)
     {
         return Err(ApiError::invalid_state("the batch has no driver in its crew"));
     }
@@ -578,14 +549,14 @@ pub fn depart(conn: &mut Tx<'_>, actor: &Actor, id: Id) -> ApiResult<Batch> {
         json!({"batch_id": b.id, "batch_code": b.code}),
     )?;
     move_riders(conn, actor, &b, TravellerEvent::Depart, "departed")?;
-    b.status = next.as_str().into();
-    b.departed_at = Some(Timestamp::now());
-    save_batch(conn, &mut b)?;
+    let data = json!({"vehicle_id": vehicle_id});
+    move_batch(conn, actor, &mut b, next, "departed", data, |b| {
+        b.departed_at = Some(Timestamp::now())
+    })?;
     let counted = counts::batch_snapshot(conn, &b)?;
     let mut deltas = std::mem::take(&mut conn.counts);
     counts::batch_departed(&mut deltas, conn, &b, &counted)?;
     conn.counts = deltas;
-    batch_event(conn, actor, &b, "departed", json!({"vehicle_id": vehicle_id}))?;
     Ok(b)
 }
 
@@ -598,25 +569,13 @@ fn move_riders(
 ) -> ApiResult<Vec<Traveller>> {
     let mut list = riders(conn, b)?;
     for t in list.iter_mut() {
-        let before = t.clone();
-        t.status = traveller_rules::transition(t.status(), event)
-            .map_err(|e| ApiError::invalid_state(e.to_string()))?
-            .as_str()
-            .into();
-        t.updated_at = Timestamp::now();
-        save_traveller(conn, &before, t)?;
-        record_step(
-            conn,
-            actor,
-            t,
-            action,
-            Step {
-                batch_id: Some(b.id),
-                vehicle_id: b.vehicle_id,
-                detail: json!({"batch_code": b.code}),
-                ..Step::default()
-            },
-        )?;
+        let step = Step {
+            batch_id: Some(b.id),
+            vehicle_id: b.vehicle_id,
+            detail: json!({"batch_code": b.code}),
+            ..Step::default()
+        };
+        step_traveller(conn, actor, t, Some(event), action, step, |_| {})?;
     }
     Ok(list)
 }
@@ -625,7 +584,7 @@ fn move_riders(
 /// needs disinfection before its next trip.
 pub fn arrive(conn: &mut Tx<'_>, actor: &Actor, id: Id, sla_minutes: i64) -> ApiResult<Batch> {
     let mut b = load(conn, actor, id)?;
-    let next = step_batch(b.status(), BatchEvent::Arrive)?;
+    let next = batch::transition(b.status, BatchEvent::Arrive)?;
     let vehicle_id = b
         .vehicle_id
         .ok_or_else(|| ApiError::invalid_state("the batch has no vehicle"))?;
@@ -639,10 +598,10 @@ pub fn arrive(conn: &mut Tx<'_>, actor: &Actor, id: Id, sla_minutes: i64) -> Api
         json!({"batch_id": b.id, "batch_code": b.code}),
     )?;
     let arrived = move_riders(conn, actor, &b, TravellerEvent::Arrive, "arrived")?;
-    b.status = next.as_str().into();
-    b.arrived_at = Some(Timestamp::now());
-    save_batch(conn, &mut b)?;
-    batch_event(conn, actor, &b, "arrived", json!({"travellers": arrived.len()}))?;
+    let data = json!({"travellers": arrived.len()});
+    move_batch(conn, actor, &mut b, next, "arrived", data, |b| {
+        b.arrived_at = Some(Timestamp::now())
+    })?;
     let mut by_district: BTreeMap<Id, Vec<Traveller>> = BTreeMap::new();
     for t in arrived {
         by_district.entry(t.destination_district_id).or_default().push(t);
@@ -659,45 +618,35 @@ pub fn arrive(conn: &mut Tx<'_>, actor: &Actor, id: Id, sla_minutes: i64) -> Api
 /// Cancels a batch before departure: its travellers wait for another batch, its vehicle is free.
 pub fn cancel(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiResult<Batch> {
     let mut b = load(conn, actor, id)?;
-    let next = step_batch(b.status(), BatchEvent::Cancel)?;
+    let next = batch::transition(b.status, BatchEvent::Cancel)?;
     let mut list = riders(conn, &b)?;
     for t in list.iter_mut() {
-        let before = t.clone();
-        t.status = traveller_rules::transition(t.status(), TravellerEvent::Unassign)
-            .map_err(|e| ApiError::invalid_state(e.to_string()))?
-            .as_str()
-            .into();
-        t.batch_id = None;
-        t.updated_at = Timestamp::now();
-        save_traveller(conn, &before, t)?;
-        record_step(
-            conn,
-            actor,
-            t,
-            "returned_to_waiting",
-            Step {
-                batch_id: Some(b.id),
-                detail: json!({"batch_code": b.code, "reason": reason}),
-                ..Step::default()
-            },
-        )?;
+        let step = Step {
+            batch_id: Some(b.id),
+            detail: json!({"batch_code": b.code, "reason": reason}),
+            ..Step::default()
+        };
+        let event = Some(TravellerEvent::Unassign);
+        step_traveller(conn, actor, t, event, "returned_to_waiting", step, |t| {
+            t.batch_id = None
+        })?;
     }
     if let Some(vehicle_id) = b.vehicle_id {
         release_vehicle(conn, actor, &b, vehicle_id)?;
     }
-    b.status = next.as_str().into();
-    b.cancelled_at = Some(Timestamp::now());
-    b.cancel_reason = Some(reason.clone());
-    save_batch(conn, &mut b)?;
-    batch_event(conn, actor, &b, "cancelled", json!({"reason": reason}))?;
+    let data = json!({"reason": reason});
+    move_batch(conn, actor, &mut b, next, "cancelled", data, |b| {
+        b.cancelled_at = Some(Timestamp::now());
+        b.cancel_reason = Some(reason.clone());
+    })?;
     Ok(b)
 }
 
 fn close(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch) -> ApiResult<()> {
-    b.status = step_batch(b.status(), BatchEvent::Close)?.as_str().into();
-    b.closed_at = Some(Timestamp::now());
-    save_batch(conn, b)?;
-    batch_event(conn, actor, b, "closed", json!({}))
+    let next = batch::transition(b.status, BatchEvent::Close)?;
+    move_batch(conn, actor, b, next, "closed", json!({}), |b| {
+        b.closed_at = Some(Timestamp::now())
+    })
 }
 
 /// Closes the batch once every traveller it carried is received or an exception.
@@ -705,7 +654,7 @@ pub fn close_if_done(conn: &mut Tx<'_>, actor: &Actor, batch_id: Id) -> ApiResul
     let Some(mut b) = batches::find(conn, Scope::All, batch_id)? else {
         return Ok(());
     };
-    if b.status() != BatchStatus::Arrived {
+    if b.status != BatchStatus::Arrived {
         return Ok(());
     }
     let ids: Vec<Id> = batches::members(conn, b.id)?
@@ -715,7 +664,7 @@ pub fn close_if_done(conn: &mut Tx<'_>, actor: &Actor, batch_id: Id) -> ApiResul
     let all_done = travellers::find_many(conn, Scope::All, &ids)?
         .into_iter()
         .flatten()
-        .all(|t| t.status().is_terminal());
+        .all(|t| t.status.is_terminal());
     if all_done {
         close(conn, actor, &mut b)?;
     }

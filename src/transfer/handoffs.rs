@@ -7,14 +7,14 @@ use chrono::Duration;
 use rand::Rng;
 use serde_json::json;
 
-use super::{acts_for, changed_concurrently, load_named, record_step, save_traveller, unit_place, Step};
+use super::{acts_for, changed_concurrently, load_named, step_traveller, unit_place, Step};
 use crate::auth::{Actor, Scope, UnitPlace};
 use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
 use crate::domain::handoff::{
     check_action, check_code, code_from, split_received, CodeCheck, HandoffAction, HandoffStatus,
 };
-use crate::domain::traveller::{self as traveller_rules, TravellerEvent, TravellerStatus};
+use crate::domain::traveller::{TravellerEvent, TravellerStatus};
 use crate::domain::{Role, UnitLevel};
 use crate::error::{ApiError, ApiResult};
 use crate::store::events;
@@ -45,7 +45,7 @@ fn handoff_event(
 
 /// Writes a handoff changed from the status `before` (as read in this transaction).
 fn save_handoff(conn: &mut Tx<'_>, before: HandoffStatus, h: &mut Handoff) -> ApiResult<()> {
-    if !handoffs::save(conn, before.as_str(), h)? {
+    if !handoffs::save(conn, before, h)? {
         return Err(changed_concurrently("handoff"));
     }
     h.version += 1;
@@ -76,7 +76,7 @@ pub fn open(
         city_id: to.city_id,
         district_id,
         community_id,
-        status: HandoffStatus::Pending.as_str().into(),
+        status: HandoffStatus::Pending,
         code: code_from(rand::thread_rng().gen_range(0..1_000_000)),
         failed_attempts: 0,
         locked: false,
@@ -93,7 +93,6 @@ pub fn open(
     };
     handoffs::insert(conn, &handoff)?;
     for t in group.iter_mut() {
-        let before = t.clone();
         handoffs::insert_traveller(
             conn,
             &HandoffTraveller {
@@ -102,22 +101,16 @@ pub fn open(
                 outcome: "pending".into(),
             },
         )?;
-        t.handoff_id = Some(handoff.id);
-        t.missing = false;
-        t.updated_at = now;
-        save_traveller(conn, &before, t)?;
-        record_step(
-            conn,
-            actor,
-            t,
-            "handed",
-            Step {
-                batch_id: t.batch_id,
-                handoff_id: Some(handoff.id),
-                detail: json!({"to_unit_id": to_unit_id}),
-                ..Step::default()
-            },
-        )?;
+        let step = Step {
+            batch_id: t.batch_id,
+            handoff_id: Some(handoff.id),
+            detail: json!({"to_unit_id": to_unit_id}),
+            ..Step::default()
+        };
+        step_traveller(conn, actor, t, None, "handed", step, |t| {
+            t.handoff_id = Some(handoff.id);
+            t.missing = false;
+        })?;
     }
     handoff_event(
         conn,
@@ -172,7 +165,7 @@ pub fn send(
         _ => TravellerStatus::AtDistrict,
     };
     for t in &group {
-        if t.status() != ready {
+        if t.status != ready {
             return Err(ApiError::invalid_state(format!(
                 "traveller {} is {}, not {ready}",
                 t.id, t.status
@@ -252,7 +245,7 @@ pub fn confirm(
     let mut h = load(conn, actor, id)?;
     let to = unit_place(conn, h.to_unit_id)?;
     check_receiver(actor, &to)?;
-    check_action(h.status(), h.locked, HandoffAction::Confirm).map_err(ApiError::invalid_state)?;
+    check_action(h.status, h.locked, HandoffAction::Confirm)?;
     match check_code(&h.code, code.trim(), h.failed_attempts) {
         CodeCheck::Correct => {}
         CodeCheck::Wrong { attempts_left } => {
@@ -286,7 +279,7 @@ pub fn confirm(
     let (received, missing) = split_received(&ids, &received_ids)
         .map_err(|m| ApiError::invalid_field("received_traveller_ids", m))?;
     let now = Timestamp::now();
-    h.status = HandoffStatus::Confirmed.as_str().into();
+    h.status = HandoffStatus::Confirmed;
     h.confirmed_at = Some(now);
     h.confirmed_by = Some(actor.id);
     h.note = note;
@@ -297,9 +290,6 @@ pub fn confirm(
     };
     let mut moved_on = Vec::new();
     for t in group.iter_mut() {
-        let before = t.clone();
-        t.handoff_id = None;
-        t.updated_at = now;
         let step = Step {
             batch_id: t.batch_id,
             handoff_id: Some(h.id),
@@ -307,44 +297,33 @@ pub fn confirm(
             ..Step::default()
         };
         if received.contains(&t.id) {
-            t.status = traveller_rules::transition(t.status(), event)
-                .map_err(|e| ApiError::invalid_state(e.to_string()))?
-                .as_str()
-                .into();
-            t.custodian_unit_id = to.id;
-            t.missing = false;
-            if to.level == UnitLevel::Community {
-                t.received_at = Some(now);
-            }
-            let corrected = correct_destination(t, &to);
-            save_traveller(conn, &before, t)?;
+            let corrected = would_correct_destination(t, &to);
+            let step = Step {
+                detail: json!({"from_unit_id": h.from_unit_id, "destination_corrected": corrected}),
+                ..step
+            };
+            step_traveller(conn, actor, t, Some(event), "received", step, |t| {
+                t.handoff_id = None;
+                t.custodian_unit_id = to.id;
+                t.missing = false;
+                if to.level == UnitLevel::Community {
+                    t.received_at = Some(now);
+                }
+                correct_destination(t, &to);
+            })?;
             handoffs::set_outcome(conn, h.id, t.id, "received")?;
-            record_step(
-                conn,
-                actor,
-                t,
-                "received",
-                Step {
-                    detail: json!({"from_unit_id": h.from_unit_id, "destination_corrected": corrected}),
-                    ..step
-                },
-            )?;
             moved_on.push(t.clone());
         } else {
-            t.missing = true;
-            save_traveller(conn, &before, t)?;
+            let step = Step {
+                unit_id: Some(h.from_unit_id),
+                detail: json!({"reported_by_unit_id": to.id}),
+                ..step
+            };
+            step_traveller(conn, actor, t, None, "reported_missing", step, |t| {
+                t.handoff_id = None;
+                t.missing = true;
+            })?;
             handoffs::set_outcome(conn, h.id, t.id, "missing")?;
-            record_step(
-                conn,
-                actor,
-                t,
-                "reported_missing",
-                Step {
-                    unit_id: Some(h.from_unit_id),
-                    detail: json!({"reported_by_unit_id": to.id}),
-                    ..step
-                },
-            )?;
         }
     }
     handoff_event(
@@ -383,44 +362,43 @@ pub fn confirm(
     Ok(Confirmation::Confirmed(Box::new(h)))
 }
 
+/// Whether the receiving unit is not the traveller's destination.
+fn would_correct_destination(t: &Traveller, to: &UnitPlace) -> bool {
+    match to.level {
+        UnitLevel::District => t.destination_district_id != to.id,
+        UnitLevel::Community => t.destination_community_id != Some(to.id),
+        UnitLevel::City => false,
+    }
+}
+
 /// A traveller received by a unit other than its destination was routed there on purpose (a
 /// correction): the destination follows the receiving unit.
-fn correct_destination(t: &mut Traveller, to: &UnitPlace) -> bool {
+fn correct_destination(t: &mut Traveller, to: &UnitPlace) {
+    if !would_correct_destination(t, to) {
+        return;
+    }
     match to.level {
-        UnitLevel::District if t.destination_district_id != to.id => {
+        UnitLevel::District => {
             t.destination_district_id = to.id;
             t.destination_community_id = None;
-            true
         }
-        UnitLevel::Community if t.destination_community_id != Some(to.id) => {
-            t.destination_community_id = Some(to.id);
-            true
-        }
-        _ => false,
+        UnitLevel::Community => t.destination_community_id = Some(to.id),
+        UnitLevel::City => {}
     }
 }
 
 fn release(conn: &mut Tx<'_>, actor: &Actor, h: &Handoff, action: &str, reason: &str) -> ApiResult<()> {
     let mut group = offered(conn, h)?;
     for t in group.iter_mut() {
-        let before = t.clone();
-        t.handoff_id = None;
-        t.updated_at = Timestamp::now();
-        save_traveller(conn, &before, t)?;
+        let step = Step {
+            batch_id: t.batch_id,
+            handoff_id: Some(h.id),
+            unit_id: Some(h.from_unit_id),
+            detail: json!({"reason": reason}),
+            ..Step::default()
+        };
+        step_traveller(conn, actor, t, None, action, step, |t| t.handoff_id = None)?;
         handoffs::set_outcome(conn, h.id, t.id, "returned")?;
-        record_step(
-            conn,
-            actor,
-            t,
-            action,
-            Step {
-                batch_id: t.batch_id,
-                handoff_id: Some(h.id),
-                unit_id: Some(h.from_unit_id),
-                detail: json!({"reason": reason}),
-                ..Step::default()
-            },
-        )?;
     }
     Ok(())
 }
@@ -430,10 +408,7 @@ pub fn reject(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiRe
     let mut h = load(conn, actor, id)?;
     let to = unit_place(conn, h.to_unit_id)?;
     check_receiver(actor, &to)?;
-    h.status = check_action(h.status(), h.locked, HandoffAction::Reject)
-        .map_err(ApiError::invalid_state)?
-        .as_str()
-        .into();
+    h.status = check_action(h.status, h.locked, HandoffAction::Reject)?;
     h.rejected_at = Some(Timestamp::now());
     h.rejected_by = Some(actor.id);
     h.reason = Some(reason.clone());
@@ -452,10 +427,7 @@ pub fn cancel(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiRe
             "only the sending unit may cancel a handoff",
         ));
     }
-    h.status = check_action(h.status(), h.locked, HandoffAction::Cancel)
-        .map_err(ApiError::invalid_state)?
-        .as_str()
-        .into();
+    h.status = check_action(h.status, h.locked, HandoffAction::Cancel)?;
     h.reason = Some(reason.clone());
     save_handoff(conn, HandoffStatus::Pending, &mut h)?;
     release(conn, actor, &h, "handoff_cancelled", &reason)?;

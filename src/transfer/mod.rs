@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 
 use crate::auth::{Actor, Scope, UnitPlace};
 use crate::db::types::Id;
+use crate::db::types::Timestamp;
+use crate::domain::traveller::{self as traveller_rules, TravellerEvent};
 use crate::domain::{Role, UnitLevel};
 use crate::error::{ApiError, ApiResult};
 use crate::store::events;
@@ -31,6 +33,27 @@ pub fn save_traveller(conn: &mut Tx<'_>, before: &Traveller, traveller: &mut Tra
     }
     traveller.version += 1;
     Ok(())
+}
+
+/// One step of a traveller's way, written with its event in this transaction: `event`, if the
+/// step moves the traveller on, goes through the rules; `change` sets what else the step records.
+pub fn step_traveller(
+    conn: &mut Tx<'_>,
+    actor: &Actor,
+    t: &mut Traveller,
+    event: Option<TravellerEvent>,
+    action: &str,
+    step: Step,
+    change: impl FnOnce(&mut Traveller),
+) -> ApiResult<()> {
+    let before = t.clone();
+    if let Some(event) = event {
+        t.status = traveller_rules::transition(t.status, event)?;
+    }
+    change(t);
+    t.updated_at = Timestamp::now();
+    save_traveller(conn, &before, t)?;
+    record_step(conn, actor, t, action, step)
 }
 
 /// What a traveller's event says: where it happened and what it involved. The trace reads these.

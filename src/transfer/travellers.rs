@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use super::{acts_for, record_step, save_traveller, unit_place, Step};
+use super::{acts_for, record_step, step_traveller, unit_place, Step};
 use crate::auth::{Actor, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
@@ -147,7 +147,7 @@ fn destination(
     community_id: Id,
 ) -> ApiResult<Result<crate::auth::UnitPlace, String>> {
     Ok(match units::find(conn, actor.scope, community_id)? {
-        Some(unit) if unit.level() == UnitLevel::Community => Ok(unit.place()),
+        Some(unit) if unit.level == UnitLevel::Community => Ok(unit.place()),
         _ => Err("must be a community in your jurisdiction".into()),
     })
 }
@@ -162,7 +162,7 @@ fn new_traveller(
     Traveller {
         id: new_id(),
         full_name: c.full_name,
-        document_type: c.document_type.as_str().into(),
+        document_type: c.document_type,
         document_no: c.document_no,
         nationality: c.nationality,
         phone: c.phone,
@@ -173,9 +173,9 @@ fn new_traveller(
         destination_district_id: dest.district_id.unwrap_or(dest.city_id),
         destination_community_id: Some(dest.id),
         address: c.address,
-        language: c.language.map(|l| l.as_str().to_owned()),
+        language: c.language,
         notes: c.notes,
-        status: TravellerStatus::AwaitingTransfer.as_str().into(),
+        status: TravellerStatus::AwaitingTransfer,
         custodian_unit_id: dest.city_id,
         batch_id: None,
         handoff_id: None,
@@ -281,7 +281,7 @@ pub fn import(conn: &mut Tx<'_>, actor: &Actor, rows: Vec<ManifestRow>) -> ApiRe
         let community = row.community_code.trim().to_uppercase();
         if !destinations.contains_key(&community) {
             let place = match units::find_by_code(conn, actor.scope, &community)? {
-                Some(u) if u.level() == UnitLevel::Community => Ok(u.place()),
+                Some(u) if u.level == UnitLevel::Community => Ok(u.place()),
                 _ => Err(format!(
                     "no community with code {community:?} in your jurisdiction"
                 )),
@@ -338,42 +338,33 @@ pub fn record_exception(
 ) -> ApiResult<Traveller> {
     let mut traveller =
         travellers::find(conn, actor.scope, id)?.ok_or_else(|| ApiError::not_found("traveller"))?;
-    let before = traveller.clone();
     let custodian = unit_place(conn, traveller.custodian_unit_id)?;
     if !acts_for(actor, &custodian) {
         return Err(ApiError::invalid_state(
             "the traveller is not in your unit's custody",
         ));
     }
-    let status = traveller.status();
-    transition(status, TravellerEvent::RecordException)
-        .map_err(|e| ApiError::invalid_state(e.to_string()))?;
+    let status = traveller.status;
+    transition(status, TravellerEvent::RecordException)?;
     if traveller.handoff_id.is_some() {
         return Err(ApiError::invalid_state(
             "the traveller is offered in a pending handoff; the receiver confirms or rejects it first",
         ));
     }
-    let now = Timestamp::now();
-    traveller.status = TravellerStatus::Exception.as_str().into();
-    traveller.exception_kind = Some(kind.as_str().into());
-    traveller.exception_reason = Some(reason.clone());
-    traveller.exception_facility = facility.clone();
-    traveller.exception_at = Some(now);
-    traveller.exception_by = Some(actor.id);
-    traveller.missing = false;
-    traveller.updated_at = now;
-    save_traveller(conn, &before, &mut traveller)?;
-    record_step(
-        conn,
-        actor,
-        &traveller,
-        "exception",
-        Step {
-            batch_id: traveller.batch_id,
-            detail: json!({"kind": kind, "reason": reason, "facility": facility, "previous_status": status}),
-            ..Step::default()
-        },
-    )?;
+    let step = Step {
+        batch_id: traveller.batch_id,
+        detail: json!({"kind": kind, "reason": reason, "facility": facility, "previous_status": status}),
+        ..Step::default()
+    };
+    let event = Some(TravellerEvent::RecordException);
+    step_traveller(conn, actor, &mut traveller, event, "exception", step, |t| {
+        t.exception_kind = Some(kind);
+        t.exception_reason = Some(reason.clone());
+        t.exception_facility = facility.clone();
+        t.exception_at = Some(Timestamp::now());
+        t.exception_by = Some(actor.id);
+        t.missing = false;
+    })?;
     if let Some(batch_id) = traveller.batch_id {
         // Someone who leaves the loop before departure does not travel with the batch.
         if status == TravellerStatus::Assigned || status == TravellerStatus::Boarded {

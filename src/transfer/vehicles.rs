@@ -6,7 +6,8 @@ use serde_json::json;
 use super::changed_concurrently;
 use crate::auth::Actor;
 use crate::db::types::{Id, Timestamp};
-use crate::domain::vehicle::{self as vehicle_rules, VehicleEvent, VehicleRefusal, VehicleStatus};
+use crate::domain::vehicle::{self as vehicle_rules, VehicleEvent, VehicleStatus};
+use crate::domain::Refusal;
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::store::batches;
@@ -40,7 +41,7 @@ fn vehicle_event(
 }
 
 /// Writes a vehicle changed from the status `before` (as read in this transaction).
-pub fn save_vehicle(conn: &mut Tx<'_>, before: &str, v: &mut Vehicle) -> ApiResult<()> {
+pub fn save_vehicle(conn: &mut Tx<'_>, before: VehicleStatus, v: &mut Vehicle) -> ApiResult<()> {
     v.updated_at = Timestamp::now();
     if !vehicles::update(conn, before, v)? {
         return Err(changed_concurrently("vehicle"));
@@ -57,21 +58,20 @@ pub fn move_vehicle(
     event: VehicleEvent,
     data: serde_json::Value,
 ) -> ApiResult<()> {
-    let status = VehicleStatus::parse(&v.status).unwrap_or(VehicleStatus::Available);
-    let next = vehicle_rules::transition(status, v.out_of_service, event).map_err(|refusal| {
+    let next = vehicle_rules::transition(v.status, v.out_of_service, event).map_err(|refusal| {
         match (refusal, event) {
             (r, VehicleEvent::Assign) => ApiError::new(
                 actix_web::http::StatusCode::CONFLICT,
                 "vehicle_unavailable",
                 r.to_string(),
             ),
-            (VehicleRefusal::WrongStatus { .. }, _) | (VehicleRefusal::OutOfService, _) => {
+            (Refusal::WrongStatus { .. } | Refusal::OutOfService | Refusal::Locked, _) => {
                 ApiError::invalid_state(format!("vehicle {} is {}", v.plate, v.status))
             }
         }
     })?;
-    let before = std::mem::replace(&mut v.status, next.as_str().into());
-    save_vehicle(conn, &before, v)?;
+    let before = std::mem::replace(&mut v.status, next);
+    save_vehicle(conn, before, v)?;
     let action = match event {
         VehicleEvent::Assign => "assigned",
         VehicleEvent::Release => "released",

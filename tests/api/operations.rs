@@ -266,3 +266,36 @@ async fn when_the_database_goes_away_requests_get_503_quickly_and_service_recove
     app.get("/api/v1/units", &admin).await.expect(200);
     app.post("/api/v1/units", &admin, body).await.expect(201);
 }
+
+#[actix_web::test]
+async fn a_status_the_rules_do_not_know_is_an_error_never_another_state() {
+    let w = crate::world::World::new().await;
+    let t = w.register("PVG", "CZ-TN-HM", "MU5001").await;
+    let bus = w.vehicle("苏D·Z0003").await;
+    // A status from a newer release, say, that this one does not know: the check constraint of
+    // this release's schema is lifted to write it.
+    let mut conn = w.app.connection();
+    let lift = match conn {
+        inbound_transfer::db::DbConnection::Postgres(_) => {
+            "ALTER TABLE travellers DROP CONSTRAINT travellers_status_check"
+        }
+        inbound_transfer::db::DbConnection::Sqlite(_) => "PRAGMA ignore_check_constraints = ON",
+    };
+    diesel::sql_query(lift).execute(&mut conn).unwrap();
+    diesel::sql_query(format!(
+        "UPDATE travellers SET status = 'teleported' WHERE id = '{t}'"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    drop(conn);
+    let batches = w.app.count_rows("batches");
+    // Reading the row fails loudly instead of showing or acting on a guessed status.
+    w.app
+        .get(&format!("/api/v1/travellers/{t}"), &w.dispatcher)
+        .await
+        .expect_problem(500, "internal");
+    w.create_batch("PVG", std::slice::from_ref(&t), &bus)
+        .await
+        .expect_problem(500, "internal");
+    assert_eq!(w.app.count_rows("batches"), batches, "nothing was written");
+}
