@@ -9,6 +9,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{web, App, HttpMessage, HttpServer};
 use futures_util::FutureExt;
 use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa_actix_web::AppExt;
 
 use crate::config::Settings;
 use crate::db::{build_pool, DatabaseUrl, Pool};
@@ -125,7 +126,9 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(routes.clone())
+                .into_utoipa_app()
                 .configure(|cfg| crate::http::configure(cfg, max_body))
+                .into_app()
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
         .listen(listener)

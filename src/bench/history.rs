@@ -12,7 +12,7 @@ use inbound_transfer::config::Settings;
 use inbound_transfer::db::types::{Id, Timestamp};
 use inbound_transfer::db::{DatabaseUrl, DbConnection, Lock};
 use inbound_transfer::domain::batch::BatchStatus;
-use inbound_transfer::domain::handoff::HandoffStatus;
+use inbound_transfer::domain::handoff::{HandoffOutcome, HandoffStatus};
 use inbound_transfer::domain::traveller::{DocumentType, ExceptionKind, Language, TravellerStatus};
 use inbound_transfer::schema::{
     batch_travellers, batches, handoff_travellers, handoffs, ports, travellers, units, users, vehicles,
@@ -231,11 +231,15 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                     2,
                 );
                 for (t, _) in &group {
-                    let outcome = if pending { "pending" } else { "received" };
+                    let outcome = if pending {
+                        HandoffOutcome::Pending
+                    } else {
+                        HandoffOutcome::Received
+                    };
                     hts.push(HandoffTraveller {
                         handoff_id: to_district.id,
                         traveller_id: *t,
-                        outcome: outcome.into(),
+                        outcome,
                     });
                 }
                 if pending {
@@ -256,7 +260,7 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                             hts.push(HandoffTraveller {
                                 handoff_id: to_community.id,
                                 traveller_id: t,
-                                outcome: "received".into(),
+                                outcome: HandoffOutcome::Received,
                             });
                         }
                         hs.push(to_community);

@@ -12,6 +12,11 @@ word_enum!(
     HandoffStatus { Pending => "pending", Confirmed => "confirmed", Rejected => "rejected", Cancelled => "cancelled" }
 );
 
+word_enum!(
+    /// What became of one traveller offered in a handoff.
+    HandoffOutcome { Pending => "pending", Received => "received", Missing => "missing", Returned => "returned" }
+);
+
 pub const MAX_CODE_ATTEMPTS: i32 = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,10 @@
 //! `/auth/login`, `/auth/refresh`, `/auth/logout` and `/me`.
 
 use actix_web::http::StatusCode;
+use actix_web::{get, post};
 use actix_web::{web, HttpResponse};
 use chrono::Duration;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::types::Id;
 use crate::db::types::Timestamp;
@@ -24,12 +26,12 @@ use crate::store;
 use crate::store::events::{self, EventPlace};
 use crate::store::users::{self, LoginGate, LoginLimits, User};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/login", web::post().to(login))
-        .route("/auth/refresh", web::post().to(refresh))
-        .route("/auth/logout", web::post().to(logout))
-        .route("/me", web::get().to(me))
-        .route("/me/password", web::post().to(change_own_password));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(login)
+        .service(refresh)
+        .service(logout)
+        .service(me)
+        .service(change_own_password);
 }
 
 /// The caller (or the user a token was issued to).
@@ -107,8 +109,6 @@ pub struct LoginRequest {
 /// Wrong credentials answer 401 with the same body whether or not the user exists; repeated
 /// failures for one username answer 429 for a while.
 #[utoipa::path(
-    post,
-    path = "/api/v1/auth/login",
     tag = "auth",
     request_body = LoginRequest,
     responses(
@@ -120,6 +120,7 @@ pub struct LoginRequest {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/auth/login")]
 async fn login(
     state: web::Data<AppState>,
     address: ClientAddress,
@@ -219,8 +220,6 @@ enum RefreshOutcome {
 ///
 /// The old refresh token stops working; presenting it again ends every session of the account.
 #[utoipa::path(
-    post,
-    path = "/api/v1/auth/refresh",
     tag = "auth",
     request_body = RefreshRequest,
     responses(
@@ -231,6 +230,7 @@ enum RefreshOutcome {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/auth/refresh")]
 async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiResult<HttpResponse> {
     let digest = refresh_token_digest(body.into_inner()?.refresh_token.trim());
     let st = state.clone();
@@ -282,8 +282,6 @@ async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiR
 ///
 /// Revokes every refresh token of the caller.
 #[utoipa::path(
-    post,
-    path = "/api/v1/auth/logout",
     tag = "auth",
     security(("bearer" = [])),
     responses(
@@ -292,6 +290,7 @@ async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiR
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/auth/logout")]
 async fn logout(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
     let user_id = actor.id;
     state
@@ -320,8 +319,6 @@ async fn logout(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpRespo
 
 /// The caller
 #[utoipa::path(
-    get,
-    path = "/api/v1/me",
     tag = "auth",
     security(("bearer" = [])),
     responses(
@@ -330,6 +327,7 @@ async fn logout(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpRespo
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/me")]
 async fn me(state: web::Data<AppState>, actor: Actor) -> ApiResult<web::Json<MeView>> {
     let id = actor.id;
     let user = state.db(move |conn| Ok(users::find(conn, id)?)).await?;
@@ -353,8 +351,6 @@ pub struct ChangeOwnPassword {
 /// and access tokens refused, so the caller signs in again. A wrong current password answers 422
 /// `wrong_password` and counts as a failed login.
 #[utoipa::path(
-    post,
-    path = "/api/v1/me/password",
     tag = "auth",
     request_body = ChangeOwnPassword,
     security(("bearer" = [])),
@@ -368,6 +364,7 @@ pub struct ChangeOwnPassword {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/me/password")]
 async fn change_own_password(
     state: web::Data<AppState>,
     actor: Actor,

@@ -1,8 +1,10 @@
 //! `/batches`: forming and running the trips from the port to the city.
 
 use actix_web::http::StatusCode;
+use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::{
     BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, Unauthorized, Unavailable, Unprocessable,
@@ -22,15 +24,16 @@ use crate::store::Tx;
 use crate::store::{handoffs, travellers, vehicles, Page};
 use crate::transfer::batches::{self as trips, CrewInput, NewBatch};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/batches").get(list_batches).post(create_batch))
-        .service(web::resource("/batches/{id}").get(get_batch))
-        .service(web::resource("/batches/{id}/travellers").post(edit_travellers))
-        .service(web::resource("/batches/{id}/vehicle").post(assign_vehicle))
-        .service(web::resource("/batches/{id}/boarding").post(record_boarding))
-        .service(web::resource("/batches/{id}/depart").post(depart))
-        .service(web::resource("/batches/{id}/arrive").post(arrive))
-        .service(web::resource("/batches/{id}/cancel").post(cancel));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_batches)
+        .service(create_batch)
+        .service(get_batch)
+        .service(edit_travellers)
+        .service(assign_vehicle)
+        .service(record_boarding)
+        .service(depart)
+        .service(arrive)
+        .service(cancel);
 }
 
 /// A traveller of a batch.
@@ -138,8 +141,6 @@ pub struct BatchQuery {
 
 /// List batches
 #[utoipa::path(
-    get,
-    path = "/api/v1/batches",
     tag = "batches",
     params(BatchQuery),
     security(("bearer" = [])),
@@ -151,6 +152,7 @@ pub struct BatchQuery {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/batches")]
 async fn list_batches(
     state: web::Data<AppState>,
     actor: Actor,
@@ -190,8 +192,6 @@ async fn list_batches(
 
 /// Get a batch
 #[utoipa::path(
-    get,
-    path = "/api/v1/batches/{id}",
     tag = "batches",
     params(("id" = Id, Path, description = "The batch's id")),
     security(("bearer" = [])),
@@ -203,6 +203,7 @@ async fn list_batches(
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/batches/{id}")]
 async fn get_batch(
     state: web::Data<AppState>,
     actor: Actor,
@@ -270,8 +271,6 @@ pub struct CreateBatch {
 /// The travellers must be `awaiting_transfer`, at that port, bound for the dispatcher's city, and
 /// in no other open batch (409 `conflict`). With `vehicle_id`, the checks of assigning a vehicle apply.
 #[utoipa::path(
-    post,
-    path = "/api/v1/batches",
     tag = "batches",
     params(IdempotencyHeader),
     request_body = CreateBatch,
@@ -286,6 +285,7 @@ pub struct CreateBatch {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/batches")]
 async fn create_batch(
     state: web::Data<AppState>,
     actor: Actor,
@@ -336,8 +336,6 @@ pub struct EditTravellers {
 ///
 /// While the batch is `planned`.
 #[utoipa::path(
-    post,
-    path = "/api/v1/batches/{id}/travellers",
     tag = "batches",
     params(("id" = Id, Path, description = "The batch's id"), IdempotencyHeader),
     request_body = EditTravellers,
@@ -353,6 +351,7 @@ pub struct EditTravellers {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/batches/{id}/travellers")]
 async fn edit_travellers(
     state: web::Data<AppState>,
     actor: Actor,
@@ -382,8 +381,6 @@ pub struct AssignVehicle {
 /// While the batch is `planned`: the vehicle must be `available` (else 409 `vehicle_unavailable`)
 /// and have a seat for every traveller and crew member (else 409 `capacity_exceeded`).
 #[utoipa::path(
-    post,
-    path = "/api/v1/batches/{id}/vehicle",
     tag = "batches",
     params(("id" = Id, Path, description = "The batch's id"), IdempotencyHeader),
     request_body = AssignVehicle,
@@ -399,6 +396,7 @@ pub struct AssignVehicle {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/batches/{id}/vehicle")]
 async fn assign_vehicle(
     state: web::Data<AppState>,
     actor: Actor,
@@ -431,8 +429,6 @@ pub struct Boarding {
 ///
 /// No-shows become exceptions of kind `no_show`. The batch needs a vehicle.
 #[utoipa::path(
-    post,
-    path = "/api/v1/batches/{id}/boarding",
     tag = "batches",
     params(("id" = Id, Path, description = "The batch's id"), IdempotencyHeader),
     request_body = Boarding,
@@ -448,6 +444,7 @@ pub struct Boarding {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/batches/{id}/boarding")]
 async fn record_boarding(
     state: web::Data<AppState>,
     actor: Actor,
@@ -483,8 +480,6 @@ fn bodyless(actor: &Actor, req: &HttpRequest, body: &web::Bytes) -> ApiResult<St
 
 /// Depart
 #[utoipa::path(
-    post,
-    path = "/api/v1/batches/{id}/depart",
     tag = "batches",
     params(("id" = Id, Path, description = "The batch's id"), IdempotencyHeader),
     request_body(content = Option<Empty>, description = "Empty, or `{}`"),
@@ -500,6 +495,7 @@ fn bodyless(actor: &Actor, req: &HttpRequest, body: &web::Bytes) -> ApiResult<St
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/batches/{id}/depart")]
 async fn depart(
     state: web::Data<AppState>,
     actor: Actor,
@@ -521,8 +517,6 @@ async fn depart(
 /// Creates one pending city-to-district handoff per destination district; the vehicle then
 /// `needs_disinfection`.
 #[utoipa::path(
-    post,
-    path = "/api/v1/batches/{id}/arrive",
     tag = "batches",
     params(("id" = Id, Path, description = "The batch's id"), IdempotencyHeader),
     request_body(content = Option<Empty>, description = "Empty, or `{}`"),
@@ -538,6 +532,7 @@ async fn depart(
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/batches/{id}/arrive")]
 async fn arrive(
     state: web::Data<AppState>,
     actor: Actor,
@@ -566,8 +561,6 @@ pub struct Cancel {
 ///
 /// Before departure; its travellers return to `awaiting_transfer`.
 #[utoipa::path(
-    post,
-    path = "/api/v1/batches/{id}/cancel",
     operation_id = "cancel_batch",
     tag = "batches",
     params(("id" = Id, Path, description = "The batch's id"), IdempotencyHeader),
@@ -584,6 +577,7 @@ pub struct Cancel {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/batches/{id}/cancel")]
 async fn cancel(
     state: web::Data<AppState>,
     actor: Actor,

@@ -1,26 +1,22 @@
 //! The OpenAPI 3 document, generated from the handlers' `#[utoipa::path]` annotations, served at
 //! `/api-docs/openapi.json`, and a docs page that renders it at `/docs`. Neither needs a token.
 //!
-//! Every route registered in this `http` module is listed in [`ApiDoc`]; the test
-//! `tests/api/openapi.rs` reads the registrations from the source and fails when the two differ.
+//! The document's operations are collected from the same registrations that give the server its
+//! routes (`super::routes`), so the two cannot differ.
 
+use actix_web::get;
 use std::sync::OnceLock;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{IntoParams, Modify, OpenApi, ToResponse};
+use utoipa_actix_web::AppExt;
 
-use super::{
-    auth, batches, events, handoffs, health, metrics, ports, stats, stream, travellers, units, users,
-    vehicles,
-};
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api-docs/openapi.json", web::get().to(openapi_json))
-        .route("/docs", web::get().to(docs_page))
-        .route("/docs/assets/{name}", web::get().to(docs_asset));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(openapi_json).service(docs_page).service(docs_asset);
 }
 
 /// The docs page's files, built into the binary: Swagger UI (vendored from the npm registry, see
@@ -55,8 +51,6 @@ const DOCS_ASSETS: [(&str, &str, &[u8]); 5] = [
 
 /// A file of the docs page
 #[utoipa::path(
-    get,
-    path = "/docs/assets/{name}",
     tag = "operations",
     params(("name" = String, Path, description = "The file's name")),
     responses(
@@ -64,6 +58,7 @@ const DOCS_ASSETS: [(&str, &str, &[u8]); 5] = [
         (status = 404, response = NotFound),
     )
 )]
+#[get("/docs/assets/{name}")]
 async fn docs_asset(name: web::Path<String>) -> Result<HttpResponse, crate::error::ApiError> {
     let (_, content_type, bytes) = DOCS_ASSETS
         .iter()
@@ -86,65 +81,6 @@ pub const BEARER: &str = "bearer";
                        entry to the community. Every error is `application/problem+json`; every route \
                        but login, refresh, health, readiness and these docs needs \
                        `Authorization: Bearer <access token>`."
-    ),
-    paths(
-        health::healthz,
-        health::readyz,
-        metrics::metrics,
-        openapi_json,
-        docs_page,
-        docs_asset,
-        auth::login,
-        auth::refresh,
-        auth::logout,
-        auth::me,
-        auth::change_own_password,
-        units::list_units,
-        units::create_unit,
-        units::get_unit,
-        units::update_unit,
-        ports::list_ports,
-        ports::create_port,
-        ports::get_port,
-        users::list_users,
-        users::create_user,
-        users::get_user,
-        users::update_user,
-        users::reset_password,
-        vehicles::list_vehicles,
-        vehicles::create_vehicle,
-        vehicles::get_vehicle,
-        vehicles::update_vehicle,
-        vehicles::record_disinfection,
-        travellers::list_travellers,
-        travellers::register_traveller,
-        travellers::import_manifest,
-        travellers::get_traveller,
-        travellers::trace,
-        travellers::contacts,
-        travellers::record_exception,
-        batches::list_batches,
-        batches::create_batch,
-        batches::get_batch,
-        batches::edit_travellers,
-        batches::assign_vehicle,
-        batches::record_boarding,
-        batches::depart,
-        batches::arrive,
-        batches::cancel,
-        handoffs::list_handoffs,
-        handoffs::send_handoff,
-        handoffs::get_handoff,
-        handoffs::confirm,
-        handoffs::reject,
-        handoffs::cancel,
-        stats::overview,
-        stats::ports_stats,
-        stats::districts,
-        stats::daily,
-        events::list_events,
-        events::verify_log,
-        stream::stream,
     ),
     components(
         schemas(crate::error::Problem, crate::error::FieldError),
@@ -199,19 +135,25 @@ impl Modify for BearerScheme {
     }
 }
 
-/// The document, built once.
+/// The document, built once: [`ApiDoc`] with the operations of every registered route.
 pub fn openapi_document() -> &'static utoipa::openapi::OpenApi {
     static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOC.get_or_init(ApiDoc::openapi)
+    DOC.get_or_init(|| {
+        let (_, document) = actix_web::App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .configure(super::routes)
+            .split_for_parts();
+        document
+    })
 }
 
 /// This OpenAPI document
 #[utoipa::path(
-    get,
-    path = "/api-docs/openapi.json",
     tag = "operations",
     responses((status = 200, description = "The OpenAPI 3 document of this service", body = serde_json::Value))
 )]
+#[get("/api-docs/openapi.json")]
 async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
@@ -235,11 +177,10 @@ pub fn document_json() -> &'static str {
 /// Renders this document with Swagger UI, served by the service itself: it works on a network
 /// without internet.
 #[utoipa::path(
-    get,
-    path = "/docs",
     tag = "operations",
     responses((status = 200, description = "An HTML page rendering the OpenAPI document", body = String, content_type = "text/html"))
 )]
+#[get("/docs")]
 async fn docs_page() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))

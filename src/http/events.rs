@@ -1,8 +1,10 @@
 //! `GET /events`: the audit trail, scoped like everything else.
 
 use crate::db::types::Id;
+use actix_web::get;
 use actix_web::web;
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::{BadRequest, Forbidden, Unauthorized, Unavailable};
 use super::MAX_LIMIT;
@@ -11,9 +13,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::events::{self, Event, EventFilter, Verification};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/events", web::get().to(list_events))
-        .route("/events/verify", web::get().to(verify_log));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_events).service(verify_log);
 }
 
 /// Verify the audit log (admin)
@@ -21,8 +22,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Recomputes every chain from its first event: an event changed or removed behind the
 /// service's back (by someone who lifted the append-only triggers) breaks its chain there.
 #[utoipa::path(
-    get,
-    path = "/api/v1/events/verify",
     tag = "events",
     security(("bearer" = [])),
     responses(
@@ -32,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/events/verify")]
 async fn verify_log(state: web::Data<AppState>, actor: Actor) -> ApiResult<web::Json<Verification>> {
     actor.require(Permission::ManageUsers)?;
     // Reading a long log takes longer than a request's usual bound.
@@ -68,8 +68,6 @@ pub struct EventList {
 
 /// The audit trail
 #[utoipa::path(
-    get,
-    path = "/api/v1/events",
     tag = "events",
     params(EventQuery),
     security(("bearer" = [])),
@@ -81,6 +79,7 @@ pub struct EventList {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/events")]
 async fn list_events(
     state: web::Data<AppState>,
     actor: Actor,

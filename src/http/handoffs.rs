@@ -1,6 +1,8 @@
 //! `/handoffs`: offers of custody to the next level, confirmed or rejected by the receiver.
 
+use actix_web::{get, post};
 use std::collections::HashMap;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -14,7 +16,7 @@ use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::clean_multi_line;
-use crate::domain::handoff::HandoffStatus;
+use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
 use crate::domain::traveller::DocumentType;
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
@@ -23,12 +25,13 @@ use crate::store::handoffs::{self, Handoff, HandoffFilter};
 use crate::store::{travellers, Page};
 use crate::transfer::handoffs::{self as custody, Confirmation};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/handoffs").get(list_handoffs).post(send_handoff))
-        .service(web::resource("/handoffs/{id}").get(get_handoff))
-        .service(web::resource("/handoffs/{id}/confirm").post(confirm))
-        .service(web::resource("/handoffs/{id}/reject").post(reject))
-        .service(web::resource("/handoffs/{id}/cancel").post(cancel));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_handoffs)
+        .service(send_handoff)
+        .service(get_handoff)
+        .service(confirm)
+        .service(reject)
+        .service(cancel);
 }
 
 /// A traveller handed over, so the receiver can check them in person.
@@ -40,7 +43,7 @@ pub struct HandoffTravellerView {
     document_no: String,
     nationality: String,
     /// `pending`, `received`, `missing` or `returned`.
-    outcome: String,
+    outcome: HandoffOutcome,
 }
 
 /// One side of a handoff: whom to call, even where that unit lies outside the caller's subtree.
@@ -89,7 +92,7 @@ pub fn handoff_views(
     rows: Vec<Handoff>,
 ) -> ApiResult<Vec<HandoffView>> {
     let ids: Vec<Id> = rows.iter().map(|h| h.id).collect();
-    let mut members: HashMap<Id, Vec<(Id, String)>> = HashMap::new();
+    let mut members: HashMap<Id, Vec<(Id, HandoffOutcome)>> = HashMap::new();
     for row in handoffs::travellers_of(conn, &ids)? {
         members
             .entry(row.handoff_id)
@@ -118,9 +121,9 @@ pub fn handoff_views(
         .map(|h| {
             let list = members.remove(&h.id).unwrap_or_default();
             let confirmed = h.status == HandoffStatus::Confirmed;
-            let with = |outcome: &str| {
+            let with = |outcome: HandoffOutcome| {
                 list.iter()
-                    .filter(|(_, o)| o == outcome)
+                    .filter(|(_, o)| *o == outcome)
                     .map(|(id, _)| *id)
                     .collect::<Vec<_>>()
             };
@@ -143,7 +146,7 @@ pub fn handoff_views(
                             document_type: t.document_type,
                             document_no: t.document_no.clone(),
                             nationality: t.nationality.clone(),
-                            outcome: outcome.clone(),
+                            outcome: *outcome,
                         })
                     })
                     .collect(),
@@ -152,8 +155,8 @@ pub fn handoff_views(
                 overdue: h.status == HandoffStatus::Pending && h.due_at < now,
                 confirmed_at: h.confirmed_at,
                 confirmed_by: h.confirmed_by,
-                received_traveller_ids: confirmed.then(|| with("received")),
-                missing_traveller_ids: confirmed.then(|| with("missing")),
+                received_traveller_ids: confirmed.then(|| with(HandoffOutcome::Received)),
+                missing_traveller_ids: confirmed.then(|| with(HandoffOutcome::Missing)),
                 rejected_at: h.rejected_at,
                 reason: h.reason.clone(),
                 note: h.note.clone(),
@@ -183,8 +186,6 @@ pub struct HandoffQuery {
 
 /// List handoffs
 #[utoipa::path(
-    get,
-    path = "/api/v1/handoffs",
     tag = "handoffs",
     params(HandoffQuery),
     security(("bearer" = [])),
@@ -196,6 +197,7 @@ pub struct HandoffQuery {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/handoffs")]
 async fn list_handoffs(
     state: web::Data<AppState>,
     actor: Actor,
@@ -237,8 +239,6 @@ fn one_view(conn: &mut DbConnection, actor: &Actor, h: Handoff) -> ApiResult<Han
 
 /// Get a handoff
 #[utoipa::path(
-    get,
-    path = "/api/v1/handoffs/{id}",
     tag = "handoffs",
     params(("id" = Id, Path, description = "The handoff's id")),
     security(("bearer" = [])),
@@ -250,6 +250,7 @@ fn one_view(conn: &mut DbConnection, actor: &Actor, h: Handoff) -> ApiResult<Han
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/handoffs/{id}")]
 async fn get_handoff(
     state: web::Data<AppState>,
     actor: Actor,
@@ -280,8 +281,6 @@ pub struct SendHandoff {
 /// By an officer of the travellers' custodian: hand people (again), e.g. after a rejection or to
 /// correct a wrong destination.
 #[utoipa::path(
-    post,
-    path = "/api/v1/handoffs",
     tag = "handoffs",
     params(IdempotencyHeader),
     request_body = SendHandoff,
@@ -296,6 +295,7 @@ pub struct SendHandoff {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/handoffs")]
 async fn send_handoff(
     state: web::Data<AppState>,
     actor: Actor,
@@ -330,8 +330,6 @@ pub struct Confirm {
 /// wrong codes the handoff locks (409). Travellers left out of `received_traveller_ids` are recorded
 /// as missing and stay in the sender's custody.
 #[utoipa::path(
-    post,
-    path = "/api/v1/handoffs/{id}/confirm",
     tag = "handoffs",
     params(("id" = Id, Path, description = "The handoff's id"), IdempotencyHeader),
     request_body = Confirm,
@@ -347,6 +345,7 @@ pub struct Confirm {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/handoffs/{id}/confirm")]
 async fn confirm(
     state: web::Data<AppState>,
     actor: Actor,
@@ -405,8 +404,6 @@ pub struct Reason {
 ///
 /// By the receiving unit; custody stays with the sender.
 #[utoipa::path(
-    post,
-    path = "/api/v1/handoffs/{id}/reject",
     tag = "handoffs",
     params(("id" = Id, Path, description = "The handoff's id"), IdempotencyHeader),
     request_body = Reason,
@@ -422,6 +419,7 @@ pub struct Reason {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/handoffs/{id}/reject")]
 async fn reject(
     state: web::Data<AppState>,
     actor: Actor,
@@ -446,8 +444,6 @@ async fn reject(
 ///
 /// By the sending unit, while it is pending; custody stays with the sender.
 #[utoipa::path(
-    post,
-    path = "/api/v1/handoffs/{id}/cancel",
     operation_id = "cancel_handoff",
     tag = "handoffs",
     params(("id" = Id, Path, description = "The handoff's id"), IdempotencyHeader),
@@ -464,6 +460,7 @@ async fn reject(
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/handoffs/{id}/cancel")]
 async fn cancel(
     state: web::Data<AppState>,
     actor: Actor,

@@ -1,45 +1,44 @@
 //! `/healthz` (the process is alive) and `/readyz` (the database answers).
 
+use actix_web::get;
 use actix_web::{web, HttpResponse};
 use diesel::RunQueryDsl;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::Unavailable;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(healthz).service(readyz);
 }
 
 /// An answer of `/healthz` or `/readyz`.
-#[derive(utoipa::ToSchema)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct HealthStatus {
     /// `ok` from `/healthz`, `ready` from `/readyz`.
-    pub status: String,
+    pub status: &'static str,
 }
 
 /// The process is alive
 #[utoipa::path(
-    get,
-    path = "/healthz",
     tag = "operations",
     responses((status = 200, description = "Alive", body = HealthStatus, example = json!({"status": "ok"})))
 )]
+#[get("/healthz")]
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+    HttpResponse::Ok().json(HealthStatus { status: "ok" })
 }
 
 /// The database answers
 #[utoipa::path(
-    get,
-    path = "/readyz",
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = HealthStatus, example = json!({"status": "ready"})),
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     if !state.database_ready() {
         return Err(ApiError::unavailable("the database is not ready yet"));
@@ -51,5 +50,5 @@ async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
             Ok(())
         })
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
+    Ok(HttpResponse::Ok().json(HealthStatus { status: "ready" }))
 }

@@ -2,9 +2,11 @@
 //! from `actix-web-prom`; pool usage is read when scraped, and the domain's gauges are refreshed
 //! in the background, so a scrape never touches the database.
 
+use actix_web::get;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use prometheus::{Encoder, TextEncoder};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::Unauthorized;
 use crate::db::types::Timestamp;
@@ -12,8 +14,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::stats::GLOBAL;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/metrics", web::get().to(metrics));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(metrics);
 }
 
 /// Prometheus metrics: requests by route and status, pool usage, the loop's gauges
@@ -22,14 +24,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// (`metrics.refresh_secs`), so a scrape never waits for the database. With `metrics.token`
 /// set, a scrape must send it as `Authorization: Bearer <token>`.
 #[utoipa::path(
-    get,
-    path = "/metrics",
     tag = "operations",
     responses(
         (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
         (status = 401, response = Unauthorized),
     )
 )]
+#[get("/metrics")]
 pub(crate) async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     if let Some(expected) = state.settings.metrics.token.as_deref().filter(|t| !t.is_empty()) {
         let sent = req

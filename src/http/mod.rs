@@ -30,6 +30,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Actor;
 use crate::db::Lock;
@@ -38,16 +39,25 @@ use crate::state::AppState;
 use crate::store::{self, Committed, Tx};
 use crate::store::{idempotency, Page};
 
-pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
+/// The service's request settings and every route. Each route is registered here once, by its
+/// handler, for the server and for the OpenAPI document (`docs::openapi_document`).
+pub fn configure(cfg: &mut ServiceConfig, max_body_bytes: usize) {
     cfg.app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::PayloadConfig::default().limit(max_body_bytes))
-        .configure(health::routes)
+        .configure(routes)
+        .default_service(web::to(not_found));
+}
+
+/// Every route, by its handler: the handler's `#[utoipa::path]` and method attributes give the
+/// server its route and the document its operation.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.configure(health::routes)
         .configure(metrics::routes)
         .configure(docs::routes)
         .service(
             // The dashboards' polls are the hottest path: their routes are matched first.
-            web::scope("/api/v1")
+            utoipa_actix_web::scope("/api/v1")
                 .configure(stats::routes)
                 .configure(auth::routes)
                 .configure(units::routes)
@@ -59,8 +69,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .configure(handoffs::routes)
                 .configure(stream::routes)
                 .configure(events::routes),
-        )
-        .default_service(web::to(not_found));
+        );
 }
 
 async fn not_found() -> ApiResult<HttpResponse> {

@@ -3,8 +3,10 @@
 use crate::db::types::Id;
 use crate::db::types::Timestamp;
 use actix_web::http::StatusCode;
+use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::{
     BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, Unauthorized, Unavailable, Unprocessable,
@@ -18,9 +20,8 @@ use crate::store::events::{self, EventPlace};
 use crate::store::ports::{self, Port};
 use crate::store::{new_id, Page};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/ports").get(list_ports).post(create_port))
-        .service(web::resource("/ports/{id}").get(get_port));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_ports).service(create_port).service(get_port);
 }
 
 /// A port of entry.
@@ -59,8 +60,6 @@ pub struct PortQuery {
 
 /// List ports of entry
 #[utoipa::path(
-    get,
-    path = "/api/v1/ports",
     tag = "ports",
     params(PortQuery),
     security(("bearer" = [])),
@@ -72,6 +71,7 @@ pub struct PortQuery {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/ports")]
 async fn list_ports(
     state: web::Data<AppState>,
     actor: Actor,
@@ -90,8 +90,6 @@ async fn list_ports(
 
 /// Get a port of entry
 #[utoipa::path(
-    get,
-    path = "/api/v1/ports/{id}",
     tag = "ports",
     params(("id" = Id, Path, description = "The port's id")),
     security(("bearer" = [])),
@@ -103,6 +101,7 @@ async fn list_ports(
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/ports/{id}")]
 async fn get_port(
     state: web::Data<AppState>,
     actor: Actor,
@@ -127,8 +126,6 @@ pub struct CreatePort {
 
 /// Create a port of entry (admin)
 #[utoipa::path(
-    post,
-    path = "/api/v1/ports",
     tag = "ports",
     params(IdempotencyHeader),
     request_body = CreatePort,
@@ -143,6 +140,7 @@ pub struct CreatePort {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/ports")]
 async fn create_port(
     state: web::Data<AppState>,
     actor: Actor,

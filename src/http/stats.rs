@@ -1,8 +1,10 @@
 //! `/stats`: dashboards' numbers, scoped to the caller's subtree, each with an ETag so that a poll
 //! with `If-None-Match` answers 304 while nothing in the scope changed.
 
+use actix_web::get;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -27,11 +29,11 @@ use crate::stats::local_day;
 use crate::stats::read;
 use crate::store::ports;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/stats/overview", web::get().to(overview))
-        .route("/stats/ports", web::get().to(ports_stats))
-        .route("/stats/districts", web::get().to(districts))
-        .route("/stats/daily", web::get().to(daily));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(overview)
+        .service(ports_stats)
+        .service(districts)
+        .service(daily);
 }
 
 /// What a scope's numbers depend on besides the request: every change in the scope, the overdue
@@ -242,7 +244,7 @@ fn build_overview(
     let exceptions = travellers["exception"];
     let road = read::on_the_road(conn, scope)?;
     let minutes = &version.minutes;
-    let overview = Overview {
+    let numbers = Overview {
         as_of: now,
         travellers: OverviewTravellers {
             total,
@@ -283,7 +285,7 @@ fn build_overview(
             p90: read::percentile(minutes, 90.0),
         },
     };
-    body(&overview)
+    body(&numbers)
 }
 
 /// A response body as the cache keeps it.
@@ -385,8 +387,6 @@ pub struct Overview {
 
 /// Overview
 #[utoipa::path(
-    get,
-    path = "/api/v1/stats/overview",
     tag = "stats",
     params(IfNoneMatch),
     security(("bearer" = [])),
@@ -398,6 +398,7 @@ pub struct Overview {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/stats/overview")]
 async fn overview(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer) -> ApiResult<HttpResponse> {
     // The 24-hour window of handoff times slides: its content is part of the version.
     conditional(&state, &req, bearer, "overview".into(), true, build_overview).await
@@ -459,8 +460,6 @@ pub struct PortStats {
 
 /// By port of entry
 #[utoipa::path(
-    get,
-    path = "/api/v1/stats/ports",
     tag = "stats",
     params(Period, IfNoneMatch),
     security(("bearer" = [])),
@@ -474,6 +473,7 @@ pub struct PortStats {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/stats/ports")]
 async fn ports_stats(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -555,8 +555,6 @@ pub struct DistrictStats {
 
 /// By district
 #[utoipa::path(
-    get,
-    path = "/api/v1/stats/districts",
     tag = "stats",
     params(IfNoneMatch),
     security(("bearer" = [])),
@@ -568,6 +566,7 @@ pub struct DistrictStats {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/stats/districts")]
 async fn districts(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer) -> ApiResult<HttpResponse> {
     conditional(
         &state,
@@ -632,8 +631,6 @@ pub struct DailyStats {
 
 /// By day
 #[utoipa::path(
-    get,
-    path = "/api/v1/stats/daily",
     tag = "stats",
     params(Period, IfNoneMatch),
     security(("bearer" = [])),
@@ -647,6 +644,7 @@ pub struct DailyStats {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/stats/daily")]
 async fn daily(
     state: web::Data<AppState>,
     req: HttpRequest,

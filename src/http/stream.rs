@@ -2,7 +2,9 @@
 //! `Last-Event-ID`. It follows this instance's reader of the log (`feed`), which reads every new
 //! event once, whichever instance wrote it; a stream further behind reads the database first.
 
+use actix_web::get;
 use std::time::{Duration, Instant};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::http::header;
 use actix_web::web::Bytes;
@@ -18,8 +20,8 @@ use crate::feed::{Slot, Taken};
 use crate::state::AppState;
 use crate::store::events::{self, EventFilter};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/events/stream", web::get().to(stream));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(stream);
 }
 
 /// The longest an idle stream waits before it looks at its checks again.
@@ -152,8 +154,6 @@ impl Cursor {
 /// them 429. A stream ends after `stream.max_seconds`; the client reconnects (`retry:`) with
 /// `Last-Event-ID` and misses nothing.
 #[utoipa::path(
-    get,
-    path = "/api/v1/events/stream",
     tag = "events",
     params(StreamQuery, LastEventId),
     security(("bearer" = [])),
@@ -166,6 +166,7 @@ impl Cursor {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/events/stream")]
 pub(crate) async fn stream(
     state: web::Data<AppState>,
     bearer: Bearer,

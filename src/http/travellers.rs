@@ -1,6 +1,8 @@
 //! `/travellers`: registration (one by one or a manifest), lists, the trace, contacts, exceptions.
 
+use actix_web::{get, post};
 use std::collections::{BTreeSet, HashMap};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -16,6 +18,7 @@ use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection, Lock};
 use crate::domain::clean_text;
+use crate::domain::handoff::HandoffOutcome;
 use crate::domain::traveller::{DocumentType, ExceptionKind, Language, TravellerStatus};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::state::AppState;
@@ -24,17 +27,14 @@ use crate::store::travellers::{self, Traveller, TravellerFilter};
 use crate::store::{batches, handoffs, users, vehicles, Page};
 use crate::transfer::travellers::{self as registration, ManifestRow, RawTraveller};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/travellers")
-            .get(list_travellers)
-            .post(register_traveller),
-    )
-    .service(web::resource("/travellers/import").post(import_manifest))
-    .service(web::resource("/travellers/{id}").get(get_traveller))
-    .service(web::resource("/travellers/{id}/trace").get(trace))
-    .service(web::resource("/travellers/{id}/contacts").get(contacts))
-    .service(web::resource("/travellers/{id}/exception").post(record_exception));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_travellers)
+        .service(register_traveller)
+        .service(import_manifest)
+        .service(get_traveller)
+        .service(trace)
+        .service(contacts)
+        .service(record_exception);
 }
 
 /// Why a traveller left the loop.
@@ -138,8 +138,6 @@ pub struct TravellerQuery {
 
 /// List travellers
 #[utoipa::path(
-    get,
-    path = "/api/v1/travellers",
     tag = "travellers",
     params(TravellerQuery),
     security(("bearer" = [])),
@@ -151,6 +149,7 @@ pub struct TravellerQuery {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/travellers")]
 async fn list_travellers(
     state: web::Data<AppState>,
     actor: Actor,
@@ -183,8 +182,6 @@ async fn list_travellers(
 
 /// Get a traveller
 #[utoipa::path(
-    get,
-    path = "/api/v1/travellers/{id}",
     tag = "travellers",
     params(("id" = Id, Path, description = "The traveller's id")),
     security(("bearer" = [])),
@@ -196,6 +193,7 @@ async fn list_travellers(
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/travellers/{id}")]
 async fn get_traveller(
     state: web::Data<AppState>,
     actor: Actor,
@@ -241,8 +239,6 @@ pub struct RegisterTraveller {
 /// The traveller starts `awaiting_transfer` in the custody of the destination city. The same
 /// document may not have two open transfers (409).
 #[utoipa::path(
-    post,
-    path = "/api/v1/travellers",
     tag = "travellers",
     params(IdempotencyHeader),
     request_body = RegisterTraveller,
@@ -257,6 +253,7 @@ pub struct RegisterTraveller {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/travellers")]
 async fn register_traveller(
     state: web::Data<AppState>,
     actor: Actor,
@@ -406,8 +403,6 @@ struct Imported {
 /// checked first: any invalid row answers 422 with `errors: [{row, field, message}]` and nothing is
 /// written; otherwise all rows are written in one transaction.
 #[utoipa::path(
-    post,
-    path = "/api/v1/travellers/import",
     tag = "travellers",
     params(IdempotencyHeader),
     request_body(
@@ -429,6 +424,7 @@ struct Imported {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/travellers/import")]
 async fn import_manifest(
     state: web::Data<AppState>,
     actor: Actor,
@@ -488,8 +484,6 @@ pub struct RecordException {
 /// By an officer of the traveller's current custodian; the status becomes `exception`, which is
 /// terminal.
 #[utoipa::path(
-    post,
-    path = "/api/v1/travellers/{id}/exception",
     tag = "travellers",
     params(("id" = Id, Path, description = "The traveller's id"), IdempotencyHeader),
     request_body = RecordException,
@@ -505,6 +499,7 @@ pub struct RecordException {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/travellers/{id}/exception")]
 async fn record_exception(
     state: web::Data<AppState>,
     actor: Actor,
@@ -592,8 +587,8 @@ struct TraceHandoff {
     from_unit_id: Id,
     to_unit_id: Id,
     status: crate::domain::handoff::HandoffStatus,
-    /// The traveller's outcome in this handoff: `pending`, `received`, `missing` or `returned`.
-    outcome: String,
+    /// The traveller's outcome in this handoff.
+    outcome: HandoffOutcome,
     created_at: Timestamp,
     confirmed_at: Option<Timestamp>,
     confirmed_by: Option<ActorView>,
@@ -728,8 +723,6 @@ fn build_trace(conn: &mut DbConnection, scope: Scope, id: Id) -> ApiResult<Trace
 
 /// A traveller's trace
 #[utoipa::path(
-    get,
-    path = "/api/v1/travellers/{id}/trace",
     tag = "travellers",
     params(("id" = Id, Path, description = "The traveller's id")),
     security(("bearer" = [])),
@@ -741,6 +734,7 @@ fn build_trace(conn: &mut DbConnection, scope: Scope, id: Id) -> ApiResult<Trace
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/travellers/{id}/trace")]
 async fn trace(state: web::Data<AppState>, actor: Actor, id: web::Path<Id>) -> ApiResult<HttpResponse> {
     actor.require(Permission::ReadTravellers)?;
     let id = id.into_inner();
@@ -762,8 +756,6 @@ struct Contacts {
 
 /// A traveller's contacts
 #[utoipa::path(
-    get,
-    path = "/api/v1/travellers/{id}/contacts",
     tag = "travellers",
     params(("id" = Id, Path, description = "The traveller's id")),
     security(("bearer" = [])),
@@ -775,6 +767,7 @@ struct Contacts {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/travellers/{id}/contacts")]
 async fn contacts(state: web::Data<AppState>, actor: Actor, id: web::Path<Id>) -> ApiResult<HttpResponse> {
     actor.require(Permission::ReadTravellers)?;
     let id = id.into_inner();

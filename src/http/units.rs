@@ -3,8 +3,10 @@
 use crate::db::types::Id;
 use crate::db::types::Timestamp;
 use actix_web::http::StatusCode;
+use actix_web::{get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::{
     BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, Unauthorized, Unavailable, Unprocessable,
@@ -18,9 +20,11 @@ use crate::store::events::{self, EventPlace};
 use crate::store::units::{self, Unit, UnitFilter};
 use crate::store::{new_id, Page};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/units").get(list_units).post(create_unit))
-        .service(web::resource("/units/{id}").get(get_unit).patch(update_unit));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_units)
+        .service(create_unit)
+        .service(get_unit)
+        .service(update_unit);
 }
 
 /// A unit of the organisation tree.
@@ -66,8 +70,6 @@ pub struct UnitQuery {
 
 /// List units
 #[utoipa::path(
-    get,
-    path = "/api/v1/units",
     tag = "units",
     params(UnitQuery),
     security(("bearer" = [])),
@@ -79,6 +81,7 @@ pub struct UnitQuery {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/units")]
 async fn list_units(
     state: web::Data<AppState>,
     actor: Actor,
@@ -103,8 +106,6 @@ async fn list_units(
 
 /// Get a unit
 #[utoipa::path(
-    get,
-    path = "/api/v1/units/{id}",
     tag = "units",
     params(("id" = Id, Path, description = "The unit's id")),
     security(("bearer" = [])),
@@ -116,6 +117,7 @@ async fn list_units(
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/units/{id}")]
 async fn get_unit(
     state: web::Data<AppState>,
     actor: Actor,
@@ -143,8 +145,6 @@ pub struct CreateUnit {
 
 /// Create a unit (admin)
 #[utoipa::path(
-    post,
-    path = "/api/v1/units",
     tag = "units",
     params(IdempotencyHeader),
     request_body = CreateUnit,
@@ -159,6 +159,7 @@ pub struct CreateUnit {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/units")]
 async fn create_unit(
     state: web::Data<AppState>,
     actor: Actor,
@@ -252,8 +253,6 @@ pub struct UpdateUnit {
 ///
 /// Its name, and the hotline and address shown on notices and to the other side of a handoff.
 #[utoipa::path(
-    patch,
-    path = "/api/v1/units/{id}",
     tag = "units",
     params(("id" = Id, Path, description = "The unit's id")),
     request_body = UpdateUnit,
@@ -268,6 +267,7 @@ pub struct UpdateUnit {
         (status = 503, response = Unavailable),
     )
 )]
+#[patch("/units/{id}")]
 async fn update_unit(
     state: web::Data<AppState>,
     actor: Actor,

@@ -3,8 +3,10 @@
 use crate::db::types::Id;
 use crate::db::types::Timestamp;
 use actix_web::http::StatusCode;
+use actix_web::{get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::{
     BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, TooManyRequests, Unauthorized, Unavailable,
@@ -21,10 +23,12 @@ use crate::store::events::{self, EventPlace};
 use crate::store::users::{self, User, UserFilter};
 use crate::store::{new_id, units, Page};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/users").get(list_users).post(create_user))
-        .service(web::resource("/users/{id}").get(get_user).patch(update_user))
-        .service(web::resource("/users/{id}/password").post(reset_password));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_users)
+        .service(create_user)
+        .service(get_user)
+        .service(update_user)
+        .service(reset_password);
 }
 
 /// An account.
@@ -69,8 +73,6 @@ pub struct UserQuery {
 
 /// List users (admin)
 #[utoipa::path(
-    get,
-    path = "/api/v1/users",
     tag = "users",
     params(UserQuery),
     security(("bearer" = [])),
@@ -82,6 +84,7 @@ pub struct UserQuery {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/users")]
 async fn list_users(
     state: web::Data<AppState>,
     actor: Actor,
@@ -104,8 +107,6 @@ async fn list_users(
 
 /// Get a user (admin)
 #[utoipa::path(
-    get,
-    path = "/api/v1/users/{id}",
     tag = "users",
     params(("id" = Id, Path, description = "The user's id")),
     security(("bearer" = [])),
@@ -117,6 +118,7 @@ async fn list_users(
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/users/{id}")]
 async fn get_user(
     state: web::Data<AppState>,
     actor: Actor,
@@ -165,8 +167,6 @@ pub struct CreateUser {
 
 /// Create a user (admin)
 #[utoipa::path(
-    post,
-    path = "/api/v1/users",
     tag = "users",
     params(IdempotencyHeader),
     request_body = CreateUser,
@@ -181,6 +181,7 @@ pub struct CreateUser {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/users")]
 async fn create_user(
     state: web::Data<AppState>,
     actor: Actor,
@@ -259,8 +260,6 @@ pub struct UpdateUser {
 
 /// Update a user (admin)
 #[utoipa::path(
-    patch,
-    path = "/api/v1/users/{id}",
     tag = "users",
     params(("id" = Id, Path, description = "The user's id")),
     request_body = UpdateUser,
@@ -276,6 +275,7 @@ pub struct UpdateUser {
         (status = 503, response = Unavailable),
     )
 )]
+#[patch("/users/{id}")]
 async fn update_user(
     state: web::Data<AppState>,
     actor: Actor,
@@ -351,8 +351,6 @@ pub struct ResetPassword {
 ///
 /// Every session of the user ends at once.
 #[utoipa::path(
-    post,
-    path = "/api/v1/users/{id}/password",
     tag = "users",
     params(("id" = Id, Path, description = "The user's id")),
     request_body = ResetPassword,
@@ -368,6 +366,7 @@ pub struct ResetPassword {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/users/{id}/password")]
 async fn reset_password(
     state: web::Data<AppState>,
     actor: Actor,

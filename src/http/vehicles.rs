@@ -3,8 +3,10 @@
 use crate::db::types::Id;
 use crate::db::types::Timestamp;
 use actix_web::http::StatusCode;
+use actix_web::{get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::{
     BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, Unauthorized, Unavailable, Unprocessable,
@@ -19,14 +21,12 @@ use crate::store::events::{self, EventPlace};
 use crate::store::vehicles::{self, Vehicle};
 use crate::store::{new_id, units, Page};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/vehicles").get(list_vehicles).post(create_vehicle))
-        .service(
-            web::resource("/vehicles/{id}")
-                .get(get_vehicle)
-                .patch(update_vehicle),
-        )
-        .service(web::resource("/vehicles/{id}/disinfections").post(record_disinfection));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_vehicles)
+        .service(create_vehicle)
+        .service(get_vehicle)
+        .service(update_vehicle)
+        .service(record_disinfection);
 }
 
 /// A vehicle of a city's transfer team.
@@ -80,8 +80,6 @@ pub struct VehicleQuery {
 
 /// List vehicles
 #[utoipa::path(
-    get,
-    path = "/api/v1/vehicles",
     tag = "vehicles",
     params(VehicleQuery),
     security(("bearer" = [])),
@@ -93,6 +91,7 @@ pub struct VehicleQuery {
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/vehicles")]
 async fn list_vehicles(
     state: web::Data<AppState>,
     actor: Actor,
@@ -112,8 +111,6 @@ async fn list_vehicles(
 
 /// Get a vehicle
 #[utoipa::path(
-    get,
-    path = "/api/v1/vehicles/{id}",
     tag = "vehicles",
     params(("id" = Id, Path, description = "The vehicle's id")),
     security(("bearer" = [])),
@@ -125,6 +122,7 @@ async fn list_vehicles(
         (status = 503, response = Unavailable),
     )
 )]
+#[get("/vehicles/{id}")]
 async fn get_vehicle(
     state: web::Data<AppState>,
     actor: Actor,
@@ -179,8 +177,6 @@ pub struct CreateVehicle {
 
 /// Register a vehicle
 #[utoipa::path(
-    post,
-    path = "/api/v1/vehicles",
     tag = "vehicles",
     params(IdempotencyHeader),
     request_body = CreateVehicle,
@@ -195,6 +191,7 @@ pub struct CreateVehicle {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/vehicles")]
 async fn create_vehicle(
     state: web::Data<AppState>,
     actor: Actor,
@@ -262,8 +259,6 @@ pub struct UpdateVehicle {
 
 /// Update a vehicle
 #[utoipa::path(
-    patch,
-    path = "/api/v1/vehicles/{id}",
     tag = "vehicles",
     params(("id" = Id, Path, description = "The vehicle's id")),
     request_body = UpdateVehicle,
@@ -279,6 +274,7 @@ pub struct UpdateVehicle {
         (status = 503, response = Unavailable),
     )
 )]
+#[patch("/vehicles/{id}")]
 async fn update_vehicle(
     state: web::Data<AppState>,
     actor: Actor,
@@ -353,8 +349,6 @@ struct DisinfectionView {
 /// Records the disinfection after a trip; the vehicle is available again. Only a vehicle that
 /// `needs_disinfection`.
 #[utoipa::path(
-    post,
-    path = "/api/v1/vehicles/{id}/disinfections",
     tag = "vehicles",
     params(("id" = Id, Path, description = "The vehicle's id"), IdempotencyHeader),
     request_body = Disinfection,
@@ -370,6 +364,7 @@ struct DisinfectionView {
         (status = 503, response = Unavailable),
     )
 )]
+#[post("/vehicles/{id}/disinfections")]
 async fn record_disinfection(
     state: web::Data<AppState>,
     actor: Actor,

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use crate::auth::Scope;
 use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
-use crate::domain::handoff::HandoffStatus;
+use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
 use crate::schema::{handoff_travellers, handoffs};
 use crate::store::{counts, Tx};
 
@@ -50,7 +50,7 @@ impl Handoff {
 pub struct HandoffTraveller {
     pub handoff_id: Id,
     pub traveller_id: Id,
-    pub outcome: String,
+    pub outcome: HandoffOutcome,
 }
 
 type Boxed<'a> = handoffs::BoxedQuery<'a, crate::db::MultiBackend>;
@@ -177,7 +177,7 @@ pub fn set_outcome(
     conn: &mut DbConnection,
     handoff_id: Id,
     traveller_id: Id,
-    outcome: &str,
+    outcome: HandoffOutcome,
 ) -> QueryResult<()> {
     diesel::update(
         handoff_travellers::table
@@ -190,7 +190,10 @@ pub fn set_outcome(
 }
 
 /// Every handoff the traveller was offered in, oldest first, with what became of the traveller.
-pub fn of_traveller(conn: &mut DbConnection, traveller_id: Id) -> QueryResult<Vec<(Handoff, String)>> {
+pub fn of_traveller(
+    conn: &mut DbConnection,
+    traveller_id: Id,
+) -> QueryResult<Vec<(Handoff, HandoffOutcome)>> {
     handoffs::table
         .inner_join(handoff_travellers::table)
         .filter(handoff_travellers::traveller_id.eq(traveller_id))

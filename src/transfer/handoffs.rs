@@ -12,7 +12,8 @@ use crate::auth::{Actor, Scope, UnitPlace};
 use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
 use crate::domain::handoff::{
-    check_action, check_code, code_from, split_received, CodeCheck, HandoffAction, HandoffStatus,
+    check_action, check_code, code_from, split_received, CodeCheck, HandoffAction, HandoffOutcome,
+    HandoffStatus,
 };
 use crate::domain::traveller::{TravellerEvent, TravellerStatus};
 use crate::domain::{Role, UnitLevel};
@@ -98,7 +99,7 @@ pub fn open(
             &HandoffTraveller {
                 handoff_id: handoff.id,
                 traveller_id: t.id,
-                outcome: "pending".into(),
+                outcome: HandoffOutcome::Pending,
             },
         )?;
         let step = Step {
@@ -311,7 +312,7 @@ pub fn confirm(
                 }
                 correct_destination(t, &to);
             })?;
-            handoffs::set_outcome(conn, h.id, t.id, "received")?;
+            handoffs::set_outcome(conn, h.id, t.id, HandoffOutcome::Received)?;
             moved_on.push(t.clone());
         } else {
             let step = Step {
@@ -323,7 +324,7 @@ pub fn confirm(
                 t.handoff_id = None;
                 t.missing = true;
             })?;
-            handoffs::set_outcome(conn, h.id, t.id, "missing")?;
+            handoffs::set_outcome(conn, h.id, t.id, HandoffOutcome::Missing)?;
         }
     }
     handoff_event(
@@ -398,7 +399,7 @@ fn release(conn: &mut Tx<'_>, actor: &Actor, h: &Handoff, action: &str, reason: 
             ..Step::default()
         };
         step_traveller(conn, actor, t, None, action, step, |t| t.handoff_id = None)?;
-        handoffs::set_outcome(conn, h.id, t.id, "returned")?;
+        handoffs::set_outcome(conn, h.id, t.id, HandoffOutcome::Returned)?;
     }
     Ok(())
 }
