@@ -17,10 +17,15 @@
 //! An entry also expires at the first moment its numbers would change with time alone (a pending
 //! handoff becoming overdue, a handoff leaving the 24-hour window).
 //!
+//! Entries are keyed by type (`NumbersKey`, a user's id) and kept in bounded caches (`moka`): the
+//! numbers weighed by the size of their bodies, the callers by count, the least useful evicted
+//! first.
+//!
 //! This module holds the memo and how its hearing thread reconnects; `listener` hears PostgreSQL,
 //! `watcher` SQLite.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -29,6 +34,7 @@ use crate::auth::tokens::Claims;
 use crate::auth::Actor;
 use crate::db::types::{Id, Timestamp};
 use crate::db::DatabaseUrl;
+use moka::sync::Cache;
 
 mod listener;
 mod watcher;
@@ -38,16 +44,56 @@ pub use listener::LISTENER_NAME;
 const PING: &str = "ping:";
 /// How often the listener proves it hears the channel.
 const PING_EVERY: Duration = Duration::from_secs(1);
-/// Entries kept per kind before the cache starts afresh; a bound on what odd queries can fill.
+/// Callers kept, and ids marked changed before the marks start afresh.
 const MAX_ENTRIES: usize = 10_000;
 /// The largest body kept, and the most kept in all, in bytes of JSON (parsed, a body takes a few
-/// times that).
+/// times that); an entry without a body weighs `ENTRY_WEIGHT`.
 const MAX_BODY: usize = 256 << 10;
-const MAX_BODIES: usize = 16 << 20;
+const MAX_BODIES: u64 = 16 << 20;
+const ENTRY_WEIGHT: u32 = 256;
+
+/// Which numbers of a scope an entry holds: one per statistics route and period.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Numbers {
+    Overview,
+    Districts,
+    /// Local days, inclusive; `all_time` reads the all-time rows instead of the daily ones.
+    Ports {
+        from: String,
+        to: String,
+        all_time: bool,
+    },
+    Daily {
+        from: String,
+        to: String,
+    },
+}
+
+impl fmt::Display for Numbers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Numbers::Overview => f.write_str("overview"),
+            Numbers::Districts => f.write_str("districts"),
+            Numbers::Ports { from, to, all_time } => write!(f, "ports|{from}|{to}|{all_time}"),
+            Numbers::Daily { from, to } => write!(f, "daily|{from}|{to}"),
+        }
+    }
+}
+
+/// The numbers of a scope's unit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NumbersKey {
+    pub unit: Id,
+    pub numbers: Numbers,
+}
 
 /// The cache and how it learns of changes.
 pub struct Freshness {
     inner: Mutex<Inner>,
+    /// Callers' records by user id, with the token version and the epoch they were read at.
+    actors: Cache<Id, Arc<KnownActor>>,
+    /// The current ETag, and the body once read, of each scope's numbers.
+    tags: Cache<NumbersKey, Arc<Tag>>,
     /// Whether the thread that hears of changes is at work: nothing is answered from memory
     /// otherwise (nor ever, when switched off by configuration).
     listening: AtomicBool,
@@ -67,6 +113,9 @@ pub struct Freshness {
 /// own pace.
 const HEARD_WITHIN_MS: u64 = 3_000;
 
+/// What makes an entry void: a change to an id it depends on after its reads began. Every entry
+/// is checked against these marks when read, so an entry kept late by a slow request is never
+/// answered.
 #[derive(Default)]
 struct Inner {
     /// Moves on at every invalidation; entries remember the epoch at which their reads began.
@@ -75,29 +124,25 @@ struct Inner {
     everything_since: u64,
     /// Entries about these ids begun before the epoch given are void.
     invalidated: HashMap<Id, u64>,
-    actors: HashMap<Id, (i32, Actor, u64)>,
-    tags: HashMap<(Id, String), Tag>,
-    /// The size of the bodies kept, in bytes of JSON (as estimated when kept).
-    body_bytes: usize,
+}
+
+struct KnownActor {
+    token_version: i32,
+    actor: Actor,
+    epoch: u64,
 }
 
 struct Tag {
     value: String,
     /// The numbers themselves, once a request has read them (small ones only).
     body: Option<Arc<serde_json::Value>>,
-    /// The body's size as counted in `body_bytes`.
+    /// The body's size in bytes of JSON, as estimated when kept.
     size: usize,
     until: Option<Timestamp>,
     epoch: u64,
 }
 
 impl Inner {
-    /// The caller's record, while it is current and the token carries its version.
-    fn actor(&self, claims: &Claims) -> Option<&Actor> {
-        let (version, actor, epoch) = self.actors.get(&claims.sub)?;
-        (*version == claims.ver && self.valid(claims.sub, *epoch)).then_some(actor)
-    }
-
     fn valid(&self, id: Id, epoch: u64) -> bool {
         epoch >= self.everything_since && self.invalidated.get(&id).is_none_or(|at| epoch >= *at)
     }
@@ -106,9 +151,6 @@ impl Inner {
         self.epoch += 1;
         self.everything_since = self.epoch;
         self.invalidated.clear();
-        self.actors.clear();
-        self.tags.clear();
-        self.body_bytes = 0;
     }
 
     fn forget(&mut self, ids: &BTreeSet<Id>) {
@@ -127,8 +169,7 @@ impl Inner {
 pub struct Remembered<'a> {
     pub claims: &'a Claims,
     pub actor: &'a Actor,
-    pub unit: Id,
-    pub what: &'a str,
+    pub key: &'a NumbersKey,
     pub tag: &'a str,
     /// The numbers, when the request read them.
     pub body: Option<Arc<serde_json::Value>>,
@@ -141,6 +182,11 @@ impl Freshness {
     pub fn start(url: &DatabaseUrl, enabled: bool, every: Duration) -> Arc<Freshness> {
         let freshness = Arc::new(Freshness {
             inner: Mutex::new(Inner::default()),
+            actors: Cache::new(MAX_ENTRIES as u64),
+            tags: Cache::builder()
+                .max_capacity(MAX_BODIES)
+                .weigher(|_, tag: &Arc<Tag>| ENTRY_WEIGHT.saturating_add(tag.size as u32))
+                .build(),
             listening: AtomicBool::new(false),
             heard_at: AtomicU64::new(0),
             born: Instant::now(),
@@ -193,91 +239,96 @@ impl Freshness {
         self.usable().then(|| self.lock().epoch)
     }
 
+    /// The caller's record, while it is current and the token carries its version.
+    fn known_actor(&self, inner: &Inner, claims: &Claims) -> Option<Actor> {
+        let known = self.actors.get(&claims.sub)?;
+        (known.token_version == claims.ver && inner.valid(claims.sub, known.epoch))
+            .then(|| known.actor.clone())
+    }
+
     /// The caller, if memory knows its record is current.
     pub fn actor(&self, claims: &Claims) -> Option<Actor> {
         if !self.usable() {
             return None;
         }
-        self.lock().actor(claims).cloned()
+        self.known_actor(&self.lock(), claims)
     }
 
-    /// The caller, the current ETag of `what` for them and, when read before, the numbers, if
+    /// The caller, the current ETag of `numbers` for them and, when read before, the numbers, if
     /// memory knows them for sure.
     pub fn current(
         &self,
         claims: &Claims,
-        what: &str,
+        numbers: &Numbers,
         now: Timestamp,
     ) -> Option<(Actor, String, Option<Arc<serde_json::Value>>)> {
         if !self.usable() {
             return None;
         }
         let inner = self.lock();
-        let actor = inner.actor(claims)?;
-        let unit = actor.scope.unit();
-        let tag = inner.tags.get(&(unit, what.to_owned()))?;
-        if !inner.valid(unit, tag.epoch) || tag.until.is_some_and(|until| now >= until) {
+        let actor = self.known_actor(&inner, claims)?;
+        let key = NumbersKey {
+            unit: actor.scope.unit(),
+            numbers: numbers.clone(),
+        };
+        let tag = self.tags.get(&key)?;
+        if !inner.valid(key.unit, tag.epoch) || tag.until.is_some_and(|until| now >= until) {
             return None;
         }
-        Some((actor.clone(), tag.value.clone(), tag.body.clone()))
+        Some((actor, tag.value.clone(), tag.body.clone()))
     }
 
     /// Keeps the caller's record read from the database, unless it changed since `epoch`.
     pub fn remember_actor(&self, epoch: u64, claims: &Claims, actor: &Actor) {
-        let mut inner = self.lock();
+        let inner = self.lock();
         if !inner.valid(claims.sub, epoch) {
             return;
         }
-        if inner.actors.len() >= MAX_ENTRIES {
-            inner.actors.clear();
-        }
-        inner
-            .actors
-            .insert(claims.sub, (claims.ver, actor.clone(), epoch));
+        self.keep_actor(epoch, claims, actor);
+    }
+
+    fn keep_actor(&self, epoch: u64, claims: &Claims, actor: &Actor) {
+        self.actors.insert(
+            claims.sub,
+            Arc::new(KnownActor {
+                token_version: claims.ver,
+                actor: actor.clone(),
+                epoch,
+            }),
+        );
     }
 
     /// Keeps an answer read from the database, unless something it depends on changed since
     /// `epoch`.
     pub fn remember(&self, epoch: u64, r: Remembered<'_>) {
-        let mut inner = self.lock();
-        if !inner.valid(r.claims.sub, epoch) || !inner.valid(r.unit, epoch) {
+        let inner = self.lock();
+        if !inner.valid(r.claims.sub, epoch) || !inner.valid(r.key.unit, epoch) {
             return;
         }
-        if inner.actors.len() >= MAX_ENTRIES {
-            inner.actors.clear();
-        }
-        if inner.tags.len() >= MAX_ENTRIES || inner.body_bytes >= MAX_BODIES {
-            inner.tags.clear();
-            inner.body_bytes = 0;
-        }
-        inner
-            .actors
-            .insert(r.claims.sub, (r.claims.ver, r.actor.clone(), epoch));
-        let key = (r.unit, r.what.to_owned());
+        self.keep_actor(epoch, r.claims, r.actor);
         // A 304 read no body: keep the one already held for the same version.
         let (body, size) = match r.body {
             Some(body) => {
                 let size = estimate_size(&body);
                 (Some(body).filter(|_| size <= MAX_BODY), size)
             }
-            None => inner
+            None => self
                 .tags
-                .get(&key)
-                .filter(|t| t.value == r.tag && inner.valid(r.unit, t.epoch))
+                .get(r.key)
+                .filter(|t| t.value == r.tag && inner.valid(r.key.unit, t.epoch))
                 .map_or((None, 0), |t| (t.body.clone(), t.size)),
         };
         let size = if body.is_some() { size } else { 0 };
-        let old = inner.tags.insert(
-            key,
-            Tag {
+        self.tags.insert(
+            r.key.clone(),
+            Arc::new(Tag {
                 value: r.tag.to_owned(),
                 body,
                 size,
                 until: r.until,
                 epoch,
-            },
+            }),
         );
-        inner.body_bytes = (inner.body_bytes + size).saturating_sub(old.map_or(0, |t| t.size));
     }
 
     /// Forgets what depends on these units and users.
@@ -289,6 +340,8 @@ impl Freshness {
 
     fn forget_all(&self) {
         self.lock().forget_all();
+        self.actors.invalidate_all();
+        self.tags.invalidate_all();
     }
 
     fn set_listening(&self, on: bool) {
@@ -354,5 +407,118 @@ fn keep_hearing<C>(
         }
         std::thread::sleep(backoff);
         backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Scope;
+    use crate::domain::Role;
+
+    fn cache() -> Arc<Freshness> {
+        let freshness = Freshness::start(
+            &DatabaseUrl::Sqlite(":memory:".into()),
+            false,
+            Duration::from_millis(50),
+        );
+        freshness.set_listening(true);
+        freshness
+    }
+
+    fn caller(city: Id) -> (Claims, Actor) {
+        let id = Id::new();
+        let claims = Claims {
+            sub: id,
+            role: Role::Viewer,
+            unit: Some(city),
+            ver: 1,
+            typ: "access".into(),
+            iss: "test".into(),
+            aud: "test".into(),
+            iat: 0,
+            exp: i64::MAX,
+            jti: uuid::Uuid::nil(),
+        };
+        let actor = Actor {
+            id,
+            username: "viewer".into(),
+            role: Role::Viewer,
+            unit_id: Some(city),
+            city_id: Some(city),
+            scope: Scope::City(city),
+        };
+        (claims, actor)
+    }
+
+    fn keep(f: &Freshness, epoch: u64, claims: &Claims, actor: &Actor, numbers: Numbers, body: usize) {
+        let key = NumbersKey {
+            unit: actor.scope.unit(),
+            numbers,
+        };
+        f.remember(
+            epoch,
+            Remembered {
+                claims,
+                actor,
+                key: &key,
+                tag: "W/\"1\"",
+                body: Some(Arc::new(serde_json::Value::String("x".repeat(body)))),
+                until: None,
+            },
+        );
+    }
+
+    #[test]
+    fn an_answer_read_before_a_change_is_never_given() {
+        let f = cache();
+        let city = Id::new();
+        let (claims, actor) = caller(city);
+        let now = Timestamp::now();
+        let epoch = f.begin().unwrap();
+        keep(&f, epoch, &claims, &actor, Numbers::Overview, 10);
+        assert!(f.current(&claims, &Numbers::Overview, now).is_some());
+        // Another period of the same route is another entry.
+        let daily = Numbers::Daily {
+            from: "2020-03-01".into(),
+            to: "2020-03-07".into(),
+        };
+        assert!(f.current(&claims, &daily, now).is_none());
+
+        // A request begins reading, a change to the city commits, then the request keeps its
+        // answer: memory must not give it.
+        let slow = f.begin().unwrap();
+        f.forget(&[city].into_iter().collect());
+        assert!(f.current(&claims, &Numbers::Overview, now).is_none());
+        keep(&f, slow, &claims, &actor, Numbers::Overview, 10);
+        assert!(f.current(&claims, &Numbers::Overview, now).is_none());
+        // Another city's change leaves it alone; the whole system's numbers move with any city.
+        let fresh = f.begin().unwrap();
+        keep(&f, fresh, &claims, &actor, Numbers::Overview, 10);
+        f.forget(&[Id::new()].into_iter().collect());
+        assert!(f.current(&claims, &Numbers::Overview, now).is_some());
+    }
+
+    #[test]
+    fn bodies_are_bounded_by_their_weight() {
+        let f = cache();
+        let (claims, actor) = caller(Id::new());
+        let epoch = f.begin().unwrap();
+        // 200 bodies of 200 KiB: 40 MiB offered, at most MAX_BODIES kept.
+        for day in 0..200 {
+            let numbers = Numbers::Daily {
+                from: format!("day {day}"),
+                to: format!("day {day}"),
+            };
+            keep(&f, epoch, &claims, &actor, numbers, 200 << 10);
+        }
+        f.tags.run_pending_tasks();
+        assert!(f.tags.weighted_size() <= MAX_BODIES, "{}", f.tags.weighted_size());
+        assert!(f.tags.entry_count() > 0, "the cache still keeps some");
+        // A body larger than MAX_BODY is not kept, its ETag is.
+        keep(&f, epoch, &claims, &actor, Numbers::Districts, MAX_BODY + 1);
+        let (_, tag, body) = f.current(&claims, &Numbers::Districts, Timestamp::now()).unwrap();
+        assert_eq!(tag, "W/\"1\"");
+        assert!(body.is_none());
     }
 }

@@ -23,7 +23,7 @@ use crate::domain::handoff::HandoffStatus;
 use crate::domain::traveller::TravellerStatus;
 use crate::domain::vehicle::VehicleStatus;
 use crate::error::{ApiError, ApiResult};
-use crate::freshness::Remembered;
+use crate::freshness::{Numbers, NumbersKey, Remembered};
 use crate::state::AppState;
 use crate::stats::local_day;
 use crate::stats::read;
@@ -55,7 +55,7 @@ pub struct Version {
 fn version(
     conn: &mut DbConnection,
     scope: Scope,
-    what: &str,
+    numbers: &Numbers,
     sliding: bool,
     now: Timestamp,
 ) -> ApiResult<Version> {
@@ -71,7 +71,7 @@ fn version(
     let sorted: BTreeMap<&Id, &i64> = overdue.iter().collect();
     let mut hasher = Sha256::new();
     hasher.update(format!(
-        "{what}|{unit}|{changes}|{sorted:?}|{}|{earliest:?}",
+        "{numbers}|{unit}|{changes}|{sorted:?}|{}|{earliest:?}",
         minutes.len()
     ));
     let tag = format!("W/\"{}\"", &hex::encode(hasher.finalize())[..20]);
@@ -116,7 +116,7 @@ async fn conditional<F>(
     state: &AppState,
     req: &HttpRequest,
     bearer: Bearer,
-    what: String,
+    numbers: Numbers,
     sliding: bool,
     build: F,
 ) -> ApiResult<HttpResponse>
@@ -130,7 +130,7 @@ where
         .map(str::to_owned);
     let Bearer(claims) = bearer;
     let now = Timestamp::now();
-    if let Some((actor, tag, body)) = state.freshness.current(&claims, &what, now) {
+    if let Some((actor, tag, body)) = state.freshness.current(&claims, &numbers, now) {
         actor.require(Permission::ReadStats)?;
         if holds(held.as_deref(), &tag) {
             state.metrics.not_modified_from_memory.inc();
@@ -158,7 +158,7 @@ where
             let scope = actor.scope;
             let now = Timestamp::now();
             let (version, body) = read_transaction(conn, |tx| {
-                let version = version(tx, scope, &what, sliding, now)?;
+                let version = version(tx, scope, &numbers, sliding, now)?;
                 let body = match holds(held.as_deref(), &version.tag) {
                     true => None,
                     false => Some(build(tx, scope, now, &version)?),
@@ -167,13 +167,16 @@ where
             })?;
             let body = body.map(Arc::new);
             if let Some(epoch) = epoch {
+                let key = NumbersKey {
+                    unit: scope.unit(),
+                    numbers,
+                };
                 freshness.remember(
                     epoch,
                     Remembered {
                         claims: &claims,
                         actor: &actor,
-                        unit: scope.unit(),
-                        what: &what,
+                        key: &key,
                         tag: &version.tag,
                         body: body.clone(),
                         until: version.until,
@@ -401,7 +404,7 @@ pub struct Overview {
 #[get("/stats/overview")]
 async fn overview(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer) -> ApiResult<HttpResponse> {
     // The 24-hour window of handoff times slides: its content is part of the version.
-    conditional(&state, &req, bearer, "overview".into(), true, build_overview).await
+    conditional(&state, &req, bearer, Numbers::Overview, true, build_overview).await
 }
 
 /// Local days, inclusive.
@@ -483,12 +486,16 @@ async fn ports_stats(
     let all_time = period.from.is_none() && period.to.is_none();
     let (from, to) = period.days(None)?;
     // All-time totals and an explicit period are read from different rows: different versions.
-    let what = format!("ports|{from}|{to}|{all_time}");
+    let numbers = Numbers::Ports {
+        from: from.clone(),
+        to: to.clone(),
+        all_time,
+    };
     conditional(
         &state,
         &req,
         bearer,
-        what,
+        numbers,
         false,
         move |conn, scope, _, version| {
             // Without a period, the all-time totals: one row per port, however long the history.
@@ -572,7 +579,7 @@ async fn districts(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer)
         &state,
         &req,
         bearer,
-        "districts".into(),
+        Numbers::Districts,
         false,
         |conn, scope, _, version| {
             let rows = read::district_rows(conn, scope)?;
@@ -652,8 +659,11 @@ async fn daily(
     period: web::Query<Period>,
 ) -> ApiResult<HttpResponse> {
     let (from, to) = period.days(Some(30))?;
-    let what = format!("daily|{from}|{to}");
-    conditional(&state, &req, bearer, what, false, move |conn, scope, _, _| {
+    let numbers = Numbers::Daily {
+        from: from.clone(),
+        to: to.clone(),
+    };
+    conditional(&state, &req, bearer, numbers, false, move |conn, scope, _, _| {
         let mut days: BTreeMap<String, BTreeMap<&str, i64>> = BTreeMap::new();
         let mut day = NaiveDate::parse_from_str(&from, "%Y-%m-%d").map_err(ApiError::internal)?;
         let last = NaiveDate::parse_from_str(&to, "%Y-%m-%d").map_err(ApiError::internal)?;
