@@ -4,6 +4,8 @@
 //! - `domain`: pure rules and state machines, no I/O;
 //! - `db`, `schema`, `store`: storage on PostgreSQL or embedded SQLite;
 //! - `auth`: tokens, passwords, roles and jurisdiction;
+//! - `transfer`: the loop's operations, each inside one write transaction;
+//! - `sheets`: manifests and rosters as spreadsheet files;
 //! - `http`: one module per resource;
 //! - `config`, `telemetry`, `startup`, `housekeeping`, `demo`: running it.
 
@@ -20,6 +22,7 @@ pub mod housekeeping;
 pub mod http;
 pub mod metrics;
 pub mod schema;
+pub mod sheets;
 pub mod startup;
 pub mod state;
 pub mod stats;

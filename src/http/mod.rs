@@ -12,10 +12,12 @@ pub mod edge;
 pub mod events;
 pub mod handoffs;
 pub mod health;
+pub mod manifests;
 pub mod metrics;
 pub mod ports;
 pub mod stats;
 pub mod stream;
+pub mod trace;
 pub mod travellers;
 pub mod units;
 pub mod users;
@@ -64,7 +66,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .configure(ports::routes)
                 .configure(users::routes)
                 .configure(vehicles::routes)
+                .configure(manifests::routes)
                 .configure(travellers::routes)
+                .configure(trace::routes)
                 .configure(batches::routes)
                 .configure(handoffs::routes)
                 .configure(stream::routes)
