@@ -1,5 +1,7 @@
 //! `/batches`: forming and running the trips from the port to the city.
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -12,7 +14,7 @@ use super::docs::{
 use super::handoffs::{handoff_views, HandoffView};
 use super::vehicles::VehicleView;
 use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
-use crate::auth::{Actor, Permission, Scope};
+use crate::auth::{Actor, Permission};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::batch::{BatchStatus, CrewRole};
@@ -21,7 +23,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::batches::{self, Batch, BatchFilter, CrewMember};
 use crate::store::Tx;
-use crate::store::{handoffs, travellers, vehicles, Page};
+use crate::store::{handoffs, vehicles, Page};
 use crate::transfer::batches::{self as trips, CrewInput, NewBatch};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -74,33 +76,67 @@ pub struct BatchView {
     handoffs: Vec<HandoffView>,
 }
 
-/// The batch with its travellers, vehicle, crew and handoffs.
+/// A batch with its travellers, vehicle, crew and handoffs.
 fn batch_view(conn: &mut DbConnection, actor: &Actor, b: Batch) -> ApiResult<BatchView> {
-    let members = batches::members(conn, b.id)?;
-    let ids: Vec<Id> = members.iter().map(|m| m.traveller_id).collect();
-    let rows = travellers::find_many(conn, Scope::All, &ids)?;
-    let travellers = members
-        .iter()
-        .zip(rows)
-        .filter_map(|(m, t)| {
-            t.map(|t| BatchTravellerView {
-                id: t.id,
-                full_name: t.full_name,
-                status: t.status,
-                destination_district_id: t.destination_district_id,
-                destination_community_id: t.destination_community_id,
-                boarded: m.boarded,
-            })
-        })
+    let mut views = batch_views(conn, actor, vec![b])?;
+    views
+        .pop()
+        .ok_or_else(|| ApiError::internal("a batch without its view"))
+}
+
+/// Batches with their travellers, vehicles, crews and handoffs, in a fixed number of queries
+/// however many batches there are.
+fn batch_views(conn: &mut DbConnection, actor: &Actor, list: Vec<Batch>) -> ApiResult<Vec<BatchView>> {
+    let batch_ids: Vec<Id> = list.iter().map(|b| b.id).collect();
+    let mut members: HashMap<Id, Vec<BatchTravellerView>> = HashMap::new();
+    for (m, t) in batches::members_of(conn, &batch_ids)? {
+        members.entry(m.batch_id).or_default().push(BatchTravellerView {
+            id: t.id,
+            full_name: t.full_name,
+            status: t.status,
+            destination_district_id: t.destination_district_id,
+            destination_community_id: t.destination_community_id,
+            boarded: m.boarded,
+        });
+    }
+    // A vehicle serves one batch after another: several batches of a page may name it.
+    let vehicle_ids: Vec<Id> = list.iter().filter_map(|b| b.vehicle_id).collect();
+    let vehicles_by_id: HashMap<Id, VehicleView> = vehicles::by_ids(conn, &vehicle_ids)?
+        .into_iter()
+        .map(|v| (v.id, VehicleView::from(v)))
         .collect();
-    let vehicle = match b.vehicle_id {
-        Some(v) => vehicles::find(conn, Scope::All, v)?.map(VehicleView::from),
-        None => None,
-    };
-    let crew = batches::crew(conn, b.id)?;
-    let handoff_rows = handoffs::of_batch(conn, b.id)?;
-    let handoffs = handoff_views(conn, actor, handoff_rows)?;
-    Ok(BatchView {
+    let mut crews: HashMap<Id, Vec<CrewMember>> = HashMap::new();
+    for member in batches::crews(conn, &batch_ids)? {
+        crews.entry(member.batch_id).or_default().push(member);
+    }
+    let handoff_rows = handoffs::of_batches(conn, &batch_ids)?;
+    let mut handoffs_of: HashMap<Id, Vec<HandoffView>> = HashMap::new();
+    for view in handoff_views(conn, actor, handoff_rows)? {
+        if let Some(batch_id) = view.batch_id() {
+            handoffs_of.entry(batch_id).or_default().push(view);
+        }
+    }
+    Ok(list
+        .into_iter()
+        .map(|b| {
+            let travellers = members.remove(&b.id).unwrap_or_default();
+            let vehicle = b.vehicle_id.and_then(|v| vehicles_by_id.get(&v).cloned());
+            let crew = crews.remove(&b.id).unwrap_or_default();
+            let handoffs = handoffs_of.remove(&b.id).unwrap_or_default();
+            batch_view_of(b, travellers, vehicle, crew, handoffs)
+        })
+        .collect())
+}
+
+fn batch_view_of(
+    b: Batch,
+    travellers: Vec<BatchTravellerView>,
+    vehicle: Option<VehicleView>,
+    crew: Vec<CrewMember>,
+    handoffs: Vec<HandoffView>,
+) -> BatchView {
+    let ids = travellers.iter().map(|t| t.id).collect();
+    BatchView {
         id: b.id,
         code: b.code,
         status: b.status,
@@ -120,7 +156,7 @@ fn batch_view(conn: &mut DbConnection, actor: &Actor, b: Batch) -> ApiResult<Bat
         vehicle,
         crew,
         handoffs,
-    })
+    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -175,11 +211,7 @@ async fn list_batches(
                 let rows = batches::list(tx, actor.scope, &filter)?;
                 let page = Page::from_rows(rows, page.limit, |b| b.id);
                 let next = page.next_after;
-                let items = page
-                    .items
-                    .into_iter()
-                    .map(|b| batch_view(tx, &actor, b))
-                    .collect::<ApiResult<Vec<_>>>()?;
+                let items = batch_views(tx, &actor, page.items)?;
                 Ok::<_, ApiError>(List {
                     items,
                     next_cursor: next.map(super::encode_cursor),

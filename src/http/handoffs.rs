@@ -85,6 +85,12 @@ pub struct HandoffView {
     code: Option<String>,
 }
 
+impl HandoffView {
+    pub fn batch_id(&self) -> Option<Id> {
+        self.batch_id
+    }
+}
+
 /// Views of handoffs as this caller may see them: the code only for the sending unit (and admins).
 pub fn handoff_views(
     conn: &mut DbConnection,

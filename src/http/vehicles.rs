@@ -30,7 +30,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// A vehicle of a city's transfer team.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct VehicleView {
     pub id: Id,
     pub plate: String,

@@ -193,6 +193,27 @@ pub fn members(conn: &mut DbConnection, batch_id: Id) -> QueryResult<Vec<BatchTr
         .load(conn)
 }
 
+/// The members of these batches with their travellers, in one query, by batch then traveller.
+pub fn members_of(
+    conn: &mut DbConnection,
+    batch_ids: &[Id],
+) -> QueryResult<Vec<(BatchTraveller, crate::store::travellers::Traveller)>> {
+    use crate::schema::travellers;
+    batch_travellers::table
+        .inner_join(travellers::table)
+        .filter(batch_travellers::batch_id.eq_any(batch_ids.to_vec()))
+        .filter(batch_travellers::removed.eq(false))
+        .select((
+            BatchTraveller::as_select(),
+            crate::store::travellers::Traveller::as_select(),
+        ))
+        .order((
+            batch_travellers::batch_id.asc(),
+            batch_travellers::traveller_id.asc(),
+        ))
+        .load(conn)
+}
+
 /// Adds a traveller to a batch, or brings back one removed earlier.
 pub fn add_member(
     conn: &mut DbConnection,

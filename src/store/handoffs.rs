@@ -112,9 +112,10 @@ pub fn list(conn: &mut DbConnection, scope: Scope, filter: &HandoffFilter) -> Qu
     query.load(conn)
 }
 
-pub fn of_batch(conn: &mut DbConnection, batch_id: Id) -> QueryResult<Vec<Handoff>> {
+/// The handoffs of these batches, in one query.
+pub fn of_batches(conn: &mut DbConnection, batch_ids: &[Id]) -> QueryResult<Vec<Handoff>> {
     handoffs::table
-        .filter(handoffs::batch_id.eq(batch_id))
+        .filter(handoffs::batch_id.eq_any(batch_ids.to_vec()))
         .select(Handoff::as_select())
         .order(handoffs::id.asc())
         .load(conn)

@@ -1031,3 +1031,67 @@ async fn a_retried_wrong_code_counts_once() {
         .expect(200);
     w.assert_invariants();
 }
+
+#[actix_web::test]
+async fn a_list_of_batches_shows_each_batch_as_its_own_page_does() {
+    let w = World::new().await;
+    let a = w.register("PVG", "CZ-TN-HM", "MU5001").await;
+    let b = w.register("PVG", "CZ-ZL-NY", "MU5001").await;
+    let c = w.register("PVG", "CZ-TN-HM", "MU5002").await;
+    let d = w.register("PVG", "CZ-TN-HM", "MU5003").await;
+    let bus = w.vehicle("苏D·Z0003").await;
+    // One vehicle carries two batches in turn; a third batch waits with another vehicle.
+    let first = w.run_batch("PVG", &[a.clone(), b.clone()], &bus, &[]).await;
+    w.disinfect(&bus).await;
+    let second = w.run_batch("PVG", std::slice::from_ref(&c), &bus, &[]).await;
+    let other = w.vehicle("苏D·Z0001").await;
+    let third = w
+        .create_batch("PVG", std::slice::from_ref(&d), &other)
+        .await
+        .expect(201)
+        .body;
+
+    let list = w
+        .app
+        .get("/api/v1/batches?limit=50", &w.dispatcher)
+        .await
+        .expect(200);
+    let items = list.body["items"].as_array().unwrap();
+    for (batch, travellers, handoffs) in [
+        (&first, vec![&a, &b], 2),
+        (&second, vec![&c], 1),
+        (&third, vec![&d], 0),
+    ] {
+        let id = batch["id"].as_str().unwrap();
+        let listed = items.iter().find(|i| i["id"] == id).expect("the batch is listed");
+        let alone = w
+            .app
+            .get(&format!("/api/v1/batches/{id}"), &w.dispatcher)
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(listed, &alone, "the list shows the batch as its page does");
+        let mut ids: Vec<&str> = listed["traveller_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        ids.sort();
+        let mut want: Vec<&str> = travellers.iter().map(|t| t.as_str()).collect();
+        want.sort();
+        assert_eq!(ids, want, "each batch lists its own travellers");
+        let listed_handoffs = listed["handoffs"].as_array().unwrap();
+        assert_eq!(listed_handoffs.len(), handoffs);
+        assert!(listed_handoffs.iter().all(|h| h["batch_id"] == id));
+    }
+    let plate = |b: &serde_json::Value| b["vehicle"]["plate"].as_str().unwrap().to_owned();
+    let listed = |b: &serde_json::Value| items.iter().find(|i| i["id"] == b["id"]).unwrap().clone();
+    assert_eq!(
+        plate(&listed(&first)),
+        "苏D·Z0003",
+        "a vehicle shared by two batches shows on both"
+    );
+    assert_eq!(plate(&listed(&second)), "苏D·Z0003");
+    assert_eq!(plate(&listed(&third)), "苏D·Z0001");
+}
