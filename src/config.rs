@@ -28,6 +28,8 @@ pub struct Settings {
     pub housekeeping: HousekeepingSettings,
     #[serde(default)]
     pub privacy: PrivacySettings,
+    #[serde(default)]
+    pub import: ImportSettings,
     /// The value of APP_ENV (`local` when unset); not read from the files.
     #[serde(skip)]
     pub environment: String,
@@ -304,6 +306,21 @@ impl PrivacySettings {
     /// How long personal data is kept after a loop closes.
     pub fn retention(&self) -> chrono::Duration {
         chrono::Duration::days(self.retain_days.min(36_500) as i64)
+    }
+}
+
+/// Manifests sent as files.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImportSettings {
+    /// The largest manifest accepted, in bytes (CSV or XLSX).
+    pub max_body_bytes: usize,
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 16 << 20,
+        }
     }
 }
 

@@ -104,6 +104,41 @@ pub fn transition(status: TravellerStatus, event: TravellerEvent) -> Result<Trav
     }
 }
 
+/// An arrival time as people type it or spreadsheets store it: RFC 3339, or a date and time with
+/// `-` or `/` between the parts, a space or `T` before the time, seconds optional, and with or
+/// without a zone. A time without a zone is local time at `offset`.
+pub fn parse_time(text: &str, offset: chrono::FixedOffset) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+    let text = text.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Some(at.with_timezone(&Utc));
+    }
+    let normal: String = text
+        .replace('/', "-")
+        .replacen('T', " ", 1)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for zoned in [
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M%:z",
+        "%Y-%m-%d %H:%M:%S%.f %:z",
+    ] {
+        if let Ok(at) = DateTime::parse_from_str(&normal, zoned) {
+            return Some(at.with_timezone(&Utc));
+        }
+    }
+    for local in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
+        if let Ok(at) = NaiveDateTime::parse_from_str(&normal, local) {
+            return offset
+                .from_local_datetime(&at)
+                .single()
+                .map(|at| at.with_timezone(&Utc));
+        }
+    }
+    None
+}
+
 /// Nationality: an ISO 3166-1 alpha-3 code, three capital letters.
 pub fn valid_nationality(code: &str) -> bool {
     code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase())
@@ -203,6 +238,38 @@ mod tests {
         assert_eq!(AtDistrict.custody_level(), Some(UnitLevel::District));
         assert_eq!(Received.custody_level(), Some(UnitLevel::Community));
         assert_eq!(Exception.custody_level(), None);
+    }
+
+    #[test]
+    fn arrival_times_in_the_forms_people_type() {
+        let cst = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+        let want = "2020-03-07T00:30:00Z";
+        for text in [
+            "2020-03-07T08:30:00+08:00",
+            "2020-03-07T00:30:00Z",
+            "2020-03-07 08:30",
+            "2020-03-07 08:30:00",
+            "2020/3/7 8:30",
+            "2020-03-07T08:30:00",
+            " 2020-03-07  08:30:00.000 ",
+            "2020-03-07 09:30:00+09:00",
+        ] {
+            let at = parse_time(text, cst).unwrap_or_else(|| panic!("{text:?} not read"));
+            assert_eq!(
+                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                want,
+                "{text:?}"
+            );
+        }
+        for text in [
+            "",
+            "2020-03-07",
+            "07/03/2020 08:30",
+            "yesterday",
+            "2020-13-01 08:00",
+        ] {
+            assert!(parse_time(text, cst).is_none(), "{text:?} read");
+        }
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! `/travellers/import`: a whole manifest registered in one transaction, or nothing.
 
-use actix_web::http::StatusCode;
-use actix_web::post;
+use std::collections::HashMap;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::{
@@ -12,14 +14,131 @@ use super::docs::{
 };
 use super::{fingerprint, write_within, IdempotencyKey};
 use crate::auth::{Actor, Permission};
-use crate::db::Lock;
+use crate::db::types::Id;
+use crate::db::{read_transaction, Lock};
+use crate::domain::UnitLevel;
 use crate::error::{ApiError, ApiResult};
-use crate::sheets::manifest;
+use crate::sheets::manifest::{self, Format};
+use crate::sheets::template::{self, Code};
+use crate::sheets::HeaderLanguage;
 use crate::state::AppState;
+use crate::store::{ports, units};
 use crate::transfer::travellers as registration;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(import_manifest);
+    cfg.service(import_manifest).service(manifest_template);
+}
+
+/// A file format of a download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FileFormat {
+    #[default]
+    Xlsx,
+    Csv,
+}
+
+impl FileFormat {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FileFormat::Xlsx => manifest::XLSX,
+            FileFormat::Csv => "text/csv; charset=utf-8",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            FileFormat::Xlsx => "xlsx",
+            FileFormat::Csv => "csv",
+        }
+    }
+}
+
+/// A file sent as a download.
+pub fn attachment(format: FileFormat, name: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, format.content_type()))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.{}\"", format.extension()),
+        ))
+        .body(body)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TemplateQuery {
+    /// `xlsx` (default) or `csv`.
+    format: Option<FileFormat>,
+    /// The header's language: `zh` (default) or `en`.
+    lang: Option<HeaderLanguage>,
+}
+
+/// The manifest template
+///
+/// An empty manifest with the header row, in Chinese or English. The workbook has a second sheet
+/// listing the port codes and the community codes of the caller's city.
+#[utoipa::path(
+    tag = "travellers",
+    params(TemplateQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The template", content(
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv"),
+        )),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/travellers/import/template")]
+async fn manifest_template(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<TemplateQuery>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::RegisterTravellers)?;
+    let format = query.format.unwrap_or_default();
+    let lang = query.lang.unwrap_or_default();
+    let body = match format {
+        FileFormat::Csv => template::csv(lang),
+        FileFormat::Xlsx => {
+            let scope = actor.scope;
+            let (ports, communities) = state
+                .db(move |conn| {
+                    read_transaction(conn, |tx| {
+                        let ports = ports::list(tx, None, 10_000)?;
+                        let districts: HashMap<Id, String> = units::of_level(tx, scope, UnitLevel::District)?
+                            .into_iter()
+                            .map(|d| (d.id, d.name))
+                            .collect();
+                        let communities = units::of_level(tx, scope, UnitLevel::Community)?;
+                        let ports = ports
+                            .into_iter()
+                            .map(|p| Code {
+                                code: p.code,
+                                name: p.name,
+                                within: None,
+                            })
+                            .collect::<Vec<_>>();
+                        let communities = communities
+                            .into_iter()
+                            .map(|c| Code {
+                                within: c.parent_id.and_then(|d| districts.get(&d).cloned()),
+                                code: c.code,
+                                name: c.name,
+                            })
+                            .collect::<Vec<_>>();
+                        Ok::<_, ApiError>((ports, communities))
+                    })
+                })
+                .await?;
+            template::xlsx(lang, &ports, &communities).map_err(ApiError::internal)?
+        }
+    };
+    Ok(attachment(format, "manifest-template", body))
 }
 
 /// How many travellers a manifest registered.
@@ -30,18 +149,23 @@ struct Imported {
 
 /// Import a manifest
 ///
-/// A `text/csv` body: a header row of field names (those of `RegisterTraveller`, with `port_code`
-/// and `destination_community_code` in place of the ids), then one traveller a row. Every row is
-/// checked first: any invalid row answers 422 with `errors: [{row, field, message}]` and nothing is
-/// written; otherwise all rows are written in one transaction.
+/// The manifest as the airport sends it: CSV (`text/csv`, UTF-8 with or without a byte-order mark,
+/// or GB18030) or an XLSX workbook (its first sheet). The first row is the header, with the field
+/// names of `RegisterTraveller` (`port_code` and `destination_community_code` in place of the ids)
+/// or their Chinese names (姓名, 证件类型, 证件号码, 国籍, 电话, 航班号, 入境口岸, 入境时间, 目的社区,
+/// 住址, 语言, 备注); then one traveller a row. Times without a zone are local time. Every row is
+/// checked first: any problem answers 422 with the first 100 problems in row order
+/// (`errors: [{row, field, message}]`, rows numbered as a spreadsheet program shows them) and
+/// `error_count`, and nothing is written; otherwise all rows are written in one transaction.
 #[utoipa::path(
     tag = "travellers",
     params(IdempotencyHeader),
     request_body(
-        content = String,
-        content_type = "text/csv",
-        description = "The manifest",
-        example = "full_name,document_type,document_no,nationality,port_code,arrived_at,destination_community_code\nLi Wei,passport,E12345678,CHN,PVG,2024-05-01T08:30:00Z,CZ-TN-HM\n"
+        description = "The manifest, as CSV or as an XLSX workbook",
+        content(
+            (String = "text/csv", example = "full_name,document_type,document_no,nationality,port_code,arrived_at,destination_community_code\nLi Wei,passport,E12345678,CHN,PVG,2024-05-01T08:30:00Z,CZ-TN-HM\n"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )
     ),
     security(("bearer" = [])),
     responses(
@@ -70,22 +194,25 @@ async fn import_manifest(
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !content_type.starts_with("text/csv") {
-        return Err(ApiError::new(
+    let format = Format::of_content_type(content_type).ok_or_else(|| {
+        ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "the manifest must be text/csv",
-        ));
-    }
+            format!("a manifest is text/csv or {}", manifest::XLSX),
+        )
+    })?;
     // Read only now: a caller without the right is refused before sending a byte more.
-    let body = super::read_payload(payload, state.settings.server.max_body_bytes).await?;
+    let body = super::read_payload(payload, state.settings.import.max_body_bytes).await?;
     let print = fingerprint(
         &req,
         &hex::encode(sha2::Digest::finalize(
             <sha2::Sha256 as sha2::Digest>::new_with_prefix(&body),
         )),
     );
-    let rows = manifest::read_csv(&body)?;
+    // Reading a large workbook takes a while: off the server's threads.
+    let rows = web::block(move || manifest::read(&body, format))
+        .await
+        .map_err(ApiError::internal)??;
     let who = actor.clone();
     // Thousands of rows take longer than a request's usual deadline.
     let deadline = Some(std::time::Duration::from_secs(120));

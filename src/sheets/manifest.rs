@@ -1,78 +1,343 @@
-//! Manifests as the airports send them: one traveller a row under a header row of field names.
-//! Reading a file only maps cells to fields; every rule is checked by the one path that also
-//! checks JSON registrations (`transfer::travellers`).
+//! Manifests as the airports send them: one traveller a row under a header row, as CSV (UTF-8 or
+//! GB18030) or as an XLSX workbook (its first sheet). Reading a file only maps cells to fields;
+//! every rule is checked by the one path that also checks JSON registrations
+//! (`transfer::travellers::check`).
+
+use std::io::{Cursor, Read};
+
+use actix_web::http::StatusCode;
+use calamine::{DataRef, Reader, Xlsx};
 
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::transfer::travellers::{ManifestRow, RawTraveller, MAX_MANIFEST_ROWS};
 
-pub const MANIFEST_COLUMNS: &[&str] = &[
-    "full_name",
-    "document_type",
-    "document_no",
-    "nationality",
-    "phone",
-    "flight_no",
-    "port_code",
-    "arrived_at",
-    "destination_community_code",
-    "address",
-    "language",
-    "notes",
-];
-pub const REQUIRED_COLUMNS: &[&str] = &[
-    "full_name",
-    "document_type",
-    "document_no",
-    "nationality",
-    "port_code",
-    "arrived_at",
-    "destination_community_code",
+/// A column of a manifest: its field name, the Chinese header that may stand for it, and whether
+/// every manifest must have it.
+pub struct Column {
+    pub field: &'static str,
+    pub zh: &'static str,
+    pub required: bool,
+}
+
+const fn column(field: &'static str, zh: &'static str, required: bool) -> Column {
+    Column { field, zh, required }
+}
+
+/// The columns of a manifest, in the template's order.
+pub const COLUMNS: [Column; 12] = [
+    column("full_name", "姓名", true),
+    column("document_type", "证件类型", true),
+    column("document_no", "证件号码", true),
+    column("nationality", "国籍", true),
+    column("phone", "电话", false),
+    column("flight_no", "航班号", false),
+    column("port_code", "入境口岸", true),
+    column("arrived_at", "入境时间", true),
+    column("destination_community_code", "目的社区", true),
+    column("address", "住址", false),
+    column("language", "语言", false),
+    column("notes", "备注", false),
 ];
 
-/// Reads a CSV manifest: a header row of field names, then one traveller a row. Row numbers are
-/// the spreadsheet's, the header being row 1.
-pub fn read_csv(body: &[u8]) -> ApiResult<Vec<ManifestRow>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(body);
-    let headers = reader
-        .headers()
-        .map_err(|e| ApiError::bad_request(format!("unreadable CSV header: {e}")))?
-        .clone();
-    let mut problems = Vec::new();
-    for h in headers.iter() {
-        if !MANIFEST_COLUMNS.contains(&h) {
-            problems.push(FieldError {
-                row: Some(1),
-                ..FieldError::new(h, "unknown column")
-            });
+/// The media type of an XLSX workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The most a workbook may unpack to, in all: a zip bomb is refused before it is read.
+const MAX_UNPACKED_BYTES: u64 = 256 << 20;
+/// The most files a workbook may hold.
+const MAX_ENTRIES: usize = 10_000;
+/// The most cells read from a sheet, empty ones included: a sheet with a million formatted but
+/// empty rows is refused instead of read to the end.
+const MAX_CELLS: usize = (MAX_MANIFEST_ROWS + 1) * 40;
+
+/// The file formats a manifest may come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Xlsx,
+}
+
+impl Format {
+    /// The format a request's `Content-Type` names, if it is one of them.
+    pub fn of_content_type(content_type: &str) -> Option<Format> {
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "text/csv" => Some(Format::Csv),
+            XLSX => Some(Format::Xlsx),
+            _ => None,
         }
     }
-    for required in REQUIRED_COLUMNS {
-        if !headers.iter().any(|h| h == *required) {
-            problems.push(FieldError {
-                row: Some(1),
-                ..FieldError::new(*required, "required column is missing")
-            });
+}
+
+/// A sheet as read from a file: rows of cells as text, each with its row number as a spreadsheet
+/// program shows it (the first row is 1).
+struct Table {
+    rows: Vec<(usize, Vec<String>)>,
+}
+
+/// Reads a manifest sent as `format`: the header, then one traveller a row.
+pub fn read(body: &[u8], format: Format) -> ApiResult<Vec<ManifestRow>> {
+    refuse_other_formats(body, format)?;
+    let table = match format {
+        Format::Csv => csv_table(body)?,
+        Format::Xlsx => xlsx_table(body)?,
+    };
+    manifest_rows(table)
+}
+
+fn unsupported(detail: impl Into<String>) -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        detail,
+    )
+}
+
+/// Files that are not what their `Content-Type` says get a clear answer before any parsing.
+fn refuse_other_formats(body: &[u8], format: Format) -> ApiResult<()> {
+    const ZIP: &[u8] = b"PK\x03\x04";
+    const OLE2: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    if body.starts_with(OLE2) {
+        return Err(unsupported(
+            "this is an Excel 97-2003 (.xls) file, which is not read; save it as .xlsx or CSV",
+        ));
+    }
+    match format {
+        Format::Csv if body.starts_with(ZIP) => Err(unsupported(format!(
+            "this is a zip file, such as an XLSX workbook, sent as text/csv; send a workbook as {XLSX}"
+        ))),
+        Format::Xlsx if !body.starts_with(ZIP) => Err(unsupported(
+            "this is not an XLSX workbook (a zip file); send CSV as text/csv",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// CSV text: UTF-8 with or without a byte-order mark, or GB18030 as Chinese spreadsheet programs
+/// save it.
+fn decode_csv(body: &[u8]) -> ApiResult<String> {
+    if let Some(rest) = body.strip_prefix(b"\xEF\xBB\xBF") {
+        return std::str::from_utf8(rest)
+            .map(str::to_owned)
+            .map_err(|e| ApiError::bad_request(format!("the CSV is not valid UTF-8: {e}")));
+    }
+    if let Ok(text) = std::str::from_utf8(body) {
+        return Ok(text.to_owned());
+    }
+    let (text, _, malformed) = encoding_rs::GB18030.decode(body);
+    if malformed {
+        return Err(ApiError::bad_request("the CSV is neither UTF-8 nor GB18030 text"));
+    }
+    Ok(text.into_owned())
+}
+
+fn csv_table(body: &[u8]) -> ApiResult<Table> {
+    let text = decode_csv(body)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let row = i + 1;
+        let record = record.map_err(|e| {
+            ApiError::invalid(vec![FieldError {
+                row: Some(row),
+                ..FieldError::new("row", format!("unreadable: {e}"))
+            }])
+        })?;
+        too_many_rows(rows.len())?;
+        rows.push((row, record.iter().map(str::to_owned).collect()));
+    }
+    Ok(Table { rows })
+}
+
+fn too_many_rows(read: usize) -> ApiResult<()> {
+    if read > MAX_MANIFEST_ROWS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("at most {MAX_MANIFEST_ROWS} rows per manifest"),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a workbook that unpacks to more than `MAX_UNPACKED_BYTES`, measured by unpacking it,
+/// not by what its directory claims.
+fn check_unpacked_size(body: &[u8]) -> ApiResult<()> {
+    let not_a_workbook =
+        |e: zip::result::ZipError| ApiError::bad_request(format!("the XLSX workbook cannot be opened: {e}"));
+    let mut archive = zip::ZipArchive::new(Cursor::new(body)).map_err(not_a_workbook)?;
+    if archive.len() > MAX_ENTRIES {
+        return Err(ApiError::bad_request("the XLSX workbook holds too many files"));
+    }
+    let mut left = MAX_UNPACKED_BYTES;
+    for i in 0..archive.len() {
+        let entry = archive.by_index(i).map_err(not_a_workbook)?;
+        let read = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink())
+            .map_err(|e| ApiError::bad_request(format!("the XLSX workbook cannot be read: {e}")))?;
+        if read > left {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "the XLSX workbook unpacks to more than {} MiB",
+                    MAX_UNPACKED_BYTES >> 20
+                ),
+            ));
+        }
+        left -= read;
+    }
+    Ok(())
+}
+
+fn xlsx_table(body: &[u8]) -> ApiResult<Table> {
+    check_unpacked_size(body)?;
+    let unreadable =
+        |e: calamine::XlsxError| ApiError::bad_request(format!("the XLSX workbook cannot be read: {e}"));
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(body)).map_err(unreadable)?;
+    let first = workbook
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| ApiError::invalid_field("body", "the workbook has no sheet"))?;
+    let mut cells = workbook.worksheet_cells_reader(&first).map_err(unreadable)?;
+    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut read = 0usize;
+    while let Some(cell) = cells.next_cell().map_err(unreadable)? {
+        read += 1;
+        if read > MAX_CELLS {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the sheet holds more than {MAX_CELLS} cells"),
+            ));
+        }
+        let (row, col) = cell.get_position();
+        let Some(text) = cell_text(cell.get_value()).map_err(|message| {
+            ApiError::invalid(vec![FieldError {
+                row: Some(row as usize + 1),
+                ..FieldError::new(column_name(col as usize), message)
+            }])
+        })?
+        else {
+            continue;
+        };
+        let row = row as usize + 1;
+        if rows.last().is_none_or(|(r, _)| *r != row) {
+            too_many_rows(rows.len())?;
+            rows.push((row, Vec::new()));
+        }
+        let (_, values) = rows.last_mut().expect("a row was just pushed");
+        let col = col as usize;
+        if values.len() <= col {
+            values.resize(col + 1, String::new());
+        }
+        values[col] = text;
+    }
+    Ok(Table { rows })
+}
+
+/// A column's letters as a spreadsheet program shows them: A, B, ..., Z, AA.
+fn column_name(mut col: usize) -> String {
+    let mut name = Vec::new();
+    loop {
+        name.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
+}
+
+/// A cell as text, `None` when empty. A number becomes its digits (no exponent, no `.0`); a date
+/// becomes a local time without a zone.
+fn cell_text(value: &DataRef<'_>) -> Result<Option<String>, String> {
+    let text = match value {
+        DataRef::Empty => return Ok(None),
+        DataRef::String(s) => s.clone(),
+        DataRef::SharedString(s) => (*s).to_owned(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) => number_text(*f),
+        DataRef::Bool(b) => b.to_string(),
+        DataRef::DateTime(at) => match at.as_datetime() {
+            Some(at) => at.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            None => return Err("the date cannot be read".into()),
+        },
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+        DataRef::Error(e) => return Err(format!("the cell holds an error ({e})")),
+    };
+    Ok(Some(text).filter(|t| !t.trim().is_empty()))
+}
+
+/// A number as its digits: `13800000000`, never `1.38e10` or `13800000000.0`.
+fn number_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+/// Maps the header to columns and every other row to a traveller.
+fn manifest_rows(table: Table) -> ApiResult<Vec<ManifestRow>> {
+    let mut rows = table
+        .rows
+        .into_iter()
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let Some((header_row, header)) = rows.next() else {
+        return Err(ApiError::invalid_field("body", "the manifest has no header row"));
+    };
+    let at_header = |field: &str, message: &str| FieldError {
+        row: Some(header_row),
+        ..FieldError::new(field, message)
+    };
+    let mut problems = Vec::new();
+    // The column of each field, by position in the header.
+    let mut positions: [Option<usize>; COLUMNS.len()] = [None; COLUMNS.len()];
+    for (i, name) in header.iter().enumerate() {
+        let name = name.trim().trim_start_matches('\u{feff}');
+        if name.is_empty() {
+            continue;
+        }
+        match COLUMNS
+            .iter()
+            .position(|c| c.field.eq_ignore_ascii_case(name) || c.zh == name)
+        {
+            Some(k) if positions[k].is_some() => problems.push(at_header(name, "this column appears twice")),
+            Some(k) => positions[k] = Some(i),
+            None => problems.push(at_header(name, "unknown column")),
+        }
+    }
+    for (k, c) in COLUMNS.iter().enumerate() {
+        if c.required && positions[k].is_none() {
+            problems.push(at_header(c.field, "required column is missing"));
         }
     }
     if !problems.is_empty() {
         return Err(ApiError::invalid(problems));
     }
-    let column = |name: &str| headers.iter().position(|h| h == name);
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let record = record.map_err(|e| {
-            ApiError::invalid(vec![FieldError {
-                row: Some(line),
-                ..FieldError::new("row", format!("unreadable: {e}"))
-            }])
-        })?;
-        let get = |name: &str| column(name).and_then(|c| record.get(c)).unwrap_or("").to_owned();
-        let opt = |name: &str| Some(get(name)).filter(|v| !v.is_empty());
-        rows.push(ManifestRow {
+    let mut out = Vec::new();
+    for (line, cells) in rows {
+        let get = |field: &str| {
+            COLUMNS
+                .iter()
+                .position(|c| c.field == field)
+                .and_then(|k| positions[k])
+                .and_then(|i| cells.get(i))
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let opt = |field: &str| Some(get(field)).filter(|v| !v.is_empty());
+        out.push(ManifestRow {
             line,
             raw: RawTraveller {
                 full_name: get("full_name"),
@@ -89,15 +354,39 @@ pub fn read_csv(body: &[u8]) -> ApiResult<Vec<ManifestRow>> {
             port_code: get("port_code"),
             community_code: get("destination_community_code"),
         });
-        if rows.len() > MAX_MANIFEST_ROWS {
-            return Err(ApiError::invalid_field(
-                "body",
-                format!("at most {} rows per manifest", MAX_MANIFEST_ROWS),
-            ));
-        }
     }
-    if rows.is_empty() {
+    if out.is_empty() {
         return Err(ApiError::invalid_field("body", "the manifest has no rows"));
     }
-    Ok(rows)
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_as_their_digits() {
+        assert_eq!(number_text(13800000000.0), "13800000000");
+        assert_eq!(number_text(1e20), "100000000000000000000");
+        assert_eq!(number_text(12.5), "12.5");
+        assert_eq!(number_text(-3.0), "-3");
+    }
+
+    #[test]
+    fn columns_are_named_as_a_spreadsheet_shows_them() {
+        assert_eq!(column_name(0), "A");
+        assert_eq!(column_name(25), "Z");
+        assert_eq!(column_name(26), "AA");
+        assert_eq!(column_name(27), "AB");
+        assert_eq!(column_name(701), "ZZ");
+        assert_eq!(column_name(702), "AAA");
+    }
+
+    #[test]
+    fn gb18030_reads_like_utf8() {
+        let (gb, _, _) = encoding_rs::GB18030.encode("姓名,证件类型\n李伟,passport\n");
+        assert_eq!(decode_csv(&gb).unwrap(), "姓名,证件类型\n李伟,passport\n");
+        assert_eq!(decode_csv("\u{feff}a,b".as_bytes()).unwrap(), "a,b");
+    }
 }

@@ -1,3 +1,17 @@
-//! Spreadsheets: reading the files officers receive into the rows the service checks.
+//! Spreadsheets, "one table to the end": manifests read from the files airports send, the
+//! template a dispatcher fills in, and the rosters officers download.
 
 pub mod manifest;
+pub mod template;
+
+/// The language of a file's header row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HeaderLanguage {
+    #[default]
+    Zh,
+    En,
+}
+
+/// How a CSV file starts, so that spreadsheet programs read it as UTF-8 (Chinese included).
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";

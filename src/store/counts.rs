@@ -30,6 +30,12 @@ pub fn set_utc_offset_minutes(minutes: i32) {
     UTC_OFFSET_MINUTES.store(minutes, Ordering::Relaxed);
 }
 
+/// The offset of local time (`stats.utc_offset_minutes`).
+pub fn local_offset() -> chrono::FixedOffset {
+    let minutes = UTC_OFFSET_MINUTES.load(Ordering::Relaxed);
+    chrono::FixedOffset::east_opt(minutes * 60).unwrap_or(chrono::FixedOffset::east_opt(0).expect("UTC"))
+}
+
 pub fn local_day(at: Timestamp) -> String {
     let offset = chrono::Duration::minutes(i64::from(UTC_OFFSET_MINUTES.load(Ordering::Relaxed)));
     (at.0 + offset).format("%Y-%m-%d").to_string()

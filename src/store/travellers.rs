@@ -165,6 +165,49 @@ pub fn insert(tx: &mut Tx<'_>, traveller: &Traveller) -> QueryResult<()> {
     Ok(())
 }
 
+/// Inserts many travellers, a few hundred rows a statement.
+pub fn insert_many(tx: &mut Tx<'_>, list: &[Traveller]) -> QueryResult<()> {
+    match tx.conn() {
+        // 34 values a row: 500 rows a statement stay within PostgreSQL's limit of bound values.
+        DbConnection::Postgres(pg) => {
+            for chunk in list.chunks(500) {
+                diesel::insert_into(travellers::table).values(chunk).execute(pg)?;
+            }
+        }
+        // SQLite has no multi-row insert with defaults in diesel; a prepared row insert inside
+        // the one transaction costs microseconds.
+        DbConnection::Sqlite(lite) => {
+            for traveller in list {
+                diesel::insert_into(travellers::table)
+                    .values(traveller)
+                    .execute(lite)?;
+            }
+        }
+    }
+    for traveller in list {
+        counts::traveller_added(&mut tx.counts, traveller);
+    }
+    Ok(())
+}
+
+/// Which of these documents already have an open transfer, a thousand a query.
+pub fn open_documents(
+    conn: &mut DbConnection,
+    documents: &[(DocumentType, String)],
+) -> QueryResult<std::collections::HashSet<(DocumentType, String)>> {
+    let mut open = std::collections::HashSet::new();
+    for chunk in documents.chunks(1000) {
+        let numbers: Vec<&str> = chunk.iter().map(|(_, no)| no.as_str()).collect();
+        let found: Vec<(DocumentType, String)> = travellers::table
+            .filter(travellers::document_no.eq_any(numbers))
+            .filter(travellers::status.ne_all([TravellerStatus::Received, TravellerStatus::Exception]))
+            .select((travellers::document_type, travellers::document_no))
+            .load(conn)?;
+        open.extend(found);
+    }
+    Ok(open)
+}
+
 /// What stands in an erased required field.
 pub const ERASED: &str = "[erased]";
 

@@ -81,6 +81,15 @@ pub fn list(conn: &mut DbConnection, scope: Scope, filter: &UnitFilter) -> Query
     query.load(conn)
 }
 
+/// Every unit of a level in a scope, by code.
+pub fn of_level(conn: &mut DbConnection, scope: Scope, level: UnitLevel) -> QueryResult<Vec<Unit>> {
+    scoped(scope)
+        .filter(units::level.eq(level))
+        .select(Unit::as_select())
+        .order(units::code.asc())
+        .load(conn)
+}
+
 pub fn code_taken(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(units::table.filter(units::code.eq(code)))).get_result(conn)
 }

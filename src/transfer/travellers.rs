@@ -10,11 +10,12 @@ use crate::auth::{Actor, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
 use crate::domain::traveller::{
-    normalize_document_no, transition, valid_flight_no, valid_nationality, valid_phone, DocumentType,
-    ExceptionKind, Language, TravellerEvent, TravellerStatus,
+    normalize_document_no, parse_time, transition, valid_flight_no, valid_nationality, valid_phone,
+    DocumentType, ExceptionKind, Language, TravellerEvent, TravellerStatus,
 };
 use crate::domain::{clean_text, multi_line_problem, UnitLevel};
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::store::counts::local_offset;
 use crate::store::travellers::{self, Traveller};
 use crate::store::Tx;
 use crate::store::{new_id, ports, units};
@@ -94,16 +95,17 @@ pub fn check(raw: &RawTraveller, now: DateTime<Utc>) -> Result<CheckedTraveller,
             "must be 2 to 10 letters and digits, e.g. MU5001".into(),
         );
     }
-    let arrived_at = match DateTime::parse_from_rfc3339(raw.arrived_at.trim()) {
-        Ok(at) if at.with_timezone(&Utc) > now + Duration::minutes(5) => {
+    let arrived_at = match parse_time(&raw.arrived_at, local_offset()) {
+        Some(at) if at > now + Duration::minutes(5) => {
             bad("arrived_at", "must not be in the future".into());
             None
         }
-        Ok(at) => Some(Timestamp(at.with_timezone(&Utc))),
-        Err(_) => {
+        Some(at) => Some(Timestamp(at)),
+        None => {
             bad(
                 "arrived_at",
-                "must be an RFC 3339 time, e.g. 2020-03-07T09:30:00Z".into(),
+                "must be a date and time, e.g. 2020-03-07T09:30:00Z, or 2020-03-07 17:30 in local time"
+                    .into(),
             );
             None
         }
@@ -198,6 +200,10 @@ fn new_traveller(
 
 fn insert_registered(conn: &mut Tx<'_>, actor: &Actor, traveller: &Traveller, via: &str) -> ApiResult<()> {
     travellers::insert(conn, traveller)?;
+    record_registered(conn, actor, traveller, via)
+}
+
+fn record_registered(conn: &mut Tx<'_>, actor: &Actor, traveller: &Traveller, via: &str) -> ApiResult<()> {
     record_step(
         conn,
         actor,
@@ -250,7 +256,8 @@ pub struct ManifestRow {
     pub community_code: String,
 }
 
-pub const MAX_MANIFEST_ROWS: usize = 5000;
+/// The most rows of one manifest: a long-haul flight's passengers many times over.
+pub const MAX_MANIFEST_ROWS: usize = 50_000;
 
 /// Checks every row of a manifest first; writes all of them, or none with every problem listed.
 pub fn import(conn: &mut Tx<'_>, actor: &Actor, rows: Vec<ManifestRow>) -> ApiResult<usize> {
@@ -296,16 +303,13 @@ pub fn import(conn: &mut Tx<'_>, actor: &Actor, rows: Vec<ManifestRow>) -> ApiRe
             }
         };
         if let Some(c) = &checked {
-            let key = (c.document_type, c.document_no.clone());
-            if !documents.insert(key) {
+            if !documents.insert((c.document_type, c.document_no.clone())) {
                 row_errors.push(FieldError::new("document_no", "appears twice in this manifest"));
-            } else if travellers::open_transfer_exists(conn, c.document_type.as_str(), &c.document_no)? {
-                row_errors.push(FieldError::new("document_no", "already has an open transfer"));
             }
         }
         match (checked, port_id, dest) {
             (Some(c), Some(port_id), Some(dest)) if row_errors.is_empty() => {
-                accepted.push(new_traveller(actor, c, port_id, &dest))
+                accepted.push((row.line, new_traveller(actor, c, port_id, &dest)))
             }
             _ => errors.extend(row_errors.into_iter().map(|e| FieldError {
                 row: Some(row.line),
@@ -313,16 +317,28 @@ pub fn import(conn: &mut Tx<'_>, actor: &Actor, rows: Vec<ManifestRow>) -> ApiRe
             })),
         }
     }
+    let documents: Vec<(DocumentType, String)> = documents.into_iter().collect();
+    let open = travellers::open_documents(conn, &documents)?;
+    for (line, t) in &accepted {
+        if open.contains(&(t.document_type, t.document_no.clone())) {
+            errors.push(FieldError {
+                row: Some(*line),
+                ..FieldError::new("document_no", "already has an open transfer")
+            });
+        }
+    }
     if !errors.is_empty() {
         let mut error = ApiError::invalid(errors);
         error.detail = format!(
             "{} problems in the manifest; nothing was imported",
-            error.errors.len()
+            error.error_count.unwrap_or_default()
         );
         return Err(error);
     }
+    let accepted: Vec<Traveller> = accepted.into_iter().map(|(_, t)| t).collect();
+    travellers::insert_many(conn, &accepted)?;
     for traveller in &accepted {
-        insert_registered(conn, actor, traveller, "manifest")?;
+        record_registered(conn, actor, traveller, "manifest")?;
     }
     Ok(accepted.len())
 }

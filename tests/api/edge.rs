@@ -144,7 +144,8 @@ async fn control_characters_are_refused_in_every_text_field_and_query() {
 async fn a_caller_without_the_right_is_refused_before_its_body_is_read() {
     let app = spawn_app().await;
     let viewer = app.login(VIEWER).await;
-    let big = vec![b'a'; 1_200_000];
+    // One byte more than a manifest may have (`import.max_body_bytes`).
+    let big = vec![b'a'; app.settings.import.max_body_bytes + 1];
     app.send_raw(
         "POST",
         "/api/v1/travellers/import",

@@ -92,6 +92,8 @@ pub fn unencrypted(url: &str) -> String {
 pub struct Response {
     pub status: StatusCode,
     pub body: Value,
+    /// The body as sent (a file, say).
+    pub bytes: actix_web::web::Bytes,
     pub headers: awc::http::header::HeaderMap,
 }
 
@@ -485,6 +487,7 @@ where
     Response {
         status: res.status(),
         body,
+        bytes,
         headers: res.headers().clone(),
     }
 }

@@ -18,6 +18,7 @@ mod ports;
 mod registration;
 mod replays;
 mod retention;
+mod sheets;
 mod stats;
 mod units;
 mod users;
