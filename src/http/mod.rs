@@ -15,6 +15,7 @@ pub mod health;
 pub mod manifests;
 pub mod metrics;
 pub mod ports;
+pub mod reports;
 pub mod stats;
 pub mod stream;
 pub mod trace;
@@ -69,6 +70,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .configure(manifests::routes)
                 .configure(travellers::routes)
                 .configure(trace::routes)
+                .configure(reports::routes)
                 .configure(batches::routes)
                 .configure(handoffs::routes)
                 .configure(stream::routes)

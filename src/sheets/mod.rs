@@ -2,6 +2,7 @@
 //! template a dispatcher fills in, and the rosters officers download.
 
 pub mod manifest;
+pub mod roster;
 pub mod template;
 
 /// The language of a file's header row.

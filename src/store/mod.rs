@@ -7,6 +7,7 @@ pub mod events;
 pub mod handoffs;
 pub mod idempotency;
 pub mod ports;
+pub mod roster;
 pub mod travellers;
 pub mod tx;
 pub mod units;

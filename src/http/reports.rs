@@ -1,0 +1,232 @@
+//! `/reports/roster`: the roster of a scope and period as XLSX or CSV, "one table to the end".
+//! Rosters hold personal data by the thousand: every download is an event `report.exported`.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpResponse};
+use chrono::{NaiveDate, TimeZone};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::docs::{BadRequest, Forbidden, Unauthorized, Unavailable, Unprocessable};
+use super::manifests::{attachment, FileFormat};
+use crate::auth::{Actor, Permission, Scope};
+use crate::db::types::{Id, Timestamp};
+use crate::db::{read_transaction, DbConnection, Lock};
+use crate::error::{ApiError, ApiResult};
+use crate::sheets::roster::{CsvRoster, XlsxRoster};
+use crate::sheets::HeaderLanguage;
+use crate::state::AppState;
+use crate::store::counts::local_offset;
+use crate::store::events::{self, EventPlace};
+use crate::store::roster::{self, Names, RosterFilter};
+use crate::store::{self, units};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(roster_file);
+}
+
+/// Travellers read per query.
+const PAGE: i64 = 1000;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RosterQuery {
+    /// `xlsx` (default) or `csv`.
+    format: Option<FileFormat>,
+    /// The first local day of arrival; without it, from the first traveller.
+    #[param(value_type = Option<String>, format = Date)]
+    from: Option<NaiveDate>,
+    /// The last local day of arrival; without it, up to now.
+    #[param(value_type = Option<String>, format = Date)]
+    to: Option<NaiveDate>,
+    /// The header's language: `zh` (default) or `en`.
+    lang: Option<HeaderLanguage>,
+}
+
+/// The start of a local day, as an instant.
+fn local_midnight(day: NaiveDate) -> ApiResult<Timestamp> {
+    let midnight = day
+        .and_hms_opt(0, 0, 0)
+        .ok_or_else(|| ApiError::internal("midnight"))?;
+    local_offset()
+        .from_local_datetime(&midnight)
+        .single()
+        .map(|at| Timestamp(at.with_timezone(&chrono::Utc)))
+        .ok_or_else(|| ApiError::invalid_field("from", "not a day of the calendar"))
+}
+
+/// Where the event of a download belongs: the caller's own unit.
+fn place_of(conn: &mut DbConnection, actor: &Actor) -> ApiResult<EventPlace> {
+    let Some(unit) = actor.unit_id else {
+        return Ok(EventPlace::default());
+    };
+    let unit = units::find(conn, Scope::All, unit)?.ok_or_else(|| ApiError::internal("unit vanished"))?;
+    let place = unit.place();
+    Ok(EventPlace {
+        city_id: Some(place.city_id),
+        district_id: place
+            .district_id
+            .or((place.level == crate::domain::UnitLevel::District).then_some(place.id)),
+        community_id: (place.level == crate::domain::UnitLevel::Community).then_some(place.id),
+    })
+}
+
+fn scope_word(scope: Scope) -> serde_json::Value {
+    match scope {
+        Scope::All => json!({"level": "all"}),
+        Scope::City(id) => json!({"level": "city", "unit_id": id}),
+        Scope::District(id) => json!({"level": "district", "unit_id": id}),
+        Scope::Community(id) => json!({"level": "community", "unit_id": id}),
+    }
+}
+
+/// The roster
+///
+/// One row per traveller of the caller's jurisdiction who arrived in the period (local days,
+/// inclusive; by default every traveller), with the whole chain across the row: the person, the
+/// port, the batch, vehicle and driver, both handoffs, status, custodian and exception. Times in
+/// local time. XLSX: dates as dates, every string a string cell, frozen header, autofilter. CSV:
+/// UTF-8 with a byte-order mark, streamed; a cell beginning with `=`, `+`, `-`, `@`, TAB or CR gets
+/// a leading `'`. Every download is recorded as an event `report.exported`.
+#[utoipa::path(
+    tag = "reports",
+    params(RosterQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The roster file", content(
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv"),
+        )),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/reports/roster")]
+async fn roster_file(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<RosterQuery>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::ReadTravellers)?;
+    let query = query.into_inner();
+    if let (Some(from), Some(to)) = (query.from, query.to) {
+        if from > to {
+            return Err(ApiError::invalid_field("from", "must not be after to"));
+        }
+    }
+    let format = query.format.unwrap_or_default();
+    let lang = query.lang.unwrap_or_default();
+    let filter = RosterFilter {
+        scope: actor.scope,
+        from: query.from.map(local_midnight).transpose()?,
+        until: query
+            .to
+            .and_then(|to| to.succ_opt())
+            .map(local_midnight)
+            .transpose()?,
+        registered_by: Timestamp::now(),
+    };
+    // The download is recorded before a byte is sent, with the rows it holds.
+    let who = actor.clone();
+    let rows = state
+        .write(move |conn| {
+            store::write(conn, Lock::Rows, |tx| {
+                let rows = roster::count(tx, &filter)?;
+                let place = place_of(tx, &who)?;
+                let data = json!({
+                    "format": format.extension(),
+                    "scope": scope_word(who.scope),
+                    "from": query.from,
+                    "to": query.to,
+                    "rows": rows,
+                });
+                events::record(
+                    tx,
+                    Some(who.id),
+                    "report.exported",
+                    "report",
+                    Id::new(),
+                    place,
+                    data,
+                )?;
+                Ok::<_, ApiError>(rows)
+            })
+        })
+        .await?;
+    tracing::info!(rows, format = format.extension(), "roster exported");
+    match format {
+        FileFormat::Xlsx => {
+            let body = state
+                .db_within(None, move |conn| {
+                    read_transaction(conn, |tx| {
+                        let names = Names::load(tx)?;
+                        let mut book = XlsxRoster::new(lang).map_err(ApiError::internal)?;
+                        let mut after = None;
+                        loop {
+                            let page = roster::page(tx, &filter, &names, after, PAGE)?;
+                            let Some(last) = page.last() else { break };
+                            after = Some(last.traveller.id);
+                            for row in &page {
+                                book.push(row).map_err(ApiError::internal)?;
+                            }
+                        }
+                        book.finish().map_err(ApiError::internal)
+                    })
+                })
+                .await?;
+            Ok(attachment(format, "roster", body))
+        }
+        FileFormat::Csv => Ok(HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, format.content_type()))
+            .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"roster.csv\""))
+            .streaming(csv_stream(state, filter, lang))),
+    }
+}
+
+type Chunk = Result<web::Bytes, ApiError>;
+
+/// The CSV roster as it is written, a page at a time, from one read transaction: the first bytes
+/// go out before the last page is read.
+fn csv_stream(
+    state: web::Data<AppState>,
+    filter: RosterFilter,
+    lang: HeaderLanguage,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Chunk>(4);
+    let failed = sender.clone();
+    actix_web::rt::spawn(async move {
+        let written = state
+            .db_within(None, move |conn| {
+                read_transaction(conn, |tx| {
+                    let names = Names::load(tx)?;
+                    let mut csv = CsvRoster::new(lang);
+                    let mut after = None;
+                    loop {
+                        let page = roster::page(tx, &filter, &names, after, PAGE)?;
+                        let chunk = csv.chunk(&page).map_err(ApiError::internal)?;
+                        // The client went away: stop reading.
+                        if sender.blocking_send(Ok(chunk.into())).is_err() {
+                            return Ok(());
+                        }
+                        match page.last() {
+                            Some(last) if page.len() as i64 == PAGE => after = Some(last.traveller.id),
+                            _ => return Ok::<_, ApiError>(()),
+                        }
+                    }
+                })
+            })
+            .await;
+        if let Err(error) = written {
+            tracing::warn!(error = %error, "the roster stopped before its end");
+            let _ = failed.send(Err(error)).await;
+        }
+    });
+    futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let chunk = receiver.recv().await?;
+        Some((chunk.map_err(actix_web::Error::from), receiver))
+    })
+}
