@@ -30,6 +30,8 @@ pub struct Settings {
     pub privacy: PrivacySettings,
     #[serde(default)]
     pub import: ImportSettings,
+    #[serde(default)]
+    pub notices: NoticeSettings,
     /// The value of APP_ENV (`local` when unset); not read from the files.
     #[serde(skip)]
     pub environment: String,
@@ -322,6 +324,14 @@ impl Default for ImportSettings {
             max_body_bytes: 16 << 20,
         }
     }
+}
+
+/// Notices to travellers.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NoticeSettings {
+    /// A directory of `.ftl` files (`{lang}/notice.ftl` or `{lang}.ftl`) whose messages take
+    /// precedence over the built-in texts.
+    pub dir: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -5,7 +5,7 @@
 //! - `db`, `schema`, `store`: storage on PostgreSQL or embedded SQLite;
 //! - `auth`: tokens, passwords, roles and jurisdiction;
 //! - `transfer`: the loop's operations, each inside one write transaction;
-//! - `sheets`: manifests and rosters as spreadsheet files;
+//! - `sheets`: manifests and rosters as spreadsheet files; `notices`: the notices to travellers;
 //! - `http`: one module per resource;
 //! - `config`, `telemetry`, `startup`, `housekeeping`, `demo`: running it.
 
@@ -21,6 +21,7 @@ pub mod freshness;
 pub mod housekeeping;
 pub mod http;
 pub mod metrics;
+pub mod notices;
 pub mod schema;
 pub mod sheets;
 pub mod startup;

@@ -94,7 +94,15 @@ impl Application {
             settings.stats.answer_from_memory,
             Duration::from_millis(settings.stats.hear_every_ms.max(1)),
         );
-        let state = web::Data::new(AppState::new(pool.clone(), settings.clone(), metrics, freshness));
+        let notices =
+            crate::notices::Notices::load(settings.notices.dir.as_deref().map(std::path::Path::new))?;
+        let state = web::Data::new(AppState::new(
+            pool.clone(),
+            settings.clone(),
+            metrics,
+            freshness,
+            notices,
+        ));
         match prepared {
             Ok(()) => state.mark_database_ready(),
             Err(error) => {

@@ -31,6 +31,8 @@ pub struct AppState {
     pub streams: Arc<crate::feed::StreamSlots>,
     /// The recent events the streams of this instance follow.
     pub feed: Arc<Feed>,
+    /// The texts of the notices to travellers.
+    pub notices: Arc<crate::notices::Notices>,
 }
 
 impl AppState {
@@ -39,8 +41,10 @@ impl AppState {
         settings: Arc<Settings>,
         metrics: crate::metrics::Metrics,
         freshness: Arc<Freshness>,
+        notices: crate::notices::Notices,
     ) -> Self {
         Self {
+            notices: Arc::new(notices),
             feed: Feed::new(freshness.heard_change()),
             freshness,
             metrics,

@@ -14,6 +14,7 @@ pub mod handoffs;
 pub mod health;
 pub mod manifests;
 pub mod metrics;
+pub mod notices;
 pub mod ports;
 pub mod reports;
 pub mod stats;
@@ -70,6 +71,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .configure(manifests::routes)
                 .configure(travellers::routes)
                 .configure(trace::routes)
+                .configure(notices::routes)
                 .configure(reports::routes)
                 .configure(batches::routes)
                 .configure(handoffs::routes)

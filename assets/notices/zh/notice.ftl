@@ -1,0 +1,24 @@
+# 语言：简体中文（原文）
+notice-title = 入境人员转运告知书
+greeting = { $name }，您好！
+intro = 根据本市疫情防控有关规定，您将乘坐专车从入境口岸直接转运至目的地社区。转运全程实行闭环管理，由市、区、社区逐级交接并确认接收。
+label-batch = 转运批次
+label-vehicle = 车牌号
+label-district = 目的地区
+label-community = 目的地社区
+label-hotline = 24小时服务热线
+value-pending = 待确认
+way-heading = 途中注意事项
+way-1 = 请全程佩戴口罩，不要离开座位。
+way-2 = 途中请勿下车；除工作人员要求外，请勿打开车窗。
+way-3 = 请随身携带护照或身份证件以及本告知书，每次交接时工作人员将进行查验。
+way-4 = 如出现发热、咳嗽、呼吸困难等身体不适，请立即告知随车工作人员。
+arrival-heading = 抵达后
+arrival-1 = 所在区工作人员将在车旁迎接您，并核验您的身份。
+arrival-2 = 随后，社区将把您送至您的住所或社区安排的地点。
+arrival-3 = 请按照社区要求做好健康监测，监测时长由社区告知。
+hotline-line = 如需帮助，请随时拨打{ $city }24小时服务热线：{ $hotline }
+hotline-missing = 如需帮助，请联系随车工作人员。
+closing = 感谢您的理解与配合！
+issued-by = { $city }入境人员转运工作组
+language-name = 中文
