@@ -98,6 +98,19 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         streams: usize,
     },
+    /// Import a manifest as CSV and as XLSX, and export a large roster as XLSX and CSV, through
+    /// the API (a fresh database is made per URL).
+    BenchSheets {
+        /// Database URLs to measure on.
+        #[arg(long = "database", default_value = "sqlite://data/bench-sheets.db")]
+        databases: Vec<String>,
+        /// Rows of each manifest.
+        #[arg(long, default_value_t = 10_000)]
+        import_rows: usize,
+        /// Travellers in the roster's history.
+        #[arg(long, default_value_t = 100_000)]
+        roster_rows: usize,
+    },
 }
 
 fn parse_role(word: &str) -> Result<Role, String> {
@@ -187,6 +200,18 @@ fn main() -> ExitCode {
                 database,
                 seconds,
                 streams,
+            },
+        ),
+        Command::BenchSheets {
+            databases,
+            import_rows,
+            roster_rows,
+        } => bench::sheets::run(
+            quiet(settings),
+            bench::sheets::SheetOptions {
+                databases,
+                import_rows,
+                roster_rows,
             },
         ),
         Command::CreateUser {

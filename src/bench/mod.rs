@@ -3,7 +3,9 @@
 //!
 //! - `history`: the statistics endpoints over synthetic histories of any size;
 //! - `writes`: the write path against pgbench running the same statements, cities side by side,
-//!   and many event streams.
+//!   and many event streams;
+//! - `sheets`: importing manifests and exporting rosters.
 
 pub mod history;
+pub mod sheets;
 pub mod writes;
