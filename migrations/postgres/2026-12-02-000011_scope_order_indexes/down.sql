@@ -1,0 +1,3 @@
+DROP INDEX travellers_community_order_idx;
+DROP INDEX travellers_district_order_idx;
+DROP INDEX travellers_city_order_idx;
