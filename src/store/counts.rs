@@ -89,13 +89,10 @@ impl Deltas {
         // Large rebuilds are written a thousand rows a statement, within every backend's bind limit.
         let totals: Vec<_> = self.totals.into_iter().collect();
         for chunk in totals.chunks(1000) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-                .collect();
             let sql = format!(
                 "INSERT INTO stat_totals (unit_id, metric, value) VALUES {} \
                  ON CONFLICT (unit_id, metric) DO UPDATE SET value = stat_totals.value + excluded.value",
-                rows.join(", ")
+                crate::db::values_rows(conn, chunk.len(), 3)
             );
             let mut query = diesel::sql_query(sql).into_boxed();
             for ((unit, metric), value) in chunk {
@@ -108,13 +105,10 @@ impl Deltas {
         }
         let daily: Vec<_> = self.daily.into_iter().collect();
         for chunk in daily.chunks(1000) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
-                .collect();
             let sql = format!(
                 "INSERT INTO stat_daily (unit_id, day, metric, value) VALUES {} \
                  ON CONFLICT (unit_id, day, metric) DO UPDATE SET value = stat_daily.value + excluded.value",
-                rows.join(", ")
+                crate::db::values_rows(conn, chunk.len(), 4)
             );
             let mut query = diesel::sql_query(sql).into_boxed();
             for ((unit, day, metric), value) in chunk {

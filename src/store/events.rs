@@ -234,16 +234,10 @@ pub(super) fn append(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> Que
     use crate::db::types::{DbJson, DbTimestamp, DbUuid};
     use diesel::sql_types::{Nullable, Text};
     for chunk in rows.chunks(400) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let n: Vec<String> = (1..=12).map(|k| format!("${}", 12 * i + k)).collect();
-                format!("({})", n.join(", "))
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO events (id, at, actor_id, action, entity_type, entity_id, city_id, \
              district_id, community_id, data, prev_hash, hash) VALUES {}",
-            values.join(", ")
+            crate::db::values_rows(conn, chunk.len(), 12)
         );
         let mut query = diesel::sql_query(sql).into_boxed();
         for (event, id, prev_hash, hash) in chunk {
