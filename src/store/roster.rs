@@ -134,15 +134,28 @@ pub fn page(
             drivers.entry(member.batch_id).or_insert(member.name);
         }
     }
-    let offered: Vec<(Id, HandoffOutcome, Handoff)> = handoff_travellers::table
-        .inner_join(handoffs::table)
+    // Two lookups by index rather than a join, which a planner may answer by scanning every
+    // handoff for each page.
+    let links: Vec<(Id, Id, HandoffOutcome)> = handoff_travellers::table
         .filter(handoff_travellers::traveller_id.eq_any(ids))
         .select((
+            handoff_travellers::handoff_id,
             handoff_travellers::traveller_id,
             handoff_travellers::outcome,
-            Handoff::as_select(),
         ))
         .load(conn)?;
+    let handoff_ids: Vec<Id> = links.iter().map(|(h, _, _)| *h).collect();
+    let found: HashMap<Id, Handoff> = handoffs::table
+        .filter(handoffs::id.eq_any(handoff_ids))
+        .select(Handoff::as_select())
+        .load::<Handoff>(conn)?
+        .into_iter()
+        .map(|h| (h.id, h))
+        .collect();
+    let offered: Vec<(Id, HandoffOutcome, Handoff)> = links
+        .into_iter()
+        .filter_map(|(h, t, outcome)| found.get(&h).map(|h| (t, outcome, h.clone())))
+        .collect();
     let confirmer_ids: Vec<Id> = offered.iter().filter_map(|(_, _, h)| h.confirmed_by).collect();
     let confirmers: HashMap<Id, String> = users::by_ids(conn, &confirmer_ids)?
         .into_iter()
