@@ -27,7 +27,11 @@ pub enum DbConnection {
 /// PostgreSQL, `(?1, ?2), (?3, ?4)` on SQLite, which looks a `$n` up by comparing its name with
 /// every one before it (quadratic in the number of values).
 pub fn values_rows(conn: &DbConnection, rows: usize, columns: usize) -> String {
-    let mark = if matches!(conn, DbConnection::Sqlite(_)) { '?' } else { '$' };
+    let mark = if matches!(conn, DbConnection::Sqlite(_)) {
+        '?'
+    } else {
+        '$'
+    };
     (0..rows)
         .map(|row| {
             let marks: Vec<String> = (1..=columns)

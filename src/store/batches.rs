@@ -163,6 +163,44 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> QueryResult<Vec<Batch>> {
         .load(conn)
 }
 
+/// The batches some travellers are in, with the plates of their vehicles.
+pub struct Trips {
+    batches: std::collections::HashMap<Id, Batch>,
+    plates: std::collections::HashMap<Id, String>,
+}
+
+impl Trips {
+    /// The trips of these travellers, in two queries.
+    pub fn of(
+        conn: &mut DbConnection,
+        travellers: &[crate::store::travellers::Traveller],
+    ) -> QueryResult<Trips> {
+        let batch_ids: Vec<Id> = travellers.iter().filter_map(|t| t.batch_id).collect();
+        let batches: std::collections::HashMap<Id, Batch> =
+            by_ids(conn, &batch_ids)?.into_iter().map(|b| (b.id, b)).collect();
+        let vehicle_ids: Vec<Id> = batches.values().filter_map(|b| b.vehicle_id).collect();
+        let plates = crate::store::vehicles::by_ids(conn, &vehicle_ids)?
+            .into_iter()
+            .map(|v| (v.id, v.plate))
+            .collect();
+        Ok(Trips { batches, plates })
+    }
+
+    /// The batch a traveller is in.
+    pub fn batch(&self, t: &crate::store::travellers::Traveller) -> Option<&Batch> {
+        t.batch_id.and_then(|b| self.batches.get(&b))
+    }
+
+    /// The plate of a batch's vehicle.
+    pub fn plate(&self, b: &Batch) -> Option<String> {
+        b.vehicle_id.and_then(|v| self.plates.get(&v).cloned())
+    }
+
+    pub fn ids(&self) -> Vec<Id> {
+        self.batches.keys().copied().collect()
+    }
+}
+
 /// The crews of these batches, in one query.
 pub fn crews(conn: &mut DbConnection, batch_ids: &[Id]) -> QueryResult<Vec<CrewMember>> {
     crew_members::table

@@ -13,7 +13,7 @@ use crate::domain::handoff::HandoffOutcome;
 use crate::schema::{handoff_travellers, handoffs, travellers};
 use crate::store::handoffs::Handoff;
 use crate::store::travellers::{scoped, Traveller};
-use crate::store::{batches, users, vehicles};
+use crate::store::{batches, users};
 
 /// Which travellers a roster lists: those of the scope who arrived in `[from, until)` and were
 /// registered by `registered_by` (the moment the download began, so that the rows counted then are
@@ -118,16 +118,8 @@ pub fn page(
     }
     let list: Vec<Traveller> = query.load(conn)?;
     let ids: Vec<Id> = list.iter().map(|t| t.id).collect();
-    let batch_ids: Vec<Id> = list.iter().filter_map(|t| t.batch_id).collect();
-    let trips: HashMap<Id, batches::Batch> = batches::by_ids(conn, &batch_ids)?
-        .into_iter()
-        .map(|b| (b.id, b))
-        .collect();
-    let vehicle_ids: Vec<Id> = trips.values().filter_map(|b| b.vehicle_id).collect();
-    let plates: HashMap<Id, String> = vehicles::by_ids(conn, &vehicle_ids)?
-        .into_iter()
-        .map(|v| (v.id, v.plate))
-        .collect();
+    let trips = batches::Trips::of(conn, &list)?;
+    let batch_ids = trips.ids();
     let mut drivers: HashMap<Id, String> = HashMap::new();
     for member in batches::crews(conn, &batch_ids)? {
         if member.role == CrewRole::Driver {
@@ -188,15 +180,13 @@ pub fn page(
     Ok(list
         .into_iter()
         .map(|t| {
-            let trip = t.batch_id.and_then(|b| trips.get(&b));
+            let trip = trips.batch(&t);
             RosterRow {
                 port: names.ports.get(&t.port_id).cloned().unwrap_or_default(),
                 district: names.unit(t.destination_district_id),
                 community: t.destination_community_id.map(|c| names.unit(c)),
                 batch_code: trip.map(|b| b.code.clone()),
-                vehicle_plate: trip
-                    .and_then(|b| b.vehicle_id)
-                    .and_then(|v| plates.get(&v).cloned()),
+                vehicle_plate: trip.and_then(|b| trips.plate(b)),
                 driver: trip.and_then(|b| drivers.get(&b.id).cloned()),
                 departed_at: trip.and_then(|b| b.departed_at),
                 batch_arrived_at: trip.and_then(|b| b.arrived_at),
