@@ -83,7 +83,12 @@ pub const BEARER: &str = "bearer";
                        `Authorization: Bearer <access token>`."
     ),
     components(
-        schemas(crate::error::Problem, crate::error::FieldError),
+        schemas(
+            crate::error::Problem,
+            crate::error::FieldError,
+            crate::sheets::HeaderLanguage,
+            super::manifests::FileFormat
+        ),
         responses(
             BadRequest,
             Unauthorized,

@@ -161,6 +161,15 @@ async fn every_route_but_the_public_ones_requires_the_bearer_token() {
 async fn every_operation_is_described_with_problem_responses() {
     let app = spawn_app().await;
     let doc = document(&app).await;
+    // Every reference names a schema the document holds.
+    let text = doc.to_string();
+    for reference in text.split("\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "the document refers to a schema it lacks: {name}"
+        );
+    }
     let problem = &doc["components"]["schemas"]["Problem"];
     for field in ["type", "title", "status", "detail", "code", "errors"] {
         assert!(problem["properties"].get(field).is_some(), "Problem.{field}");
