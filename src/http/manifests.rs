@@ -210,9 +210,10 @@ async fn import_manifest(
         )),
     );
     // Reading a large workbook takes a while: off the server's threads.
+    // A reader that gives up on a malformed file by panicking still answers 400.
     let rows = web::block(move || manifest::read(&body, format))
         .await
-        .map_err(ApiError::internal)??;
+        .map_err(|_| ApiError::bad_request("the manifest cannot be read"))??;
     let who = actor.clone();
     // Thousands of rows take longer than a request's usual deadline.
     let deadline = Some(std::time::Duration::from_secs(120));

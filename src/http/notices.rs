@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
-use crate::auth::{Actor, Permission, Scope};
+use crate::auth::{Actor, Permission};
 use crate::db::types::Id;
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::traveller::Language;
@@ -159,7 +159,7 @@ async fn batch_notices(
                     .into_iter()
                     .map(|m| m.traveller_id)
                     .collect();
-                let list: Vec<Traveller> = travellers::find_many(tx, Scope::All, &ids)?
+                let list: Vec<Traveller> = travellers::find_many(tx, actor.scope, &ids)?
                     .into_iter()
                     .flatten()
                     .filter(|t| t.batch_id == Some(b.id))

@@ -1,6 +1,8 @@
 //! `/reports/roster`: the roster of a scope and period as XLSX or CSV, "one table to the end".
 //! Rosters hold personal data by the thousand: every download is an event `report.exported`.
 
+use std::time::{Duration, Instant};
+
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 use chrono::{NaiveDate, TimeZone};
@@ -28,6 +30,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 /// Travellers read per query.
 const PAGE: i64 = 1000;
+/// The most rows a worksheet holds, after its header.
+const XLSX_MAX_ROWS: i64 = 1_048_575;
+/// How long a download may wait for its client to take the next chunk: a client that stops
+/// reading does not hold a database connection and a snapshot for longer.
+const STALLED_CLIENT: Duration = Duration::from_secs(30);
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -136,6 +143,14 @@ async fn roster_file(
         .write(move |conn| {
             store::write(conn, Lock::Rows, |tx| {
                 let rows = roster::count(tx, &filter)?;
+                if format == FileFormat::Xlsx && rows > XLSX_MAX_ROWS {
+                    return Err(ApiError::invalid_field(
+                        "format",
+                        format!(
+                            "{rows} rows are more than a worksheet holds; ask for CSV or a shorter period"
+                        ),
+                    ));
+                }
                 let place = place_of(tx, &who)?;
                 let data = json!({
                     "format": format.extension(),
@@ -189,6 +204,24 @@ async fn roster_file(
 
 type Chunk = Result<web::Bytes, ApiError>;
 
+/// Hands a chunk to the response within `limit`: false when the client is gone or has not taken
+/// anything for that long.
+fn send_within(sender: &tokio::sync::mpsc::Sender<Chunk>, mut chunk: Chunk, limit: Duration) -> bool {
+    use tokio::sync::mpsc::error::TrySendError;
+    let deadline = Instant::now() + limit;
+    loop {
+        match sender.try_send(chunk) {
+            Ok(()) => return true,
+            Err(TrySendError::Closed(_)) => return false,
+            Err(TrySendError::Full(back)) if Instant::now() < deadline => {
+                chunk = back;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(TrySendError::Full(_)) => return false,
+        }
+    }
+}
+
 /// The CSV roster as it is written, a page at a time, from one read transaction: the first bytes
 /// go out before the last page is read.
 fn csv_stream(
@@ -208,8 +241,9 @@ fn csv_stream(
                     loop {
                         let page = roster::page(tx, &filter, &names, after, PAGE)?;
                         let chunk = csv.chunk(&page).map_err(ApiError::internal)?;
-                        // The client went away: stop reading.
-                        if sender.blocking_send(Ok(chunk.into())).is_err() {
+                        // The client went away, or stopped reading: stop.
+                        if !send_within(&sender, Ok(chunk.into()), STALLED_CLIENT) {
+                            tracing::warn!("the roster's client stopped reading");
                             return Ok(());
                         }
                         match page.last() {

@@ -49,6 +49,13 @@ const MAX_ENTRIES: usize = 10_000;
 /// The most cells read from a sheet, empty ones included: a sheet with a million formatted but
 /// empty rows is refused instead of read to the end.
 const MAX_CELLS: usize = (MAX_MANIFEST_ROWS + 1) * 40;
+/// The most columns a row may have values in (a manifest has 12).
+const MAX_COLUMNS: usize = 64;
+/// The longest text of one cell, in bytes.
+const MAX_CELL_BYTES: usize = 4096;
+/// The most text read from a file in all, in bytes: a shared string repeated in every cell of a
+/// workbook cannot multiply into gigabytes.
+const MAX_TEXT_BYTES: usize = 64 << 20;
 
 /// The file formats a manifest may come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +150,7 @@ fn csv_table(body: &[u8]) -> ApiResult<Table> {
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let mut cells = 0usize;
     for (i, record) in reader.records().enumerate() {
         let row = i + 1;
         let record = record.map_err(|e| {
@@ -152,9 +160,37 @@ fn csv_table(body: &[u8]) -> ApiResult<Table> {
             }])
         })?;
         too_many_rows(rows.len())?;
+        if record.len() > MAX_COLUMNS {
+            return Err(too_wide(row));
+        }
+        cells += record.len();
+        if cells > MAX_CELLS {
+            return Err(too_many_cells());
+        }
         rows.push((row, record.iter().map(str::to_owned).collect()));
     }
     Ok(Table { rows })
+}
+
+fn too_wide(row: usize) -> ApiError {
+    ApiError::invalid(vec![FieldError {
+        row: Some(row),
+        ..FieldError::new(
+            "row",
+            format!(
+                "values beyond column {MAX_COLUMNS}; a manifest has {} columns",
+                COLUMNS.len()
+            ),
+        )
+    }])
+}
+
+fn too_many_cells() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the manifest holds more than {MAX_CELLS} cells"),
+    )
 }
 
 fn too_many_rows(read: usize) -> ApiResult<()> {
@@ -209,17 +245,19 @@ fn xlsx_table(body: &[u8]) -> ApiResult<Table> {
         .ok_or_else(|| ApiError::invalid_field("body", "the workbook has no sheet"))?;
     let mut cells = workbook.worksheet_cells_reader(&first).map_err(unreadable)?;
     let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
-    let mut read = 0usize;
+    let (mut read, mut text_bytes) = (0usize, 0usize);
     while let Some(cell) = cells.next_cell().map_err(unreadable)? {
         read += 1;
         if read > MAX_CELLS {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the sheet holds more than {MAX_CELLS} cells"),
-            ));
+            return Err(too_many_cells());
         }
         let (row, col) = cell.get_position();
+        if col as usize >= MAX_COLUMNS {
+            if matches!(cell.get_value(), DataRef::Empty) {
+                continue;
+            }
+            return Err(too_wide(row as usize + 1));
+        }
         let Some(text) = cell_text(cell.get_value()).map_err(|message| {
             ApiError::invalid(vec![FieldError {
                 row: Some(row as usize + 1),
@@ -229,6 +267,17 @@ fn xlsx_table(body: &[u8]) -> ApiResult<Table> {
         else {
             continue;
         };
+        text_bytes += text.len();
+        if text_bytes > MAX_TEXT_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "the workbook holds more than {} MiB of text",
+                    MAX_TEXT_BYTES >> 20
+                ),
+            ));
+        }
         let row = row as usize + 1;
         if rows.last().is_none_or(|(r, _)| *r != row) {
             too_many_rows(rows.len())?;
@@ -261,8 +310,13 @@ fn column_name(mut col: usize) -> String {
 /// A cell as text, `None` when empty. A number becomes its digits (no exponent, no `.0`); a date
 /// becomes a local time without a zone.
 fn cell_text(value: &DataRef<'_>) -> Result<Option<String>, String> {
+    let too_long = |s: &str| s.len() > MAX_CELL_BYTES;
     let text = match value {
         DataRef::Empty => return Ok(None),
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) if too_long(s) => {
+            return Err(format!("longer than {MAX_CELL_BYTES} bytes"))
+        }
+        DataRef::SharedString(s) if too_long(s) => return Err(format!("longer than {MAX_CELL_BYTES} bytes")),
         DataRef::String(s) => s.clone(),
         DataRef::SharedString(s) => (*s).to_owned(),
         DataRef::Int(i) => i.to_string(),

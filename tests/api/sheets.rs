@@ -204,6 +204,40 @@ async fn files_that_are_not_what_they_say_get_a_clear_4xx_and_change_nothing() {
     let res = import(&w, &w.dispatcher, XLSX, empty).await;
     assert!(res.status.is_client_error(), "{} {}", res.status, res.body);
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "no stall");
+    // A value far to the right (column ZZZZ), a cell of a megabyte, a CSV row of a hundred
+    // columns: refused, never allocated.
+    let far = workbook_of(|sheet| {
+        sheet
+            .write_all(br#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>full_name</t></is></c><c r="ZZZZ1" t="inlineStr"><is><t>x</t></is></c></row></sheetData></worksheet>"#)
+            .unwrap();
+    });
+    let res = import(&w, &w.dispatcher, XLSX, far)
+        .await
+        .expect_problem(422, "validation_failed");
+    assert!(res.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("beyond column"));
+    let long = workbook_of(|sheet| {
+        write!(
+            sheet,
+            r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>{}</t></is></c></row></sheetData></worksheet>"#,
+            "x".repeat(1 << 20)
+        )
+        .unwrap();
+    });
+    let res = import(&w, &w.dispatcher, XLSX, long)
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(res.body["errors"][0]["field"], "A");
+    let wide = format!("{}\n", vec!["full_name"; 100].join(","));
+    let res = import(&w, &w.dispatcher, "text/csv", wide.into_bytes())
+        .await
+        .expect_problem(422, "validation_failed");
+    assert!(res.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("beyond column"));
     // Not a zip at all, though it starts like one.
     let mut broken = b"PK\x03\x04".to_vec();
     broken.extend_from_slice(&[7; 500]);
