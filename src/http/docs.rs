@@ -87,7 +87,7 @@ pub const BEARER: &str = "bearer";
             crate::error::Problem,
             crate::error::FieldError,
             crate::sheets::HeaderLanguage,
-            super::manifests::FileFormat
+            crate::sheets::FileFormat
         ),
         responses(
             BadRequest,

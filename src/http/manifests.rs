@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use super::docs::{
     BadRequest, Conflict, Forbidden, IdempotencyHeader, PayloadTooLarge, Unauthorized, Unavailable,
     Unprocessable, UnsupportedMediaType,
 };
-use super::{fingerprint, write_within, IdempotencyKey};
+use super::{attachment, fingerprint, write_within, IdempotencyKey};
 use crate::auth::{Actor, Permission};
 use crate::db::types::Id;
 use crate::db::{read_transaction, Lock};
@@ -20,49 +20,13 @@ use crate::domain::UnitLevel;
 use crate::error::{ApiError, ApiResult};
 use crate::sheets::manifest::{self, Format};
 use crate::sheets::template::{self, Code};
-use crate::sheets::HeaderLanguage;
+use crate::sheets::{FileFormat, HeaderLanguage};
 use crate::state::AppState;
 use crate::store::{ports, units};
 use crate::transfer::travellers as registration;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(import_manifest).service(manifest_template);
-}
-
-/// A file format of a download.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum FileFormat {
-    #[default]
-    Xlsx,
-    Csv,
-}
-
-impl FileFormat {
-    pub fn content_type(self) -> &'static str {
-        match self {
-            FileFormat::Xlsx => manifest::XLSX,
-            FileFormat::Csv => "text/csv; charset=utf-8",
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            FileFormat::Xlsx => "xlsx",
-            FileFormat::Csv => "csv",
-        }
-    }
-}
-
-/// A file sent as a download.
-pub fn attachment(format: FileFormat, name: &str, body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, format.content_type()))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}.{}\"", format.extension()),
-        ))
-        .body(body)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -80,6 +80,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
         );
 }
 
+/// A file sent as a download.
+pub fn attachment(format: crate::sheets::FileFormat, name: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CONTENT_TYPE, format.content_type()))
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.{}\"", format.extension()),
+        ))
+        .body(body)
+}
+
 async fn not_found() -> ApiResult<HttpResponse> {
     Err(ApiError::not_found("route"))
 }

@@ -10,17 +10,17 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::attachment;
 use super::docs::{BadRequest, Forbidden, Unauthorized, Unavailable, Unprocessable};
-use super::manifests::{attachment, FileFormat};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection, Lock};
 use crate::error::{ApiError, ApiResult};
 use crate::sheets::roster::{CsvRoster, XlsxRoster};
-use crate::sheets::HeaderLanguage;
+use crate::sheets::{FileFormat, HeaderLanguage};
 use crate::state::AppState;
 use crate::store::counts::local_offset;
-use crate::store::events::{self, EventPlace};
+use crate::store::events;
 use crate::store::roster::{self, Names, RosterFilter};
 use crate::store::{self, units};
 
@@ -61,22 +61,6 @@ fn local_midnight(day: NaiveDate) -> ApiResult<Timestamp> {
         .single()
         .map(|at| Timestamp(at.with_timezone(&chrono::Utc)))
         .ok_or_else(|| ApiError::invalid_field("from", "not a day of the calendar"))
-}
-
-/// Where the event of a download belongs: the caller's own unit.
-fn place_of(conn: &mut DbConnection, actor: &Actor) -> ApiResult<EventPlace> {
-    let Some(unit) = actor.unit_id else {
-        return Ok(EventPlace::default());
-    };
-    let unit = units::find(conn, Scope::All, unit)?.ok_or_else(|| ApiError::internal("unit vanished"))?;
-    let place = unit.place();
-    Ok(EventPlace {
-        city_id: Some(place.city_id),
-        district_id: place
-            .district_id
-            .or((place.level == crate::domain::UnitLevel::District).then_some(place.id)),
-        community_id: (place.level == crate::domain::UnitLevel::Community).then_some(place.id),
-    })
 }
 
 fn scope_word(scope: Scope) -> serde_json::Value {
@@ -151,7 +135,7 @@ async fn roster_file(
                         ),
                     ));
                 }
-                let place = place_of(tx, &who)?;
+                let place = units::event_place(tx, who.unit_id)?;
                 let data = json!({
                     "format": format.extension(),
                     "scope": scope_word(who.scope),
@@ -178,17 +162,13 @@ async fn roster_file(
             let body = state
                 .db_within(None, move |conn| {
                     read_transaction(conn, |tx| {
-                        let names = Names::load(tx)?;
                         let mut book = XlsxRoster::new(lang).map_err(ApiError::internal)?;
-                        let mut after = None;
-                        loop {
-                            let page = roster::page(tx, &filter, &names, after, PAGE)?;
-                            let Some(last) = page.last() else { break };
-                            after = Some(last.traveller.id);
-                            for row in &page {
+                        each_page(tx, &filter, |page| {
+                            for row in page {
                                 book.push(row).map_err(ApiError::internal)?;
                             }
-                        }
+                            Ok(true)
+                        })?;
                         book.finish().map_err(ApiError::internal)
                     })
                 })
@@ -199,6 +179,27 @@ async fn roster_file(
             .insert_header((header::CONTENT_TYPE, format.content_type()))
             .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"roster.csv\""))
             .streaming(csv_stream(state, filter, lang))),
+    }
+}
+
+/// Hands the roster to `take` a page at a time, from the first page (empty when there is no row)
+/// to the last, or until `take` answers false.
+fn each_page(
+    conn: &mut DbConnection,
+    filter: &RosterFilter,
+    mut take: impl FnMut(&[roster::RosterRow]) -> ApiResult<bool>,
+) -> ApiResult<()> {
+    let names = Names::load(conn)?;
+    let mut after = None;
+    loop {
+        let page = roster::page(conn, filter, &names, after, PAGE)?;
+        if !take(&page)? {
+            return Ok(());
+        }
+        match page.last() {
+            Some(last) if page.len() as i64 == PAGE => after = Some(last.traveller.id),
+            _ => return Ok(()),
+        }
     }
 }
 
@@ -235,22 +236,16 @@ fn csv_stream(
         let written = state
             .db_within(None, move |conn| {
                 read_transaction(conn, |tx| {
-                    let names = Names::load(tx)?;
                     let mut csv = CsvRoster::new(lang);
-                    let mut after = None;
-                    loop {
-                        let page = roster::page(tx, &filter, &names, after, PAGE)?;
-                        let chunk = csv.chunk(&page).map_err(ApiError::internal)?;
+                    each_page(tx, &filter, |page| {
+                        let chunk = csv.chunk(page).map_err(ApiError::internal)?;
                         // The client went away, or stopped reading: stop.
-                        if !send_within(&sender, Ok(chunk.into()), STALLED_CLIENT) {
+                        let taken = send_within(&sender, Ok(chunk.into()), STALLED_CLIENT);
+                        if !taken {
                             tracing::warn!("the roster's client stopped reading");
-                            return Ok(());
                         }
-                        match page.last() {
-                            Some(last) if page.len() as i64 == PAGE => after = Some(last.traveller.id),
-                            _ => return Ok::<_, ApiError>(()),
-                        }
-                    }
+                        Ok(taken)
+                    })
                 })
             })
             .await;

@@ -8,6 +8,7 @@ use crate::auth::{Scope, UnitPlace};
 use crate::db::DbConnection;
 use crate::domain::UnitLevel;
 use crate::schema::units;
+use crate::store::events::EventPlace;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = units)]
@@ -88,6 +89,16 @@ pub fn of_level(conn: &mut DbConnection, scope: Scope, level: UnitLevel) -> Quer
         .select(Unit::as_select())
         .order(units::code.asc())
         .load(conn)
+}
+
+/// Where the events of someone of this unit belong (none for no unit).
+pub fn event_place(conn: &mut DbConnection, unit_id: Option<Id>) -> QueryResult<EventPlace> {
+    Ok(match unit_id {
+        Some(id) => find(conn, Scope::All, id)?
+            .map(|u| EventPlace::from(&u.place()))
+            .unwrap_or_default(),
+        None => EventPlace::default(),
+    })
 }
 
 pub fn code_taken(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {

@@ -277,12 +277,7 @@ pub fn clear_failures(conn: &mut DbConnection, username: &str, address: &str) ->
 
 /// Where a user's events belong: its home unit's place (none for an admin).
 pub fn place_of(conn: &mut DbConnection, user: &User) -> QueryResult<EventPlace> {
-    Ok(match user.unit_id {
-        Some(id) => super::units::find(conn, crate::auth::Scope::All, id)?
-            .map(|u| EventPlace::from(&u.place()))
-            .unwrap_or_default(),
-        None => EventPlace::default(),
-    })
+    super::units::event_place(conn, user.unit_id)
 }
 
 /// Replaces a user's password hash, ends every session of the user and records who did it.
