@@ -105,6 +105,7 @@ pub const BEARER: &str = "bearer";
     modifiers(&BearerScheme),
     tags(
         (name = "operations", description = "Health, readiness and this documentation"),
+        (name = "console", description = "The web console's page and files"),
         (name = "auth", description = "Tokens and the caller"),
         (name = "units", description = "The organisation tree: city > district > community"),
         (name = "ports", description = "Ports of entry"),

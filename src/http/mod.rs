@@ -6,6 +6,7 @@ pub mod auth;
 pub mod batches;
 pub mod caller;
 pub mod client;
+pub mod console;
 pub mod contract;
 pub mod docs;
 pub mod edge;
@@ -59,6 +60,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(health::routes)
         .configure(metrics::routes)
         .configure(docs::routes)
+        .configure(console::routes)
         .service(
             // The dashboards' polls are the hottest path: their routes are matched first.
             utoipa_actix_web::scope("/api/v1")

@@ -2,8 +2,10 @@
 
 mod audit;
 mod auth;
+mod browser;
 mod cli;
 mod closed_loop;
+mod console;
 mod day;
 mod edge;
 mod helpers;

@@ -1,0 +1,442 @@
+// The dispatch board of a city's transfer team: who waits at each port, making a batch (people, a
+// vehicle that fits, a crew), boarding with no-shows, departure and arrival, the handoff codes to
+// read out, vehicles and their disinfection, manifests, notices and the roster. It follows the
+// live feed like the dashboard.
+
+import { all, api, download } from './api.js';
+import { follow } from './live.js';
+import { addStrings, dateTime, problemText, t, word } from './i18n.js';
+import { act, badge, field, fill, h, messageArea, section, select, table } from './ui.js';
+
+addStrings({
+  en: {
+    'board.title': 'Dispatch board',
+    'board.waiting': 'Waiting at the ports',
+    'board.new_batch': 'New batch',
+    'board.pick': 'Pick travellers from the list above, then a vehicle and a crew.',
+    'board.picked': '{n} travellers picked',
+    'board.port': 'Port of entry',
+    'board.vehicle': 'Vehicle',
+    'board.no_vehicle': 'Choose later',
+    'board.seats': '{plate} · {seats} seats',
+    'board.crew': 'Crew',
+    'board.crew_name': 'Name',
+    'board.crew_phone': 'Phone',
+    'board.crew_role': 'Role',
+    'board.driver': 'Driver',
+    'board.escort': 'Escort',
+    'board.add_crew': 'Add a crew member',
+    'board.create': 'Create batch',
+    'board.created': 'Batch {code} created.',
+    'board.batches': 'Batches under way',
+    'board.no_batches': 'No batch is under way.',
+    'board.boarding': 'Boarding: untick who did not show up',
+    'board.record_boarding': 'Record boarding',
+    'board.depart': 'Depart',
+    'board.arrive': 'Arrive',
+    'board.cancel': 'Cancel batch',
+    'board.cancel_reason': 'Reason for cancelling',
+    'board.assign': 'Assign vehicle',
+    'board.notices': 'Print notices',
+    'board.handoff_codes': 'Handoffs: codes to read out',
+    'board.vehicles': 'Vehicles',
+    'board.disinfect': 'Record disinfection',
+    'board.disinfected': '{plate} disinfected and available.',
+    'board.out_of_service': 'out of service',
+    'board.import': 'Import a manifest',
+    'board.file': 'Manifest file (.xlsx or .csv)',
+    'board.upload': 'Import',
+    'board.imported': '{n} travellers registered.',
+    'board.row_errors': 'Nothing was written. Correct these rows and import the file again ({n} problems):',
+    'board.template': 'Template',
+    'board.template_xlsx': 'Excel template',
+    'board.template_csv': 'CSV template',
+    'board.row': 'Row',
+    'board.column': 'Column',
+    'board.problem': 'Problem',
+    'board.arrived_at': 'Arrived',
+    'board.destination': 'Destination',
+    'board.select': 'Pick {name}',
+    'board.none_waiting': 'Nobody is waiting.',
+  },
+  zh: {
+    'board.title': '调度台',
+    'board.waiting': '各口岸待转运人员',
+    'board.new_batch': '新建转运批次',
+    'board.pick': '先在上面的名单中勾选人员，再选择车辆和随车人员。',
+    'board.picked': '已选 {n} 人',
+    'board.port': '入境口岸',
+    'board.vehicle': '车辆',
+    'board.no_vehicle': '稍后指定',
+    'board.seats': '{plate} · {seats} 座',
+    'board.crew': '随车人员',
+    'board.crew_name': '姓名',
+    'board.crew_phone': '电话',
+    'board.crew_role': '职责',
+    'board.driver': '司机',
+    'board.escort': '随车工作人员',
+    'board.add_crew': '添加随车人员',
+    'board.create': '创建批次',
+    'board.created': '批次 {code} 已创建。',
+    'board.batches': '进行中的批次',
+    'board.no_batches': '暂无进行中的批次。',
+    'board.boarding': '登车：取消勾选未到人员',
+    'board.record_boarding': '登记登车',
+    'board.depart': '出发',
+    'board.arrive': '到达',
+    'board.cancel': '取消批次',
+    'board.cancel_reason': '取消原因',
+    'board.assign': '指定车辆',
+    'board.notices': '打印告知书',
+    'board.handoff_codes': '交接：需报出的交接码',
+    'board.vehicles': '车辆',
+    'board.disinfect': '登记消毒',
+    'board.disinfected': '{plate} 已消毒，恢复可用。',
+    'board.out_of_service': '停用',
+    'board.import': '导入人员名单',
+    'board.file': '名单文件（.xlsx 或 .csv）',
+    'board.upload': '导入',
+    'board.imported': '已登记 {n} 人。',
+    'board.row_errors': '未写入任何数据。请修改以下各行后重新导入（共 {n} 处问题）：',
+    'board.template': '模板',
+    'board.template_xlsx': 'Excel 模板',
+    'board.template_csv': 'CSV 模板',
+    'board.row': '行',
+    'board.column': '列',
+    'board.problem': '问题',
+    'board.arrived_at': '入境时间',
+    'board.destination': '目的地',
+    'board.select': '选择 {name}',
+    'board.none_waiting': '暂无待转运人员。',
+  },
+});
+
+const OPEN = ['planned', 'boarding', 'in_transit', 'arrived'];
+
+export function mount(main) {
+  const state = { ports: [], units: new Map(), waiting: [], vehicles: [], batches: [], picked: new Set() };
+  const waitingEl = h('div', { id: 'waiting' }, h('p', {}, t('common.loading')));
+  const batchesEl = h('div', { id: 'batches', class: 'cards' });
+  const vehiclesEl = h('div', { id: 'vehicles', class: 'scroll' });
+  const newBatch = h('div', { id: 'new-batch' });
+  let stopped = false;
+  let queued = null;
+
+  const unitName = (id) => state.units.get(id) || '';
+
+  async function load() {
+    try {
+      if (!state.ports.length) {
+        const [ports, units] = await Promise.all([all('/ports'), all('/units')]);
+        state.ports = ports;
+        state.units = new Map(units.map((u) => [u.id, u.name]));
+      }
+      const [waiting, vehicles, ...batches] = await Promise.all([
+        all('/travellers', { status: 'awaiting_transfer' }),
+        all('/vehicles'),
+        ...OPEN.map((status) => all('/batches', { status }, 200)),
+      ]);
+      if (stopped) return;
+      state.waiting = waiting;
+      state.vehicles = vehicles;
+      state.batches = batches.flat();
+      const ids = new Set(waiting.map((x) => x.id));
+      state.picked = new Set([...state.picked].filter((id) => ids.has(id)));
+      render();
+    } catch (e) {
+      if (!stopped && e.status !== 0) fill(waitingEl, h('p', { class: 'message error' }, problemText(e)));
+    }
+  }
+
+  function render() {
+    const active = document.activeElement;
+    if (active && newBatch.contains(active)) {
+      // The dispatcher is filling in the form; only the lists move.
+    } else {
+      fill(newBatch, batchForm());
+    }
+    fill(waitingEl, waitingTables());
+    fill(batchesEl, state.batches.length ? state.batches.map(batchCard) : h('p', { class: 'muted' }, t('board.no_batches')));
+    fill(vehiclesEl, vehiclesTable());
+  }
+
+  function waitingTables() {
+    const byPort = state.ports
+      .map((p) => [p, state.waiting.filter((x) => x.port_id === p.id)])
+      .filter(([, list]) => list.length);
+    if (!byPort.length) return h('p', { class: 'muted' }, t('board.none_waiting'));
+    return byPort.map(([port, list]) =>
+      table(
+        `${port.code} · ${port.name} (${list.length})`,
+        ['', t('common.name'), t('common.document'), t('board.arrived_at'), t('board.destination')],
+        list.map((x) => [
+          h('input', {
+            type: 'checkbox',
+            checked: state.picked.has(x.id),
+            'aria-label': t('board.select', { name: x.full_name }),
+            dataset: { traveller: x.id, port: x.port_id },
+            onchange: (e) => {
+              if (e.target.checked) state.picked.add(x.id);
+              else state.picked.delete(x.id);
+              fill(newBatch, batchForm());
+            },
+          }),
+          x.full_name,
+          x.document_no,
+          dateTime(x.arrived_at),
+          unitName(x.destination_community_id),
+        ]),
+        { class: 'waiting', dataset: { port: port.code } },
+      ),
+    );
+  }
+
+  function crewRow() {
+    return h(
+      'div',
+      { class: 'crew-row' },
+      field(t('board.crew_name'), h('input', { name: 'crew_name', maxlength: 100 })),
+      field(t('board.crew_phone'), h('input', { name: 'crew_phone', type: 'tel', maxlength: 40 })),
+      field(t('board.crew_role'), select([['driver', t('board.driver')], ['escort', t('board.escort')]], 'driver', { name: 'crew_role' })),
+    );
+  }
+
+  function batchForm() {
+    const message = messageArea();
+    const picked = state.waiting.filter((x) => state.picked.has(x.id));
+    const portId = picked[0]?.port_id || state.ports[0]?.id;
+    const port = select(state.ports.map((p) => [p.id, `${p.code} · ${p.name}`]), portId, { id: 'batch-port' });
+    const usable = state.vehicles.filter((v) => v.status === 'available' && !v.out_of_service);
+    const vehicle = select(
+      [['', t('board.no_vehicle')], ...usable.map((v) => [v.id, t('board.seats', { plate: v.plate, seats: v.seats })])],
+      '',
+      { id: 'batch-vehicle' },
+    );
+    const crew = h('div', { class: 'crew' }, crewRow());
+    const addCrew = h('button', { type: 'button', onclick: () => crew.append(crewRow()) }, t('board.add_crew'));
+    const submit = h('button', { type: 'submit', class: 'primary', id: 'batch-create' }, t('board.create'));
+    const form = h(
+      'form',
+      { class: 'card' },
+      h('p', { id: 'picked' }, t('board.picked', { n: picked.length })),
+      field(t('board.port'), port),
+      field(t('board.vehicle'), vehicle),
+      h('fieldset', {}, h('legend', {}, t('board.crew')), crew, addCrew),
+      submit,
+      message.el,
+    );
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const members = [...crew.querySelectorAll('.crew-row')]
+        .map((row) => ({
+          name: row.querySelector('[name=crew_name]').value.trim(),
+          phone: row.querySelector('[name=crew_phone]').value.trim() || undefined,
+          role: row.querySelector('[name=crew_role]').value,
+        }))
+        .filter((m) => m.name);
+      act(submit, message, async () => {
+        const batch = await api('POST', '/batches', {
+          body: {
+            port_id: port.value,
+            traveller_ids: picked.map((x) => x.id),
+            ...(vehicle.value ? { vehicle_id: vehicle.value } : {}),
+            crew: members,
+          },
+        });
+        state.picked.clear();
+        document.activeElement?.blur();
+        await load();
+        fill(newBatch, batchForm());
+        newBatch.querySelector('.message').textContent = t('board.created', { code: batch.code });
+      });
+    });
+    return [h('p', { class: 'muted' }, t('board.pick')), form];
+  }
+
+  function batchCard(b) {
+    const message = messageArea();
+    const actions = [];
+    const run = (label, cls, fn) => {
+      const button = h('button', { type: 'button', class: cls, dataset: { action: label } });
+      button.textContent = t(label);
+      button.addEventListener('click', () => act(button, message, async () => {
+        await fn();
+        await load();
+      }));
+      return button;
+    };
+    if (b.status === 'planned') {
+      if (!b.vehicle) {
+        const usable = state.vehicles.filter((v) => v.status === 'available' && !v.out_of_service);
+        const choice = select(usable.map((v) => [v.id, t('board.seats', { plate: v.plate, seats: v.seats })]), usable[0]?.id, {});
+        actions.push(field(t('board.vehicle'), choice), run('board.assign', '', () => api('POST', `/batches/${b.id}/vehicle`, { body: { vehicle_id: choice.value } })));
+      } else {
+        const boxes = b.travellers.map((x) => h('li', {}, h('label', {}, h('input', { type: 'checkbox', checked: true, value: x.id }), ' ', x.full_name)));
+        const list = h('ul', { class: 'ticks' }, boxes);
+        actions.push(
+          h('fieldset', {}, h('legend', {}, t('board.boarding')), list),
+          run('board.record_boarding', 'primary', () => {
+            const inputs = [...list.querySelectorAll('input')];
+            return api('POST', `/batches/${b.id}/boarding`, {
+              body: { boarded: inputs.filter((i) => i.checked).map((i) => i.value), no_show: inputs.filter((i) => !i.checked).map((i) => i.value) },
+            });
+          }),
+        );
+      }
+      const reason = h('input', { maxlength: 500 });
+      actions.push(
+        h(
+          'details',
+          {},
+          h('summary', {}, t('board.cancel')),
+          field(t('board.cancel_reason'), reason),
+          run('board.cancel', 'danger', () => api('POST', `/batches/${b.id}/cancel`, { body: { reason: reason.value } })),
+        ),
+      );
+    }
+    if (b.status === 'boarding') actions.push(run('board.depart', 'primary', () => api('POST', `/batches/${b.id}/depart`)));
+    if (b.status === 'in_transit') actions.push(run('board.arrive', 'primary', () => api('POST', `/batches/${b.id}/arrive`)));
+    const printButton = h('button', { type: 'button' }, t('board.notices'));
+    printButton.addEventListener('click', () => act(printButton, message, () => printNotices(b)));
+    const codes = (b.handoffs || []).length
+      ? h(
+          'div',
+          { class: 'codes' },
+          h('h4', {}, t('board.handoff_codes')),
+          h(
+            'ul',
+            {},
+            b.handoffs.map((x) =>
+              h('li', { dataset: { handoff: x.id } }, `${x.to_unit?.name || unitName(x.to_unit_id)} · `, badge('handoff', x.status), ' ', x.status === 'pending' ? h('strong', { class: 'handoff-code' }, x.code || '') : null),
+            ),
+          ),
+        )
+      : null;
+    return h(
+      'article',
+      { class: 'card batch', dataset: { batch: b.id, code: b.code, status: b.status } },
+      h('h3', {}, b.code, ' ', badge('batch', b.status)),
+      h('p', { class: 'meta' }, `${b.travellers.length} · ${b.vehicle?.plate || t('board.no_vehicle')} · ${dateTime(b.created_at)}`),
+      codes,
+      h('div', { class: 'actions' }, actions, printButton),
+      message.el,
+    );
+  }
+
+  async function printNotices(b) {
+    const r = await api('GET', `/batches/${b.id}/notices`, { raw: true });
+    const html = await r.blob();
+    const url = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
+    const win = window.open(url, '_blank', 'noopener');
+    if (!win) {
+      const a = h('a', { href: url, download: `notices-${b.code}.html` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+    }
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  }
+
+  function vehiclesTable() {
+    return table(
+      t('board.vehicles'),
+      [t('common.vehicle'), t('common.status'), '', t('common.actions')],
+      state.vehicles.map((v) => {
+        const message = messageArea();
+        let action = null;
+        if (v.status === 'needs_disinfection') {
+          action = h('button', { type: 'button', dataset: { vehicle: v.id } }, t('board.disinfect'));
+          action.addEventListener('click', () =>
+            act(action, message, async () => {
+              await api('POST', `/vehicles/${v.id}/disinfections`, { body: {} });
+              await load();
+            }),
+          );
+        }
+        return [
+          t('board.seats', { plate: v.plate, seats: v.seats }),
+          badge('vehicle', v.status),
+          v.out_of_service ? t('board.out_of_service') : '',
+          [action, message.el],
+        ];
+      }),
+    );
+  }
+
+  function importForm() {
+    const message = messageArea();
+    const errors = h('div', { id: 'import-errors' });
+    const file = h('input', { type: 'file', accept: '.xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', required: true, id: 'manifest-file' });
+    const submit = h('button', { type: 'submit', class: 'primary' }, t('board.upload'));
+    const form = h('form', { class: 'inline' }, field(t('board.file'), file), submit);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      fill(errors);
+      const chosen = file.files[0];
+      if (!chosen) return;
+      const xlsx = /\.xlsx$/i.test(chosen.name);
+      const type = xlsx ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv';
+      submit.disabled = true;
+      message.clear();
+      try {
+        const done = await api('POST', '/travellers/import', { body: chosen, contentType: type });
+        message.ok(t('board.imported', { n: done.created }));
+        file.value = '';
+        load();
+      } catch (err) {
+        if (err.status === 422 && err.errors.length && err.errors[0].row !== undefined) {
+          message.error(t('board.row_errors', { n: err.body.error_count ?? err.errors.length }));
+          fill(
+            errors,
+            table(
+              t('board.import'),
+              [t('board.row'), t('board.column'), t('board.problem')],
+              err.errors.map((x) => [String(x.row ?? ''), x.field, x.message]),
+              { class: 'errors' },
+            ),
+          );
+        } else {
+          message.error(err);
+        }
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    const template = (format, lang, label) => {
+      const b = h('button', { type: 'button', class: 'link' }, label);
+      b.addEventListener('click', () => act(b, message, () => download('/travellers/import/template', { format, lang }, `manifest-template.${format}`)));
+      return b;
+    };
+    return section(
+      t('board.import'),
+      form,
+      h('p', {}, `${t('board.template')}: `, template('xlsx', 'zh', `${t('board.template_xlsx')} (中文)`), ' · ', template('xlsx', 'en', `${t('board.template_xlsx')} (English)`), ' · ', template('csv', 'zh', t('board.template_csv'))),
+      message.el,
+      errors,
+    );
+  }
+
+  const unfollow = follow((event) => {
+    if (!/^(traveller|batch|vehicle|handoff)\./.test(event.action) || queued) return;
+    queued = setTimeout(() => {
+      queued = null;
+      load();
+    }, 300);
+  });
+  const poll = setInterval(load, 15000);
+  load();
+
+  main.replaceChildren(
+    h('h1', {}, t('board.title')),
+    section(t('board.waiting'), waitingEl),
+    section(t('board.new_batch'), newBatch),
+    section(t('board.batches'), batchesEl),
+    h('div', { class: 'columns' }, section(t('board.vehicles'), vehiclesEl), importForm()),
+  );
+  return () => {
+    stopped = true;
+    clearInterval(poll);
+    clearTimeout(queued);
+    unfollow();
+  };
+}

@@ -1,0 +1,61 @@
+// A daily line chart in SVG: one line per series, days along the bottom, a legend and a table
+// behind it for screen readers (the table is the same figures).
+
+import { h } from './ui.js';
+
+const NS = 'http://www.w3.org/2000/svg';
+function s(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+
+/**
+ * `days`: [{date, ...}], `series`: [[key, label, colour]]. Answers an element holding the chart
+ * and a legend.
+ */
+export function dailyChart(title, days, series) {
+  const width = 720;
+  const height = 240;
+  const left = 40;
+  const bottom = 28;
+  const top = 12;
+  const right = 12;
+  const max = Math.max(1, ...days.flatMap((d) => series.map(([k]) => d[k] || 0)));
+  const step = niceStep(max);
+  const ceiling = Math.ceil(max / step) * step;
+  const x = (i) => left + (days.length <= 1 ? 0 : (i * (width - left - right)) / (days.length - 1));
+  const y = (v) => top + (height - top - bottom) * (1 - v / ceiling);
+  const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title, class: 'chart' });
+  for (let v = 0; v <= ceiling; v += step) {
+    svg.append(s('line', { x1: left, x2: width - right, y1: y(v), y2: y(v), class: 'grid' }));
+    svg.append(s('text', { x: left - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' }, v));
+  }
+  const every = Math.max(1, Math.ceil(days.length / 8));
+  days.forEach((d, i) => {
+    if (i % every === 0 || i === days.length - 1) {
+      svg.append(s('text', { x: x(i), y: height - 8, 'text-anchor': 'middle', class: 'axis' }, d.date.slice(5)));
+    }
+  });
+  for (const [key, label, colour] of series) {
+    const points = days.map((d, i) => `${x(i).toFixed(1)},${y(d[key] || 0).toFixed(1)}`).join(' ');
+    svg.append(s('polyline', { points, fill: 'none', stroke: colour, 'stroke-width': 2.5 }, s('title', {}, label)));
+    days.forEach((d, i) => {
+      if (d[key]) svg.append(s('circle', { cx: x(i), cy: y(d[key]), r: 3, fill: colour }, s('title', {}, `${d.date} ${label}: ${d[key]}`)));
+    });
+  }
+  const legend = h(
+    'ul',
+    { class: 'legend' },
+    series.map(([, label, colour]) => h('li', {}, h('span', { class: 'swatch', style: `background:${colour}` }), label)),
+  );
+  return h('figure', { class: 'chart-figure' }, svg, legend);
+}
+
+function niceStep(max) {
+  const rough = max / 4;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  for (const m of [1, 2, 5, 10]) if (rough <= m * power) return Math.max(1, m * power);
+  return Math.max(1, 10 * power);
+}

@@ -1,0 +1,260 @@
+// The dashboard: the caller's scope at a glance. Numbers come from /stats with If-None-Match;
+// roles that may read the event log follow the live feed and refresh on each event, a viewer
+// polls every two seconds.
+
+import { download, fresh } from './api.js';
+import { follow } from './live.js';
+import { addStrings, dateTime, number, t, time, word } from './i18n.js';
+import { dailyChart } from './chart.js';
+import { act, field, fill, h, messageArea, section, select, table } from './ui.js';
+
+addStrings({
+  en: {
+    'dash.title': 'Dashboard',
+    'dash.on_road': 'On the road',
+    'dash.awaiting': 'Awaiting transfer',
+    'dash.at_city': 'At the city',
+    'dash.at_district': 'At district',
+    'dash.received': 'Received',
+    'dash.exceptions': 'Exceptions',
+    'dash.pending': 'Pending handoffs',
+    'dash.overdue': 'Overdue handoffs',
+    'dash.missing': 'Missing people',
+    'dash.loop': 'Loop closed',
+    'dash.loop_of': '{closed} of {total}',
+    'dash.districts': 'Districts',
+    'dash.ports': 'Ports of entry',
+    'dash.expected': 'Expected',
+    'dash.in_custody': 'In custody',
+    'dash.daily': 'Day by day',
+    'dash.registered': 'Registered',
+    'dash.departed': 'Batches departed',
+    'dash.from': 'From',
+    'dash.to': 'To',
+    'dash.show': 'Show',
+    'dash.batches': 'Batches',
+    'dash.feed': 'Live feed',
+    'dash.feed_empty': 'New events appear here as they happen.',
+    'dash.roster': 'Roster',
+    'dash.roster_hint': 'One row per traveller with the whole chain; every download is recorded.',
+    'dash.format': 'Format',
+    'dash.header_lang': 'Column headers',
+    'dash.download': 'Download roster',
+    'dash.downloaded': 'Downloaded {name}.',
+    'dash.overdue_row': 'overdue',
+  },
+  zh: {
+    'dash.title': '态势总览',
+    'dash.on_road': '转运途中',
+    'dash.awaiting': '待转运',
+    'dash.at_city': '已到市待交接',
+    'dash.at_district': '已到区',
+    'dash.received': '社区已接收',
+    'dash.exceptions': '异常',
+    'dash.pending': '待确认交接',
+    'dash.overdue': '超时交接',
+    'dash.missing': '未到人员',
+    'dash.loop': '闭环率',
+    'dash.loop_of': '{total} 人中 {closed} 人',
+    'dash.districts': '各区情况',
+    'dash.ports': '各口岸情况',
+    'dash.expected': '应到',
+    'dash.in_custody': '在区',
+    'dash.daily': '每日趋势',
+    'dash.registered': '登记',
+    'dash.departed': '发车批次',
+    'dash.from': '起',
+    'dash.to': '止',
+    'dash.show': '查看',
+    'dash.batches': '批次',
+    'dash.feed': '实时动态',
+    'dash.feed_empty': '新的动态会实时显示在这里。',
+    'dash.roster': '人员台账',
+    'dash.roster_hint': '每人一行，含从口岸到社区的全链条；每次下载都会被记录。',
+    'dash.format': '格式',
+    'dash.header_lang': '表头语言',
+    'dash.download': '下载台账',
+    'dash.downloaded': '已下载 {name}。',
+    'dash.overdue_row': '超时',
+  },
+});
+
+const SERIES = () => [
+  ['registered', t('dash.registered'), '#0b5cad'],
+  ['departed_batches', t('dash.departed'), '#6a3d9a'],
+  ['received', t('dash.received'), '#1b7a3a'],
+  ['exceptions', t('dash.exceptions'), '#b3261e'],
+];
+
+function card(id, label, value, extra, tone) {
+  return h(
+    'div',
+    { class: `stat ${tone || ''}`, id: `stat-${id}`, dataset: { value: String(value) } },
+    h('div', { class: 'stat-label' }, label),
+    h('div', { class: 'stat-value' }, number(value)),
+    extra ? h('div', { class: 'stat-extra' }, extra) : null,
+  );
+}
+
+function cards(o) {
+  const s = o.travellers.by_status;
+  const total = o.loop.open + o.loop.closed + o.loop.exceptions;
+  const closed = o.loop.closed + o.loop.exceptions;
+  const pct = total ? Math.round((closed * 1000) / total) / 10 : 0;
+  return [
+    card('on_road', t('dash.on_road'), s.boarded + s.in_transit),
+    card('awaiting', t('dash.awaiting'), s.awaiting_transfer + s.assigned),
+    card('at_city', t('dash.at_city'), s.arrived),
+    card('at_district', t('dash.at_district'), s.at_district),
+    card('received', t('dash.received'), s.received, null, 'good'),
+    card('exceptions', t('dash.exceptions'), s.exception, null, s.exception ? 'warn' : ''),
+    card('pending', t('dash.pending'), o.handoffs.pending),
+    card('overdue', t('dash.overdue'), o.handoffs.overdue, null, o.handoffs.overdue ? 'bad' : ''),
+    card('missing', t('dash.missing'), o.loop.missing, null, o.loop.missing ? 'bad' : ''),
+    h(
+      'div',
+      { class: 'stat', id: 'stat-loop', dataset: { value: String(pct) } },
+      h('div', { class: 'stat-label' }, t('dash.loop')),
+      h('div', { class: 'stat-value' }, `${pct}%`),
+      h('div', { class: 'stat-extra' }, t('dash.loop_of', { closed: number(closed), total: number(total) })),
+    ),
+  ];
+}
+
+function districtsTable(items) {
+  return table(
+    t('dash.districts'),
+    [t('common.unit'), t('dash.expected'), t('dash.received'), t('dash.in_custody'), t('dash.pending'), t('dash.overdue'), t('dash.missing')],
+    items.map((d) => ({
+      attrs: { class: d.overdue_handoffs ? 'overdue' : '', dataset: { unit: d.unit_id } },
+      cells: [
+        d.overdue_handoffs ? [d.name, ' ', h('span', { class: 'badge bad' }, t('dash.overdue_row'))] : d.name,
+        number(d.expected),
+        number(d.received),
+        number(d.in_custody),
+        number(d.pending_handoffs),
+        number(d.overdue_handoffs),
+        number(d.missing),
+      ],
+    })),
+    { id: 'districts' },
+  );
+}
+
+function portsTable(items) {
+  return table(
+    t('dash.ports'),
+    [t('common.port'), t('common.name'), t('dash.batches'), t('common.travellers')],
+    items.map((p) => [p.code, p.name, number(p.batches), number(p.travellers)]),
+    { id: 'ports' },
+  );
+}
+
+function eventLine(e) {
+  const what = word('action', e.action);
+  return h('li', {}, h('time', { datetime: e.at }, time(e.at)), ' ', h('span', { class: 'action' }, what), ' ', h('code', {}, e.entity_type));
+}
+
+function rosterForm() {
+  const message = messageArea();
+  const format = select([['xlsx', 'Excel (.xlsx)'], ['csv', 'CSV']], 'xlsx', { id: 'roster-format' });
+  const lang = select([['zh', '中文'], ['en', 'English']], 'zh', { id: 'roster-lang' });
+  const button = h('button', { type: 'submit', class: 'primary' }, t('dash.download'));
+  const form = h(
+    'form',
+    { class: 'inline', id: 'roster' },
+    field(t('dash.format'), format),
+    field(t('dash.header_lang'), lang),
+    button,
+    message.el,
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    act(button, message, async () => {
+      const name = await download('/reports/roster', { format: format.value, lang: lang.value }, `roster.${format.value}`);
+      message.ok(t('dash.downloaded', { name }));
+    });
+  });
+  return section(t('dash.roster'), h('p', { class: 'muted' }, t('dash.roster_hint')), form);
+}
+
+export function mount(main, user) {
+  const asOf = h('p', { class: 'as-of', id: 'as-of', 'aria-live': 'off' });
+  const grid = h('div', { class: 'stats', id: 'stats' }, h('p', {}, t('common.loading')));
+  const districts = h('div', { class: 'scroll' });
+  const ports = h('div', { class: 'scroll' });
+  const chart = h('div', { id: 'daily' });
+  const from = h('input', { type: 'date', id: 'daily-from' });
+  const to = h('input', { type: 'date', id: 'daily-to' });
+  const period = h('form', { class: 'inline' }, field(t('dash.from'), from), field(t('dash.to'), to), h('button', { type: 'submit' }, t('dash.show')));
+  const watchesFeed = user.role !== 'viewer';
+  const feed = h('ol', { class: 'feed', id: 'feed', 'aria-live': 'polite' }, h('li', { class: 'muted' }, t('dash.feed_empty')));
+  let stopped = false;
+  let timer = null;
+  let queued = null;
+
+  async function load() {
+    try {
+      const range = { from: from.value || undefined, to: to.value || undefined };
+      const [overview, d, p, daily] = await Promise.all([
+        fresh('/stats/overview'),
+        fresh('/stats/districts'),
+        fresh('/stats/ports'),
+        fresh('/stats/daily', range),
+      ]);
+      if (stopped) return;
+      fill(grid, cards(overview));
+      fill(districts, districtsTable(d.items));
+      fill(ports, portsTable(p.items));
+      fill(chart, dailyChart(t('dash.daily'), daily.items, SERIES()));
+      asOf.textContent = t('common.as_of', { time: dateTime(overview.as_of) });
+      asOf.dataset.asOf = overview.as_of;
+    } catch {
+      // The banner says the service is away; the last figures stay.
+    }
+  }
+
+  function soon() {
+    if (queued) return;
+    queued = setTimeout(() => {
+      queued = null;
+      load();
+    }, 250);
+  }
+
+  period.addEventListener('submit', (e) => {
+    e.preventDefault();
+    load();
+  });
+
+  let unfollow = null;
+  if (watchesFeed) {
+    unfollow = follow((event) => {
+      if (feed.firstChild?.classList?.contains('muted')) feed.replaceChildren();
+      feed.prepend(eventLine(event));
+      while (feed.childNodes.length > 30) feed.lastChild.remove();
+      soon();
+    });
+  }
+  // A viewer has no feed and polls; the others poll slowly in case the feed is broken.
+  const every = watchesFeed ? 10000 : 2000;
+  const tick = async () => {
+    await load();
+    if (!stopped) timer = setTimeout(tick, every);
+  };
+  tick();
+
+  main.replaceChildren(
+    h('div', { class: 'title-row' }, h('h1', {}, t('dash.title')), asOf),
+    grid,
+    h('div', { class: 'columns' }, section(t('dash.districts'), districts), section(t('dash.ports'), ports)),
+    h('div', { class: 'columns wide-left' }, section(t('dash.daily'), period, chart), watchesFeed ? section(t('dash.feed'), feed) : null),
+    watchesFeed ? rosterForm() : null,
+  );
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    clearTimeout(queued);
+    unfollow?.();
+  };
+}

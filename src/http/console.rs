@@ -1,0 +1,146 @@
+//! The web console at `/console/`: a page and its scripts and styles, built into the binary.
+//!
+//! The console is a client of the public API only; this module serves its files and nothing else.
+//! The page names its files under a version derived from their content
+//! (`/console/assets/{version}/{name}`), so a file can be cached for a year: a new build has a new
+//! version, and the page itself is revalidated every time.
+
+use actix_web::get;
+use std::sync::OnceLock;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use super::docs::NotFound;
+use crate::error::ApiError;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(console_root)
+        .service(console_page)
+        .service(console_asset);
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+macro_rules! console_files {
+    ($(($name:literal, $type:expr)),* $(,)?) => {
+        /// The console's files: (name, content type, bytes).
+        const FILES: &[(&str, &str, &[u8])] = &[
+            $(($name, $type, include_bytes!(concat!("../../assets/console/", $name)))),*
+        ];
+    };
+}
+
+console_files![
+    ("console.css", "text/css; charset=utf-8"),
+    ("app.js", JS),
+    ("api.js", JS),
+    ("i18n.js", JS),
+    ("ui.js", JS),
+    ("live.js", JS),
+    ("chart.js", JS),
+    ("signin.js", JS),
+    ("dashboard.js", JS),
+    ("desk.js", JS),
+    ("board.js", JS),
+    ("trace.js", JS),
+    ("admin.js", JS),
+    ("account.js", JS),
+    ("icon.svg", "image/svg+xml"),
+];
+
+/// The page, with `{{version}}` standing where the files' version goes.
+const PAGE: &str = include_str!("../../assets/console/index.html");
+
+/// The first 16 hex digits of a SHA-256 over every file's name and content.
+pub fn version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        let mut hash = Sha256::new();
+        for (name, _, bytes) in FILES {
+            hash.update((name.len() as u64).to_le_bytes());
+            hash.update(name.as_bytes());
+            hash.update((bytes.len() as u64).to_le_bytes());
+            hash.update(bytes);
+        }
+        hex::encode(hash.finalize())[..16].to_owned()
+    })
+}
+
+fn page() -> &'static str {
+    static PAGE_NOW: OnceLock<String> = OnceLock::new();
+    PAGE_NOW.get_or_init(|| PAGE.replace("{{version}}", version()))
+}
+
+/// The web console
+///
+/// Moves to `/console/`, where the console's files resolve.
+#[utoipa::path(
+    tag = "console",
+    responses((status = 308, description = "To `/console/`"))
+)]
+#[get("/console")]
+async fn console_root() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/console/"))
+        .finish()
+}
+
+/// The web console's page
+///
+/// Signing in, the dashboard, the handoff desk, the dispatch board, the trace and
+/// administration, in Chinese and English. Everything it loads comes from this service.
+#[utoipa::path(
+    tag = "console",
+    responses((status = 200, description = "The console's HTML page", body = String, content_type = "text/html"))
+)]
+#[get("/console/")]
+async fn console_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(page())
+}
+
+/// A file of the web console
+///
+/// Cached for a year: its address changes with its content.
+#[utoipa::path(
+    tag = "console",
+    params(
+        ("version" = String, Path, description = "The version of the console's files the page names"),
+        ("name" = String, Path, description = "The file's name"),
+    ),
+    responses(
+        (status = 200, description = "The file", body = String, content_type = "text/plain"),
+        (status = 404, response = NotFound),
+    )
+)]
+#[get("/console/assets/{version}/{name}")]
+async fn console_asset(path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (asked, name) = path.into_inner();
+    let (_, content_type, bytes) = FILES
+        .iter()
+        .find(|(n, _, _)| *n == name.as_str())
+        .filter(|_| asked == version())
+        .ok_or_else(|| ApiError::not_found("file"))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, *content_type))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(*bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_names_every_script_it_loads_under_the_current_version() {
+        let page = page();
+        assert!(!page.contains("{{version}}"));
+        assert!(page.contains(&format!("/console/assets/{}/app.js", version())));
+        assert!(page.contains(&format!("/console/assets/{}/console.css", version())));
+    }
+}

@@ -1,0 +1,714 @@
+//! The web console in a real browser (headless Chromium through WebDriver) against the real
+//! server on a fresh database. Each test leaves a screenshot of its screen in
+//! `target/screenshots`.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::browser::{Browser, Screen};
+use crate::helpers::*;
+use crate::world::World;
+
+/// An account, the name the console shows for it, the screens it has and those it must not have.
+type RoleCase = (
+    (&'static str, &'static str),
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// What a number card on the dashboard shows (read in one step, as the cards are redrawn often).
+async fn card(browser: &Browser, id: &str) -> i64 {
+    let value = browser
+        .run(&format!(
+            "return document.querySelector('#stat-{id}')?.dataset.value ?? null;"
+        ))
+        .await;
+    value
+        .as_str()
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(-1, |v| v as i64)
+}
+
+async fn wait_for_card(browser: &Browser, id: &str, wanted: i64, within: Duration) {
+    browser
+        .eventually(within, &format!("the {id} card shows {wanted}"), || async {
+            (browser.exists(&format!("#stat-{id}")).await && card(browser, id).await == wanted).then_some(())
+        })
+        .await;
+}
+
+#[actix_web::test]
+async fn each_role_signs_in_sees_its_own_screens_and_signs_out() {
+    let app = spawn_app().await;
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    // (account, display name, screens it has, screens it must not have)
+    let cases: [RoleCase; 5] = [
+        (
+            ADMIN,
+            "System Administrator",
+            &["dashboard", "trace", "admin"],
+            &["desk", "board"],
+        ),
+        (
+            DISPATCHER,
+            "Changzhou Transfer Team",
+            &["dashboard", "board", "trace"],
+            &["desk", "admin"],
+        ),
+        (
+            DISTRICT_OFFICER,
+            "Tianning District Officer",
+            &["dashboard", "desk", "trace"],
+            &["board", "admin"],
+        ),
+        (
+            COMMUNITY_OFFICER,
+            "Hongmei Community Officer",
+            &["dashboard", "desk", "trace"],
+            &["board", "admin"],
+        ),
+        (
+            VIEWER,
+            "Changzhou Dashboard",
+            &["dashboard"],
+            &["desk", "board", "trace", "admin"],
+        ),
+    ];
+    for (account, display_name, has, lacks) in cases {
+        browser.sign_in(&app.base, account).await;
+        browser.wait_for_text("#whoami", display_name).await;
+        for screen in has {
+            assert!(
+                browser.exists(&format!("#nav-{screen}")).await,
+                "{} has {screen}",
+                account.0
+            );
+        }
+        for screen in lacks {
+            assert!(
+                !browser.exists(&format!("#nav-{screen}")).await,
+                "{} lacks {screen}",
+                account.0
+            );
+            // Typing the address of a screen the role lacks lands on the dashboard.
+            browser.open(&format!("{}/console/#/{screen}", app.base)).await;
+            browser.wait_for("main[data-screen=dashboard]").await;
+        }
+        browser.wait_for("#stat-received").await;
+        if account == VIEWER {
+            browser.screenshot("dashboard-viewer").await;
+        }
+        browser.click("#signout").await;
+        browser.wait_for("#signin").await;
+        // Signed out means the refresh token is gone too.
+        let stored = browser
+            .run("return localStorage.getItem('inbound-transfer.session');")
+            .await;
+        assert!(stored.is_null(), "nothing of the session is kept");
+    }
+    // Wrong credentials say so, in the form.
+    browser
+        .type_into("#signin input[name=username]", "cz.dispatcher")
+        .await;
+    browser
+        .type_into("#signin input[name=password]", "not-the-password")
+        .await;
+    browser.click("#signin-submit").await;
+    browser
+        .wait_for_text("#signin .message", "Wrong username or password")
+        .await;
+    browser.screenshot("signin").await;
+    browser.assert_same_origin(&app.base).await;
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn the_dashboard_shows_the_apis_numbers_and_a_change_within_two_seconds() {
+    let world = World::new().await;
+    let app = &world.app;
+    // Some people in every state the cards show: two waiting, one batch arrived (a pending
+    // handoff to Tianning), one exception.
+    world.register("PVG", "CZ-TN-HM", "MU5001").await;
+    world.register("SHA", "CZ-ZL-NY", "MU5002").await;
+    let carried = world.register("PVG", "CZ-TN-QL", "MU5001").await;
+    let bus = world.vehicle("苏D·Z0001").await;
+    world.run_batch("PVG", &[carried], &bus, &[]).await;
+    let refused = world.register("PVG", "CZ-WJ-HL", "MU5003").await;
+    app.post(
+        &format!("/api/v1/travellers/{refused}/exception"),
+        &world.dispatcher,
+        json!({"kind": "hospitalised", "reason": "fever at the port", "facility": "No. 1 Hospital"}),
+    )
+    .await
+    .expect(200);
+
+    for (account, token, screenshot) in [
+        (DISPATCHER, &world.dispatcher, "dashboard"),
+        (VIEWER, &world.viewer, ""),
+    ] {
+        let Some(browser) = Browser::start(Screen::Laptop).await else {
+            return;
+        };
+        browser.sign_in(&app.base, account).await;
+        browser.wait_for("#stat-awaiting").await;
+        let o = app.get("/api/v1/stats/overview", token).await.expect(200).body;
+        let s = &o["travellers"]["by_status"];
+        let n = |v: &Value| v.as_i64().unwrap();
+        wait_for_card(
+            &browser,
+            "awaiting",
+            n(&s["awaiting_transfer"]) + n(&s["assigned"]),
+            Duration::from_secs(5),
+        )
+        .await;
+        assert!(card(&browser, "awaiting").await >= 2);
+        assert_eq!(card(&browser, "at_city").await, n(&s["arrived"]));
+        assert_eq!(card(&browser, "at_city").await, 1);
+        assert_eq!(
+            card(&browser, "on_road").await,
+            n(&s["boarded"]) + n(&s["in_transit"])
+        );
+        assert_eq!(card(&browser, "exceptions").await, n(&s["exception"]));
+        assert_eq!(card(&browser, "exceptions").await, 1);
+        assert_eq!(card(&browser, "received").await, n(&s["received"]));
+        assert_eq!(card(&browser, "pending").await, n(&o["handoffs"]["pending"]));
+        assert_eq!(card(&browser, "overdue").await, n(&o["handoffs"]["overdue"]));
+        assert_eq!(card(&browser, "missing").await, n(&o["loop"]["missing"]));
+        // The districts table holds the API's rows.
+        let districts = app.get("/api/v1/stats/districts", token).await.expect(200).body;
+        for d in districts["items"].as_array().unwrap() {
+            let row = browser
+                .text(&format!(
+                    "#districts tr[data-unit='{}']",
+                    d["unit_id"].as_str().unwrap()
+                ))
+                .await;
+            assert!(row.contains(d["name"].as_str().unwrap()), "{row}");
+            assert!(row.contains(&d["expected"].to_string()), "{row}");
+        }
+        assert!(
+            browser.exists("#daily svg polyline").await,
+            "the daily chart is drawn"
+        );
+        // A viewer has numbers only, no feed; the dispatcher has the feed.
+        assert_eq!(browser.exists("#feed").await, account != VIEWER);
+
+        // A change made through the API shows within two seconds, without reloading.
+        let before = card(&browser, "awaiting").await;
+        world.register("NKG", "CZ-WJ-NX", "MU5009").await;
+        wait_for_card(&browser, "awaiting", before + 1, Duration::from_secs(2)).await;
+        let as_of = browser.find("#as-of").await.attr("data-as-of").await.unwrap();
+        assert!(as_of.is_some(), "the dashboard says as of when");
+        if !screenshot.is_empty() {
+            browser.wait_for("#feed li .action").await;
+            browser.screenshot(screenshot).await;
+        }
+        browser.assert_same_origin(&app.base).await;
+        browser.close().await;
+    }
+}
+
+#[actix_web::test]
+async fn a_district_officer_confirms_at_phone_width_with_one_person_missing() {
+    let world = World::new().await;
+    let app = &world.app;
+    let people = [
+        world.register("PVG", "CZ-TN-HM", "MU5001").await,
+        world.register("PVG", "CZ-TN-HM", "MU5001").await,
+        world.register("PVG", "CZ-TN-QL", "MU5001").await,
+    ];
+    let bus = world.vehicle("苏D·Z0002").await;
+    world.run_batch("PVG", &people, &bus, &[]).await;
+    let handoff = world.pending_to("CZ-TN").await.remove(0);
+    let id = handoff["id"].as_str().unwrap().to_owned();
+    let code = world.code_of(&world.dispatcher, &id).await;
+
+    let Some(browser) = Browser::start(Screen::Phone).await else {
+        return;
+    };
+    browser.sign_in(&app.base, DISTRICT_OFFICER).await;
+    browser.open(&format!("{}/console/#/desk", app.base)).await;
+    let width = browser.run("return window.innerWidth;").await;
+    assert_eq!(width, json!(375), "a phone's width");
+    let card = format!("#incoming article[data-handoff='{id}']");
+    browser.wait_for(&card).await;
+    let overflow = browser
+        .run("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+        .await;
+    assert_eq!(overflow, json!(0), "nothing is wider than the phone");
+
+    // A wrong code says how many tries remain.
+    browser
+        .type_into(&format!("{card} input[name=code]"), World::wrong_code(&code))
+        .await;
+    browser
+        .click(&format!("{card} form.confirm button[type=submit]"))
+        .await;
+    browser
+        .wait_for_text(&format!("{card} .message"), "4 tries left")
+        .await;
+    browser.screenshot("desk-wrong-code").await;
+    let after = app
+        .get(&format!("/api/v1/handoffs/{id}"), world.officer("CZ-TN"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(after["failed_attempts"], 1);
+    assert_eq!(after["status"], "pending");
+
+    // The last person is not there: untick them, type the right code.
+    browser
+        .click(&format!("{card} input[name=present][value='{}']", people[2]))
+        .await;
+    browser
+        .type_into(&format!("{card} input[name=code]"), &code)
+        .await;
+    browser
+        .click(&format!("{card} form.confirm button[type=submit]"))
+        .await;
+    browser
+        .wait_for_text("#desk-message", "2 received, 1 recorded missing")
+        .await;
+    browser.screenshot("desk-phone").await;
+
+    let done = app
+        .get(&format!("/api/v1/handoffs/{id}"), world.officer("CZ-TN"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(done["status"], "confirmed");
+    assert_eq!(done["missing_traveller_ids"], json!([people[2]]));
+    let tn = app.unit("CZ-TN");
+    for p in &people[..2] {
+        let t = world.traveller(p).await;
+        assert_eq!(
+            t["custodian_unit_id"],
+            tn.as_str(),
+            "received into the district's custody"
+        );
+        assert_eq!(t["status"], "at_district");
+    }
+    let missing = world.traveller(&people[2]).await;
+    assert_eq!(missing["missing"], true);
+    assert_ne!(
+        missing["custodian_unit_id"],
+        tn.as_str(),
+        "the missing stay with the sender"
+    );
+
+    // The handoffs the district now makes to its communities appear with their codes to read out.
+    browser.wait_for("#outgoing article .handoff-code").await;
+    let onward = app
+        .get(
+            &format!("/api/v1/handoffs?status=pending&from_unit_id={tn}"),
+            world.officer("CZ-TN"),
+        )
+        .await
+        .expect(200)
+        .body;
+    for h in onward["items"].as_array().unwrap() {
+        let shown = browser
+            .text(&format!(
+                "#outgoing article[data-handoff='{}'] .handoff-code",
+                h["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(shown, h["code"].as_str().unwrap());
+    }
+    browser.assert_same_origin(&app.base).await;
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn a_new_incoming_handoff_appears_on_an_open_desk_and_a_locked_one_says_whom_to_call() {
+    let world = World::new().await;
+    let app = &world.app;
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&app.base, DISTRICT_OFFICER).await;
+    browser.open(&format!("{}/console/#/desk", app.base)).await;
+    browser.wait_for_text("#incoming", "No handoff is waiting").await;
+
+    let (traveller, id, code) = world.one_arrival("PVG", "CZ-TN-HM", "MU5001", "苏D·Z0003").await;
+    let card = format!("#incoming article[data-handoff='{id}']");
+    browser.wait_for(&card).await;
+    browser.wait_for_text("#desk-alert", "New handoff from").await;
+
+    // Four wrong codes through the API, the fifth on the desk: it locks and says whom to call.
+    for _ in 0..4 {
+        app.post(
+            &format!("/api/v1/handoffs/{id}/confirm"),
+            world.officer("CZ-TN"),
+            json!({"code": World::wrong_code(&code), "received_traveller_ids": [traveller]}),
+        )
+        .await
+        .expect_problem(422, "invalid_handoff_code");
+    }
+    let now = app
+        .get(&format!("/api/v1/handoffs/{id}"), world.officer("CZ-TN"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        (now["failed_attempts"].as_i64(), now["locked"].as_bool()),
+        (Some(4), Some(false))
+    );
+    let hotline = now["from_unit"]["hotline"]
+        .as_str()
+        .expect("the city has a hotline")
+        .to_owned();
+    browser
+        .type_into(&format!("{card} input[name=code]"), World::wrong_code(&code))
+        .await;
+    browser
+        .click(&format!("{card} form.confirm button[type=submit]"))
+        .await;
+    let said = browser.wait_for_text(&format!("{card} .message"), "locked").await;
+    assert!(said.contains(&hotline), "{said}");
+    assert!(said.contains("Changzhou"), "{said}");
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn a_dispatcher_creates_a_batch_on_the_board_and_takes_it_to_arrival() {
+    let world = World::new().await;
+    let app = &world.app;
+    let a = world.register("PVG", "CZ-TN-HM", "MU5001").await;
+    let b = world.register("PVG", "CZ-ZL-NY", "MU5001").await;
+    let elsewhere = world.register("SHA", "CZ-WJ-HL", "MU5002").await;
+
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&app.base, DISPATCHER).await;
+    browser.open(&format!("{}/console/#/board", app.base)).await;
+    browser.wait_for("table.waiting[data-port=PVG]").await;
+    assert!(
+        browser
+            .exists(&format!(
+                "table.waiting[data-port=SHA] input[data-traveller='{elsewhere}']"
+            ))
+            .await
+    );
+    for id in [&a, &b] {
+        browser.click(&format!("input[data-traveller='{id}']")).await;
+    }
+    browser.wait_for_text("#picked", "2 travellers picked").await;
+    let minibus = world.vehicle("苏D·Z0003").await;
+    browser
+        .find("#batch-vehicle")
+        .await
+        .select_by_value(&minibus)
+        .await
+        .unwrap();
+    browser
+        .type_into("#new-batch input[name=crew_name]", "Zhang Wei")
+        .await;
+    browser
+        .type_into("#new-batch input[name=crew_phone]", "13800000001")
+        .await;
+    browser.click("#batch-create").await;
+    let card = browser.wait_for("#batches article[data-status=planned]").await;
+    let batch_id = card.attr("data-batch").await.unwrap().unwrap();
+    browser.screenshot("board").await;
+
+    let batch = app
+        .get(&format!("/api/v1/batches/{batch_id}"), &world.dispatcher)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(batch["vehicle"]["id"], minibus.as_str());
+    let mut members: Vec<&str> = batch["traveller_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    members.sort();
+    let mut wanted = [a.as_str(), b.as_str()];
+    wanted.sort();
+    assert_eq!(members, wanted);
+    assert_eq!(batch["crew"][0]["name"], "Zhang Wei");
+
+    for (button, next) in [
+        ("board.record_boarding", "boarding"),
+        ("board.depart", "in_transit"),
+        ("board.arrive", "arrived"),
+    ] {
+        browser
+            .click(&format!(
+                "#batches article[data-batch='{batch_id}'] button[data-action='{button}']"
+            ))
+            .await;
+        browser
+            .wait_for(&format!(
+                "#batches article[data-batch='{batch_id}'][data-status={next}]"
+            ))
+            .await;
+        let now = app
+            .get(&format!("/api/v1/batches/{batch_id}"), &world.dispatcher)
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(now["status"], next);
+    }
+    // Arrival made one handoff per district, each with its code on the card to read out.
+    let arrived = app
+        .get(&format!("/api/v1/batches/{batch_id}"), &world.dispatcher)
+        .await
+        .expect(200)
+        .body;
+    let handoffs = arrived["handoffs"].as_array().unwrap();
+    assert_eq!(handoffs.len(), 2);
+    for h in handoffs {
+        let shown = browser
+            .text(&format!(
+                "#batches li[data-handoff='{}'] .handoff-code",
+                h["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(shown, h["code"].as_str().unwrap());
+    }
+    let vehicle = app
+        .get(&format!("/api/v1/vehicles/{minibus}"), &world.dispatcher)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(vehicle["status"], "needs_disinfection");
+    browser.screenshot("board-arrived").await;
+    browser.assert_same_origin(&app.base).await;
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn the_trace_shows_the_whole_chain_of_a_traveller() {
+    let world = World::new().await;
+    let app = &world.app;
+    let (traveller, _, _) = world.one_arrival("PVG", "CZ-TN-HM", "MU5001", "苏D·Z0001").await;
+    world.confirm_all_to("CZ-TN").await;
+    world.confirm_all_to("CZ-TN-HM").await;
+    let t = world.traveller(&traveller).await;
+    assert_eq!(t["status"], "received");
+    let trace = app
+        .get(
+            &format!("/api/v1/travellers/{traveller}/trace"),
+            &world.dispatcher,
+        )
+        .await
+        .expect(200)
+        .body;
+    let steps = trace["chain"].as_array().unwrap().len();
+
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&app.base, DISTRICT_OFFICER).await;
+    browser.open(&format!("{}/console/#/trace", app.base)).await;
+    browser
+        .type_into("#trace-q", t["document_no"].as_str().unwrap())
+        .await;
+    browser
+        .find("#trace-q")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    browser.wait_for("#chain tbody tr").await;
+    let rows = browser
+        .client
+        .find_all(fantoccini::Locator::Css("#chain tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), steps, "one row per step of the API's chain");
+    let chain = browser.text("#chain").await;
+    for words in [
+        "Traveller registered",
+        "Traveller boarded",
+        "Traveller arrived at the city",
+        "Traveller received",
+        "苏D·Z0001",
+        "cz.dispatcher",
+        "Hongmei",
+    ] {
+        assert!(chain.contains(words), "the chain shows {words}: {chain}");
+    }
+    assert_eq!(
+        browser.text("#trace-name").await,
+        t["full_name"].as_str().unwrap()
+    );
+    browser.screenshot("trace").await;
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn the_language_switch_translates_the_page() {
+    let app = spawn_app().await;
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.open(&format!("{}/console/", app.base)).await;
+    // The browser asks for English.
+    browser.wait_for_text("#signin-submit", "Sign in").await;
+    browser
+        .find("#language")
+        .await
+        .select_by_value("zh")
+        .await
+        .unwrap();
+    browser.wait_for_text("#signin-submit", "登录").await;
+    browser.sign_in(&app.base, DISTRICT_OFFICER).await;
+    browser.wait_for_text("#nav-dashboard", "态势总览").await;
+    browser.wait_for_text("#whoami", "区级工作人员").await;
+    browser.wait_for_text("#stats", "待转运").await;
+    browser
+        .find("#language")
+        .await
+        .select_by_value("en")
+        .await
+        .unwrap();
+    browser.wait_for_text("#nav-dashboard", "Dashboard").await;
+    browser.wait_for_text("#stats", "Awaiting transfer").await;
+    assert_eq!(
+        browser.run("return document.documentElement.lang;").await,
+        json!("en")
+    );
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn an_admin_creates_a_user_and_verifies_the_audit_log() {
+    let app = spawn_app().await;
+    let Some(browser) = Browser::start(Screen::Wall).await else {
+        return;
+    };
+    browser.sign_in(&app.base, ADMIN).await;
+    browser.open(&format!("{}/console/#/admin", app.base)).await;
+    browser.wait_for("#users table").await;
+    let form = "#users .grid-form";
+    browser
+        .type_into(&format!("{form} .field:nth-of-type(1) input"), "hm.officer2")
+        .await;
+    browser
+        .type_into(
+            &format!("{form} .field:nth-of-type(2) input"),
+            "Second Hongmei Officer",
+        )
+        .await;
+    browser
+        .find(&format!("{form} .field:nth-of-type(3) select"))
+        .await
+        .select_by_value("community_officer")
+        .await
+        .unwrap();
+    browser
+        .find(&format!("{form} .field:nth-of-type(4) select"))
+        .await
+        .select_by_value(&app.unit("CZ-TN-HM"))
+        .await
+        .unwrap();
+    browser
+        .type_into(
+            &format!("{form} .field:nth-of-type(5) input"),
+            "a-long-enough-password",
+        )
+        .await;
+    browser.click(&format!("{form} button[type=submit]")).await;
+    browser
+        .wait_for_text(&format!("{form} .message"), "hm.officer2")
+        .await;
+    let token = app.login(("hm.officer2", "a-long-enough-password")).await;
+    let me = app.get("/api/v1/me", &token).await.expect(200).body;
+    assert_eq!(me["role"], "community_officer");
+    assert_eq!(me["unit_id"], app.unit("CZ-TN-HM").as_str());
+
+    browser.click("#verify-audit").await;
+    browser.wait_for_text("main", "Every chain holds").await;
+    browser.screenshot("admin").await;
+    browser.assert_same_origin(&app.base).await;
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn the_console_is_served_from_the_binary_with_versioned_files_and_a_strict_policy() {
+    let app = spawn_app().await;
+    // `/console` moves to `/console/` (the client follows).
+    let moved = app.send("GET", "/console", None, None, &[]).await.expect(200);
+    assert!(String::from_utf8_lossy(&moved.bytes).contains("/app.js"));
+    let page = app.send("GET", "/console/", None, None, &[]).await.expect(200);
+    assert_eq!(page.header("cache-control").as_deref(), Some("no-cache"));
+    let policy = page.header("content-security-policy").expect("a policy");
+    assert!(
+        policy.contains("default-src 'self'") && policy.contains("script-src 'self';"),
+        "{policy}"
+    );
+    assert!(
+        !policy.contains("http"),
+        "the policy names no other host: {policy}"
+    );
+    let html = String::from_utf8(page.bytes.to_vec()).unwrap();
+    assert!(
+        !html.contains("<script>") && !html.contains("<style"),
+        "no inline script or style"
+    );
+    let scripts: Vec<&str> = html
+        .split("src=\"")
+        .skip(1)
+        .chain(html.split("href=\"").skip(1))
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert_eq!(
+        scripts.len(),
+        3,
+        "the page loads its script, its style and its icon: {scripts:?}"
+    );
+    for address in scripts {
+        assert!(address.starts_with("/console/assets/"), "{address}");
+        let file = app.send("GET", address, None, None, &[]).await.expect(200);
+        assert_eq!(
+            file.header("cache-control").as_deref(),
+            Some("public, max-age=31536000, immutable")
+        );
+        // Another version of the same file is not served: the address names the content.
+        let stale = address.replacen("/assets/", "/assets/0", 1);
+        app.send("GET", &stale, None, None, &[]).await.expect(404);
+    }
+    // The modules the page's script imports come from the same versioned folder.
+    let version = html
+        .split("/console/assets/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    for module in [
+        "api.js",
+        "i18n.js",
+        "ui.js",
+        "live.js",
+        "dashboard.js",
+        "desk.js",
+        "board.js",
+        "trace.js",
+        "admin.js",
+    ] {
+        let file = app
+            .send(
+                "GET",
+                &format!("/console/assets/{version}/{module}"),
+                None,
+                None,
+                &[],
+            )
+            .await
+            .expect(200);
+        assert!(file
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/javascript"));
+    }
+}
