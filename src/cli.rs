@@ -17,7 +17,10 @@ use crate::store::users::{self, User};
 /// A connection to the configured database, its schema brought up to date (without demo data).
 fn open(settings: &Settings) -> Result<crate::db::PooledConnection, String> {
     let pool = prepare_database(&Settings {
-        demo: DemoSettings { seed: false },
+        demo: DemoSettings {
+            seed: false,
+            motion: false,
+        },
         ..settings.clone()
     })?;
     pool.get().map_err(|e| e.to_string())

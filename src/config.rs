@@ -337,6 +337,10 @@ pub struct NoticeSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct DemoSettings {
     pub seed: bool,
+    /// With `seed`: on a database without travellers, set the demo city's day in motion
+    /// (travellers waiting, a batch on the road, pending and overdue handoffs, a partial receipt).
+    #[serde(default)]
+    pub motion: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

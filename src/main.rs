@@ -144,7 +144,10 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Migrate => prepare_database(&Settings {
-            demo: inbound_transfer::config::DemoSettings { seed: false },
+            demo: inbound_transfer::config::DemoSettings {
+                seed: false,
+                motion: false,
+            },
             ..settings
         })
         .map(|_| ()),
@@ -170,7 +173,10 @@ fn main() -> ExitCode {
                 Err("APP_ENV=production refuses to load demo data".into())
             } else {
                 let with_seed = Settings {
-                    demo: inbound_transfer::config::DemoSettings { seed: true },
+                    demo: inbound_transfer::config::DemoSettings {
+                        seed: true,
+                        motion: false,
+                    },
                     ..settings
                 };
                 prepare_database(&with_seed).map(|_| ())

@@ -44,6 +44,9 @@ fn prepare(pool: &Pool, settings: &Settings, wait: Duration) -> Result<(), Strin
         tracing::info!(database = %url.redacted(), migrations_applied = applied.len(), "database ready");
         if settings.demo.seed {
             crate::demo::seed(&mut conn)?;
+            if settings.demo.motion {
+                crate::demo::motion::set_in_motion(&mut conn, settings.handoff.sla_minutes)?;
+            }
         }
         Ok(())
     })();

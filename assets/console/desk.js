@@ -103,12 +103,10 @@ function lockedText(handoff) {
   });
 }
 
-function meta(handoff, who) {
+function meta(handoff) {
   return h(
     'p',
     { class: 'meta' },
-    who,
-    ' · ',
     t('desk.people', { n: handoff.traveller_ids.length }),
     ' · ',
     t('desk.due', { time: dateTime(handoff.due_at) }),
@@ -207,7 +205,7 @@ function incomingCard(handoff, reload, announce) {
     'article',
     { class: `handoff card ${handoff.overdue ? 'overdue' : ''}`, dataset: { handoff: handoff.id } },
     h('h3', {}, t('desk.from', { unit: handoff.from_unit?.name || '' })),
-    meta(handoff, ''),
+    meta(handoff),
     form,
     h('details', {}, h('summary', {}, t('desk.reject_title')), rejectForm),
     message.el,
@@ -219,7 +217,7 @@ function outgoingCard(handoff) {
     'article',
     { class: `handoff card ${handoff.overdue ? 'overdue' : ''}`, dataset: { handoff: handoff.id } },
     h('h3', {}, t('desk.to', { unit: handoff.to_unit?.name || '' })),
-    meta(handoff, ''),
+    meta(handoff),
     h('p', { class: 'read-out' }, h('span', {}, t('desk.read_out')), ' ', h('strong', { class: 'handoff-code' }, handoff.code || '——')),
     h('ul', { class: 'names' }, handoff.travellers.map((p) => h('li', {}, p.full_name))),
   );

@@ -581,6 +581,7 @@ pub fn run(base: Settings, opts: BenchOptions) -> Result<(), String> {
             settings.database.url = db.url.clone();
             settings.server.bind = "127.0.0.1:0".into();
             settings.demo.seed = true;
+            settings.demo.motion = false;
             let label = DatabaseUrl::parse(&db.url)?.redacted();
             let started = Instant::now();
             // Building a large history takes longer than any one request may.

@@ -200,6 +200,7 @@ pub fn run(base: Settings, opts: SheetOptions) -> Result<(), String> {
         settings.database.url = db.url.clone();
         settings.server.bind = "127.0.0.1:0".into();
         settings.demo.seed = true;
+        settings.demo.motion = false;
         // A roster of this size takes longer to build than a request usually may.
         settings.database.statement_timeout_ms = 0;
         // The synthetic history is old: its erasure would run beside the measurements.

@@ -492,6 +492,7 @@ pub fn run(base: Settings, opts: WriteOptions) -> Result<(), String> {
     settings.database.url = fresh.url.clone();
     settings.server.bind = "127.0.0.1:0".into();
     settings.demo.seed = true;
+    settings.demo.motion = false;
     settings.stream.max_per_user = opts.streams + 10;
     settings.stream.max_total = opts.streams + 10;
     settings.database.statement_timeout_ms = 0;

@@ -283,3 +283,34 @@ impl Drop for Browser {
         let _ = self.driver.kill();
     }
 }
+
+impl Browser {
+    /// Controls on the page that have no accessible name (a label, aria-label or text).
+    pub async fn unlabelled_controls(&self) -> Vec<String> {
+        let found = self
+            .run(
+                "const bad = [];
+                 for (const el of document.querySelectorAll('input, select, textarea, button')) {
+                   if (el.type === 'hidden') continue;
+                   const byFor = el.id ? document.querySelector(`label[for=\"${el.id}\"]`) : null;
+                   const name = el.getAttribute('aria-label') || byFor?.textContent
+                     || el.closest('label')?.textContent || (el.tagName === 'BUTTON' ? el.textContent : '');
+                   if (!name || !name.trim()) bad.push(el.outerHTML.slice(0, 160));
+                 }
+                 return bad;",
+            )
+            .await;
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Asserts that every control of the screen has a name a screen reader can say.
+    pub async fn assert_labelled(&self, screen: &str) {
+        let bad = self.unlabelled_controls().await;
+        assert!(bad.is_empty(), "unlabelled controls on {screen}: {bad:#?}");
+    }
+}

@@ -712,3 +712,73 @@ async fn the_console_is_served_from_the_binary_with_versioned_files_and_a_strict
             .starts_with("text/javascript"));
     }
 }
+
+/// The demo day in motion, screen by screen, as each of its users sees it: what the README shows.
+#[actix_web::test]
+async fn a_tour_of_every_screen_on_the_demo_day() {
+    let app = spawn_app_with(|s| s.demo.motion = true).await;
+
+    // The viewer's wall screen: numbers only, the overdue district highlighted.
+    let Some(wall) = Browser::start(Screen::Wall).await else {
+        return;
+    };
+    wall.sign_in(&app.base, VIEWER).await;
+    wait_for_card(&wall, "overdue", 1, Duration::from_secs(10)).await;
+    wall.wait_for("#districts tr.overdue").await;
+    assert!(wall.text("#districts tr.overdue").await.contains("Tianning"));
+    wall.assert_labelled("the dashboard").await;
+    wall.screenshot("tour-dashboard-wall").await;
+    wall.close().await;
+
+    // The district officer's phone: the overdue handoff first, the code to read out below.
+    let Some(phone) = Browser::start(Screen::Phone).await else {
+        return;
+    };
+    phone.sign_in(&app.base, DISTRICT_OFFICER).await;
+    phone.open(&format!("{}/console/#/desk", app.base)).await;
+    let first = phone.wait_for("#incoming article").await;
+    assert!(first
+        .attr("class")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+        .contains("overdue"));
+    phone.wait_for("#outgoing .handoff-code").await;
+    phone.assert_labelled("the desk").await;
+    phone.screenshot("tour-desk-phone").await;
+    phone.close().await;
+
+    // The dispatcher's board: people waiting at two ports, a batch on the road.
+    let Some(laptop) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    laptop.sign_in(&app.base, DISPATCHER).await;
+    laptop.wait_for("#feed").await;
+    laptop.screenshot("tour-dashboard").await;
+    laptop.open(&format!("{}/console/#/board", app.base)).await;
+    laptop.wait_for("table.waiting[data-port=SHA]").await;
+    assert!(laptop.exists("table.waiting[data-port=PVG]").await);
+    laptop.wait_for("#batches article[data-status=in_transit]").await;
+    laptop.assert_labelled("the board").await;
+    laptop.screenshot("tour-board").await;
+    laptop.open(&format!("{}/console/#/trace", app.base)).await;
+    laptop.type_into("#trace-q", "E10293847").await;
+    laptop.find("#trace-q").await.send_keys("\u{E007}").await.unwrap();
+    laptop.wait_for_text("#chain", "Traveller received").await;
+    laptop.assert_labelled("the trace").await;
+    laptop.screenshot("tour-trace").await;
+    laptop.assert_same_origin(&app.base).await;
+    laptop.close().await;
+
+    let Some(admin) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    admin.sign_in(&app.base, ADMIN).await;
+    admin.open(&format!("{}/console/#/admin", app.base)).await;
+    admin.wait_for("#users table").await;
+    admin.assert_labelled("administration").await;
+    admin.open(&format!("{}/console/#/account", app.base)).await;
+    admin.wait_for("main form").await;
+    admin.assert_labelled("the password screen").await;
+    admin.close().await;
+}

@@ -7,6 +7,7 @@ mod cli;
 mod closed_loop;
 mod console;
 mod day;
+mod demo;
 mod edge;
 mod helpers;
 mod live;

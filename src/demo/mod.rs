@@ -18,6 +18,8 @@ use crate::store::units::Unit;
 use crate::store::users::User;
 use crate::store::vehicles::Vehicle;
 
+pub mod motion;
+
 /// (username, password, display name, role, unit code): the README lists the same.
 pub const DEMO_USERS: &[(&str, &str, &str, Role, Option<&str>)] = &[
     (
