@@ -782,3 +782,248 @@ async fn a_tour_of_every_screen_on_the_demo_day() {
     admin.assert_labelled("the password screen").await;
     admin.close().await;
 }
+
+#[actix_web::test]
+async fn two_tabs_stay_signed_in_while_their_tokens_rotate_one_refresh_at_a_time() {
+    // Access tokens of 32 s: the console renews them once less than 30 s remain, so every
+    // request after the first two seconds renews, from both tabs at once.
+    let world = World::with(|s| s.auth.access_ttl_secs = 32).await;
+    let app = &world.app;
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&app.base, DISPATCHER).await;
+    browser.wait_for("#stat-awaiting").await;
+    let first = browser.client.window().await.unwrap();
+    let second = browser.client.new_window(true).await.unwrap().handle;
+    browser.client.switch_to_window(second.clone()).await.unwrap();
+    browser.open(&format!("{}/console/#/board", app.base)).await;
+    browser.wait_for("#waiting").await;
+    let tokens_before = app.count_rows("refresh_tokens");
+    // Each registration reaches both tabs through the feed, and each tab reloads its figures.
+    for _ in 0..16 {
+        world.register("PVG", "CZ-TN-HM", "MU5001").await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+    let rotations = app.count_rows("refresh_tokens") - tokens_before;
+    assert!(
+        rotations >= 3,
+        "the tokens were renewed while the tabs worked ({rotations})"
+    );
+    let events = app
+        .get("/api/v1/events?limit=500", &world.admin)
+        .await
+        .expect(200)
+        .body;
+    assert!(
+        !events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "auth.refresh_token_reused"),
+        "no refresh token was presented twice"
+    );
+    for tab in [second, first] {
+        browser.client.switch_to_window(tab).await.unwrap();
+        assert!(browser.exists("#whoami").await, "still signed in");
+        let stored = browser
+            .run("return localStorage.getItem('inbound-transfer.session');")
+            .await;
+        assert!(stored.is_string(), "the session is kept");
+    }
+    // The board shows the new people: its requests still go through.
+    browser
+        .client
+        .switch_to_window(browser.client.windows().await.unwrap()[1].clone())
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("table.waiting[data-port=PVG] caption", "(16)")
+        .await;
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn every_post_of_the_console_carries_an_idempotency_key() {
+    let world = World::new().await;
+    let app = &world.app;
+    let waiting = world.register("SHA", "CZ-ZL-XC", "FM9102").await;
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&app.base, DISPATCHER).await;
+    browser.open(&format!("{}/console/#/board", app.base)).await;
+    browser.click(&format!("input[data-traveller='{waiting}']")).await;
+    let port = world.port("SHA").to_owned();
+    browser
+        .find("#batch-port")
+        .await
+        .select_by_value(&port)
+        .await
+        .unwrap();
+    browser
+        .type_into("#new-batch input[name=crew_name]", "Li Na")
+        .await;
+    browser.click("#batch-create").await;
+    let card = browser.wait_for("#batches article[data-status=planned]").await;
+    let batch = card.attr("data-batch").await.unwrap().unwrap();
+    // Made without a vehicle: assign one on the card.
+    browser
+        .click(&format!(
+            "#batches article[data-batch='{batch}'] button[data-action='board.assign']"
+        ))
+        .await;
+    browser
+        .wait_for(&format!(
+            "#batches article[data-batch='{batch}'] button[data-action='board.record_boarding']"
+        ))
+        .await;
+    // The batch and the vehicle: each POST stored its answer under its own key.
+    let me = app.get("/api/v1/me", &world.dispatcher).await.expect(200).body;
+    let mut conn = app.connection();
+    use diesel::prelude::*;
+    use inbound_transfer::schema::idempotency_keys as keys;
+    let stored: Vec<String> = keys::table
+        .filter(keys::user_id.eq(inbound_transfer::db::types::Id(
+            me["id"].as_str().unwrap().parse().unwrap(),
+        )))
+        .select(keys::key)
+        .load(&mut conn)
+        .unwrap();
+    assert!(
+        stored.len() >= 2,
+        "the batch and the vehicle were sent with keys: {stored:?}"
+    );
+    let distinct: std::collections::BTreeSet<&String> = stored.iter().collect();
+    assert_eq!(distinct.len(), stored.len(), "a key per action");
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn a_user_changes_their_password_and_signs_in_again() {
+    let app = spawn_app().await;
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&app.base, COMMUNITY_OFFICER).await;
+    browser.click("#nav-account").await;
+    let form = "main form";
+    browser.wait_for(form).await;
+    let inputs = browser
+        .client
+        .find_all(fantoccini::Locator::Css("main form input"))
+        .await
+        .unwrap();
+    inputs[0].send_keys(COMMUNITY_OFFICER.1).await.unwrap();
+    inputs[1].send_keys("a-brand-new-passphrase").await.unwrap();
+    inputs[2].send_keys("a-brand-new-passphrase").await.unwrap();
+    browser.click("main form button[type=submit]").await;
+    // Every session ends, this one too: back to the sign-in form.
+    browser.wait_for("#signin").await;
+    app.login_response(COMMUNITY_OFFICER.0, COMMUNITY_OFFICER.1)
+        .await
+        .expect(401);
+    browser
+        .sign_in(&app.base, (COMMUNITY_OFFICER.0, "a-brand-new-passphrase"))
+        .await;
+    browser
+        .wait_for_text("#whoami", "Hongmei Community Officer")
+        .await;
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn a_manifest_with_bad_rows_shows_them_beside_their_row_numbers_and_writes_nothing() {
+    let world = World::new().await;
+    let app = &world.app;
+    let dir = std::env::temp_dir().join(format!("manifest-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let header =
+        "full_name,document_type,document_no,nationality,port_code,arrived_at,destination_community_code";
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!("{header}\nWang Fang,passport,E90000001,CHN,PVG,2020-03-07 08:30,CZ-TN-HM\nJohn Smith,passport,E90000002,XXXX,PVG,2020-03-07 08:30,CZ-TN-HM\n"),
+    )
+    .unwrap();
+    let good = dir.join("good.csv");
+    std::fs::write(
+        &good,
+        format!("{header}\nWang Fang,passport,E90000001,CHN,PVG,2020-03-07 08:30,CZ-TN-HM\nJohn Smith,passport,E90000002,GBR,PVG,2020-03-07 08:30,CZ-TN-HM\n"),
+    )
+    .unwrap();
+    let before = app.count_rows("travellers");
+
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&app.base, DISPATCHER).await;
+    browser.open(&format!("{}/console/#/board", app.base)).await;
+    browser.wait_for("#manifest-file").await;
+    browser
+        .find("#manifest-file")
+        .await
+        .send_keys(bad.to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .click("#manifest-file ~ button, form:has(#manifest-file) button[type=submit]")
+        .await;
+    let errors = browser.wait_for_text("#import-errors table", "nationality").await;
+    assert!(
+        errors.contains('3'),
+        "the problem is on spreadsheet row 3: {errors}"
+    );
+    assert_eq!(app.count_rows("travellers"), before, "nothing was written");
+
+    browser
+        .find("#manifest-file")
+        .await
+        .send_keys(good.to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .click("form:has(#manifest-file) button[type=submit]")
+        .await;
+    browser.wait_for_text("main", "2 travellers registered").await;
+    assert_eq!(app.count_rows("travellers"), before + 2);
+    browser
+        .wait_for_text("table.waiting[data-port=PVG]", "John Smith")
+        .await;
+    let _ = std::fs::remove_dir_all(dir);
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn an_officer_downloads_the_roster_and_the_download_is_recorded() {
+    let world = World::new().await;
+    let app = &world.app;
+    world.register("PVG", "CZ-TN-HM", "MU5001").await;
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&app.base, DISTRICT_OFFICER).await;
+    browser.wait_for("#roster").await;
+    browser
+        .find("#roster-format")
+        .await
+        .select_by_value("csv")
+        .await
+        .unwrap();
+    browser.click("#roster button[type=submit]").await;
+    browser.wait_for_text("#roster .message", "Downloaded").await;
+    let events = app
+        .get("/api/v1/events?limit=500", &world.admin)
+        .await
+        .expect(200)
+        .body;
+    let exported: Vec<&Value> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "report.exported")
+        .collect();
+    assert_eq!(exported.len(), 1, "the download is recorded");
+    assert_eq!(exported[0]["data"]["format"], "csv");
+    browser.close().await;
+}
