@@ -143,6 +143,8 @@ export function mount(main) {
           [save, h('details', {}, h('summary', {}, t('admin.reset')), field(t('admin.new_password', { name: u.username }), password), reset), message.el],
         ];
       }),
+      {},
+      true,
     );
   }
 
@@ -194,6 +196,8 @@ export function mount(main) {
         );
         return [u.code, u.name, word('level', u.level), name(u.parent_id), hotline, address, [save, message.el]];
       }),
+      {},
+      true,
     );
   }
 
@@ -222,6 +226,8 @@ export function mount(main) {
       t('admin.ports'),
       [t('admin.code'), t('admin.name'), t('admin.kind'), t('admin.city_name')],
       state.ports.map((p) => [p.code, p.name, word('port', p.kind), p.city_name]),
+      {},
+      true,
     );
   }
 

@@ -360,6 +360,8 @@ export function mount(main) {
           [action, message.el],
         ];
       }),
+      {},
+      true,
     );
   }
 

@@ -100,7 +100,7 @@ function cards(o) {
   const s = o.travellers.by_status;
   const total = o.loop.open + o.loop.closed + o.loop.exceptions;
   const closed = o.loop.closed + o.loop.exceptions;
-  const pct = total ? Math.round((closed * 1000) / total) / 10 : 0;
+  const pct = total ? Math.round((closed * 100) / total) : 0;
   return [
     card('on_road', t('dash.on_road'), s.boarded + s.in_transit),
     card('awaiting', t('dash.awaiting'), s.awaiting_transfer + s.assigned),
@@ -138,6 +138,7 @@ function districtsTable(items) {
       ],
     })),
     { id: 'districts' },
+    true,
   );
 }
 
@@ -147,6 +148,7 @@ function portsTable(items) {
     [t('common.port'), t('common.name'), t('dash.batches'), t('common.travellers')],
     items.map((p) => [p.code, p.name, number(p.batches), number(p.travellers)]),
     { id: 'ports' },
+    true,
   );
 }
 

@@ -52,12 +52,15 @@ export function badge(group, value) {
   return h('span', { class: `badge ${group}-${value}` }, word(group, value));
 }
 
-/** A table with a caption; `rows` are arrays of cells, or {cells, class} objects. */
-export function table(caption, headers, rows, attrs = {}) {
+/**
+ * A table with a caption; `rows` are arrays of cells, or {cells, attrs} objects. With
+ * `quietCaption` the caption is for screen readers only (a heading above already says it).
+ */
+export function table(caption, headers, rows, attrs = {}, quietCaption = false) {
   return h(
     'table',
     attrs,
-    h('caption', {}, caption),
+    h('caption', { class: quietCaption ? 'sr-only' : null }, caption),
     h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
     h(
       'tbody',

@@ -777,6 +777,7 @@ async fn a_tour_of_every_screen_on_the_demo_day() {
     admin.open(&format!("{}/console/#/admin", app.base)).await;
     admin.wait_for("#users table").await;
     admin.assert_labelled("administration").await;
+    admin.screenshot("tour-admin").await;
     admin.open(&format!("{}/console/#/account", app.base)).await;
     admin.wait_for("main form").await;
     admin.assert_labelled("the password screen").await;
