@@ -134,14 +134,17 @@ export function mount(main) {
         reset.addEventListener('click', () =>
           act(reset, message, () => api('POST', `/users/${u.id}/password`, { body: { new_password: password.value } }), t('admin.reset_done')),
         );
-        return [
-          u.username,
-          name,
-          role,
-          unit,
-          active,
-          [save, h('details', {}, h('summary', {}, t('admin.reset')), field(t('admin.new_password', { name: u.username }), password), reset), message.el],
-        ];
+        return {
+          attrs: { dataset: { user: u.username } },
+          cells: [
+            u.username,
+            name,
+            role,
+            unit,
+            active,
+            [save, h('details', {}, h('summary', {}, t('admin.reset')), field(t('admin.new_password', { name: u.username }), password), reset), message.el],
+          ],
+        };
       }),
       {},
       true,
@@ -194,7 +197,7 @@ export function mount(main) {
         save.addEventListener('click', () =>
           act(save, message, () => api('PATCH', `/units/${u.id}`, { body: { hotline: hotline.value || null, address: address.value || null } }), t('admin.saved')),
         );
-        return [u.code, u.name, word('level', u.level), name(u.parent_id), hotline, address, [save, message.el]];
+        return { attrs: { dataset: { unit: u.code } }, cells: [u.code, u.name, word('level', u.level), name(u.parent_id), hotline, address, [save, message.el]] };
       }),
       {},
       true,

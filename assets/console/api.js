@@ -131,28 +131,37 @@ async function problemOf(response) {
 async function postOpen(path, body) {
   const key = newKey();
   for (let attempt = 0; ; attempt++) {
-    let r;
-    try {
-      r = await fetch(BASE + path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': key },
-        body: JSON.stringify(body),
-      });
-    } catch {
-      setReachable(false);
-      if (attempt < RETRIES) {
-        await sleep(500 * 2 ** attempt);
-        continue;
-      }
-      throw new Problem(0);
-    }
-    setReachable(r.status !== 503);
+    const r = await attemptFetch(BASE + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify(body),
+    }, attempt);
+    if (!r) continue;
     if (r.ok) return r.json();
     if ((r.status === 503 || r.status === 429) && attempt < RETRIES) {
       await sleep(retryAfter(r, attempt));
       continue;
     }
     throw await problemOf(r);
+  }
+}
+
+/**
+ * One attempt at a request: its response, or null after a pause when the service could not be
+ * reached and tries remain (the caller tries again, with the same Idempotency-Key).
+ */
+async function attemptFetch(url, init, attempt) {
+  try {
+    const r = await fetch(url, init);
+    setReachable(r.status !== 503);
+    return r;
+  } catch {
+    setReachable(false);
+    if (attempt < RETRIES) {
+      await sleep(500 * 2 ** attempt);
+      return null;
+    }
+    throw new Problem(0);
   }
 }
 
@@ -232,18 +241,8 @@ export async function api(method, path, { body, query, headers = {}, raw = false
       payload = JSON.stringify(body);
       h['content-type'] = 'application/json';
     }
-    let r;
-    try {
-      r = await fetch(BASE + path + encodeQuery(query), { method, headers: h, body: payload });
-    } catch {
-      setReachable(false);
-      if (attempt < RETRIES) {
-        await sleep(500 * 2 ** attempt);
-        continue;
-      }
-      throw new Problem(0);
-    }
-    setReachable(r.status !== 503);
+    const r = await attemptFetch(BASE + path + encodeQuery(query), { method, headers: h, body: payload }, attempt);
+    if (!r) continue;
     if (r.status === 401 && !renewed) {
       renewed = true;
       await refreshed(s.access_token);

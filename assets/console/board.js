@@ -14,12 +14,13 @@ addStrings({
     'board.waiting': 'Waiting at the ports',
     'board.new_batch': 'New batch',
     'board.pick': 'Pick travellers from the list above, then a vehicle and a crew.',
-    'board.picked': '{n} travellers picked',
+    'board.picked': 'Travellers picked: {n}',
     'board.port': 'Port of entry',
     'board.vehicle': 'Vehicle',
     'board.no_vehicle': 'Choose later',
     'board.seats': '{plate} · {seats} seats',
     'board.crew': 'Crew',
+    'board.fits': 'Only vehicles with a seat for everyone picked and a driver are offered.',
     'board.crew_name': 'Name',
     'board.crew_phone': 'Phone',
     'board.crew_role': 'Role',
@@ -70,6 +71,7 @@ addStrings({
     'board.no_vehicle': '稍后指定',
     'board.seats': '{plate} · {seats} 座',
     'board.crew': '随车人员',
+    'board.fits': '只列出座位足够容纳所选人员和司机的车辆。',
     'board.crew_name': '姓名',
     'board.crew_phone': '电话',
     'board.crew_role': '职责',
@@ -206,7 +208,8 @@ export function mount(main) {
     const picked = state.waiting.filter((x) => state.picked.has(x.id));
     const portId = picked[0]?.port_id || state.ports[0]?.id;
     const port = select(state.ports.map((p) => [p.id, `${p.code} · ${p.name}`]), portId, { id: 'batch-port' });
-    const usable = state.vehicles.filter((v) => v.status === 'available' && !v.out_of_service);
+    // A vehicle fits when its seats hold the people picked and at least a driver.
+    const usable = state.vehicles.filter((v) => v.status === 'available' && !v.out_of_service && v.seats >= picked.length + 1);
     const vehicle = select(
       [['', t('board.no_vehicle')], ...usable.map((v) => [v.id, t('board.seats', { plate: v.plate, seats: v.seats })])],
       '',
@@ -220,7 +223,7 @@ export function mount(main) {
       { class: 'card' },
       h('p', { id: 'picked' }, t('board.picked', { n: picked.length })),
       field(t('board.port'), port),
-      field(t('board.vehicle'), vehicle),
+      field(t('board.vehicle'), vehicle, t('board.fits')),
       h('fieldset', {}, h('legend', {}, t('board.crew')), crew, addCrew),
       submit,
       message.el,
@@ -267,7 +270,8 @@ export function mount(main) {
     };
     if (b.status === 'planned') {
       if (!b.vehicle) {
-        const usable = state.vehicles.filter((v) => v.status === 'available' && !v.out_of_service);
+        const needed = b.travellers.length + (b.crew?.length || 1);
+        const usable = state.vehicles.filter((v) => v.status === 'available' && !v.out_of_service && v.seats >= needed);
         const choice = select(usable.map((v) => [v.id, t('board.seats', { plate: v.plate, seats: v.seats })]), usable[0]?.id, {});
         actions.push(field(t('board.vehicle'), choice), run('board.assign', '', () => api('POST', `/batches/${b.id}/vehicle`, { body: { vehicle_id: choice.value } })));
       } else {
@@ -296,7 +300,7 @@ export function mount(main) {
     }
     if (b.status === 'boarding') actions.push(run('board.depart', 'primary', () => api('POST', `/batches/${b.id}/depart`)));
     if (b.status === 'in_transit') actions.push(run('board.arrive', 'primary', () => api('POST', `/batches/${b.id}/arrive`)));
-    const printButton = h('button', { type: 'button' }, t('board.notices'));
+    const printButton = h('button', { type: 'button', dataset: { action: 'board.notices' } }, t('board.notices'));
     printButton.addEventListener('click', () => act(printButton, message, () => printNotices(b)));
     const codes = (b.handoffs || []).length
       ? h(
@@ -327,7 +331,7 @@ export function mount(main) {
     const r = await api('GET', `/batches/${b.id}/notices`, { raw: true });
     const html = await r.blob();
     const url = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
-    const win = window.open(url, '_blank', 'noopener');
+    const win = window.open(url, '_blank');
     if (!win) {
       const a = h('a', { href: url, download: `notices-${b.code}.html` });
       document.body.append(a);

@@ -314,3 +314,74 @@ impl Browser {
         assert!(bad.is_empty(), "unlabelled controls on {screen}: {bad:#?}");
     }
 }
+
+/// A cable between the browser and the service that a test can pull: while pulled, new
+/// connections are refused and open ones are cut at their next request.
+pub struct Cable {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Cable {
+    /// A cable to the service at `base` (`http://127.0.0.1:PORT`).
+    pub fn to(base: &str) -> Cable {
+        use std::net::TcpStream;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let target = base.trim_start_matches("http://").to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = std::sync::Arc::new(AtomicBool::new(true));
+        let shared = up.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if !shared.load(Ordering::Acquire) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                for (from, to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    let up = shared.clone();
+                    std::thread::spawn(move || pass(from, to, up));
+                }
+            }
+        });
+        Cable { port, up }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn pull(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::Release);
+    }
+
+    pub fn plug(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+fn pass(
+    mut from: std::net::TcpStream,
+    mut to: std::net::TcpStream,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::io::{Read, Write};
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if !up.load(std::sync::atomic::Ordering::Acquire) || to.write_all(&buffer[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Both);
+    let _ = from.shutdown(std::net::Shutdown::Both);
+}

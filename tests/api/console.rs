@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::browser::{Browser, Screen};
+use crate::browser::{Browser, Cable, Screen};
 use crate::helpers::*;
 use crate::world::World;
 
@@ -37,6 +37,37 @@ async fn wait_for_card(browser: &Browser, id: &str, wanted: i64, within: Duratio
             (browser.exists(&format!("#stat-{id}")).await && card(browser, id).await == wanted).then_some(())
         })
         .await;
+}
+
+/// Creates a batch on the open board: ticks the travellers, picks the port, the vehicle (if any)
+/// and a crew of one; answers the batch's id once its card shows.
+async fn batch_on_board(
+    browser: &Browser,
+    travellers: &[&str],
+    port: &str,
+    vehicle: Option<&str>,
+    (crew, phone): (&str, &str),
+) -> String {
+    for id in travellers {
+        browser.click(&format!("input[data-traveller='{id}']")).await;
+    }
+    browser
+        .wait_for_text("#picked", &format!("Travellers picked: {}", travellers.len()))
+        .await;
+    let select = |css: &'static str, value: String| async move {
+        browser.find(css).await.select_by_value(&value).await.unwrap();
+    };
+    select("#batch-port", port.to_owned()).await;
+    if let Some(vehicle) = vehicle {
+        select("#batch-vehicle", vehicle.to_owned()).await;
+    }
+    browser.type_into("#new-batch input[name=crew_name]", crew).await;
+    browser
+        .type_into("#new-batch input[name=crew_phone]", phone)
+        .await;
+    browser.click("#batch-create").await;
+    let card = browser.wait_for("#batches article[data-status=planned]").await;
+    card.attr("data-batch").await.unwrap().unwrap()
 }
 
 #[actix_web::test]
@@ -395,26 +426,15 @@ async fn a_dispatcher_creates_a_batch_on_the_board_and_takes_it_to_arrival() {
             ))
             .await
     );
-    for id in [&a, &b] {
-        browser.click(&format!("input[data-traveller='{id}']")).await;
-    }
-    browser.wait_for_text("#picked", "2 travellers picked").await;
     let minibus = world.vehicle("苏D·Z0003").await;
-    browser
-        .find("#batch-vehicle")
-        .await
-        .select_by_value(&minibus)
-        .await
-        .unwrap();
-    browser
-        .type_into("#new-batch input[name=crew_name]", "Zhang Wei")
-        .await;
-    browser
-        .type_into("#new-batch input[name=crew_phone]", "13800000001")
-        .await;
-    browser.click("#batch-create").await;
-    let card = browser.wait_for("#batches article[data-status=planned]").await;
-    let batch_id = card.attr("data-batch").await.unwrap().unwrap();
+    let batch_id = batch_on_board(
+        &browser,
+        &[&a, &b],
+        world.port("PVG"),
+        Some(&minibus),
+        ("Zhang Wei", "13800000001"),
+    )
+    .await;
     browser.screenshot("board").await;
 
     let batch = app
@@ -481,6 +501,30 @@ async fn a_dispatcher_creates_a_batch_on_the_board_and_takes_it_to_arrival() {
         .body;
     assert_eq!(vehicle["status"], "needs_disinfection");
     browser.screenshot("board-arrived").await;
+    // The batch's notices open for printing, one page per traveller.
+    browser
+        .click(&format!(
+            "#batches article[data-batch='{batch_id}'] button[data-action='board.notices']"
+        ))
+        .await;
+    let windows = browser
+        .eventually(Duration::from_secs(10), "the notices open", || async {
+            let all = browser.client.windows().await.unwrap();
+            (all.len() == 2).then_some(all)
+        })
+        .await;
+    let board = browser.client.window().await.unwrap();
+    let notices = windows.into_iter().find(|w| *w != board).unwrap();
+    browser.client.switch_to_window(notices).await.unwrap();
+    let first = world.traveller(&a).await;
+    browser
+        .wait_for_text("body", first["full_name"].as_str().unwrap())
+        .await;
+    browser
+        .wait_for_text("body", arrived["code"].as_str().unwrap())
+        .await;
+    browser.client.close_window().await.unwrap();
+    browser.client.switch_to_window(board).await.unwrap();
     browser.assert_same_origin(&app.base).await;
     browser.close().await;
 }
@@ -625,6 +669,33 @@ async fn an_admin_creates_a_user_and_verifies_the_audit_log() {
     let me = app.get("/api/v1/me", &token).await.expect(200).body;
     assert_eq!(me["role"], "community_officer");
     assert_eq!(me["unit_id"], app.unit("CZ-TN-HM").as_str());
+
+    // The city's hotline, which notices and locked handoffs show.
+    browser
+        .type_into("#units tr[data-unit=CZ] input[type=tel]", "0519-88886666")
+        .await;
+    browser.click("#units tr[data-unit=CZ] button").await;
+    browser
+        .wait_for_text("#units tr[data-unit=CZ] .message", "Saved")
+        .await;
+    let admin = app.login(ADMIN).await;
+    let city = app
+        .get(&format!("/api/v1/units/{}", app.unit("CZ")), &admin)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(city["hotline"], "0519-88886666");
+    // Deactivating the viewer ends their access at once.
+    let viewer = app.login(VIEWER).await;
+    browser
+        .click("#users tr[data-user='cz.viewer'] input[type=checkbox]")
+        .await;
+    browser.click("#users tr[data-user='cz.viewer'] button").await;
+    browser
+        .wait_for_text("#users tr[data-user='cz.viewer'] .message", "Saved")
+        .await;
+    app.get("/api/v1/stats/overview", &viewer).await.expect(401);
+    app.login_response(VIEWER.0, VIEWER.1).await.expect(401);
 
     browser.click("#verify-audit").await;
     browser.wait_for_text("main", "Every chain holds").await;
@@ -854,20 +925,7 @@ async fn every_post_of_the_console_carries_an_idempotency_key() {
     };
     browser.sign_in(&app.base, DISPATCHER).await;
     browser.open(&format!("{}/console/#/board", app.base)).await;
-    browser.click(&format!("input[data-traveller='{waiting}']")).await;
-    let port = world.port("SHA").to_owned();
-    browser
-        .find("#batch-port")
-        .await
-        .select_by_value(&port)
-        .await
-        .unwrap();
-    browser
-        .type_into("#new-batch input[name=crew_name]", "Li Na")
-        .await;
-    browser.click("#batch-create").await;
-    let card = browser.wait_for("#batches article[data-status=planned]").await;
-    let batch = card.attr("data-batch").await.unwrap().unwrap();
+    let batch = batch_on_board(&browser, &[&waiting], world.port("SHA"), None, ("Li Na", "")).await;
     // Made without a vehicle: assign one on the card.
     browser
         .click(&format!(
@@ -1026,5 +1084,53 @@ async fn an_officer_downloads_the_roster_and_the_download_is_recorded() {
         .collect();
     assert_eq!(exported.len(), 1, "the download is recorded");
     assert_eq!(exported[0]["data"]["format"], "csv");
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn the_dashboard_says_when_the_service_cannot_be_reached_and_recovers_by_itself() {
+    let world = World::new().await;
+    let app = &world.app;
+    world.register("PVG", "CZ-TN-HM", "MU5001").await;
+    let cable = Cable::to(&app.base);
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&cable.base(), VIEWER).await;
+    wait_for_card(&browser, "awaiting", 1, Duration::from_secs(5)).await;
+    assert_eq!(
+        browser
+            .run("return document.getElementById('offline').hidden;")
+            .await,
+        json!(true)
+    );
+
+    cable.pull();
+    browser
+        .eventually(Duration::from_secs(10), "the banner shows", || async {
+            (browser
+                .run("return document.getElementById('offline').hidden;")
+                .await
+                == json!(false))
+            .then_some(())
+        })
+        .await;
+    assert!(browser.text("#offline").await.contains("cannot be reached"));
+    // The last figures stay on the screen meanwhile.
+    assert_eq!(card(&browser, "awaiting").await, 1);
+    browser.screenshot("dashboard-offline").await;
+
+    world.register("PVG", "CZ-TN-QL", "MU5001").await;
+    cable.plug();
+    wait_for_card(&browser, "awaiting", 2, Duration::from_secs(15)).await;
+    browser
+        .eventually(Duration::from_secs(5), "the banner goes", || async {
+            (browser
+                .run("return document.getElementById('offline').hidden;")
+                .await
+                == json!(true))
+            .then_some(())
+        })
+        .await;
     browser.close().await;
 }
