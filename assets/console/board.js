@@ -5,7 +5,7 @@
 
 import { all, api, download } from './api.js';
 import { follow } from './live.js';
-import { addStrings, dateTime, problemText, t, word } from './i18n.js';
+import { addStrings, dateTime, fieldName, problemText, serverText, t, word } from './i18n.js';
 import { act, badge, field, fill, h, messageArea, section, select, table } from './ui.js';
 
 addStrings({
@@ -50,6 +50,7 @@ addStrings({
     'board.imported': '{n} travellers registered.',
     'board.row_errors': 'Nothing was written. Correct these rows and import the file again ({n} problems):',
     'board.template': 'Template',
+    'board.downloaded': 'Downloaded {name}.',
     'board.template_xlsx': 'Excel template',
     'board.template_csv': 'CSV template',
     'board.row': 'Row',
@@ -101,6 +102,7 @@ addStrings({
     'board.imported': '已登记 {n} 人。',
     'board.row_errors': '未写入任何数据。请修改以下各行后重新导入（共 {n} 处问题）：',
     'board.template': '模板',
+    'board.downloaded': '已下载 {name}。',
     'board.template_xlsx': 'Excel 模板',
     'board.template_csv': 'CSV 模板',
     'board.row': '行',
@@ -397,7 +399,7 @@ export function mount(main) {
             table(
               t('board.import'),
               [t('board.row'), t('board.column'), t('board.problem')],
-              err.errors.map((x) => [String(x.row ?? ''), x.field, x.message]),
+              err.errors.map((x) => [String(x.row ?? ''), fieldName(x.field), serverText(x.message)]),
               { class: 'errors' },
             ),
           );
@@ -409,8 +411,13 @@ export function mount(main) {
       }
     });
     const template = (format, lang, label) => {
-      const b = h('button', { type: 'button', class: 'link' }, label);
-      b.addEventListener('click', () => act(b, message, () => download('/travellers/import/template', { format, lang }, `manifest-template.${format}`)));
+      const b = h('button', { type: 'button', class: 'link', dataset: { template: `${format}-${lang}` } }, label);
+      b.addEventListener('click', () =>
+        act(b, message, async () => {
+          const name = await download('/travellers/import/template', { format, lang }, `manifest-template.${format}`);
+          message.ok(t('board.downloaded', { name }));
+        }),
+      );
       return b;
     };
     return section(

@@ -82,12 +82,68 @@ export function number(n) {
   return (n ?? 0).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
 }
 
+/** The label of a field of the API (`document_no`, `crew[0].name`), as the forms call it. */
+export function fieldName(field) {
+  if (!field) return '';
+  const base = String(field).replace(/\[\d+\]/g, '');
+  const key = `field.${base}`;
+  return strings[lang][key] ?? strings.en[key] ?? String(field);
+}
+
+// The service words its problems in English. For Chinese, the console translates the ones people
+// meet at work (the rules of a traveller's fields, a manifest's rows and columns, handoff codes);
+// a message not listed here is shown as the service wrote it.
+const SERVER_ZH = [
+  [/^must not be empty$/, '不能为空'],
+  [/^is required$/, '必填'],
+  [/^must be at most (\d+) characters$/, '最多 $1 个字符'],
+  [/^must not contain control characters$/, '不能包含控制字符'],
+  [/^must not contain control characters other than tabs and line breaks$/, '除制表符和换行外不能包含控制字符'],
+  [/^must be one of passport, id_card, travel_permit, other$/, '必须是 passport（护照）、id_card（身份证）、travel_permit（通行证）或 other（其他）'],
+  [/^must be an ISO 3166-1 alpha-3 code, e\.g\. CHN$/, '必须是 ISO 3166-1 三位字母国家代码，例如 CHN'],
+  [/^must be 5 to 32 digits, with an optional leading \+, spaces or dashes$/, '必须是 5 到 32 位数字，可用 + 开头，可含空格或连字符'],
+  [/^must be 2 to 10 letters and digits, e\.g\. MU5001$/, '必须是 2 到 10 位字母和数字，例如 MU5001'],
+  [/^must not be in the future$/, '不能晚于当前时间'],
+  [/^must be a date and time, e\.g\. .*$/, '必须是日期和时间，例如 2020-03-07T09:30:00Z，或本地时间 2020-03-07 17:30'],
+  [/^must be one of zh, en, ja, ko$/, '必须是 zh、en、ja 或 ko'],
+  [/^no port of entry with code (.*)$/, '没有编码为 $1 的入境口岸'],
+  [/^no such port of entry$/, '没有这个入境口岸'],
+  [/^no community with code (.*) in your jurisdiction$/, '您的辖区内没有编码为 $1 的社区'],
+  [/^appears twice in this manifest$/, '在本名单中出现了两次'],
+  [/^already has an open transfer$/, '已有尚未闭环的转运'],
+  [/^this column appears twice$/, '此列出现了两次'],
+  [/^unknown column$/, '无法识别的列'],
+  [/^required column is missing$/, '缺少必需的列'],
+  [/^the date cannot be read$/, '无法识别日期'],
+  [/^the manifest has no header row$/, '名单没有表头行'],
+  [/^the manifest has no rows$/, '名单中没有数据行'],
+  [/^the workbook has no sheet$/, '工作簿中没有工作表'],
+  [/^(\d+) problems in the manifest; nothing was imported$/, '名单中有 $1 处问题，未导入任何数据'],
+  [/^this is an Excel 97-2003 \(\.xls\) file.*$/, '这是 Excel 97-2003（.xls）文件，无法读取；请另存为 .xlsx 或 CSV'],
+  [/^this is not an XLSX workbook.*$/, '这不是 XLSX 工作簿；CSV 文件请按 CSV 上传'],
+  [/^wrong handoff code; (\d+) attempts? left before the handoff locks$/, '交接码错误，锁定前还可尝试 $1 次'],
+  [/^must name at least one traveller$/, '至少要有一名人员'],
+  [/^at most (\d+) travellers$/, '最多 $1 人'],
+  [/^at most (\d+) members$/, '最多 $1 人'],
+  [/^your role may not do this$/, '您的角色无权进行此操作'],
+];
+
+/** A message of the service in the current language, where the console knows it. */
+export function serverText(message) {
+  if (!message || lang !== 'zh') return message || '';
+  for (const [pattern, zh] of SERVER_ZH) if (pattern.test(message)) return message.replace(pattern, zh);
+  return message;
+}
+
 /** What to tell the user about a failed request: the translated code, then the service's detail. */
 export function problemText(problem) {
   const key = `error.${problem.code}`;
   const known = strings[lang][key] ?? strings.en[key];
   if (problem.code === 'network') return known;
-  if (known && lang === 'zh') return problem.detail ? `${known}（${problem.detail}）` : known;
+  if (known && lang === 'zh') {
+    const detail = serverText(problem.detail);
+    return detail && detail !== known ? `${known}（${detail}）` : known;
+  }
   return problem.detail || known || problem.message;
 }
 
@@ -340,5 +396,102 @@ addStrings({
     'action.unit.created': '创建单位',
     'action.unit.updated': '单位变更',
     'action.port.created': '创建口岸',
+  },
+});
+
+addStrings({
+  en: {
+    'common.row': 'Row',
+    'field.full_name': 'Name',
+    'field.document_type': 'Document type',
+    'field.document_no': 'Document number',
+    'field.nationality': 'Nationality',
+    'field.phone': 'Phone',
+    'field.flight_no': 'Flight',
+    'field.port_id': 'Port of entry',
+    'field.port_code': 'Port of entry',
+    'field.arrived_at': 'Arrival time',
+    'field.destination_community_id': 'Destination community',
+    'field.destination_community_code': 'Destination community',
+    'field.address': 'Address',
+    'field.language': 'Language',
+    'field.notes': 'Notes',
+    'field.code': 'Handoff code',
+    'field.received_traveller_ids': 'People received',
+    'field.reason': 'Reason',
+    'field.note': 'Note',
+    'field.traveller_ids': 'Travellers',
+    'field.vehicle_id': 'Vehicle',
+    'field.crew': 'Crew',
+    'field.crew.name': 'Crew name',
+    'field.crew.phone': 'Crew phone',
+    'field.boarded': 'Boarded',
+    'field.no_show': 'No-shows',
+    'field.username': 'Username',
+    'field.password': 'Password',
+    'field.new_password': 'New password',
+    'field.current_password': 'Current password',
+    'field.display_name': 'Display name',
+    'field.role': 'Role',
+    'field.unit_id': 'Unit',
+    'field.name': 'Name',
+    'field.hotline': 'Hotline',
+    'field.seats': 'Seats',
+    'field.plate': 'Plate',
+    'field.kind': 'Kind',
+    'field.level': 'Level',
+    'field.parent_id': 'Parent unit',
+    'field.city_name': 'City',
+    'field.row': 'Row',
+    'field.body': 'File',
+    'field.from': 'From',
+    'field.to': 'To',
+  },
+  zh: {
+    'common.row': '行',
+    'field.full_name': '姓名',
+    'field.document_type': '证件类型',
+    'field.document_no': '证件号码',
+    'field.nationality': '国籍',
+    'field.phone': '电话',
+    'field.flight_no': '航班号',
+    'field.port_id': '入境口岸',
+    'field.port_code': '入境口岸',
+    'field.arrived_at': '入境时间',
+    'field.destination_community_id': '目的地社区',
+    'field.destination_community_code': '目的地社区',
+    'field.address': '地址',
+    'field.language': '语言',
+    'field.notes': '备注',
+    'field.code': '交接码',
+    'field.received_traveller_ids': '接收人员',
+    'field.reason': '原因',
+    'field.note': '备注',
+    'field.traveller_ids': '人员',
+    'field.vehicle_id': '车辆',
+    'field.crew': '随车人员',
+    'field.crew.name': '随车人员姓名',
+    'field.crew.phone': '随车人员电话',
+    'field.boarded': '已登车',
+    'field.no_show': '未到',
+    'field.username': '用户名',
+    'field.password': '密码',
+    'field.new_password': '新密码',
+    'field.current_password': '当前密码',
+    'field.display_name': '显示名称',
+    'field.role': '角色',
+    'field.unit_id': '单位',
+    'field.name': '名称',
+    'field.hotline': '热线',
+    'field.seats': '座位数',
+    'field.plate': '车牌',
+    'field.kind': '类型',
+    'field.level': '级别',
+    'field.parent_id': '上级单位',
+    'field.city_name': '所在城市',
+    'field.row': '行',
+    'field.body': '文件',
+    'field.from': '起始日期',
+    'field.to': '截止日期',
   },
 });

@@ -605,7 +605,24 @@ async fn the_language_switch_translates_the_page() {
         .await
         .unwrap();
     browser.wait_for_text("#signin-submit", "登录").await;
-    browser.sign_in(&app.base, DISTRICT_OFFICER).await;
+    // Signed in by keyboard alone: the username has the focus, Tab moves to the password, Enter
+    // signs in.
+    let focused = || async { browser.run("return document.activeElement?.name ?? null;").await };
+    assert_eq!(focused().await, json!("username"));
+    browser
+        .find("#signin input[name=username]")
+        .await
+        .send_keys(&format!("{}\u{E004}", DISTRICT_OFFICER.0))
+        .await
+        .unwrap();
+    assert_eq!(focused().await, json!("password"));
+    browser
+        .find("#signin input[name=password]")
+        .await
+        .send_keys(&format!("{}\u{E007}", DISTRICT_OFFICER.1))
+        .await
+        .unwrap();
+    browser.wait_for("#whoami").await;
     browser.wait_for_text("#nav-dashboard", "态势总览").await;
     browser.wait_for_text("#whoami", "区级工作人员").await;
     browser.wait_for_text("#stats", "待转运").await;
@@ -1028,7 +1045,7 @@ async fn a_manifest_with_bad_rows_shows_them_beside_their_row_numbers_and_writes
     browser
         .click("#manifest-file ~ button, form:has(#manifest-file) button[type=submit]")
         .await;
-    let errors = browser.wait_for_text("#import-errors table", "nationality").await;
+    let errors = browser.wait_for_text("#import-errors table", "Nationality").await;
     assert!(
         errors.contains('3'),
         "the problem is on spreadsheet row 3: {errors}"
@@ -1049,6 +1066,26 @@ async fn a_manifest_with_bad_rows_shows_them_beside_their_row_numbers_and_writes
     browser
         .wait_for_text("table.waiting[data-port=PVG]", "John Smith")
         .await;
+    // In Chinese, the columns and the service's rules read in Chinese.
+    browser
+        .find("#language")
+        .await
+        .select_by_value("zh")
+        .await
+        .unwrap();
+    browser.wait_for_text("main h1", "调度台").await;
+    browser
+        .find("#manifest-file")
+        .await
+        .send_keys(bad.to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .click("form:has(#manifest-file) button[type=submit]")
+        .await;
+    let errors = browser.wait_for_text("#import-errors table", "国籍").await;
+    assert!(errors.contains("三位字母国家代码"), "{errors}");
+    assert!(errors.contains("已有尚未闭环的转运"), "{errors}");
     let _ = std::fs::remove_dir_all(dir);
     browser.close().await;
 }
@@ -1131,6 +1168,58 @@ async fn the_dashboard_says_when_the_service_cannot_be_reached_and_recovers_by_i
                 == json!(true))
             .then_some(())
         })
+        .await;
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn a_community_officer_rejects_a_handoff_with_a_reason_and_a_dispatcher_takes_the_template() {
+    let world = World::new().await;
+    let app = &world.app;
+    world.one_arrival("PVG", "CZ-TN-HM", "MU5001", "苏D·Z0001").await;
+    world.confirm_all_to("CZ-TN").await;
+    let handoff = world.pending_to("CZ-TN-HM").await.remove(0);
+    let id = handoff["id"].as_str().unwrap().to_owned();
+
+    let Some(browser) = Browser::start(Screen::Phone).await else {
+        return;
+    };
+    browser.sign_in(&app.base, COMMUNITY_OFFICER).await;
+    browser.open(&format!("{}/console/#/desk", app.base)).await;
+    let card = format!("#incoming article[data-handoff='{id}']");
+    browser.wait_for(&card).await;
+    browser.click(&format!("{card} details summary")).await;
+    browser
+        .type_into(
+            &format!("{card} input[name=reason]"),
+            "Wrong community: the family lives in Qinglong",
+        )
+        .await;
+    browser
+        .click(&format!("{card} form.reject button[type=submit]"))
+        .await;
+    browser.wait_for_text("#desk-message", "Rejected").await;
+    let rejected = app
+        .get(&format!("/api/v1/handoffs/{id}"), world.officer("CZ-TN-HM"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(rejected["status"], "rejected");
+    assert_eq!(
+        rejected["reason"],
+        "Wrong community: the family lives in Qinglong"
+    );
+    browser.wait_for_text("#incoming", "No handoff is waiting").await;
+    browser.close().await;
+
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&app.base, DISPATCHER).await;
+    browser.open(&format!("{}/console/#/board", app.base)).await;
+    browser.click("button[data-template='xlsx-zh']").await;
+    browser
+        .wait_for_text("main", "Downloaded manifest-template")
         .await;
     browser.close().await;
 }
