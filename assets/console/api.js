@@ -20,7 +20,7 @@ let reachable = true;
 /** A problem+json answer, or a failure to reach the service (status 0, code "network"). */
 export class Problem extends Error {
   constructor(status, body = {}) {
-    super(body.detail || body.title || `HTTP ${status}`);
+    super(body.detail || body.title || '');
     this.status = status;
     this.code = body.code || (status === 0 ? 'network' : 'error');
     this.detail = body.detail || '';
@@ -38,10 +38,12 @@ function readSession() {
 }
 
 function storeSession(next) {
+  const before = session?.user?.id;
   session = next;
   if (next) localStorage.setItem(SESSION_KEY, JSON.stringify(next));
   else localStorage.removeItem(SESSION_KEY);
-  sessionListeners.forEach((fn) => fn(session));
+  // Listeners hear who is signed in changing, not each renewal of the tokens.
+  if (next?.user?.id !== before) sessionListeners.forEach((fn) => fn(session));
 }
 
 // Another tab signed in, refreshed or signed out.
@@ -88,24 +90,30 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Runs `fn` while holding a lock shared by every tab of this origin. */
 async function withLock(name, fn) {
   if (navigator.locks?.request) return navigator.locks.request(name, fn);
-  // navigator.locks needs a secure origin; on plain http a lease in localStorage stands in.
+  // navigator.locks needs a secure origin; on plain http a lease in localStorage stands in. The
+  // holder renews it while it works and removes it only if it is still its own; a tab that
+  // cannot get it in time gives up rather than act without it.
   const me = newKey();
-  for (let i = 0; i < 100; i++) {
-    const held = JSON.parse(localStorage.getItem(name) || 'null');
+  const lease = () => JSON.parse(localStorage.getItem(name) || 'null');
+  const take = () => localStorage.setItem(name, JSON.stringify({ owner: me, until: Date.now() + 5000 }));
+  for (let i = 0; i < 300; i++) {
+    const held = lease();
     if (!held || held.until < Date.now()) {
-      localStorage.setItem(name, JSON.stringify({ owner: me, until: Date.now() + 10000 }));
-      await sleep(30);
-      if (JSON.parse(localStorage.getItem(name) || 'null')?.owner === me) {
+      take();
+      await sleep(50);
+      if (lease()?.owner === me) {
+        const renew = setInterval(() => lease()?.owner === me && take(), 1000);
         try {
           return await fn();
         } finally {
-          localStorage.removeItem(name);
+          clearInterval(renew);
+          if (lease()?.owner === me) localStorage.removeItem(name);
         }
       }
     }
     await sleep(100);
   }
-  return fn();
+  throw new Problem(503, { code: 'unavailable' });
 }
 
 function sessionFrom(body) {

@@ -91,14 +91,22 @@ function render() {
   root.replaceChildren(h('header', { class: 'top' }, h('div', { class: 'brand' }, t('app.title')), nav, who), banner(), main);
   document.title = `${t(`nav.${name}`)} · ${t('app.title')}`;
   cleanup = screen[1].mount(main, user);
+  // Start keyboard and screen-reader users at the new screen's heading.
+  const heading = main.querySelector('h1, h2');
+  if (heading && !main.contains(document.activeElement)) {
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+  }
 }
 
 let bannerEl = null;
+let reachable = true;
 function banner() {
-  bannerEl = h('div', { id: 'offline', class: 'banner', role: 'alert', hidden: true }, t('banner.offline'));
+  bannerEl = h('div', { id: 'offline', class: 'banner', role: 'alert', hidden: reachable }, t('banner.offline'));
   return bannerEl;
 }
 onReachability((up) => {
+  reachable = up;
   if (bannerEl) bannerEl.hidden = up;
   document.body.classList.toggle('offline', !up);
 });

@@ -21,6 +21,7 @@ addStrings({
     'board.seats': '{plate} · {seats} seats',
     'board.crew': 'Crew',
     'board.fits': 'Only vehicles with a seat for everyone picked and a driver are offered.',
+    'board.no_fit': 'No available vehicle has enough seats for this batch and its crew.',
     'board.crew_name': 'Name',
     'board.crew_phone': 'Phone',
     'board.crew_role': 'Role',
@@ -73,6 +74,7 @@ addStrings({
     'board.seats': '{plate} · {seats} 座',
     'board.crew': '随车人员',
     'board.fits': '只列出座位足够容纳所选人员和司机的车辆。',
+    'board.no_fit': '没有座位足够容纳本批次人员和随车人员的可用车辆。',
     'board.crew_name': '姓名',
     'board.crew_phone': '电话',
     'board.crew_role': '职责',
@@ -160,8 +162,23 @@ export function mount(main) {
       fill(newBatch, batchForm());
     }
     fill(waitingEl, waitingTables());
-    fill(batchesEl, state.batches.length ? state.batches.map(batchCard) : h('p', { class: 'muted' }, t('board.no_batches')));
+    if (state.batches.length) keepOrDrawBatches();
+    else fill(batchesEl, h('p', { class: 'muted' }, t('board.no_batches')));
     fill(vehiclesEl, vehiclesTable());
+  }
+
+  /** What a drawn batch card shows that can change: a new shape draws it anew. */
+  const batchShape = (b) => [b.status, b.vehicle?.id, ...(b.handoffs || []).map((x) => x.status)].join('|');
+
+  /** Keeps the cards of batches that did not change, with the dispatcher's ticks and reasons. */
+  function keepOrDrawBatches() {
+    const drawn = new Map([...batchesEl.querySelectorAll('article[data-batch]')].map((el) => [el.dataset.batch, el]));
+    const cards = state.batches.map((b) => {
+      const card = drawn.get(b.id);
+      return card && card.dataset.shape === batchShape(b) ? card : batchCard(b);
+    });
+    const same = cards.length === batchesEl.children.length && cards.every((c, i) => batchesEl.children[i] === c);
+    if (!same) batchesEl.replaceChildren(...cards);
   }
 
   function waitingTables() {
@@ -217,7 +234,9 @@ export function mount(main) {
       '',
       { id: 'batch-vehicle' },
     );
-    const crew = h('div', { class: 'crew' }, crewRow());
+    // The crew typed so far stays when the form is drawn again (a traveller ticked).
+    state.crew = state.crew || h('div', { class: 'crew' }, crewRow());
+    const crew = state.crew;
     const addCrew = h('button', { type: 'button', onclick: () => crew.append(crewRow()) }, t('board.add_crew'));
     const submit = h('button', { type: 'submit', class: 'primary', id: 'batch-create' }, t('board.create'));
     const form = h(
@@ -249,6 +268,7 @@ export function mount(main) {
           },
         });
         state.picked.clear();
+        state.crew = null;
         document.activeElement?.blur();
         await load();
         fill(newBatch, batchForm());
@@ -274,8 +294,12 @@ export function mount(main) {
       if (!b.vehicle) {
         const needed = b.travellers.length + (b.crew?.length || 1);
         const usable = state.vehicles.filter((v) => v.status === 'available' && !v.out_of_service && v.seats >= needed);
-        const choice = select(usable.map((v) => [v.id, t('board.seats', { plate: v.plate, seats: v.seats })]), usable[0]?.id, {});
-        actions.push(field(t('board.vehicle'), choice), run('board.assign', '', () => api('POST', `/batches/${b.id}/vehicle`, { body: { vehicle_id: choice.value } })));
+        if (usable.length) {
+          const choice = select(usable.map((v) => [v.id, t('board.seats', { plate: v.plate, seats: v.seats })]), usable[0].id, {});
+          actions.push(field(t('board.vehicle'), choice), run('board.assign', '', () => api('POST', `/batches/${b.id}/vehicle`, { body: { vehicle_id: choice.value } })));
+        } else {
+          actions.push(h('p', { class: 'muted' }, t('board.no_fit')));
+        }
       } else {
         const boxes = b.travellers.map((x) => h('li', {}, h('label', {}, h('input', { type: 'checkbox', checked: true, value: x.id }), ' ', x.full_name)));
         const list = h('ul', { class: 'ticks' }, boxes);
@@ -320,7 +344,7 @@ export function mount(main) {
       : null;
     return h(
       'article',
-      { class: 'card batch', dataset: { batch: b.id, code: b.code, status: b.status } },
+      { class: 'card batch', dataset: { batch: b.id, code: b.code, status: b.status, shape: batchShape(b) } },
       h('h3', {}, b.code, ' ', badge('batch', b.status)),
       h('p', { class: 'meta' }, `${b.travellers.length} · ${b.vehicle?.plate || t('board.no_vehicle')} · ${dateTime(b.created_at)}`),
       codes,

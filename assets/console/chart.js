@@ -1,5 +1,5 @@
-// A daily line chart in SVG: one line per series, days along the bottom, a legend and a table
-// behind it for screen readers (the table is the same figures).
+// A daily line chart in SVG: one line per series, days along the bottom, a legend, and the same
+// figures as a table that only screen readers see.
 
 import { h } from './ui.js';
 
@@ -50,7 +50,16 @@ export function dailyChart(title, days, series) {
     { class: 'legend' },
     series.map(([, label, colour]) => h('li', {}, h('span', { class: 'swatch', style: `background:${colour}` }), label)),
   );
-  return h('figure', { class: 'chart-figure' }, svg, legend);
+  // The same figures as a table, for screen readers.
+  const figures = h(
+    'table',
+    { class: 'sr-only' },
+    h('caption', {}, title),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, ''), series.map(([, label]) => h('th', { scope: 'col' }, label)))),
+    h('tbody', {}, days.map((d) => h('tr', {}, h('th', { scope: 'row' }, d.date), series.map(([key]) => h('td', {}, String(d[key] || 0)))))),
+  );
+  svg.setAttribute('aria-hidden', 'true');
+  return h('figure', { class: 'chart-figure' }, svg, legend, figures);
 }
 
 function niceStep(max) {

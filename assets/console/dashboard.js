@@ -154,7 +154,7 @@ function portsTable(items) {
 
 function eventLine(e) {
   const what = word('action', e.action);
-  return h('li', {}, h('time', { datetime: e.at }, time(e.at)), ' ', h('span', { class: 'action' }, what), ' ', h('code', {}, e.entity_type));
+  return h('li', {}, h('time', { datetime: e.at }, time(e.at)), ' ', h('span', { class: 'action' }, what));
 }
 
 function rosterForm() {
@@ -188,9 +188,11 @@ export function mount(main, user) {
   const chart = h('div', { id: 'daily' });
   const from = h('input', { type: 'date', id: 'daily-from' });
   const to = h('input', { type: 'date', id: 'daily-to' });
-  const period = h('form', { class: 'inline' }, field(t('dash.from'), from), field(t('dash.to'), to), h('button', { type: 'submit' }, t('dash.show')));
+  const periodMessage = messageArea();
+  const period = h('form', { class: 'inline' }, field(t('dash.from'), from), field(t('dash.to'), to), h('button', { type: 'submit' }, t('dash.show')), periodMessage.el);
   const watchesFeed = user.role !== 'viewer';
-  const feed = h('ol', { class: 'feed', id: 'feed', 'aria-live': 'polite' }, h('li', { class: 'muted' }, t('dash.feed_empty')));
+  // The feed moves too often to be read aloud; it is there to be looked at.
+  const feed = h('ol', { class: 'feed', id: 'feed', 'aria-live': 'off' }, h('li', { class: 'muted' }, t('dash.feed_empty')));
   let stopped = false;
   let timer = null;
   let queued = null;
@@ -209,10 +211,16 @@ export function mount(main, user) {
       fill(districts, districtsTable(d.items));
       fill(ports, portsTable(p.items));
       fill(chart, dailyChart(t('dash.daily'), daily.items, SERIES()));
-      asOf.textContent = t('common.as_of', { time: dateTime(overview.as_of) });
+      // A 304 confirms the numbers are still current: they are as of this check.
+      const checked = new Date().toISOString();
+      const asOfTime = overview.as_of > checked ? overview.as_of : checked;
+      asOf.textContent = t('common.as_of', { time: dateTime(asOfTime) });
       asOf.dataset.asOf = overview.as_of;
-    } catch {
-      // The banner says the service is away; the last figures stay.
+      periodMessage.clear();
+    } catch (e) {
+      // The banner says when the service is away, and the last figures stay; other refusals
+      // (a period the service does not take) are said beside the period.
+      if (!stopped && e.status && e.status !== 503) periodMessage.error(e);
     }
   }
 

@@ -114,6 +114,25 @@ function meta(handoff) {
   );
 }
 
+/** What a drawn card shows that can change while it waits: a new shape draws it anew. */
+function cardShape(handoff) {
+  return `${handoff.locked}|${handoff.overdue}`;
+}
+
+/**
+ * The cards for these handoffs: a card already drawn for a handoff of the same shape is kept as
+ * it is, with the officer's ticks, code and note; only new or changed handoffs are drawn.
+ */
+function keepOrDraw(container, handoffs, draw) {
+  const drawn = new Map([...container.querySelectorAll('article[data-handoff]')].map((el) => [el.dataset.handoff, el]));
+  const cards = handoffs.map((x) => {
+    const card = drawn.get(x.id);
+    return card && card.dataset.shape === cardShape(x) ? card : draw(x);
+  });
+  const same = cards.length === container.children.length && cards.every((c, i) => container.children[i] === c);
+  if (!same) container.replaceChildren(...cards);
+}
+
 function incomingCard(handoff, reload, announce) {
   const message = messageArea();
   const code = h('input', {
@@ -203,7 +222,7 @@ function incomingCard(handoff, reload, announce) {
 
   return h(
     'article',
-    { class: `handoff card ${handoff.overdue ? 'overdue' : ''}`, dataset: { handoff: handoff.id } },
+    { class: `handoff card ${handoff.overdue ? 'overdue' : ''}`, dataset: { handoff: handoff.id, shape: cardShape(handoff) } },
     h('h3', {}, t('desk.from', { unit: handoff.from_unit?.name || '' })),
     meta(handoff),
     form,
@@ -256,9 +275,8 @@ export function mount(main, user) {
         alert.textContent = fresh.map((x) => t('desk.new', { unit: x.from_unit?.name || '', n: x.traveller_ids.length })).join(' ');
         if (sound.checked) beep();
       }
-      // Keep a card the officer is typing in; replace the rest.
-      const typing = document.activeElement?.matches?.('#incoming input[name=code], #incoming input[name=note], #incoming input[name=reason]');
-      if (!typing) fill(incoming, ins.length ? ins.map((x) => incomingCard(x, load, announce)) : h('p', { class: 'muted' }, t('desk.none_in')));
+      if (ins.length) keepOrDraw(incoming, ins, (x) => incomingCard(x, load, announce));
+      else fill(incoming, h('p', { class: 'muted' }, t('desk.none_in')));
       fill(outgoing, outs.length ? outs.map(outgoingCard) : h('p', { class: 'muted' }, t('desk.none_out')));
     } catch (e) {
       if (!stopped && e.status !== 0) fill(incoming, h('p', { class: 'message error' }, problemText(e)));

@@ -140,6 +140,7 @@ export function problemText(problem) {
   const key = `error.${problem.code}`;
   const known = strings[lang][key] ?? strings.en[key];
   if (problem.code === 'network') return known;
+  if (!known && !problem.detail && !problem.message) return t('error.error');
   if (known && lang === 'zh') {
     const detail = serverText(problem.detail);
     return detail && detail !== known ? `${known}（${detail}）` : known;
@@ -229,6 +230,18 @@ addStrings({
     'error.wrong_password': 'The current password is wrong.',
     'error.payload_too_large': 'The file is too large.',
     'error.unsupported_media_type': 'This kind of file is not accepted.',
+    'error.internal': 'Something went wrong in the service. Try again; if it keeps happening, tell your administrator.',
+    'error.idempotency_key_reused': 'This action was already sent with other values. Reload the screen and try again.',
+    'error.method_not_allowed': 'The service does not offer this action here.',
+    'error.error': 'The service answered with an error.',
+    'entity.traveller': 'traveller',
+    'entity.batch': 'batch',
+    'entity.handoff': 'handoff',
+    'entity.vehicle': 'vehicle',
+    'entity.user': 'user',
+    'entity.unit': 'unit',
+    'entity.port': 'port',
+    'entity.report': 'report',
   },
   zh: {
     'app.title': '入境人员闭环转运',
@@ -309,6 +322,18 @@ addStrings({
     'error.wrong_password': '当前密码不正确。',
     'error.payload_too_large': '文件过大。',
     'error.unsupported_media_type': '不支持这种文件。',
+    'error.internal': '服务内部出错，请重试；如果反复出现，请告知系统管理员。',
+    'error.idempotency_key_reused': '此操作已用其他内容提交过，请刷新页面后重试。',
+    'error.method_not_allowed': '服务在此处不提供这一操作。',
+    'error.error': '服务返回了错误。',
+    'entity.traveller': '人员',
+    'entity.batch': '批次',
+    'entity.handoff': '交接',
+    'entity.vehicle': '车辆',
+    'entity.user': '用户',
+    'entity.unit': '单位',
+    'entity.port': '口岸',
+    'entity.report': '报表',
   },
 });
 
@@ -354,6 +379,10 @@ addStrings({
     'action.unit.created': 'Unit created',
     'action.unit.updated': 'Unit changed',
     'action.port.created': 'Port created',
+    'action.traveller.removed_from_batch': 'Traveller taken out of a batch',
+    'action.auth.refresh_token_reused': 'A used sign-in token was presented again: sessions ended',
+    'action.privacy.personal_data_erased': 'Personal data erased',
+    'action.user.deactivated': 'User deactivated',
   },
   zh: {
     'action.traveller.registered': '人员登记',
@@ -396,6 +425,10 @@ addStrings({
     'action.unit.created': '创建单位',
     'action.unit.updated': '单位变更',
     'action.port.created': '创建口岸',
+    'action.traveller.removed_from_batch': '人员移出批次',
+    'action.auth.refresh_token_reused': '重复使用的登录凭据：已结束所有登录',
+    'action.privacy.personal_data_erased': '个人信息已删除',
+    'action.user.deactivated': '用户已停用',
   },
 });
 

@@ -5,24 +5,27 @@
 import { accessToken, renewAfterRefusal, setReachable } from './api.js';
 
 const subscribers = new Set();
-let running = false;
 let lastId = null;
-let controller = null;
+/** The loop now reading, with its own way to stop; a stopped loop never reads again. */
+let current = null;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Calls `fn(event)` for each new event in the caller's scope; answers a function that stops. */
 export function follow(fn) {
   subscribers.add(fn);
-  if (!running) {
-    running = true;
-    loop();
+  if (!current) {
+    current = { stopped: false, controller: null };
+    loop(current);
   }
   return () => {
     subscribers.delete(fn);
-    if (!subscribers.size) {
-      running = false;
-      controller?.abort();
+    if (!subscribers.size && current) {
+      current.stopped = true;
+      current.controller?.abort();
+      current = null;
+      // A screen opened later starts from then, not from where this one stopped.
+      lastId = null;
     }
   };
 }
@@ -45,19 +48,22 @@ function dispatch(frame) {
   subscribers.forEach((fn) => fn(event));
 }
 
-async function loop() {
-  while (running) {
-    controller = new AbortController();
+async function loop(me) {
+  let refusals = 0;
+  while (!me.stopped) {
+    me.controller = new AbortController();
     let token;
     try {
       token = await accessToken();
       const headers = { authorization: `Bearer ${token}`, accept: 'text/event-stream' };
       if (lastId) headers['last-event-id'] = lastId;
-      const r = await fetch('/api/v1/events/stream', { headers, signal: controller.signal });
+      const r = await fetch('/api/v1/events/stream', { headers, signal: me.controller.signal });
       if (r.status === 401) {
         await renewAfterRefusal(token);
+        await sleep(Math.min(30000, 1000 * 2 ** refusals++));
         continue;
       }
+      refusals = 0;
       if (!r.ok) {
         setReachable(r.status !== 503);
         await sleep(r.status === 429 ? 5000 : 2000);
@@ -66,21 +72,29 @@ async function loop() {
       setReachable(true);
       const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          dispatch(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
+      // The service sends a comment at least every 15 s; a stream silent for longer is dead.
+      let watchdog = setTimeout(() => me.controller.abort(), 40000);
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done || me.stopped) break;
+          clearTimeout(watchdog);
+          watchdog = setTimeout(() => me.controller.abort(), 40000);
+          buffer += value;
+          let end;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            if (!me.stopped) dispatch(buffer.slice(0, end));
+            buffer = buffer.slice(end + 2);
+          }
         }
+      } finally {
+        clearTimeout(watchdog);
       }
     } catch (e) {
-      if (!running) return;
+      if (me.stopped) return;
       if (e?.status === 401) return;
       if (e?.name !== 'AbortError') setReachable(false);
     }
-    if (running) await sleep(1000);
+    if (!me.stopped) await sleep(1000);
   }
 }

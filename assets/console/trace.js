@@ -34,6 +34,8 @@ addStrings({
     'outcome.missing': 'Missing',
     'outcome.rejected': 'Rejected',
     'outcome.cancelled': 'Cancelled',
+    'outcome.returned': 'Returned to the sender',
+    'trace.system': 'the service',
   },
   zh: {
     'trace.title': '人员追溯',
@@ -63,6 +65,8 @@ addStrings({
     'outcome.missing': '未到',
     'outcome.rejected': '被拒收',
     'outcome.cancelled': '已撤销',
+    'outcome.returned': '退回移交方',
+    'trace.system': '系统',
   },
 });
 
@@ -99,7 +103,7 @@ function traceView(trace, contacts) {
     trace.chain.map((s) => [
       h('time', { datetime: s.at }, dateTime(s.at)),
       [word('action', `traveller.${s.kind}`), s.status ? [' → ', word('traveller', s.status)] : null],
-      s.actor ? `${s.actor.username} (${word('role', s.actor.role)})` : '',
+      s.actor?.username ? `${s.actor.username} (${word('role', s.actor.role)})` : t('trace.system'),
       unit(s.unit_id),
       (s.vehicle_id && vehicles.get(s.vehicle_id)) || '',
     ]),

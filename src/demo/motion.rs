@@ -2,9 +2,9 @@
 //! on them: travellers waiting at two ports, a batch on the road, pending handoffs (one overdue),
 //! a partial receipt with one person missing, received people and an exception.
 //!
-//! Every step goes through the same rules as the API (`transfer`), as the demo users, one
-//! transaction a step, so the statistics, the event log and the traces are what real work leaves.
-//! It runs only on a database without travellers.
+//! Every step goes through the same rules as the API (`transfer`), as the demo users, so the
+//! statistics, the event log and the traces are what real work leaves. The day is one
+//! transaction, made only on a database without travellers.
 
 use chrono::{Duration, Local};
 use diesel::prelude::*;
@@ -14,11 +14,11 @@ use crate::db::types::Id;
 use crate::db::{DbConnection, Lock};
 use crate::domain::batch::CrewRole;
 use crate::domain::handoff::HandoffStatus;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::schema::{batches, handoffs, travellers, vehicles};
-use crate::store;
 use crate::store::handoffs::Handoff;
 use crate::store::units;
+use crate::store::{self, Tx};
 use crate::transfer::batches::{CrewInput, NewBatch};
 use crate::transfer::travellers::{ManifestRow, RawTraveller};
 use crate::transfer::{self, handoffs::Confirmation};
@@ -86,29 +86,15 @@ fn actor(conn: &mut DbConnection, username: &str) -> Result<Actor, String> {
     })
 }
 
-fn failed(e: ApiError) -> String {
-    format!("cannot set the demo day in motion: {}", e.detail)
-}
-
-/// One step, in its own write transaction.
-fn step<T>(
-    conn: &mut DbConnection,
-    change: impl FnOnce(&mut store::Tx<'_>) -> Result<T, ApiError>,
-) -> Result<T, String> {
-    store::write(conn, Lock::Everything, change)
-        .map(|c| c.value)
-        .map_err(failed)
-}
-
 /// Registers people from a flight that landed `hours_ago`, as the port's manifest would.
 fn register(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     dispatcher: &Actor,
     port: &str,
     flight: &str,
     hours_ago: i64,
     people: &[Person],
-) -> Result<Vec<Id>, String> {
+) -> ApiResult<Vec<Id>> {
     let landed = (Local::now() - Duration::hours(hours_ago)).to_rfc3339();
     let rows = people
         .iter()
@@ -133,174 +119,165 @@ fn register(
             },
         )
         .collect();
-    step(conn, |tx| transfer::travellers::import(tx, dispatcher, rows))?;
+    transfer::travellers::import(tx, dispatcher, rows)?;
     let documents: Vec<&str> = people.iter().map(|p| p.1).collect();
-    travellers::table
+    Ok(travellers::table
         .filter(travellers::document_no.eq_any(documents))
         .select(travellers::id)
-        .load(conn)
-        .map_err(|e| e.to_string())
+        .load(tx.conn())?)
 }
 
-fn vehicle(conn: &mut DbConnection, plate: &str) -> Result<Id, String> {
-    vehicles::table
+fn vehicle(tx: &mut Tx<'_>, plate: &str) -> ApiResult<Id> {
+    Ok(vehicles::table
         .filter(vehicles::plate.eq(plate))
         .select(vehicles::id)
-        .first(conn)
-        .map_err(|e| format!("demo vehicle {plate}: {e}"))
+        .first(tx.conn())?)
 }
 
-fn port(conn: &mut DbConnection, code: &str) -> Result<Id, String> {
-    crate::schema::ports::table
+fn port(tx: &mut Tx<'_>, code: &str) -> ApiResult<Id> {
+    Ok(crate::schema::ports::table
         .filter(crate::schema::ports::code.eq(code))
         .select(crate::schema::ports::id)
-        .first(conn)
-        .map_err(|e| format!("demo port {code}: {e}"))
+        .first(tx.conn())?)
 }
 
 /// A batch made, boarded (but the no-shows) and sent on its way; arrived too with an SLA.
 #[allow(clippy::too_many_arguments)]
 fn trip(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     dispatcher: &Actor,
     port_code: &str,
     people: &[Id],
     plate: &str,
     no_show: &[Id],
     arrive_with_sla: Option<i64>,
-) -> Result<Id, String> {
-    let port_id = port(conn, port_code)?;
-    let vehicle_id = vehicle(conn, plate)?;
-    let batch = step(conn, |tx| {
-        transfer::batches::create(
-            tx,
-            dispatcher,
-            NewBatch {
-                port_id,
-                traveller_ids: people.to_vec(),
-                vehicle_id: Some(vehicle_id),
-                crew: vec![
-                    CrewInput {
-                        name: "周建国".into(),
-                        phone: Some("139 0519 0001".into()),
-                        role: CrewRole::Driver,
-                    },
-                    CrewInput {
-                        name: "钱丽".into(),
-                        phone: Some("139 0519 0002".into()),
-                        role: CrewRole::Escort,
-                    },
-                ],
-                scheduled_departure_at: None,
-            },
-        )
-    })?;
+) -> ApiResult<Id> {
+    let port_id = port(tx, port_code)?;
+    let vehicle_id = vehicle(tx, plate)?;
+    let batch = transfer::batches::create(
+        tx,
+        dispatcher,
+        NewBatch {
+            port_id,
+            traveller_ids: people.to_vec(),
+            vehicle_id: Some(vehicle_id),
+            crew: vec![
+                CrewInput {
+                    name: "周建国".into(),
+                    phone: Some("139 0519 0001".into()),
+                    role: CrewRole::Driver,
+                },
+                CrewInput {
+                    name: "钱丽".into(),
+                    phone: Some("139 0519 0002".into()),
+                    role: CrewRole::Escort,
+                },
+            ],
+            scheduled_departure_at: None,
+        },
+    )?;
     let boarded: Vec<Id> = people.iter().filter(|p| !no_show.contains(p)).copied().collect();
-    step(conn, |tx| {
-        transfer::batches::record_boarding(tx, dispatcher, batch.id, boarded, no_show.to_vec())
-    })?;
-    step(conn, |tx| transfer::batches::depart(tx, dispatcher, batch.id))?;
+    transfer::batches::record_boarding(tx, dispatcher, batch.id, boarded, no_show.to_vec())?;
+    transfer::batches::depart(tx, dispatcher, batch.id)?;
     if let Some(sla) = arrive_with_sla {
-        step(conn, |tx| {
-            transfer::batches::arrive(tx, dispatcher, batch.id, sla)
-        })?;
+        transfer::batches::arrive(tx, dispatcher, batch.id, sla)?;
     }
     Ok(batch.id)
 }
 
-fn pending_handoffs(conn: &mut DbConnection, to_unit_id: Id) -> Result<Vec<Handoff>, String> {
-    handoffs::table
+fn pending_handoffs(tx: &mut Tx<'_>, to_unit_id: Id) -> ApiResult<Vec<Handoff>> {
+    Ok(handoffs::table
         .filter(handoffs::to_unit_id.eq(to_unit_id))
         .filter(handoffs::status.eq(HandoffStatus::Pending))
         .select(Handoff::as_select())
-        .load(conn)
-        .map_err(|e| e.to_string())
+        .load(tx.conn())?)
 }
 
 /// Confirms every pending handoff to the officer's unit, receiving all but `missing`.
-fn confirm_all(conn: &mut DbConnection, officer: &Actor, missing: &[Id], sla: i64) -> Result<(), String> {
-    let unit = officer.unit_id.ok_or("an officer has a unit")?;
-    for handoff in pending_handoffs(conn, unit)? {
+fn confirm_all(tx: &mut Tx<'_>, officer: &Actor, missing: &[Id], sla: i64) -> ApiResult<()> {
+    let unit = officer
+        .unit_id
+        .ok_or_else(|| ApiError::internal("a demo officer has no unit"))?;
+    for handoff in pending_handoffs(tx, unit)? {
         let people: Vec<Id> = crate::schema::handoff_travellers::table
             .filter(crate::schema::handoff_travellers::handoff_id.eq(handoff.id))
             .select(crate::schema::handoff_travellers::traveller_id)
-            .load(conn)
-            .map_err(|e| e.to_string())?;
+            .load(tx.conn())?;
         let received: Vec<Id> = people.into_iter().filter(|p| !missing.contains(p)).collect();
-        let outcome = step(conn, |tx| {
-            transfer::handoffs::confirm(tx, officer, handoff.id, &handoff.code, received, None, sla)
-        })?;
+        let outcome =
+            transfer::handoffs::confirm(tx, officer, handoff.id, &handoff.code, received, None, sla)?;
         if !matches!(outcome, Confirmation::Confirmed(_)) {
-            return Err("a demo handoff was not confirmed".into());
+            return Err(ApiError::internal("a demo handoff was not confirmed"));
         }
     }
     Ok(())
 }
 
-/// Sets the demo city's day in motion, unless the database already holds travellers.
+/// Sets the demo city's day in motion, unless the database already holds travellers or batches.
+/// The whole day is one transaction: it is there entirely or not at all, and of two instances
+/// starting at once over one database, the second finds it done.
 pub fn set_in_motion(conn: &mut DbConnection, sla_minutes: i64) -> Result<(), String> {
-    let any: i64 = travellers::table
-        .count()
-        .get_result(conn)
-        .map_err(|e| e.to_string())?;
-    let any_batch: i64 = batches::table
-        .count()
-        .get_result(conn)
-        .map_err(|e| e.to_string())?;
-    if any > 0 || any_batch > 0 {
-        return Ok(());
-    }
     let dispatcher = actor(conn, "cz.dispatcher")?;
     let district = actor(conn, "tn.officer")?;
     let community = actor(conn, "tn.hongmei.officer")?;
+    let done = store::write(conn, Lock::Everything, |tx| -> ApiResult<bool> {
+        let travellers: i64 = travellers::table.count().get_result(tx.conn())?;
+        let batches: i64 = batches::table.count().get_result(tx.conn())?;
+        if travellers > 0 || batches > 0 {
+            return Ok(false);
+        }
+        day(tx, &dispatcher, &district, &community, sla_minutes)?;
+        Ok(true)
+    })
+    .map_err(|e| format!("cannot set the demo day in motion: {}", e.detail))?;
+    if done.value {
+        tracing::info!("demo day set in motion");
+    }
+    Ok(())
+}
 
+fn day(
+    tx: &mut Tx<'_>,
+    dispatcher: &Actor,
+    district: &Actor,
+    community: &Actor,
+    sla_minutes: i64,
+) -> ApiResult<()> {
     // The morning's first trip, through to the community: one no-show at the port, one person
     // missing at the district's door, Hongmei's people received, Qinglong's handoff pending.
-    let first = register(conn, &dispatcher, "PVG", "MU5104", 9, CLOSED_TRIP)?;
-    let by_document = |conn: &mut DbConnection, document: &str| -> Result<Id, String> {
-        travellers::table
+    let first = register(tx, dispatcher, "PVG", "MU5104", 9, CLOSED_TRIP)?;
+    let by_document = |tx: &mut Tx<'_>, document: &str| -> ApiResult<Id> {
+        Ok(travellers::table
             .filter(travellers::document_no.eq(document))
             .select(travellers::id)
-            .first(conn)
-            .map_err(|e| e.to_string())
+            .first(tx.conn())?)
     };
-    let no_show = by_document(conn, CLOSED_TRIP[4].1)?;
-    let missing = by_document(conn, CLOSED_TRIP[2].1)?;
+    let no_show = by_document(tx, CLOSED_TRIP[4].1)?;
+    let missing = by_document(tx, CLOSED_TRIP[2].1)?;
     trip(
-        conn,
-        &dispatcher,
+        tx,
+        dispatcher,
         "PVG",
         &first,
         "苏D·Z0001",
         &[no_show],
         Some(sla_minutes),
     )?;
-    confirm_all(conn, &district, &[missing], sla_minutes)?;
-    confirm_all(conn, &community, &[], sla_minutes)?;
-    let bus = vehicle(conn, "苏D·Z0001")?;
-    step(conn, |tx| {
-        transfer::vehicles::disinfect(tx, &dispatcher, bus, Some("after the first trip".into()))
-    })?;
+    confirm_all(tx, district, &[missing], sla_minutes)?;
+    confirm_all(tx, community, &[], sla_minutes)?;
+    let bus = vehicle(tx, "苏D·Z0001")?;
+    transfer::vehicles::disinfect(tx, dispatcher, bus, Some("after the first trip".into()))?;
 
     // Arrived trips whose handoffs wait: Tianning's for longer than it should (overdue).
-    let late = register(conn, &dispatcher, "PVG", "CA982", 6, LATE_TO_TIANNING)?;
-    trip(conn, &dispatcher, "PVG", &late, "苏D·Z0004", &[], Some(0))?;
-    let wujin = register(conn, &dispatcher, "SHA", "FM828", 4, TO_WUJIN)?;
-    trip(
-        conn,
-        &dispatcher,
-        "SHA",
-        &wujin,
-        "苏D·Z0001",
-        &[],
-        Some(sla_minutes),
-    )?;
+    let late = register(tx, dispatcher, "PVG", "CA982", 6, LATE_TO_TIANNING)?;
+    trip(tx, dispatcher, "PVG", &late, "苏D·Z0004", &[], Some(0))?;
+    let wujin = register(tx, dispatcher, "SHA", "FM828", 4, TO_WUJIN)?;
+    trip(tx, dispatcher, "SHA", &wujin, "苏D·Z0001", &[], Some(sla_minutes))?;
 
     // A batch on the road, and people waiting at two ports.
-    let road = register(conn, &dispatcher, "PVG", "MU5110", 2, ON_THE_ROAD)?;
-    trip(conn, &dispatcher, "PVG", &road, "苏D·Z0003", &[], None)?;
-    register(conn, &dispatcher, "PVG", "MU5118", 1, WAITING_PVG)?;
-    register(conn, &dispatcher, "SHA", "FM9102", 1, WAITING_SHA)?;
-    tracing::info!("demo day set in motion");
+    let road = register(tx, dispatcher, "PVG", "MU5110", 2, ON_THE_ROAD)?;
+    trip(tx, dispatcher, "PVG", &road, "苏D·Z0003", &[], None)?;
+    register(tx, dispatcher, "PVG", "MU5118", 1, WAITING_PVG)?;
+    register(tx, dispatcher, "SHA", "FM9102", 1, WAITING_SHA)?;
     Ok(())
 }

@@ -295,6 +295,23 @@ async fn a_district_officer_confirms_at_phone_width_with_one_person_missing() {
     browser
         .click(&format!("{card} input[name=present][value='{}']", people[2]))
         .await;
+    // Another handoff arrives meanwhile and the desk redraws: the tick stays as the officer left it.
+    world.one_arrival("SHA", "CZ-TN-QL", "FM9102", "苏D·Z0003").await;
+    browser
+        .eventually(Duration::from_secs(10), "the second handoff shows", || async {
+            let cards = browser
+                .run("return document.querySelectorAll('#incoming article').length;")
+                .await;
+            (cards == json!(2)).then_some(())
+        })
+        .await;
+    let ticked = browser
+        .run(&format!(
+            "return document.querySelector(\"{card} input[name=present][value='{}']\").checked;",
+            people[2]
+        ))
+        .await;
+    assert_eq!(ticked, json!(false), "the officer's untick survives the redraw");
     browser
         .type_into(&format!("{card} input[name=code]"), &code)
         .await;
