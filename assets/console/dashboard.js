@@ -257,7 +257,7 @@ export function mount(main, user) {
   main.replaceChildren(
     h('div', { class: 'title-row' }, h('h1', {}, t('dash.title')), asOf),
     grid,
-    h('div', { class: 'columns' }, section(t('dash.districts'), districts), section(t('dash.ports'), ports)),
+    h('div', { class: 'columns districts-ports' }, section(t('dash.districts'), districts), section(t('dash.ports'), ports)),
     h('div', { class: 'columns wide-left' }, section(t('dash.daily'), period, chart), watchesFeed ? section(t('dash.feed'), feed) : null),
     watchesFeed ? rosterForm() : null,
   );
