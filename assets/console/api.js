@@ -236,10 +236,8 @@ export async function api(method, path, { body, query, headers = {}, raw = false
   const key = method === 'POST' ? newKey() : null;
   let renewed = false;
   for (let attempt = 0; ; attempt++) {
-    let s = session;
-    if (!s) throw new Problem(401, { code: 'unauthorized' });
-    if (s.expires_at - Date.now() < 30000) s = await refreshed(s.access_token);
-    const h = { authorization: `Bearer ${s.access_token}`, ...headers };
+    const token = await accessToken();
+    const h = { authorization: `Bearer ${token}`, ...headers };
     if (key) h['idempotency-key'] = key;
     let payload;
     if (body instanceof Blob) {
@@ -253,7 +251,7 @@ export async function api(method, path, { body, query, headers = {}, raw = false
     if (!r) continue;
     if (r.status === 401 && !renewed) {
       renewed = true;
-      await refreshed(s.access_token);
+      await refreshed(token);
       continue;
     }
     if ((r.status === 503 || r.status === 429) && attempt < RETRIES) {

@@ -4,9 +4,9 @@
 // live feed like the dashboard.
 
 import { all, api, download } from './api.js';
-import { follow } from './live.js';
+import { followSoon } from './live.js';
 import { addStrings, dateTime, fieldName, problemText, serverText, t, word } from './i18n.js';
-import { act, badge, field, fill, h, messageArea, section, select, table } from './ui.js';
+import { act, badge, field, fill, h, keepOrDraw, messageArea, section, select, table } from './ui.js';
 
 addStrings({
   en: {
@@ -126,7 +126,6 @@ export function mount(main) {
   const vehiclesEl = h('div', { id: 'vehicles', class: 'scroll' });
   const newBatch = h('div', { id: 'new-batch' });
   let stopped = false;
-  let queued = null;
 
   const unitName = (id) => state.units.get(id) || '';
 
@@ -162,24 +161,14 @@ export function mount(main) {
       fill(newBatch, batchForm());
     }
     fill(waitingEl, waitingTables());
-    if (state.batches.length) keepOrDrawBatches();
+    // Cards of unchanged batches keep the dispatcher's ticks and reasons.
+    if (state.batches.length) keepOrDraw(batchesEl, state.batches, batchShape, batchCard);
     else fill(batchesEl, h('p', { class: 'muted' }, t('board.no_batches')));
     fill(vehiclesEl, vehiclesTable());
   }
 
   /** What a drawn batch card shows that can change: a new shape draws it anew. */
   const batchShape = (b) => [b.status, b.vehicle?.id, ...(b.handoffs || []).map((x) => x.status)].join('|');
-
-  /** Keeps the cards of batches that did not change, with the dispatcher's ticks and reasons. */
-  function keepOrDrawBatches() {
-    const drawn = new Map([...batchesEl.querySelectorAll('article[data-batch]')].map((el) => [el.dataset.batch, el]));
-    const cards = state.batches.map((b) => {
-      const card = drawn.get(b.id);
-      return card && card.dataset.shape === batchShape(b) ? card : batchCard(b);
-    });
-    const same = cards.length === batchesEl.children.length && cards.every((c, i) => batchesEl.children[i] === c);
-    if (!same) batchesEl.replaceChildren(...cards);
-  }
 
   function waitingTables() {
     const byPort = state.ports
@@ -344,7 +333,7 @@ export function mount(main) {
       : null;
     return h(
       'article',
-      { class: 'card batch', dataset: { batch: b.id, code: b.code, status: b.status, shape: batchShape(b) } },
+      { class: 'card batch', dataset: { batch: b.id, code: b.code, status: b.status } },
       h('h3', {}, b.code, ' ', badge('batch', b.status)),
       h('p', { class: 'meta' }, `${b.travellers.length} · ${b.vehicle?.plate || t('board.no_vehicle')} · ${dateTime(b.created_at)}`),
       codes,
@@ -453,13 +442,7 @@ export function mount(main) {
     );
   }
 
-  const unfollow = follow((event) => {
-    if (!/^(traveller|batch|vehicle|handoff)\./.test(event.action) || queued) return;
-    queued = setTimeout(() => {
-      queued = null;
-      load();
-    }, 300);
-  });
+  const unfollow = followSoon((event) => /^(traveller|batch|vehicle|handoff)\./.test(event.action), load, 300);
   const poll = setInterval(load, 15000);
   load();
 
@@ -473,7 +456,6 @@ export function mount(main) {
   return () => {
     stopped = true;
     clearInterval(poll);
-    clearTimeout(queued);
     unfollow();
   };
 }

@@ -3,7 +3,7 @@
 // polls every two seconds.
 
 import { download, fresh } from './api.js';
-import { follow } from './live.js';
+import { follow, followSoon } from './live.js';
 import { addStrings, dateTime, number, t, time, word } from './i18n.js';
 import { dailyChart } from './chart.js';
 import { act, field, fill, h, messageArea, section, select, table } from './ui.js';
@@ -195,7 +195,6 @@ export function mount(main, user) {
   const feed = h('ol', { class: 'feed', id: 'feed', 'aria-live': 'off' }, h('li', { class: 'muted' }, t('dash.feed_empty')));
   let stopped = false;
   let timer = null;
-  let queued = null;
 
   async function load() {
     try {
@@ -224,27 +223,21 @@ export function mount(main, user) {
     }
   }
 
-  function soon() {
-    if (queued) return;
-    queued = setTimeout(() => {
-      queued = null;
-      load();
-    }, 250);
-  }
-
   period.addEventListener('submit', (e) => {
     e.preventDefault();
     load();
   });
 
-  let unfollow = null;
+  const unfollow = [];
   if (watchesFeed) {
-    unfollow = follow((event) => {
-      if (feed.firstChild?.classList?.contains('muted')) feed.replaceChildren();
-      feed.prepend(eventLine(event));
-      while (feed.childNodes.length > 30) feed.lastChild.remove();
-      soon();
-    });
+    unfollow.push(
+      follow((event) => {
+        if (feed.firstChild?.classList?.contains('muted')) feed.replaceChildren();
+        feed.prepend(eventLine(event));
+        while (feed.childNodes.length > 30) feed.lastChild.remove();
+      }),
+      followSoon(() => true, load),
+    );
   }
   // A viewer has no feed and polls; the others poll slowly in case the feed is broken.
   const every = watchesFeed ? 10000 : 2000;
@@ -264,7 +257,6 @@ export function mount(main, user) {
   return () => {
     stopped = true;
     clearTimeout(timer);
-    clearTimeout(queued);
-    unfollow?.();
+    unfollow.forEach((stop) => stop());
   };
 }

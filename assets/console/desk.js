@@ -5,9 +5,9 @@
 // officer turned it on, a sound.
 
 import { all, api } from './api.js';
-import { follow } from './live.js';
+import { followSoon } from './live.js';
 import { addStrings, dateTime, problemText, t } from './i18n.js';
-import { act, field, fill, h, messageArea, section } from './ui.js';
+import { act, field, fill, h, keepOrDraw, messageArea, section } from './ui.js';
 
 const MAX_ATTEMPTS = 5;
 const SOUND_KEY = 'inbound-transfer.desk-sound';
@@ -119,20 +119,6 @@ function cardShape(handoff) {
   return `${handoff.locked}|${handoff.overdue}`;
 }
 
-/**
- * The cards for these handoffs: a card already drawn for a handoff of the same shape is kept as
- * it is, with the officer's ticks, code and note; only new or changed handoffs are drawn.
- */
-function keepOrDraw(container, handoffs, draw) {
-  const drawn = new Map([...container.querySelectorAll('article[data-handoff]')].map((el) => [el.dataset.handoff, el]));
-  const cards = handoffs.map((x) => {
-    const card = drawn.get(x.id);
-    return card && card.dataset.shape === cardShape(x) ? card : draw(x);
-  });
-  const same = cards.length === container.children.length && cards.every((c, i) => container.children[i] === c);
-  if (!same) container.replaceChildren(...cards);
-}
-
 function incomingCard(handoff, reload, announce) {
   const message = messageArea();
   const code = h('input', {
@@ -222,7 +208,7 @@ function incomingCard(handoff, reload, announce) {
 
   return h(
     'article',
-    { class: `handoff card ${handoff.overdue ? 'overdue' : ''}`, dataset: { handoff: handoff.id, shape: cardShape(handoff) } },
+    { class: `handoff card ${handoff.overdue ? 'overdue' : ''}`, dataset: { handoff: handoff.id } },
     h('h3', {}, t('desk.from', { unit: handoff.from_unit?.name || '' })),
     meta(handoff),
     form,
@@ -257,7 +243,6 @@ export function mount(main, user) {
   });
   let known = null;
   let stopped = false;
-  let queued = null;
 
   async function load() {
     try {
@@ -275,7 +260,8 @@ export function mount(main, user) {
         alert.textContent = fresh.map((x) => t('desk.new', { unit: x.from_unit?.name || '', n: x.traveller_ids.length })).join(' ');
         if (sound.checked) beep();
       }
-      if (ins.length) keepOrDraw(incoming, ins, (x) => incomingCard(x, load, announce));
+      // Cards of handoffs still waiting keep the officer's ticks, code and note.
+      if (ins.length) keepOrDraw(incoming, ins, cardShape, (x) => incomingCard(x, load, announce));
       else fill(incoming, h('p', { class: 'muted' }, t('desk.none_in')));
       fill(outgoing, outs.length ? outs.map(outgoingCard) : h('p', { class: 'muted' }, t('desk.none_out')));
     } catch (e) {
@@ -283,14 +269,7 @@ export function mount(main, user) {
     }
   }
 
-  const unfollow = follow((event) => {
-    if (!event.action.startsWith('handoff.') && !event.action.startsWith('batch.')) return;
-    if (queued) return;
-    queued = setTimeout(() => {
-      queued = null;
-      load();
-    }, 200);
-  });
+  const unfollow = followSoon((event) => /^(handoff|batch)\./.test(event.action), load, 200);
   const poll = setInterval(load, 15000);
   load();
 
@@ -304,7 +283,6 @@ export function mount(main, user) {
   return () => {
     stopped = true;
     clearInterval(poll);
-    clearTimeout(queued);
     unfollow();
   };
 }

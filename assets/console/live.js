@@ -30,6 +30,25 @@ export function follow(fn) {
   };
 }
 
+/**
+ * Calls `fn` once, `delay` ms after an event that `match` accepts, however many come together:
+ * a screen reloads its figures once for a burst of changes. Answers a function that stops.
+ */
+export function followSoon(match, fn, delay = 250) {
+  let queued = null;
+  const stop = follow((event) => {
+    if (!match(event) || queued) return;
+    queued = setTimeout(() => {
+      queued = null;
+      fn();
+    }, delay);
+  });
+  return () => {
+    clearTimeout(queued);
+    stop();
+  };
+}
+
 function dispatch(frame) {
   let id = null;
   let data = '';

@@ -130,6 +130,25 @@ export function section(title, ...children) {
   return h('section', { 'aria-labelledby': id }, h('h2', { id }, title), ...children);
 }
 
+/**
+ * Draws one card per item, keyed by `item.id`: a card already drawn for an item of the same
+ * `shape` is kept as it is, with whatever the user ticked or typed in it; new or changed items
+ * are drawn anew. The DOM is touched only when the cards or their order change.
+ */
+export function keepOrDraw(container, items, shape, draw) {
+  const drawn = new Map([...container.children].filter((el) => el.dataset.key).map((el) => [el.dataset.key, el]));
+  const cards = items.map((item) => {
+    const card = drawn.get(item.id);
+    if (card && card.dataset.shape === shape(item)) return card;
+    const fresh = draw(item);
+    fresh.dataset.key = item.id;
+    fresh.dataset.shape = shape(item);
+    return fresh;
+  });
+  const same = cards.length === container.children.length && cards.every((c, i) => container.children[i] === c);
+  if (!same) container.replaceChildren(...cards);
+}
+
 /** Replaces an element's children. */
 export function fill(el, ...children) {
   el.replaceChildren();

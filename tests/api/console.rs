@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::browser::{Browser, Cable, Screen};
+use crate::browser::{Browser, Screen};
 use crate::helpers::*;
+use crate::relay::{Relay, DOWN, UP};
 use crate::world::World;
 
 /// An account, the name the console shows for it, the screens it has and those it must not have.
@@ -1146,7 +1147,7 @@ async fn the_dashboard_says_when_the_service_cannot_be_reached_and_recovers_by_i
     let world = World::new().await;
     let app = &world.app;
     world.register("PVG", "CZ-TN-HM", "MU5001").await;
-    let cable = Cable::to(&app.base);
+    let cable = Relay::to_service(&app.base);
     let Some(browser) = Browser::start(Screen::Laptop).await else {
         return;
     };
@@ -1159,7 +1160,7 @@ async fn the_dashboard_says_when_the_service_cannot_be_reached_and_recovers_by_i
         json!(true)
     );
 
-    cable.pull();
+    cable.set(DOWN);
     browser
         .eventually(Duration::from_secs(10), "the banner shows", || async {
             (browser
@@ -1175,7 +1176,7 @@ async fn the_dashboard_says_when_the_service_cannot_be_reached_and_recovers_by_i
     browser.screenshot("dashboard-offline").await;
 
     world.register("PVG", "CZ-TN-QL", "MU5001").await;
-    cable.plug();
+    cable.set(UP);
     wait_for_card(&browser, "awaiting", 2, Duration::from_secs(15)).await;
     browser
         .eventually(Duration::from_secs(5), "the banner goes", || async {

@@ -19,6 +19,7 @@ mod outages;
 mod polls;
 mod ports;
 mod registration;
+mod relay;
 mod replays;
 mod retention;
 mod sheets;

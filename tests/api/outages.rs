@@ -7,83 +7,13 @@
 //! still accepts and acknowledges). On SQLite the database "appears" when its directory can be
 //! made.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
 use inbound_transfer::startup::Application;
 use serde_json::json;
 
 use crate::helpers::*;
-
-const DOWN: u8 = 0;
-const UP: u8 = 1;
-const FROZEN: u8 = 2;
-
-/// A relay in front of PostgreSQL whose state the test sets.
-struct Relay {
-    port: u16,
-    state: Arc<AtomicU8>,
-}
-
-impl Relay {
-    fn start(target: String, state: u8) -> Relay {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let state = Arc::new(AtomicU8::new(state));
-        let shared = state.clone();
-        thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                if shared.load(Ordering::Acquire) == DOWN {
-                    drop(client);
-                    continue;
-                }
-                let Ok(server) = TcpStream::connect(&target) else {
-                    continue;
-                };
-                for (from, to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
-                ] {
-                    let state = shared.clone();
-                    thread::spawn(move || pass(from, to, state));
-                }
-            }
-        });
-        Relay { port, state }
-    }
-
-    fn set(&self, state: u8) {
-        self.state.store(state, Ordering::Release);
-    }
-
-    /// The URL of the same database through this relay.
-    fn url(&self, url: &str) -> String {
-        let (before, rest) = url.split_once('@').expect("a URL with a user");
-        let (_, path) = rest.split_once('/').expect("a URL with a database");
-        unencrypted(&format!("{before}@127.0.0.1:{}/{path}", self.port))
-    }
-}
-
-fn pass(mut from: TcpStream, mut to: TcpStream, state: Arc<AtomicU8>) {
-    let mut buffer = [0u8; 16 * 1024];
-    loop {
-        let n = match from.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        while state.load(Ordering::Acquire) == FROZEN {
-            thread::sleep(Duration::from_millis(10));
-        }
-        if to.write_all(&buffer[..n]).is_err() {
-            break;
-        }
-    }
-    let _ = to.shutdown(std::net::Shutdown::Both);
-}
+use crate::relay::{Relay, DOWN, FROZEN, UP};
 
 fn postgres_target(url: &str) -> Option<String> {
     let rest = url
