@@ -134,7 +134,7 @@ pub fn district_rows(conn: &mut DbConnection, scope: Scope) -> QueryResult<Vec<(
 /// People on the road now, per batch: only travellers in transit are read.
 pub fn on_the_road(conn: &mut DbConnection, scope: Scope) -> QueryResult<Vec<(Id, String, i64)>> {
     let on_board: Vec<Option<Id>> = crate::store::travellers::scoped(scope)
-        .filter(travellers::status.eq("in_transit"))
+        .filter(crate::store::travellers::in_transit())
         .select(travellers::batch_id)
         .load(conn)?;
     let mut per_batch: HashMap<Option<Id>, i64> = HashMap::new();

@@ -14,6 +14,9 @@ use super::events::EventPlace;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = travellers)]
+// An absent value is NULL, never the column's default: no nullable column of `travellers` has
+// another default, and only then can many rows go in one statement on SQLite or by COPY.
+#[diesel(treat_none_as_default_value = false)]
 pub struct Traveller {
     pub id: Id,
     pub full_name: String,
@@ -149,6 +152,11 @@ fn open_transfer() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
     diesel::dsl::sql("travellers.status NOT IN ('received', 'exception')")
 }
 
+/// A traveller on the road, spelt as the partial index of travellers in transit spells it.
+pub fn in_transit() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql("travellers.status = 'in_transit'")
+}
+
 pub fn open_transfer_exists(
     conn: &mut DbConnection,
     document_type: &str,
@@ -171,21 +179,20 @@ pub fn insert(tx: &mut Tx<'_>, traveller: &Traveller) -> QueryResult<()> {
     Ok(())
 }
 
-/// Inserts many travellers, a few hundred rows a statement.
+/// Inserts many travellers: by `COPY` on PostgreSQL (no statement to parse and plan, no values
+/// to bind), a few hundred rows a statement on SQLite.
 pub fn insert_many(tx: &mut Tx<'_>, list: &[Traveller]) -> QueryResult<()> {
     match tx.conn() {
-        // 34 values a row: 500 rows a statement stay within PostgreSQL's limit of bound values.
         DbConnection::Postgres(pg) => {
-            for chunk in list.chunks(500) {
-                diesel::insert_into(travellers::table).values(chunk).execute(pg)?;
-            }
+            diesel::copy_from(travellers::table)
+                .from_insertable(list)
+                .execute(pg)?;
         }
-        // SQLite has no multi-row insert with defaults in diesel; a prepared row insert inside
-        // the one transaction costs microseconds.
+        // 33 values a row: 900 rows stay within SQLite's limit of 32,766 bound values.
         DbConnection::Sqlite(lite) => {
-            for traveller in list {
+            for chunk in list.chunks(900) {
                 diesel::insert_into(travellers::table)
-                    .values(traveller)
+                    .values(chunk)
                     .execute(lite)?;
             }
         }

@@ -10,6 +10,7 @@ mod day;
 mod demo;
 mod edge;
 mod helpers;
+mod integrity;
 mod live;
 mod logins;
 mod openapi;

@@ -1,0 +1,12 @@
+DROP INDEX travellers_in_transit_idx;
+CREATE INDEX travellers_in_transit_idx ON travellers (status, batch_id);
+DROP INDEX travellers_batch_idx;
+CREATE INDEX travellers_batch_idx ON travellers (batch_id);
+DROP TRIGGER batches_id_kept;
+DROP TRIGGER batches_kept;
+DROP TRIGGER users_id_kept;
+DROP TRIGGER users_kept;
+DROP TRIGGER ports_id_kept;
+DROP TRIGGER ports_kept;
+DROP TRIGGER units_id_kept;
+DROP TRIGGER units_kept;
