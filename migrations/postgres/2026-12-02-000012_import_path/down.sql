@@ -20,7 +20,7 @@ DROP FUNCTION traveller_changed_check_references();
 DROP TRIGGER travellers_added_refer_to_rows ON travellers;
 DROP FUNCTION travellers_added_check_references();
 DROP FUNCTION refuse_missing_reference(text);
-DROP FUNCTION missing_reference(uuid[], uuid[], uuid[], uuid[]);
+DROP VIEW referable;
 
 ALTER TABLE events ADD CONSTRAINT events_actor_id_fkey FOREIGN KEY (actor_id) REFERENCES users (id);
 ALTER TABLE travellers

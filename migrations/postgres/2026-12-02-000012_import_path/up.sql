@@ -19,26 +19,16 @@ ALTER TABLE travellers
     DROP CONSTRAINT travellers_registered_by_fkey;
 ALTER TABLE events DROP CONSTRAINT events_actor_id_fkey;
 
--- The first of these ids that names no row, as 'unit <id>', 'port <id>', 'user <id>' or
--- 'batch <id>'; NULL when all of them do. NULL ids are no reference.
-CREATE FUNCTION missing_reference(unit_ids uuid[], port_ids uuid[], user_ids uuid[], batch_ids uuid[])
-    RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT r.kind || ' ' || r.id FROM (
-        SELECT 'unit' AS kind, w.id FROM (SELECT DISTINCT unnest(unit_ids) AS id) w
-            WHERE w.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM units WHERE units.id = w.id)
-        UNION ALL
-        SELECT 'port', w.id FROM (SELECT DISTINCT unnest(port_ids) AS id) w
-            WHERE w.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ports WHERE ports.id = w.id)
-        UNION ALL
-        SELECT 'user', w.id FROM (SELECT DISTINCT unnest(user_ids) AS id) w
-            WHERE w.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = w.id)
-        UNION ALL
-        SELECT 'batch', w.id FROM (SELECT DISTINCT unnest(batch_ids) AS id) w
-            WHERE w.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM batches WHERE batches.id = w.id)
-    ) r
-    LIMIT 1
-$$;
+-- Every row that can be referred to, by kind: what the checks below look ids up in (by primary
+-- key; the branches of other kinds are skipped).
+CREATE VIEW referable (kind, id) AS
+    SELECT 'unit', id FROM units
+    UNION ALL SELECT 'port', id FROM ports
+    UNION ALL SELECT 'user', id FROM users
+    UNION ALL SELECT 'batch', id FROM batches;
 
+-- The checks are PL/pgSQL, whose statements are planned once per connection: a registration's
+-- one-row insert pays about 0.05 ms for its check, an import's 10,000 rows about 25 ms.
 CREATE FUNCTION refuse_missing_reference(missing text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF missing IS NOT NULL THEN
@@ -47,16 +37,23 @@ BEGIN
 END;
 $$;
 
--- Travellers added by one statement, all at once.
+-- Travellers added by one statement, all at once: each distinct id they name looked up once.
 CREATE FUNCTION travellers_added_check_references() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    missing text;
 BEGIN
-    PERFORM refuse_missing_reference(missing_reference(
-        (SELECT array_agg(destination_city_id) || array_agg(destination_district_id)
-             || array_agg(destination_community_id) || array_agg(custodian_unit_id)
-             || array_agg(origin_district_id) || array_agg(origin_community_id) FROM added),
-        (SELECT array_agg(port_id) FROM added),
-        (SELECT array_agg(registered_by) || array_agg(exception_by) FROM added),
-        (SELECT array_agg(batch_id) FROM added)));
+    SELECT r.kind || ' ' || r.id INTO missing
+    FROM (SELECT DISTINCT v.kind, v.id
+          FROM added, LATERAL (VALUES
+              ('unit', added.destination_city_id), ('unit', added.destination_district_id),
+              ('unit', added.destination_community_id), ('unit', added.custodian_unit_id),
+              ('unit', added.origin_district_id), ('unit', added.origin_community_id),
+              ('port', added.port_id), ('user', added.registered_by),
+              ('user', added.exception_by), ('batch', added.batch_id)) v (kind, id)
+          WHERE v.id IS NOT NULL) r
+    WHERE NOT EXISTS (SELECT 1 FROM referable x WHERE x.kind = r.kind AND x.id = r.id)
+    LIMIT 1;
+    PERFORM refuse_missing_reference(missing);
     RETURN NULL;
 END;
 $$;
@@ -66,13 +63,20 @@ CREATE TRIGGER travellers_added_refer_to_rows AFTER INSERT ON travellers
 
 -- A traveller whose references changed (custody, destination, batch, an exception).
 CREATE FUNCTION traveller_changed_check_references() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    missing text;
 BEGIN
-    PERFORM refuse_missing_reference(missing_reference(
-        ARRAY[NEW.destination_city_id, NEW.destination_district_id, NEW.destination_community_id,
-              NEW.custodian_unit_id, NEW.origin_district_id, NEW.origin_community_id],
-        ARRAY[NEW.port_id],
-        ARRAY[NEW.registered_by, NEW.exception_by],
-        ARRAY[NEW.batch_id]));
+    SELECT v.kind || ' ' || v.id INTO missing
+    FROM (VALUES
+        ('unit', NEW.destination_city_id), ('unit', NEW.destination_district_id),
+        ('unit', NEW.destination_community_id), ('unit', NEW.custodian_unit_id),
+        ('unit', NEW.origin_district_id), ('unit', NEW.origin_community_id),
+        ('port', NEW.port_id), ('user', NEW.registered_by), ('user', NEW.exception_by),
+        ('batch', NEW.batch_id)) v (kind, id)
+    WHERE v.id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM referable x WHERE x.kind = v.kind AND x.id = v.id)
+    LIMIT 1;
+    PERFORM refuse_missing_reference(missing);
     RETURN NULL;
 END;
 $$;
@@ -89,9 +93,14 @@ CREATE TRIGGER traveller_changed_refers_to_rows AFTER UPDATE ON travellers
 
 -- Events appended by one statement (they are never changed).
 CREATE FUNCTION events_added_check_references() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    missing text;
 BEGIN
-    PERFORM refuse_missing_reference(missing_reference(
-        NULL, NULL, (SELECT array_agg(actor_id) FROM added), NULL));
+    SELECT 'user ' || a.actor_id INTO missing
+    FROM (SELECT DISTINCT actor_id FROM added WHERE actor_id IS NOT NULL) a
+    WHERE NOT EXISTS (SELECT 1 FROM users WHERE users.id = a.actor_id)
+    LIMIT 1;
+    PERFORM refuse_missing_reference(missing);
     RETURN NULL;
 END;
 $$;
