@@ -30,8 +30,10 @@ pub struct WriteOptions {
     pub streams: usize,
 }
 
-/// Batches of 20 left with their district handoffs pending: 10,000 handoffs to each district.
-const PENDING_BATCHES: usize = 10_000;
+/// Batches of 20 left with their district handoffs pending: 20,000 handoffs to each district, of
+/// which a third (6,666) hold the `PER_HANDOFF` travellers the confirmation figures use, half for
+/// the API and half for pgbench: at 10 s a figure, room for about 160 confirmations a second.
+const PENDING_BATCHES: usize = 20_000;
 
 /// What the scripts and the clients need to know of the demo city and the second one.
 struct Place {
@@ -388,7 +390,11 @@ async fn confirm_for(
     let workers = (0..clients).map(|_| async {
         while Instant::now() < until {
             let Some(h) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else {
-                return Err("ran out of pending handoffs".to_owned());
+                return Err(format!(
+                    "ran out of pending handoffs after {} confirmations in {:.1} s: run with fewer --seconds",
+                    done.load(Ordering::Relaxed),
+                    started.elapsed().as_secs_f64()
+                ));
             };
             let body = json!({"code": "123456", "received_traveller_ids": h["traveller_ids"]});
             let path = format!("/api/v1/handoffs/{}/confirm", h["id"].as_str().unwrap_or(""));
