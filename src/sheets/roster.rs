@@ -219,6 +219,9 @@ pub struct XlsxRoster {
 impl XlsxRoster {
     pub fn new(lang: HeaderLanguage) -> Result<XlsxRoster, XlsxError> {
         let mut workbook = Workbook::new();
+        // The level Excel itself saves with: a quarter of the building time went to compressing at
+        // the default level 6, for a file about 5% smaller.
+        workbook.set_zip_compression_level(3);
         let bold = Format::new().set_bold();
         let sheet = workbook.add_worksheet_with_constant_memory()?;
         sheet.set_name(match lang {
