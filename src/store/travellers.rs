@@ -180,7 +180,7 @@ pub fn insert(tx: &mut Tx<'_>, traveller: &Traveller) -> QueryResult<()> {
 }
 
 /// Inserts many travellers: by `COPY` on PostgreSQL (no statement to parse and plan, no values
-/// to bind), a few hundred rows a statement on SQLite.
+/// to bind), 900 rows a statement on SQLite.
 pub fn insert_many(tx: &mut Tx<'_>, list: &[Traveller]) -> QueryResult<()> {
     match tx.conn() {
         DbConnection::Postgres(pg) => {
