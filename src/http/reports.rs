@@ -21,7 +21,7 @@ use crate::sheets::{FileFormat, HeaderLanguage};
 use crate::state::AppState;
 use crate::store::counts::local_offset;
 use crate::store::events;
-use crate::store::roster::{self, Names, RosterFilter};
+use crate::store::roster::{self, Names, RosterFilter, RosterRow};
 use crate::store::{self, units};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -30,6 +30,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 /// Travellers read per query.
 const PAGE: i64 = 1000;
+/// Pages read ahead of the file being written.
+const READ_AHEAD: usize = 2;
 /// The most rows a worksheet holds, after its header.
 const XLSX_MAX_ROWS: i64 = 1_048_575;
 /// How long a download may wait for its client to take the next chunk: a client that stops
@@ -159,20 +161,20 @@ async fn roster_file(
     tracing::info!(rows, format = format.extension(), "roster exported");
     match format {
         FileFormat::Xlsx => {
-            let body = state
-                .db_within(None, move |conn| {
-                    read_transaction(conn, |tx| {
-                        let mut book = XlsxRoster::new(lang).map_err(ApiError::internal)?;
-                        each_page(tx, &filter, |page| {
-                            for row in page {
-                                book.push(row).map_err(ApiError::internal)?;
-                            }
-                            Ok(true)
-                        })?;
-                        book.finish().map_err(ApiError::internal)
-                    })
-                })
-                .await?;
+            // The workbook is written on one thread while the database's reads the next page.
+            let pages = read_pages(state, filter);
+            let body = web::block(move || {
+                let mut book = XlsxRoster::new(lang).map_err(ApiError::internal)?;
+                each_read(&pages, |page| {
+                    for row in &page {
+                        book.push(row).map_err(ApiError::internal)?;
+                    }
+                    Ok(true)
+                })?;
+                book.finish().map_err(ApiError::internal)
+            })
+            .await
+            .map_err(ApiError::internal)??;
             Ok(attachment(format, "roster", body))
         }
         FileFormat::Csv => Ok(HttpResponse::Ok()
@@ -187,18 +189,76 @@ async fn roster_file(
 fn each_page(
     conn: &mut DbConnection,
     filter: &RosterFilter,
-    mut take: impl FnMut(&[roster::RosterRow]) -> ApiResult<bool>,
+    mut take: impl FnMut(Vec<RosterRow>) -> bool,
 ) -> ApiResult<()> {
     let names = Names::load(conn)?;
     let mut after = None;
     loop {
         let page = roster::page(conn, filter, &names, after, PAGE)?;
-        if !take(&page)? {
+        let next = match page.last() {
+            Some(last) if page.len() as i64 == PAGE => Some(last.traveller.id),
+            _ => None,
+        };
+        if !take(page) || next.is_none() {
             return Ok(());
         }
-        match page.last() {
-            Some(last) if page.len() as i64 == PAGE => after = Some(last.traveller.id),
-            _ => return Ok(()),
+        after = next;
+    }
+}
+
+/// What the database's thread hands on: a page, the end, or why it stopped.
+type Read = ApiResult<Option<Vec<RosterRow>>>;
+
+/// Reads the roster a page at a time, from one read transaction, on the database's thread, a few
+/// pages ahead of whoever takes them, so that writing the file overlaps reading the next page. The
+/// reading stops when the receiver is dropped.
+fn read_pages(state: web::Data<AppState>, filter: RosterFilter) -> std::sync::mpsc::Receiver<Read> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Read>(READ_AHEAD);
+    actix_web::rt::spawn(async move {
+        let failed = sender.clone();
+        let read = state
+            .db_within(None, move |conn| {
+                read_transaction(conn, |tx| {
+                    let mut taken = true;
+                    each_page(tx, &filter, |page| {
+                        taken = sender.send(Ok(Some(page))).is_ok();
+                        taken
+                    })?;
+                    if taken {
+                        let _ = sender.send(Ok(None));
+                    }
+                    Ok(())
+                })
+            })
+            .await;
+        if let Err(error) = read {
+            // Never blocks this thread: without room, the taker sees the reading end early.
+            let _ = failed.try_send(Err(error));
+        }
+    });
+    receiver
+}
+
+/// Hands `take` the pages of `read_pages` until the last, or until it answers false; an error if the
+/// reading stopped before the end.
+fn each_read(
+    pages: &std::sync::mpsc::Receiver<Read>,
+    mut take: impl FnMut(Vec<RosterRow>) -> ApiResult<bool>,
+) -> ApiResult<()> {
+    loop {
+        match pages.recv() {
+            Ok(Ok(Some(page))) => {
+                if !take(page)? {
+                    return Ok(());
+                }
+            }
+            Ok(Ok(None)) => return Ok(()),
+            Ok(Err(error)) => return Err(error),
+            Err(_) => {
+                return Err(ApiError::unavailable(
+                    "the roster's reading stopped before its end",
+                ))
+            }
         }
     }
 }
@@ -232,23 +292,24 @@ fn csv_stream(
 ) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
     let (sender, receiver) = tokio::sync::mpsc::channel::<Chunk>(4);
     let failed = sender.clone();
+    let pages = read_pages(state, filter);
     actix_web::rt::spawn(async move {
-        let written = state
-            .db_within(None, move |conn| {
-                read_transaction(conn, |tx| {
-                    let mut csv = CsvRoster::new(lang);
-                    each_page(tx, &filter, |page| {
-                        let chunk = csv.chunk(page).map_err(ApiError::internal)?;
-                        // The client went away, or stopped reading: stop.
-                        let taken = send_within(&sender, Ok(chunk.into()), STALLED_CLIENT);
-                        if !taken {
-                            tracing::warn!("the roster's client stopped reading");
-                        }
-                        Ok(taken)
-                    })
-                })
+        // Formatting a page overlaps reading the next.
+        let written = web::block(move || {
+            let mut csv = CsvRoster::new(lang);
+            each_read(&pages, |page| {
+                let chunk = csv.chunk(&page).map_err(ApiError::internal)?;
+                // The client went away, or stopped reading: stop.
+                let taken = send_within(&sender, Ok(chunk.into()), STALLED_CLIENT);
+                if !taken {
+                    tracing::warn!("the roster's client stopped reading");
+                }
+                Ok(taken)
             })
-            .await;
+        })
+        .await
+        .map_err(ApiError::internal)
+        .and_then(|written| written);
         if let Err(error) = written {
             tracing::warn!(error = %error, "the roster stopped before its end");
             let _ = failed.send(Err(error)).await;

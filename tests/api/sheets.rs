@@ -573,6 +573,58 @@ async fn the_roster_reads_back_cell_by_cell_as_the_api_tells_it() {
 }
 
 #[actix_web::test]
+async fn a_roster_of_many_pages_holds_every_traveller_once_in_order() {
+    // More travellers than one page of the roster's reading (1,000), not a multiple of it.
+    const N: usize = 2_345;
+    let w = World::new().await;
+    let mut csv = String::from(
+        "full_name,document_type,document_no,nationality,port_code,arrived_at,destination_community_code\n",
+    );
+    let mut documents = Vec::new();
+    for n in 0..N {
+        let document = format!("R{n:07}");
+        csv.push_str(&format!(
+            "Traveller {n},passport,{document},CHN,PVG,2020-03-07 08:30,CZ-TN-HM\n"
+        ));
+        documents.push(document);
+    }
+    import(&w, &w.dispatcher, "text/csv", csv.into_bytes())
+        .await
+        .expect(201);
+    documents.sort();
+
+    let xlsx = w
+        .app
+        .get("/api/v1/reports/roster?lang=en", &w.dispatcher)
+        .await
+        .expect(200);
+    let rows = roster_rows(&xlsx.bytes);
+    assert_eq!(rows.len(), N, "one row per traveller");
+    let mut in_xlsx: Vec<String> = rows.iter().map(|r| r["document_no"].to_string()).collect();
+    in_xlsx.sort();
+    assert_eq!(in_xlsx, documents, "every traveller once");
+
+    let csv = w
+        .app
+        .get("/api/v1/reports/roster?format=csv&lang=en", &w.dispatcher)
+        .await
+        .expect(200);
+    let mut reader = csv::Reader::from_reader(&csv.bytes[3..]);
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "document_no")
+        .unwrap();
+    let in_csv: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap().get(column).unwrap().to_owned())
+        .collect();
+    let in_xlsx: Vec<String> = rows.iter().map(|r| r["document_no"].to_string()).collect();
+    assert_eq!(in_csv, in_xlsx, "the same rows in the same order in both formats");
+}
+
+#[actix_web::test]
 async fn no_roster_cell_is_read_as_a_formula() {
     let w = World::new().await;
     let mut body = w.traveller_body("PVG", "CZ-TN-HM", "MU5001");
