@@ -173,11 +173,8 @@ async fn import_manifest(
             <sha2::Sha256 as sha2::Digest>::new_with_prefix(&body),
         )),
     );
-    // Reading a large workbook takes a while: off the server's threads.
-    // A reader that gives up on a malformed file by panicking still answers 400.
-    let rows = web::block(move || manifest::read(&body, format))
-        .await
-        .map_err(|_| ApiError::bad_request("the manifest cannot be read"))??;
+    // The file is read on a thread of its own while the transaction writes what was read so far.
+    let rows = manifest::Reading::start(body, format)?;
     let who = actor.clone();
     // Thousands of rows take longer than a request's usual deadline.
     let deadline = Some(std::time::Duration::from_secs(120));

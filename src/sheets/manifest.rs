@@ -81,20 +81,73 @@ impl Format {
     }
 }
 
-/// A sheet as read from a file: rows of cells as text, each with its row number as a spreadsheet
-/// program shows it (the first row is 1).
-struct Table {
-    rows: Vec<(usize, Vec<String>)>,
-}
+/// Rows handed on together to whoever writes them: two of SQLite's multi-row inserts.
+pub const CHUNK_ROWS: usize = 1800;
 
 /// Reads a manifest sent as `format`: the header, then one traveller a row.
 pub fn read(body: &[u8], format: Format) -> ApiResult<Vec<ManifestRow>> {
+    let mut rows = Vec::new();
+    read_each(body, format, |chunk| {
+        rows.extend(chunk);
+        true
+    })?;
+    Ok(rows)
+}
+
+/// Reads a manifest sent as `format`, handing its travellers to `take` in chunks of
+/// `CHUNK_ROWS` as they are read, until the end of the file or until `take` answers false. A
+/// problem of the file as a whole (its format, its size, its header) ends the reading with an
+/// error, which may come after some chunks were handed on.
+pub fn read_each(body: &[u8], format: Format, take: impl FnMut(Vec<ManifestRow>) -> bool) -> ApiResult<()> {
     refuse_other_formats(body, format)?;
-    let table = match format {
-        Format::Csv => csv_table(body)?,
-        Format::Xlsx => xlsx_table(body)?,
-    };
-    manifest_rows(table)
+    let mut rows = Rows::new(take);
+    match format {
+        Format::Csv => csv_rows(body, &mut rows)?,
+        Format::Xlsx => xlsx_rows(body, &mut rows)?,
+    }
+    rows.finish()
+}
+
+/// What a reading thread hands on: a chunk of travellers, the end (`None`), or why it stopped.
+pub type Chunk = ApiResult<Option<Vec<ManifestRow>>>;
+
+/// The travellers of a manifest as a thread of their own reads them, a few chunks ahead: writing
+/// them overlaps reading the rest. Dropping it stops the reading.
+pub struct Reading {
+    chunks: std::sync::mpsc::Receiver<Chunk>,
+}
+
+impl Reading {
+    /// Starts reading `body` on a thread of its own.
+    pub fn start(body: impl AsRef<[u8]> + Send + 'static, format: Format) -> ApiResult<Reading> {
+        const AHEAD: usize = 4;
+        let (sender, chunks) = std::sync::mpsc::sync_channel::<Chunk>(AHEAD);
+        std::thread::Builder::new()
+            .name("manifest-reader".into())
+            .spawn(move || {
+                let read = read_each(body.as_ref(), format, |chunk| {
+                    sender.send(Ok(Some(chunk))).is_ok()
+                });
+                let _ = sender.send(read.map(|()| None));
+            })
+            .map_err(ApiError::internal)?;
+        Ok(Reading { chunks })
+    }
+}
+
+impl Iterator for Reading {
+    type Item = ApiResult<Vec<ManifestRow>>;
+
+    /// The next chunk, or the problem that ended the reading. A reader that gave up on a
+    /// malformed file by panicking ends it with a 400.
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.chunks.recv() {
+            Ok(Ok(Some(chunk))) => Some(Ok(chunk)),
+            Ok(Ok(None)) => None,
+            Ok(Err(error)) => Some(Err(error)),
+            Err(_) => Some(Err(ApiError::bad_request("the manifest cannot be read"))),
+        }
+    }
 }
 
 fn unsupported(detail: impl Into<String>) -> ApiError {
@@ -143,13 +196,12 @@ fn decode_csv(body: &[u8]) -> ApiResult<String> {
     Ok(text.into_owned())
 }
 
-fn csv_table(body: &[u8]) -> ApiResult<Table> {
+fn csv_rows<F: FnMut(Vec<ManifestRow>) -> bool>(body: &[u8], rows: &mut Rows<F>) -> ApiResult<()> {
     let text = decode_csv(body)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
     let mut cells = 0usize;
     for (i, record) in reader.records().enumerate() {
         let row = i + 1;
@@ -159,7 +211,7 @@ fn csv_table(body: &[u8]) -> ApiResult<Table> {
                 ..FieldError::new("row", format!("unreadable: {e}"))
             }])
         })?;
-        too_many_rows(rows.len())?;
+        too_many_rows(i)?;
         if record.len() > MAX_COLUMNS {
             return Err(too_wide(row));
         }
@@ -167,9 +219,11 @@ fn csv_table(body: &[u8]) -> ApiResult<Table> {
         if cells > MAX_CELLS {
             return Err(too_many_cells());
         }
-        rows.push((row, record.iter().map(str::to_owned).collect()));
+        if !rows.push(row, record.iter().map(str::to_owned).collect())? {
+            break;
+        }
     }
-    Ok(Table { rows })
+    Ok(())
 }
 
 fn too_wide(row: usize) -> ApiError {
@@ -233,7 +287,7 @@ fn check_unpacked_size(body: &[u8]) -> ApiResult<()> {
     Ok(())
 }
 
-fn xlsx_table(body: &[u8]) -> ApiResult<Table> {
+fn xlsx_rows<F: FnMut(Vec<ManifestRow>) -> bool>(body: &[u8], rows: &mut Rows<F>) -> ApiResult<()> {
     check_unpacked_size(body)?;
     let unreadable =
         |e: calamine::XlsxError| ApiError::bad_request(format!("the XLSX workbook cannot be read: {e}"));
@@ -244,8 +298,9 @@ fn xlsx_table(body: &[u8]) -> ApiResult<Table> {
         .cloned()
         .ok_or_else(|| ApiError::invalid_field("body", "the workbook has no sheet"))?;
     let mut cells = workbook.worksheet_cells_reader(&first).map_err(unreadable)?;
-    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
-    let (mut read, mut text_bytes) = (0usize, 0usize);
+    // The row being read: cells come row by row, left to right.
+    let mut current: Option<(usize, Vec<String>)> = None;
+    let (mut read, mut text_bytes, mut started) = (0usize, 0usize, 0usize);
     while let Some(cell) = cells.next_cell().map_err(unreadable)? {
         read += 1;
         if read > MAX_CELLS {
@@ -279,18 +334,26 @@ fn xlsx_table(body: &[u8]) -> ApiResult<Table> {
             ));
         }
         let row = row as usize + 1;
-        if rows.last().is_none_or(|(r, _)| *r != row) {
-            too_many_rows(rows.len())?;
-            rows.push((row, Vec::new()));
+        if current.as_ref().is_none_or(|(r, _)| *r != row) {
+            too_many_rows(started)?;
+            started += 1;
+            if let Some((line, values)) = current.replace((row, Vec::new())) {
+                if !rows.push(line, values)? {
+                    return Ok(());
+                }
+            }
         }
-        let (_, values) = rows.last_mut().expect("a row was just pushed");
+        let (_, values) = current.as_mut().expect("a row was just started");
         let col = col as usize;
         if values.len() <= col {
             values.resize(col + 1, String::new());
         }
         values[col] = text;
     }
-    Ok(Table { rows })
+    if let Some((line, values)) = current {
+        rows.push(line, values)?;
+    }
+    Ok(())
 }
 
 /// A column's letters as a spreadsheet program shows them: A, B, ..., Z, AA.
@@ -341,21 +404,96 @@ fn number_text(f: f64) -> String {
     }
 }
 
-/// Maps the header to columns and every other row to a traveller.
-fn manifest_rows(table: Table) -> ApiResult<Vec<ManifestRow>> {
-    let mut rows = table
-        .rows
-        .into_iter()
-        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
-    let Some((header_row, header)) = rows.next() else {
-        return Err(ApiError::invalid_field("body", "the manifest has no header row"));
-    };
+/// Maps the header (the first row with a value) to columns and every other row with a value to a
+/// traveller, and hands the travellers on a chunk at a time.
+struct Rows<F> {
+    /// The column of each field, by position in the header, once the header is read.
+    positions: Option<[Option<usize>; COLUMNS.len()]>,
+    chunk: Vec<ManifestRow>,
+    handed: usize,
+    take: F,
+}
+
+impl<F: FnMut(Vec<ManifestRow>) -> bool> Rows<F> {
+    fn new(take: F) -> Self {
+        Rows {
+            positions: None,
+            chunk: Vec::new(),
+            handed: 0,
+            take,
+        }
+    }
+
+    /// Takes a row as read; false when whoever takes the travellers wants no more.
+    fn push(&mut self, line: usize, cells: Vec<String>) -> ApiResult<bool> {
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            return Ok(true);
+        }
+        let Some(positions) = &self.positions else {
+            self.positions = Some(header_positions(line, &cells)?);
+            return Ok(true);
+        };
+        let get = |field: &str| {
+            COLUMNS
+                .iter()
+                .position(|c| c.field == field)
+                .and_then(|k| positions[k])
+                .and_then(|i| cells.get(i))
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let opt = |field: &str| Some(get(field)).filter(|v| !v.is_empty());
+        self.chunk.push(ManifestRow {
+            line,
+            raw: RawTraveller {
+                full_name: get("full_name"),
+                document_type: get("document_type"),
+                document_no: get("document_no"),
+                nationality: get("nationality"),
+                phone: opt("phone"),
+                flight_no: opt("flight_no"),
+                arrived_at: get("arrived_at"),
+                address: opt("address"),
+                language: opt("language"),
+                notes: opt("notes"),
+            },
+            port_code: get("port_code"),
+            community_code: get("destination_community_code"),
+        });
+        if self.chunk.len() < CHUNK_ROWS {
+            return Ok(true);
+        }
+        Ok(self.hand_on())
+    }
+
+    fn hand_on(&mut self) -> bool {
+        let chunk = std::mem::take(&mut self.chunk);
+        self.handed += chunk.len();
+        (self.take)(chunk)
+    }
+
+    /// Hands on the last chunk; an error when the file had no header or no traveller.
+    fn finish(mut self) -> ApiResult<()> {
+        if self.positions.is_none() {
+            return Err(ApiError::invalid_field("body", "the manifest has no header row"));
+        }
+        if !self.chunk.is_empty() {
+            self.hand_on();
+        }
+        if self.handed == 0 {
+            return Err(ApiError::invalid_field("body", "the manifest has no rows"));
+        }
+        Ok(())
+    }
+}
+
+/// The column of each field in a header row, or every problem of the header.
+fn header_positions(header_row: usize, header: &[String]) -> ApiResult<[Option<usize>; COLUMNS.len()]> {
     let at_header = |field: &str, message: &str| FieldError {
         row: Some(header_row),
         ..FieldError::new(field, message)
     };
     let mut problems = Vec::new();
-    // The column of each field, by position in the header.
     let mut positions: [Option<usize>; COLUMNS.len()] = [None; COLUMNS.len()];
     for (i, name) in header.iter().enumerate() {
         let name = name.trim().trim_start_matches('\u{feff}');
@@ -379,40 +517,7 @@ fn manifest_rows(table: Table) -> ApiResult<Vec<ManifestRow>> {
     if !problems.is_empty() {
         return Err(ApiError::invalid(problems));
     }
-    let mut out = Vec::new();
-    for (line, cells) in rows {
-        let get = |field: &str| {
-            COLUMNS
-                .iter()
-                .position(|c| c.field == field)
-                .and_then(|k| positions[k])
-                .and_then(|i| cells.get(i))
-                .map(|v| v.trim().to_owned())
-                .unwrap_or_default()
-        };
-        let opt = |field: &str| Some(get(field)).filter(|v| !v.is_empty());
-        out.push(ManifestRow {
-            line,
-            raw: RawTraveller {
-                full_name: get("full_name"),
-                document_type: get("document_type"),
-                document_no: get("document_no"),
-                nationality: get("nationality"),
-                phone: opt("phone"),
-                flight_no: opt("flight_no"),
-                arrived_at: get("arrived_at"),
-                address: opt("address"),
-                language: opt("language"),
-                notes: opt("notes"),
-            },
-            port_code: get("port_code"),
-            community_code: get("destination_community_code"),
-        });
-    }
-    if out.is_empty() {
-        return Err(ApiError::invalid_field("body", "the manifest has no rows"));
-    }
-    Ok(out)
+    Ok(positions)
 }
 
 #[cfg(test)]

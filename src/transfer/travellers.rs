@@ -259,75 +259,98 @@ pub struct ManifestRow {
 /// The most rows of one manifest: a long-haul flight's passengers many times over.
 pub const MAX_MANIFEST_ROWS: usize = 50_000;
 
-/// Checks every row of a manifest first; writes all of them, or none with every problem listed.
-pub fn import(conn: &mut Tx<'_>, actor: &Actor, rows: Vec<ManifestRow>) -> ApiResult<usize> {
+/// Imports a manifest as it is read, a chunk of rows at a time: each chunk is checked, and written
+/// while no row so far had a problem. Every row is checked to the end, so that a refused manifest
+/// lists every problem; the caller's transaction then drops what was written. All rows, or none.
+pub fn import(
+    conn: &mut Tx<'_>,
+    actor: &Actor,
+    chunks: impl IntoIterator<Item = ApiResult<Vec<ManifestRow>>>,
+) -> ApiResult<usize> {
     let now = Utc::now();
     let mut errors: Vec<FieldError> = Vec::new();
     let mut port_ids: HashMap<String, Option<Id>> = HashMap::new();
     let mut destinations: HashMap<String, Result<crate::auth::UnitPlace, String>> = HashMap::new();
     let mut documents = HashSet::new();
-    let mut accepted = Vec::new();
-    for row in rows {
-        let mut row_errors = Vec::new();
-        let checked = check(&row.raw, now).map_err(|e| row_errors.extend(e)).ok();
-        let code = row.port_code.trim().to_uppercase();
-        let port_id = match port_ids.get(&code) {
-            Some(id) => *id,
-            None => {
-                let id = ports::find_by_code(conn, &code)?.map(|p| p.id);
-                port_ids.insert(code.clone(), id);
-                id
-            }
-        };
-        if port_id.is_none() {
-            row_errors.push(FieldError::new(
-                "port_code",
-                format!("no port of entry with code {code:?}"),
-            ));
-        }
-        let community = row.community_code.trim().to_uppercase();
-        if !destinations.contains_key(&community) {
-            let place = match units::find_by_code(conn, actor.scope, &community)? {
-                Some(u) if u.level == UnitLevel::Community => Ok(u.place()),
-                _ => Err(format!(
-                    "no community with code {community:?} in your jurisdiction"
-                )),
+    let mut written = 0;
+    for chunk in chunks {
+        let mut accepted = Vec::new();
+        for row in chunk? {
+            let mut row_errors = Vec::new();
+            let checked = check(&row.raw, now).map_err(|e| row_errors.extend(e)).ok();
+            let code = row.port_code.trim().to_uppercase();
+            let port_id = match port_ids.get(&code) {
+                Some(id) => *id,
+                None => {
+                    let id = ports::find_by_code(conn, &code)?.map(|p| p.id);
+                    port_ids.insert(code.clone(), id);
+                    id
+                }
             };
-            destinations.insert(community.clone(), place);
-        }
-        let dest = match &destinations[&community] {
-            Ok(place) => Some(*place),
-            Err(message) => {
-                row_errors.push(FieldError::new("destination_community_code", message.clone()));
-                None
+            if port_id.is_none() {
+                row_errors.push(FieldError::new(
+                    "port_code",
+                    format!("no port of entry with code {code:?}"),
+                ));
             }
-        };
-        if let Some(c) = &checked {
-            if !documents.insert((c.document_type, c.document_no.clone())) {
-                row_errors.push(FieldError::new("document_no", "appears twice in this manifest"));
+            let community = row.community_code.trim().to_uppercase();
+            if !destinations.contains_key(&community) {
+                let place = match units::find_by_code(conn, actor.scope, &community)? {
+                    Some(u) if u.level == UnitLevel::Community => Ok(u.place()),
+                    _ => Err(format!(
+                        "no community with code {community:?} in your jurisdiction"
+                    )),
+                };
+                destinations.insert(community.clone(), place);
+            }
+            let dest = match &destinations[&community] {
+                Ok(place) => Some(*place),
+                Err(message) => {
+                    row_errors.push(FieldError::new("destination_community_code", message.clone()));
+                    None
+                }
+            };
+            if let Some(c) = &checked {
+                if !documents.insert((c.document_type, c.document_no.clone())) {
+                    row_errors.push(FieldError::new("document_no", "appears twice in this manifest"));
+                }
+            }
+            match (checked, port_id, dest) {
+                (Some(c), Some(port_id), Some(dest)) if row_errors.is_empty() => {
+                    accepted.push((row.line, new_traveller(actor, c, port_id, &dest)))
+                }
+                _ => errors.extend(row_errors.into_iter().map(|e| FieldError {
+                    row: Some(row.line),
+                    ..e
+                })),
             }
         }
-        match (checked, port_id, dest) {
-            (Some(c), Some(port_id), Some(dest)) if row_errors.is_empty() => {
-                accepted.push((row.line, new_traveller(actor, c, port_id, &dest)))
+        // A document of an earlier chunk is not asked for again: a repeat "appears twice".
+        let asked: Vec<(DocumentType, String)> = accepted
+            .iter()
+            .map(|(_, t)| (t.document_type, t.document_no.clone()))
+            .collect();
+        let open = travellers::open_documents(conn, &asked)?;
+        for (line, t) in &accepted {
+            if open.contains(&(t.document_type, t.document_no.clone())) {
+                errors.push(FieldError {
+                    row: Some(*line),
+                    ..FieldError::new("document_no", "already has an open transfer")
+                });
             }
-            _ => errors.extend(row_errors.into_iter().map(|e| FieldError {
-                row: Some(row.line),
-                ..e
-            })),
         }
-    }
-    let documents: Vec<(DocumentType, String)> = documents.into_iter().collect();
-    let open = travellers::open_documents(conn, &documents)?;
-    for (line, t) in &accepted {
-        if open.contains(&(t.document_type, t.document_no.clone())) {
-            errors.push(FieldError {
-                row: Some(*line),
-                ..FieldError::new("document_no", "already has an open transfer")
-            });
+        if errors.is_empty() {
+            let accepted: Vec<Traveller> = accepted.into_iter().map(|(_, t)| t).collect();
+            travellers::insert_many(conn, &accepted)?;
+            for traveller in &accepted {
+                record_registered(conn, actor, traveller, "manifest")?;
+            }
+            written += accepted.len();
         }
     }
     if !errors.is_empty() {
+        // In row order, as the spreadsheet shows them.
+        errors.sort_by_key(|e| e.row);
         let mut error = ApiError::invalid(errors);
         error.detail = format!(
             "{} problems in the manifest; nothing was imported",
@@ -335,12 +358,7 @@ pub fn import(conn: &mut Tx<'_>, actor: &Actor, rows: Vec<ManifestRow>) -> ApiRe
         );
         return Err(error);
     }
-    let accepted: Vec<Traveller> = accepted.into_iter().map(|(_, t)| t).collect();
-    travellers::insert_many(conn, &accepted)?;
-    for traveller in &accepted {
-        record_registered(conn, actor, traveller, "manifest")?;
-    }
-    Ok(accepted.len())
+    Ok(written)
 }
 
 /// Records a terminal exception for a traveller, by the officer of the unit that holds them.

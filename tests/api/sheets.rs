@@ -278,6 +278,83 @@ async fn a_manifest_with_many_problems_lists_the_first_hundred_and_counts_them_a
     assert_eq!(w.app.count_rows("travellers"), before);
 }
 
+#[actix_web::test]
+async fn a_problem_late_in_a_large_manifest_leaves_nothing_written() {
+    // Manifests are written a chunk at a time as they are read (1,800 rows): problems after the
+    // first chunks must still leave nothing behind.
+    const N: usize = 4_000;
+    let w = World::new().await;
+    let open = w.register("PVG", "CZ-TN-HM", "MU5001").await;
+    let open_no = w.traveller(&open).await["document_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let header =
+        "full_name,document_type,document_no,nationality,port_code,arrived_at,destination_community_code\n";
+    let manifest = |late: &dyn Fn(usize) -> Option<String>| {
+        let mut csv = String::from(header);
+        for n in 0..N {
+            match late(n) {
+                Some(row) => csv.push_str(&row),
+                None => csv.push_str(&format!(
+                    "Traveller {n},passport,L{n:07},CHN,PVG,2020-03-07 08:30,CZ-TN-HM\n"
+                )),
+            }
+        }
+        csv.into_bytes()
+    };
+    let travellers = w.app.count_rows("travellers");
+    let events = w.app.count_rows("events");
+
+    // Row problems in the third chunk: a wrong nationality, a document repeated from the first
+    // rows, a document already in transfer.
+    let body = manifest(&|n| match n {
+        3_700 => Some(format!(
+            "Late {n},passport,L{n:07},China,PVG,2020-03-07 08:30,CZ-TN-HM\n"
+        )),
+        3_800 => Some("Again,passport,L0000010,CHN,PVG,2020-03-07 08:30,CZ-TN-HM\n".into()),
+        3_900 => Some(format!(
+            "Open,passport,{open_no},CHN,PVG,2020-03-07 08:30,CZ-TN-HM\n"
+        )),
+        _ => None,
+    });
+    let res = import(&w, &w.dispatcher, "text/csv", body)
+        .await
+        .expect_problem(422, "validation_failed");
+    let problems: Vec<(u64, &str)> = res.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_u64().unwrap(), e["field"].as_str().unwrap()))
+        .collect();
+    // Row numbers as the spreadsheet shows them: the header is row 1.
+    assert_eq!(
+        problems,
+        [
+            (3_702, "nationality"),
+            (3_802, "document_no"),
+            (3_902, "document_no")
+        ]
+    );
+    assert_eq!(w.app.count_rows("travellers"), travellers, "nothing written");
+    assert_eq!(w.app.count_rows("events"), events, "nothing recorded");
+
+    // A problem of the file itself late in it: a row wider than a manifest can be.
+    let wide = format!("{}\n", vec!["x"; 70].join(","));
+    let body = manifest(&|n| (n == 3_950).then(|| wide.clone()));
+    import(&w, &w.dispatcher, "text/csv", body)
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(w.app.count_rows("travellers"), travellers, "nothing written");
+    assert_eq!(w.app.count_rows("events"), events, "nothing recorded");
+
+    // The same manifest without them goes in whole.
+    import(&w, &w.dispatcher, "text/csv", manifest(&|_| None))
+        .await
+        .expect(201);
+    assert_eq!(w.app.count_rows("travellers"), travellers + N as i64);
+}
+
 fn read_workbook(bytes: &[u8]) -> Vec<(String, Vec<Vec<Data>>)> {
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec())).expect("a workbook");
     book.sheet_names()
