@@ -84,16 +84,6 @@ impl Format {
 /// Rows handed on together to whoever writes them: two of SQLite's multi-row inserts.
 pub const CHUNK_ROWS: usize = 1800;
 
-/// Reads a manifest sent as `format`: the header, then one traveller a row.
-pub fn read(body: &[u8], format: Format) -> ApiResult<Vec<ManifestRow>> {
-    let mut rows = Vec::new();
-    read_each(body, format, |chunk| {
-        rows.extend(chunk);
-        true
-    })?;
-    Ok(rows)
-}
-
 /// Reads a manifest sent as `format`, handing its travellers to `take` in chunks of
 /// `CHUNK_ROWS` as they are read, until the end of the file or until `take` answers false. A
 /// problem of the file as a whole (its format, its size, its header) ends the reading with an
