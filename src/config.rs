@@ -31,6 +31,8 @@ pub struct Settings {
     #[serde(default)]
     pub import: ImportSettings,
     #[serde(default)]
+    pub reports: ReportSettings,
+    #[serde(default)]
     pub notices: NoticeSettings,
     /// The value of APP_ENV (`local` when unset); not read from the files.
     #[serde(skip)]
@@ -318,6 +320,23 @@ pub struct ImportSettings {
     pub max_body_bytes: usize,
 }
 
+/// Roster downloads: each holds a database connection while its pages are read.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ReportSettings {
+    /// Rosters built at once by one instance; beyond them 429. Unset: half the pool.
+    pub max_concurrent: Option<usize>,
+}
+
+impl Settings {
+    /// Rosters one instance builds at once: as set, or half the pool's connections (at least one).
+    pub fn concurrent_rosters(&self) -> usize {
+        self.reports
+            .max_concurrent
+            .unwrap_or(self.database.pool_size as usize / 2)
+            .max(1)
+    }
+}
+
 impl Default for ImportSettings {
     fn default() -> Self {
         Self {
@@ -408,6 +427,11 @@ impl Settings {
             || auth.login_max_failures_per_username == 0
         {
             return Err("auth.login_max_failures* must be at least 1".into());
+        }
+        if let Some(n) = self.reports.max_concurrent {
+            if n == 0 || n > self.database.pool_size as usize {
+                return Err("reports.max_concurrent must be between 1 and database.pool_size".into());
+            }
         }
         if self.stream.max_per_user == 0 || self.stream.max_total == 0 {
             return Err("stream.max_per_user and stream.max_total must be at least 1".into());

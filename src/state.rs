@@ -33,6 +33,8 @@ pub struct AppState {
     pub feed: Arc<Feed>,
     /// The texts of the notices to travellers.
     pub notices: Arc<crate::notices::Notices>,
+    /// Places for the rosters being built on this instance.
+    pub exports: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             streams: Default::default(),
             keys: TokenKeys::new(&settings.auth),
             passwords: Passwords::new(settings.auth.hash_concurrency, settings.auth.hash_queue),
+            exports: Arc::new(tokio::sync::Semaphore::new(settings.concurrent_rosters())),
             pool,
             settings,
         }

@@ -247,6 +247,6 @@ problem_responses!(
     PayloadTooLarge => "The request body is too large (`payload_too_large`)",
     UnsupportedMediaType => "The request body has the wrong content type (`unsupported_media_type`)",
     Unprocessable => "Well-formed request whose values break a rule, with one entry per field in `errors` (`validation_failed`), or an `Idempotency-Key` reused with another body (`idempotency_key_reused`)",
-    TooManyRequests => "Too many failed attempts; see `Retry-After` (`rate_limited`)",
+    TooManyRequests => "Too many attempts, or too many at once; see `Retry-After` (`rate_limited`)",
     Unavailable => "The database is unavailable or busy; retry (`unavailable`)",
 );

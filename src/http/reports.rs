@@ -11,7 +11,7 @@ use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::attachment;
-use super::docs::{BadRequest, Forbidden, Unauthorized, Unavailable, Unprocessable};
+use super::docs::{BadRequest, Forbidden, TooManyRequests, Unauthorized, Unavailable, Unprocessable};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection, Lock};
@@ -30,6 +30,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 /// Travellers read per query.
 const PAGE: i64 = 1000;
+/// When a client refused for too many rosters at once may try again, in seconds.
+const BUSY_RETRY_SECS: u64 = 5;
 /// Pages read ahead of the file being written.
 const READ_AHEAD: usize = 2;
 /// The most rows a worksheet holds, after its header.
@@ -81,7 +83,8 @@ fn scope_word(scope: Scope) -> serde_json::Value {
 /// port, the batch, vehicle and driver, both handoffs, status, custodian and exception. Times in
 /// local time. XLSX: dates as dates, every string a string cell, frozen header, autofilter. CSV:
 /// UTF-8 with a byte-order mark, streamed; a cell beginning with `=`, `+`, `-`, `@`, TAB or CR gets
-/// a leading `'`. Every download is recorded as an event `report.exported`.
+/// a leading `'`. Every download is recorded as an event `report.exported`. Each instance builds a
+/// few rosters at once (`reports.max_concurrent`); beyond them 429 with `Retry-After`.
 #[utoipa::path(
     tag = "reports",
     params(RosterQuery),
@@ -95,6 +98,7 @@ fn scope_word(scope: Scope) -> serde_json::Value {
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
         (status = 503, response = Unavailable),
     )
 )]
@@ -123,6 +127,13 @@ async fn roster_file(
             .transpose()?,
         registered_by: Timestamp::now(),
     };
+    // A roster holds a database connection while it is read: a few at once, and the rest of the
+    // service keeps its connections. Refused before anything is recorded.
+    let place = state
+        .exports
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::rate_limited(BUSY_RETRY_SECS))?;
     // The download is recorded before a byte is sent, with the rows it holds.
     let who = actor.clone();
     let rows = state
@@ -171,7 +182,9 @@ async fn roster_file(
                     }
                     Ok(true)
                 })?;
-                book.finish().map_err(ApiError::internal)
+                let body = book.finish().map_err(ApiError::internal);
+                drop(place);
+                body
             })
             .await
             .map_err(ApiError::internal)??;
@@ -180,7 +193,7 @@ async fn roster_file(
         FileFormat::Csv => Ok(HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, format.content_type()))
             .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"roster.csv\""))
-            .streaming(csv_stream(state, filter, lang))),
+            .streaming(csv_stream(state, filter, lang, place))),
     }
 }
 
@@ -289,6 +302,7 @@ fn csv_stream(
     state: web::Data<AppState>,
     filter: RosterFilter,
     lang: HeaderLanguage,
+    place: tokio::sync::OwnedSemaphorePermit,
 ) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
     let (sender, receiver) = tokio::sync::mpsc::channel::<Chunk>(4);
     let failed = sender.clone();
@@ -310,6 +324,8 @@ fn csv_stream(
         .await
         .map_err(ApiError::internal)
         .and_then(|written| written);
+        // The roster is read and handed on: another may start.
+        drop(place);
         if let Err(error) = written {
             tracing::warn!(error = %error, "the roster stopped before its end");
             let _ = failed.send(Err(error)).await;

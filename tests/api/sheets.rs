@@ -701,6 +701,65 @@ async fn a_roster_of_many_pages_holds_every_traveller_once_in_order() {
     assert_eq!(in_csv, in_xlsx, "the same rows in the same order in both formats");
 }
 
+/// How many roster downloads the log records.
+async fn exported(w: &World) -> usize {
+    let log = w
+        .app
+        .get("/api/v1/events?entity_type=report&limit=500", &w.admin)
+        .await
+        .expect(200)
+        .body;
+    log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "report.exported")
+        .count()
+}
+
+#[actix_web::test]
+async fn rosters_beyond_those_an_instance_builds_at_once_wait_their_turn() {
+    // One roster at a time: each holds a database connection while it is read.
+    let w = World::with(|s| s.reports.max_concurrent = Some(1)).await;
+    let mut csv = String::from(
+        "full_name,document_type,document_no,nationality,port_code,arrived_at,destination_community_code\n",
+    );
+    for n in 0..2_000 {
+        csv.push_str(&format!(
+            "Traveller {n},passport,Q{n:07},CHN,PVG,2020-03-07 08:30,CZ-TN-HM\n"
+        ));
+    }
+    import(&w, &w.dispatcher, "text/csv", csv.into_bytes())
+        .await
+        .expect(201);
+    let answers =
+        futures::future::join_all((0..6).map(|_| w.app.get("/api/v1/reports/roster", &w.dispatcher))).await;
+    let mut built = 0;
+    let mut refused = 0;
+    for res in answers {
+        if res.status.as_u16() == 200 {
+            assert_eq!(roster_rows(&res.bytes).len(), 2_000, "a whole roster");
+            built += 1;
+        } else {
+            let res = res.expect_problem(429, "rate_limited");
+            assert_eq!(res.header("retry-after").as_deref(), Some("5"));
+            refused += 1;
+        }
+    }
+    assert!(built >= 1, "the first is built");
+    assert!(refused >= 1, "six at once are more than one at a time");
+    assert_eq!(exported(&w).await, built, "only rosters given are recorded");
+
+    // Each place is given back: one after another, every roster is built.
+    for format in ["csv", "xlsx", "csv"] {
+        w.app
+            .get(&format!("/api/v1/reports/roster?format={format}"), &w.dispatcher)
+            .await
+            .expect(200);
+    }
+    assert_eq!(exported(&w).await, built + 3);
+}
+
 #[actix_web::test]
 async fn no_roster_cell_is_read_as_a_formula() {
     let w = World::new().await;
