@@ -108,8 +108,10 @@ pub struct Reading {
 }
 
 impl Reading {
-    /// Starts reading `body` on a thread of its own.
+    /// Starts reading `body` on a thread of its own; a file that is not what its `Content-Type`
+    /// says is refused at once, before any transaction begins.
     pub fn start(body: impl AsRef<[u8]> + Send + 'static, format: Format) -> ApiResult<Reading> {
+        refuse_other_formats(body.as_ref(), format)?;
         const AHEAD: usize = 4;
         let (sender, chunks) = std::sync::mpsc::sync_channel::<Chunk>(AHEAD);
         std::thread::Builder::new()
