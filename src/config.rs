@@ -327,16 +327,6 @@ pub struct ReportSettings {
     pub max_concurrent: Option<usize>,
 }
 
-impl Settings {
-    /// Rosters one instance builds at once: as set, or half the pool's connections (at least one).
-    pub fn concurrent_rosters(&self) -> usize {
-        self.reports
-            .max_concurrent
-            .unwrap_or(self.database.pool_size as usize / 2)
-            .max(1)
-    }
-}
-
 impl Default for ImportSettings {
     fn default() -> Self {
         Self {
@@ -376,6 +366,14 @@ pub enum LogFormat {
 }
 
 impl Settings {
+    /// Rosters one instance builds at once: as set, or half the pool's connections (at least one).
+    pub fn concurrent_rosters(&self) -> usize {
+        self.reports
+            .max_concurrent
+            .unwrap_or(self.database.pool_size as usize / 2)
+            .max(1)
+    }
+
     /// Loads the settings from `config/` under the working directory and the environment.
     pub fn load() -> Result<Self, String> {
         Self::load_from(Path::new("config"))

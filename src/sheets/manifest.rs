@@ -82,14 +82,13 @@ impl Format {
 }
 
 /// Rows handed on together to whoever writes them: two of SQLite's multi-row inserts.
-pub const CHUNK_ROWS: usize = 1800;
+const CHUNK_ROWS: usize = 1800;
 
-/// Reads a manifest sent as `format`, handing its travellers to `take` in chunks of
-/// `CHUNK_ROWS` as they are read, until the end of the file or until `take` answers false. A
-/// problem of the file as a whole (its format, its size, its header) ends the reading with an
-/// error, which may come after some chunks were handed on.
-pub fn read_each(body: &[u8], format: Format, take: impl FnMut(Vec<ManifestRow>) -> bool) -> ApiResult<()> {
-    refuse_other_formats(body, format)?;
+/// Reads a manifest in `format` (as `Reading::start` checked), handing its travellers to `take`
+/// in chunks of `CHUNK_ROWS` as they are read, until the end of the file or until `take` answers
+/// false. A problem of the file as a whole (its size, its header) ends the reading with an error,
+/// which may come after some chunks were handed on.
+fn read_each(body: &[u8], format: Format, take: impl FnMut(Vec<ManifestRow>) -> bool) -> ApiResult<()> {
     let mut rows = Rows::new(take);
     match format {
         Format::Csv => csv_rows(body, &mut rows)?,

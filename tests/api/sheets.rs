@@ -278,6 +278,24 @@ async fn a_manifest_with_many_problems_lists_the_first_hundred_and_counts_them_a
     assert_eq!(w.app.count_rows("travellers"), before);
 }
 
+/// The header of a manifest with the required columns only.
+const MANIFEST_HEADER: &str =
+    "full_name,document_type,document_no,nationality,port_code,arrived_at,destination_community_code\n";
+
+/// A manifest row that passes every check: document `{prefix}{n:07}`, bound for CZ-TN-HM.
+fn plain_row(prefix: &str, n: usize) -> String {
+    format!("Traveller {n},passport,{prefix}{n:07},CHN,PVG,2020-03-07 08:30,CZ-TN-HM\n")
+}
+
+/// A CSV manifest of `rows` plain rows.
+fn plain_manifest(prefix: &str, rows: usize) -> Vec<u8> {
+    let mut csv = String::from(MANIFEST_HEADER);
+    for n in 0..rows {
+        csv.push_str(&plain_row(prefix, n));
+    }
+    csv.into_bytes()
+}
+
 #[actix_web::test]
 async fn a_problem_late_in_a_large_manifest_leaves_nothing_written() {
     // Manifests are written a chunk at a time as they are read (1,800 rows): problems after the
@@ -289,17 +307,10 @@ async fn a_problem_late_in_a_large_manifest_leaves_nothing_written() {
         .as_str()
         .unwrap()
         .to_owned();
-    let header =
-        "full_name,document_type,document_no,nationality,port_code,arrived_at,destination_community_code\n";
     let manifest = |late: &dyn Fn(usize) -> Option<String>| {
-        let mut csv = String::from(header);
+        let mut csv = String::from(MANIFEST_HEADER);
         for n in 0..N {
-            match late(n) {
-                Some(row) => csv.push_str(&row),
-                None => csv.push_str(&format!(
-                    "Traveller {n},passport,L{n:07},CHN,PVG,2020-03-07 08:30,CZ-TN-HM\n"
-                )),
-            }
+            csv.push_str(&late(n).unwrap_or_else(|| plain_row("L", n)));
         }
         csv.into_bytes()
     };
@@ -654,20 +665,10 @@ async fn a_roster_of_many_pages_holds_every_traveller_once_in_order() {
     // More travellers than one page of the roster's reading (1,000), not a multiple of it.
     const N: usize = 2_345;
     let w = World::new().await;
-    let mut csv = String::from(
-        "full_name,document_type,document_no,nationality,port_code,arrived_at,destination_community_code\n",
-    );
-    let mut documents = Vec::new();
-    for n in 0..N {
-        let document = format!("R{n:07}");
-        csv.push_str(&format!(
-            "Traveller {n},passport,{document},CHN,PVG,2020-03-07 08:30,CZ-TN-HM\n"
-        ));
-        documents.push(document);
-    }
-    import(&w, &w.dispatcher, "text/csv", csv.into_bytes())
+    import(&w, &w.dispatcher, "text/csv", plain_manifest("R", N))
         .await
         .expect(201);
+    let mut documents: Vec<String> = (0..N).map(|n| format!("R{n:07}")).collect();
     documents.sort();
 
     let xlsx = w
@@ -721,15 +722,7 @@ async fn exported(w: &World) -> usize {
 async fn rosters_beyond_those_an_instance_builds_at_once_wait_their_turn() {
     // One roster at a time: each holds a database connection while it is read.
     let w = World::with(|s| s.reports.max_concurrent = Some(1)).await;
-    let mut csv = String::from(
-        "full_name,document_type,document_no,nationality,port_code,arrived_at,destination_community_code\n",
-    );
-    for n in 0..2_000 {
-        csv.push_str(&format!(
-            "Traveller {n},passport,Q{n:07},CHN,PVG,2020-03-07 08:30,CZ-TN-HM\n"
-        ));
-    }
-    import(&w, &w.dispatcher, "text/csv", csv.into_bytes())
+    import(&w, &w.dispatcher, "text/csv", plain_manifest("Q", 2_000))
         .await
         .expect(201);
     let answers =
