@@ -1,6 +1,8 @@
 //! Periodic work of every instance: stored idempotent answers past `idempotency.retain_hours`
 //! and failed logins past the login window are removed (plain deletes, so instances sweeping at
-//! the same time do no harm), and expired personal data is erased by one instance at a time.
+//! the same time do no harm), and expired personal data is erased by one instance at a time. On
+//! SQLite, the write-ahead log is copied back into the database file every second, apart from
+//! the requests (see `db::Checkpoints`).
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -14,8 +16,9 @@ use crate::state::AppState;
 use crate::store;
 use crate::store::{idempotency, users};
 
-/// Runs the sweeps every `housekeeping.every_secs`, and refreshes the metrics' gauges every
-/// `metrics.refresh_secs`, while the application lives.
+/// Runs the sweeps every `housekeeping.every_secs`, refreshes the metrics' gauges every
+/// `metrics.refresh_secs` and, on SQLite, checkpoints every `db::CHECKPOINT_EVERY`, while the
+/// application lives.
 pub fn start(state: &web::Data<AppState>) {
     let settings = &state.settings;
     every(
@@ -34,6 +37,21 @@ pub fn start(state: &web::Data<AppState>) {
         Duration::from_secs(settings.metrics.refresh_secs.max(1)),
         |state| Box::pin(async move { crate::http::metrics::refresh(&state).await }),
     );
+    if matches!(
+        crate::db::DatabaseUrl::parse(&settings.database.url),
+        Ok(crate::db::DatabaseUrl::Sqlite(_))
+    ) {
+        every(state, crate::db::CHECKPOINT_EVERY, |state| {
+            Box::pin(async move {
+                let copied = state
+                    .db(|conn| crate::db::checkpoint(conn).map_err(ApiError::from))
+                    .await;
+                if let Err(error) = copied {
+                    tracing::warn!(error = %error.detail, "the write-ahead log was not copied back; retrying in a second");
+                }
+            })
+        });
+    }
 }
 
 type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;

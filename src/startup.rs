@@ -12,7 +12,7 @@ use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_actix_web::AppExt;
 
 use crate::config::Settings;
-use crate::db::{build_pool, DatabaseUrl, Pool};
+use crate::db::{build_pool, Checkpoints, DatabaseUrl, Pool};
 use crate::state::AppState;
 
 pub struct Application {
@@ -23,7 +23,7 @@ pub struct Application {
 
 /// Opens the pool and brings the schema up to date (and the demo data, when configured).
 pub fn prepare_database(settings: &Settings) -> Result<Pool, String> {
-    let pool = build_pool(&settings.database)?;
+    let pool = build_pool(&settings.database, Checkpoints::AtCommit)?;
     let wait = Duration::from_secs(10).max(Duration::from_millis(settings.database.pool_timeout_ms));
     prepare(&pool, settings, wait)?;
     Ok(pool)
@@ -81,7 +81,8 @@ impl Application {
         let settings = Arc::new(settings);
         let for_db = settings.clone();
         let url = DatabaseUrl::parse(&settings.database.url)?;
-        let pool = build_pool(&settings.database)?;
+        // The housekeeping copies SQLite's log back (see `housekeeping::start`).
+        let pool = build_pool(&settings.database, Checkpoints::Apart)?;
         let first = pool.clone();
         let wait = Duration::from_millis(settings.database.connect_timeout_ms.max(1000));
         let prepared = web::block(move || prepare(&first, &for_db, wait))

@@ -127,6 +127,7 @@ pub const EVENTS_APPENDED: &str = "events";
 pub struct ConnectionManager {
     url: DatabaseUrl,
     sqlite_busy_timeout_ms: u64,
+    checkpoints: Checkpoints,
     /// How many connections requests have found lost (see `Conn::mark_lost`).
     losses: Arc<AtomicU64>,
 }
@@ -164,8 +165,14 @@ impl ConnectionManager {
         Self {
             url,
             sqlite_busy_timeout_ms,
+            checkpoints: Checkpoints::AtCommit,
             losses: Arc::default(),
         }
+    }
+
+    /// The same, with SQLite's write-ahead log copied back as `checkpoints` says.
+    pub fn with_checkpoints(self, checkpoints: Checkpoints) -> Self {
+        Self { checkpoints, ..self }
     }
 
     pub fn connect(&self) -> Result<DbConnection, r2d2::Error> {
@@ -193,8 +200,14 @@ impl ConnectionManager {
                 let mut conn = SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                    self.sqlite_busy_timeout_ms
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA wal_autocheckpoint = {};",
+                    self.sqlite_busy_timeout_ms,
+                    match self.checkpoints {
+                        // SQLite's default: past 1,000 pages, at the commit that grew the log.
+                        Checkpoints::AtCommit => 1000,
+                        Checkpoints::Apart => 0,
+                    }
                 ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
@@ -235,9 +248,33 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 }
 
+/// Who copies what SQLite's write-ahead log holds back into the database file (a checkpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checkpoints {
+    /// The connection whose commit grew the log past 1,000 pages, before its commit returns:
+    /// for the command line, where nothing else would.
+    AtCommit,
+    /// The server's housekeeping, every second (`checkpoint`): a request's commit never waits
+    /// for one, and a large import does not copy the log of every import before it.
+    Apart,
+}
+
+/// How often the server copies SQLite's write-ahead log back (see `Checkpoints::Apart`).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Copies what SQLite's write-ahead log holds back into the database file, as far as no reader
+/// still needs it (`PASSIVE`: it waits for nobody, and writers go on meanwhile). PostgreSQL
+/// checkpoints by itself.
+pub fn checkpoint(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(lite) => lite.batch_execute("PRAGMA wal_checkpoint(PASSIVE)"),
+        DbConnection::Postgres(_) => Ok(()),
+    }
+}
+
 /// Builds the pool without connecting: callers wait at most `pool_timeout_ms` for a connection,
 /// so a database outage turns into quick 503 answers instead of hung requests.
-pub fn build_pool(settings: &DatabaseSettings) -> Result<Pool, String> {
+pub fn build_pool(settings: &DatabaseSettings, checkpoints: Checkpoints) -> Result<Pool, String> {
     let url = match DatabaseUrl::parse(&settings.url)? {
         DatabaseUrl::Postgres(url) => DatabaseUrl::Postgres(postgres_url_with_limits(
             &url,
@@ -246,7 +283,7 @@ pub fn build_pool(settings: &DatabaseSettings) -> Result<Pool, String> {
         )),
         sqlite => sqlite,
     };
-    let manager = ConnectionManager::new(url, settings.sqlite_busy_timeout_ms);
+    let manager = ConnectionManager::new(url, settings.sqlite_busy_timeout_ms).with_checkpoints(checkpoints);
     Ok(r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .min_idle(Some(0))

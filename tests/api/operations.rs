@@ -299,3 +299,41 @@ async fn a_status_the_rules_do_not_know_is_an_error_never_another_state() {
         .expect_problem(500, "internal");
     assert_eq!(w.app.count_rows("batches"), batches, "nothing was written");
 }
+
+/// On SQLite, what a request commits reaches the database file itself within seconds, copied
+/// back from the write-ahead log by the server's housekeeping, however small the change: no
+/// request's commit waits for the copy, and the log does not keep growing between large ones.
+#[actix_web::test]
+async fn sqlite_copies_its_log_back_into_the_database_file_apart_from_requests() {
+    let mut app = spawn_app().await;
+    let TestDb::Sqlite { dir } = &app.db else {
+        eprintln!("not applicable: PostgreSQL checkpoints by itself");
+        return;
+    };
+    let file = dir.join("test.db");
+    let admin = app.login(ADMIN).await;
+    let code = format!("CP-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]).to_uppercase();
+    let in_file = |text: &str| {
+        std::fs::read(&file)
+            .expect("the database file")
+            .windows(text.len())
+            .any(|w| w == text.as_bytes())
+    };
+    assert!(!in_file(&code));
+    app.create_unit(&admin, &code, "city", None).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !in_file(&code) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new unit never reached the database file: the log was not copied back"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // It was a copy, not a loss: the unit is still there to read.
+    let units = app.get("/api/v1/units?limit=500", &admin).await.expect(200);
+    assert!(units.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["code"] == code.as_str()));
+}
