@@ -114,6 +114,7 @@ diesel::table! {
         data -> DbJson,
         prev_hash -> Text,
         hash -> Text,
+        chain_seq -> BigInt,
     }
 }
 

@@ -92,8 +92,8 @@ fn registration_core(p: &Place) -> String {
 fn event_insert(p: &Place) -> String {
     let (city, district, community, user) = (p.city, p.district, p.community, p.dispatcher);
     format!(
-        "SELECT \"events\".\"hash\" FROM \"events\" WHERE ((\"events\".\"hash\" != '') AND (\"events\".\"city_id\" = '{city}')) ORDER BY \"events\".\"seq\" DESC LIMIT 1 \\gset head_\n\
-         INSERT INTO \"events\" (\"id\", \"at\", \"actor_id\", \"action\", \"entity_type\", \"entity_id\", \"city_id\", \"district_id\", \"community_id\", \"data\", \"prev_hash\", \"hash\") VALUES (gen_random_uuid(), now(), '{user}', 'traveller.registered', 'traveller', gen_random_uuid(), '{city}', '{district}', '{community}', '{{\"status\": \"awaiting_transfer\"}}', ':head_hash', md5(random()::text) || md5(random()::text));\n"
+        "SELECT \"events\".\"hash\", \"events\".\"chain_seq\" FROM \"events\" WHERE ((\"events\".\"hash\" != '') AND (\"events\".\"city_id\" = '{city}')) ORDER BY \"events\".\"seq\" DESC LIMIT 1 \\gset head_\n\
+         INSERT INTO \"events\" (\"id\", \"at\", \"actor_id\", \"action\", \"entity_type\", \"entity_id\", \"city_id\", \"district_id\", \"community_id\", \"data\", \"prev_hash\", \"hash\", \"chain_seq\") VALUES (gen_random_uuid(), now(), '{user}', 'traveller.registered', 'traveller', gen_random_uuid(), '{city}', '{district}', '{community}', '{{\"status\": \"awaiting_transfer\"}}', ':head_hash', md5(random()::text) || md5(random()::text), :head_chain_seq + 1);\n"
     )
 }
 
@@ -231,7 +231,8 @@ fn confirmation_now(city: Id, district: Id, communities: [Id; 2], officer: Id) -
         .map(|i| {
             let prev = if i == 0 { "':head_hash'".to_owned() } else { "md5(random()::text) || md5(random()::text)".to_owned() };
             format!(
-                "(gen_random_uuid(), now(), '{officer}', 'traveller.received', 'traveller', gen_random_uuid(), '{city}', '{district}', NULL, '{{\"status\": \"at_district\"}}', {prev}, md5(random()::text) || md5(random()::text))"
+                "(gen_random_uuid(), now(), '{officer}', 'traveller.received', 'traveller', gen_random_uuid(), '{city}', '{district}', NULL, '{{\"status\": \"at_district\"}}', {prev}, md5(random()::text) || md5(random()::text), :head_chain_seq + {place})",
+                place = i + 1
             )
         })
         .collect();
@@ -241,8 +242,8 @@ fn confirmation_now(city: Id, district: Id, communities: [Id; 2], officer: Id) -
          SELECT * FROM units WHERE id = ANY(ARRAY['{district}', '{c0}', '{c1}']::uuid[]);\n\
          INSERT INTO stat_totals (unit_id, metric, value) VALUES {totals} ON CONFLICT (unit_id, metric) DO UPDATE SET value = stat_totals.value + excluded.value;\n\
          SELECT pg_advisory_xact_lock({log}), pg_notify('inbound_transfer_changes', 'events');\n\
-         SELECT hash FROM events WHERE hash != '' AND city_id = '{city}' ORDER BY seq DESC LIMIT 1 \\gset head_\n\
-         INSERT INTO events (id, at, actor_id, action, entity_type, entity_id, city_id, district_id, community_id, data, prev_hash, hash) VALUES {events};\n\
+         SELECT hash, chain_seq FROM events WHERE hash != '' AND city_id = '{city}' ORDER BY seq DESC LIMIT 1 \\gset head_\n\
+         INSERT INTO events (id, at, actor_id, action, entity_type, entity_id, city_id, district_id, community_id, data, prev_hash, hash, chain_seq) VALUES {events};\n\
          COMMIT;\n",
         c0 = communities[0],
         c1 = communities[1],

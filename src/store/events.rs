@@ -4,7 +4,8 @@
 //! (one chain per city, one for events of no city) and its own hash over that and its canonical
 //! content, so an event changed or removed by someone who bypasses the append-only triggers
 //! breaks the chain at that point. Events are appended at commit, one transaction at a time
-//! (`store::Tx`); a unique index on (chain, prev_hash) refuses a fork regardless.
+//! (`store::Tx`); each holds its place in its chain (`chain_seq`), and a unique index on (chain,
+//! place) refuses a fork regardless.
 
 use crate::db::types::Id;
 use crate::db::types::{Json, Timestamp};
@@ -56,6 +57,9 @@ pub struct Event {
     pub prev_hash: String,
     /// Hex SHA-256 over `prev_hash` and this event's canonical content.
     pub hash: String,
+    /// The event's place in its chain: 1 for the first, one more than the event before it.
+    #[serde(skip)]
+    pub chain_seq: i64,
 }
 
 /// The `prev_hash` of the first event of a chain.
@@ -170,17 +174,34 @@ fn write_scalar(value: &serde_json::Value, out: &mut String) {
     let _ = write!(out, "{value}");
 }
 
-/// The hash of the newest event of a city's chain (or of the chain of no city).
-fn chain_head(conn: &mut DbConnection, city_id: Option<Id>) -> QueryResult<String> {
+/// The newest event of a chain, as the next one links to it.
+#[derive(Debug, Clone, Queryable)]
+struct Head {
+    hash: String,
+    chain_seq: i64,
+}
+
+impl Head {
+    /// Where a chain with no event yet starts.
+    fn genesis() -> Head {
+        Head {
+            hash: GENESIS.to_owned(),
+            chain_seq: 0,
+        }
+    }
+}
+
+/// The newest event of a city's chain (or of the chain of no city).
+fn chain_head(conn: &mut DbConnection, city_id: Option<Id>) -> QueryResult<Head> {
     let query = events::table
-        .select(events::hash)
+        .select((events::hash, events::chain_seq))
         .filter(events::hash.ne(""))
         .order(events::seq.desc())
         .into_boxed();
     Ok(in_chain(query, city_id)
-        .first::<String>(conn)
+        .first::<Head>(conn)
         .optional()?
-        .unwrap_or_else(|| GENESIS.to_owned()))
+        .unwrap_or_else(Head::genesis))
 }
 
 type BoxedEvents<'a, S> = events::BoxedQuery<'a, crate::db::MultiBackend, S>;
@@ -230,11 +251,14 @@ pub fn record(
 pub(super) fn append(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> QueryResult<()> {
     use chrono::SubsecRound;
     let at = Timestamp(chrono::Utc::now().trunc_subsecs(6));
-    let mut heads: std::collections::HashMap<Option<Id>, String> = Default::default();
+    let mut heads: std::collections::HashMap<Option<Id>, Head> = Default::default();
     let mut rows = Vec::with_capacity(pending.len());
     for event in pending {
         let city_id = event.place.city_id;
-        let prev_hash = match heads.remove(&city_id) {
+        let Head {
+            hash: prev_hash,
+            chain_seq: prev_seq,
+        } = match heads.remove(&city_id) {
             Some(head) => head,
             None => chain_head(conn, city_id)?,
         };
@@ -253,7 +277,13 @@ pub(super) fn append(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> Que
             data: &event.data,
         }
         .hash();
-        heads.insert(city_id, hash.clone());
+        heads.insert(
+            city_id,
+            Head {
+                hash: hash.clone(),
+                chain_seq: prev_seq + 1,
+            },
+        );
         rows.push(NewEvent {
             id,
             at,
@@ -267,6 +297,7 @@ pub(super) fn append(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> Que
             data: Json(event.data),
             prev_hash,
             hash,
+            chain_seq: prev_seq + 1,
         });
     }
     match conn {
@@ -276,7 +307,7 @@ pub(super) fn append(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> Que
                 .from_insertable(&rows)
                 .execute(pg)?;
         }
-        // 12 values a row: a batch's dozens of events in one statement, an import's in a few,
+        // 13 values a row: a batch's dozens of events in one statement, an import's in a few,
         // within SQLite's limit of 32,766 bound values.
         DbConnection::Sqlite(lite) => {
             for chunk in rows.chunks(2000) {
@@ -304,6 +335,7 @@ struct NewEvent {
     data: Json,
     prev_hash: String,
     hash: String,
+    chain_seq: i64,
 }
 
 /// What the check of one chain found.
@@ -339,7 +371,7 @@ impl Verification {
 const VERIFY_PAGE: i64 = 1000;
 
 /// Checks every chain from its first event: each event must name the hash of the one before it,
-/// and its own hash must be that of its content.
+/// hold the next place, and its own hash must be that of its content.
 pub fn verify(conn: &mut DbConnection) -> QueryResult<Vec<ChainReport>> {
     let cities: Vec<Option<Id>> = events::table.select(events::city_id).distinct().load(conn)?;
     let mut cities = cities;
@@ -362,7 +394,9 @@ pub fn verify(conn: &mut DbConnection) -> QueryResult<Vec<ChainReport>> {
                 .into_boxed();
             let page: Vec<Event> = in_chain(query, city_id).load(conn)?;
             for event in &page {
-                let holds = event.prev_hash == report.head_hash && event.chained().hash() == event.hash;
+                let holds = event.prev_hash == report.head_hash
+                    && event.chain_seq == report.events + 1
+                    && event.chained().hash() == event.hash;
                 if !holds && report.first_broken_seq.is_none() {
                     report.first_broken_seq = Some(event.seq);
                 }
@@ -415,7 +449,7 @@ pub fn chain_legacy(conn: &mut DbConnection) -> Result<(), String> {
 
 /// Chains the events written before the log was chained, oldest first, inside `chain_legacy`.
 fn chain_unchained(conn: &mut DbConnection) -> QueryResult<usize> {
-    let mut heads: std::collections::HashMap<Option<Id>, String> = Default::default();
+    let mut heads: std::collections::HashMap<Option<Id>, Head> = Default::default();
     let mut done = 0;
     loop {
         let page: Vec<Event> = events::table
@@ -432,15 +466,23 @@ fn chain_unchained(conn: &mut DbConnection) -> QueryResult<usize> {
                 Some(h) => h.clone(),
                 None => chain_head(conn, event.city_id)?,
             };
-            event.prev_hash = prev;
+            event.prev_hash = prev.hash;
+            event.chain_seq = prev.chain_seq + 1;
             event.hash = event.chained().hash();
             diesel::update(events::table.filter(events::seq.eq(event.seq)))
                 .set((
                     events::prev_hash.eq(&event.prev_hash),
                     events::hash.eq(&event.hash),
+                    events::chain_seq.eq(event.chain_seq),
                 ))
                 .execute(conn)?;
-            heads.insert(event.city_id, event.hash);
+            heads.insert(
+                event.city_id,
+                Head {
+                    hash: event.hash,
+                    chain_seq: event.chain_seq,
+                },
+            );
             done += 1;
         }
     }

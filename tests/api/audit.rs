@@ -156,3 +156,41 @@ async fn an_event_removed_behind_the_services_back_is_found_at_the_next() {
         .collect();
     assert_eq!(broken, vec![next]);
 }
+
+/// Two events never hold the same place in one chain, whoever writes them: the database refuses
+/// a fork even from a writer that skips the service's lock, and takes the event at the next
+/// place.
+#[actix_web::test]
+async fn the_database_refuses_a_second_event_at_one_place_in_a_chain() {
+    let world = World::new().await;
+    some_history(&world).await;
+    let app = &world.app;
+    let mut conn = app.connection();
+    let copy_of_head = |id: &str, prev_hash: &str, place: &str| {
+        format!(
+            "INSERT INTO events (id, at, action, entity_type, entity_id, city_id, data, prev_hash, hash, chain_seq) \
+             SELECT '{id}', at, 'traveller.noted', entity_type, entity_id, city_id, data, {prev_hash}, '{hash}', {place} \
+             FROM events WHERE seq = (SELECT MAX(seq) FROM events WHERE hash <> '' AND city_id IS NOT NULL)",
+            hash = "f".repeat(64)
+        )
+    };
+    // At the head's place, whether after the same event as the head or after the head itself.
+    for (n, prev_hash) in ["prev_hash", "hash"].into_iter().enumerate() {
+        let fork = diesel::sql_query(copy_of_head(
+            &format!("01890a5d-0000-7000-8000-0000000000e{n}"),
+            prev_hash,
+            "chain_seq",
+        ))
+        .execute(&mut conn);
+        let refusal = fork.expect_err("a fork is refused").to_string();
+        assert!(refusal.contains("events_chain_link_idx"), "{refusal}");
+    }
+    // After the head, at the next place: a link.
+    let link = diesel::sql_query(copy_of_head(
+        "01890a5d-0000-7000-8000-0000000000f2",
+        "hash",
+        "chain_seq + 1",
+    ))
+    .execute(&mut conn);
+    assert_eq!(link.ok(), Some(1));
+}
