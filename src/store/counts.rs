@@ -38,7 +38,8 @@ pub fn local_offset() -> chrono::FixedOffset {
 
 pub fn local_day(at: Timestamp) -> String {
     let offset = chrono::Duration::minutes(i64::from(UTC_OFFSET_MINUTES.load(Ordering::Relaxed)));
-    (at.0 + offset).format("%Y-%m-%d").to_string()
+    // A date's display is YYYY-MM-DD, without parsing a format for each of an import's rows.
+    (at.0 + offset).date_naive().to_string()
 }
 
 pub type Totals = BTreeMap<(Id, String), i64>;

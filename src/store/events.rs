@@ -86,7 +86,16 @@ impl Chained<'_> {
     pub fn hash(&self) -> String {
         use sha2::{Digest, Sha256};
         use std::fmt::Write;
-        let id = |v: Option<Id>| v.map(|i| i.to_string()).unwrap_or_default();
+        /// An id, or nothing for none.
+        struct Maybe(Option<Id>);
+        impl std::fmt::Display for Maybe {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self.0 {
+                    Some(id) => write!(f, "{id}"),
+                    None => Ok(()),
+                }
+            }
+        }
         // The whole text in one buffer: hashing thousands of events at an import's commit
         // allocates little.
         let mut text = String::with_capacity(512);
@@ -96,13 +105,13 @@ impl Chained<'_> {
             self.prev_hash,
             self.id,
             self.at.0.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            id(self.actor_id),
+            Maybe(self.actor_id),
             self.action,
             self.entity_type,
             self.entity_id,
-            id(self.city_id),
-            id(self.district_id),
-            id(self.community_id),
+            Maybe(self.city_id),
+            Maybe(self.district_id),
+            Maybe(self.community_id),
         );
         write_canonical(self.data, &mut text);
         text.push('\n');
