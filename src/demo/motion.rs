@@ -99,10 +99,10 @@ fn register(
     let rows = people
         .iter()
         .enumerate()
-        .map(
-            |(i, (name, document, nationality, language, community))| ManifestRow {
-                line: i + 2,
-                raw: RawTraveller {
+        .map(|(i, (name, document, nationality, language, community))| {
+            ManifestRow::read(
+                i + 2,
+                &RawTraveller {
                     full_name: (*name).into(),
                     document_type: "passport".into(),
                     document_no: (*document).into(),
@@ -114,10 +114,10 @@ fn register(
                     language: Some((*language).into()),
                     notes: None,
                 },
-                port_code: port.into(),
-                community_code: (*community).into(),
-            },
-        )
+                port.into(),
+                (*community).into(),
+            )
+        })
         .collect();
     transfer::travellers::import(tx, dispatcher, [Ok(rows)])?;
     let documents: Vec<&str> = people.iter().map(|p| p.1).collect();

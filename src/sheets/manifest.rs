@@ -434,9 +434,9 @@ impl<F: FnMut(Vec<ManifestRow>) -> bool> Rows<F> {
                 .unwrap_or_default()
         };
         let opt = |field: &str| Some(get(field)).filter(|v| !v.is_empty());
-        self.chunk.push(ManifestRow {
+        self.chunk.push(ManifestRow::read(
             line,
-            raw: RawTraveller {
+            &RawTraveller {
                 full_name: get("full_name"),
                 document_type: get("document_type"),
                 document_no: get("document_no"),
@@ -448,9 +448,9 @@ impl<F: FnMut(Vec<ManifestRow>) -> bool> Rows<F> {
                 language: opt("language"),
                 notes: opt("notes"),
             },
-            port_code: get("port_code"),
-            community_code: get("destination_community_code"),
-        });
+            get("port_code"),
+            get("destination_community_code"),
+        ));
         if self.chunk.len() < CHUNK_ROWS {
             return Ok(true);
         }

@@ -248,12 +248,27 @@ pub fn register(
     Ok(traveller)
 }
 
-/// A manifest row: the traveller's fields with the port and community given by code.
+/// A manifest row: the traveller's fields, checked as they were read, with the port and community
+/// given by code.
 pub struct ManifestRow {
     pub line: usize,
-    pub raw: RawTraveller,
+    /// The fields once checked, or every problem they have (`check`).
+    pub traveller: Result<CheckedTraveller, Vec<FieldError>>,
     pub port_code: String,
     pub community_code: String,
+}
+
+impl ManifestRow {
+    /// A row as read, its fields checked by the rules of every other path: by the reader of a
+    /// manifest, on its own thread, while the transaction writes what was read before.
+    pub fn read(line: usize, raw: &RawTraveller, port_code: String, community_code: String) -> Self {
+        ManifestRow {
+            line,
+            traveller: check(raw, Utc::now()),
+            port_code,
+            community_code,
+        }
+    }
 }
 
 /// The most rows of one manifest: a long-haul flight's passengers many times over.
@@ -267,7 +282,6 @@ pub fn import(
     actor: &Actor,
     chunks: impl IntoIterator<Item = ApiResult<Vec<ManifestRow>>>,
 ) -> ApiResult<usize> {
-    let now = Utc::now();
     let mut errors: Vec<FieldError> = Vec::new();
     let mut port_ids: HashMap<String, Option<Id>> = HashMap::new();
     let mut destinations: HashMap<String, Result<crate::auth::UnitPlace, String>> = HashMap::new();
@@ -277,7 +291,7 @@ pub fn import(
         let mut accepted = Vec::new();
         for row in chunk? {
             let mut row_errors = Vec::new();
-            let checked = check(&row.raw, now).map_err(|e| row_errors.extend(e)).ok();
+            let checked = row.traveller.map_err(|e| row_errors.extend(e)).ok();
             let code = row.port_code.trim().to_uppercase();
             let port_id = match port_ids.get(&code) {
                 Some(id) => *id,
