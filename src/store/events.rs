@@ -422,14 +422,20 @@ pub fn verify(conn: &mut DbConnection) -> QueryResult<Vec<ChainReport>> {
     Ok(reports)
 }
 
+/// An event not yet chained, spelt as the partial index of such events spells it: with the empty
+/// hash a constant, not a bound value, both databases read that index.
+fn unchained() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql("events.hash = ''")
+}
+
 /// Chains the events written before the log was tamper-evident, once, after the migrations: the
 /// only time events are updated, with the append-only triggers lifted inside the same transaction.
 pub fn chain_legacy(conn: &mut DbConnection) -> Result<(), String> {
     use diesel::connection::SimpleConnection;
-    let unchained: bool = diesel::select(diesel::dsl::exists(events::table.filter(events::hash.eq(""))))
+    let any_left: bool = diesel::select(diesel::dsl::exists(events::table.filter(unchained())))
         .get_result(conn)
         .map_err(|e| e.to_string())?;
-    if !unchained {
+    if !any_left {
         return Ok(());
     }
     let (lift, restore) = match conn {
@@ -463,7 +469,7 @@ fn chain_unchained(conn: &mut DbConnection) -> QueryResult<usize> {
     loop {
         let page: Vec<Event> = events::table
             .select(Event::as_select())
-            .filter(events::hash.eq(""))
+            .filter(unchained())
             .order(events::seq.asc())
             .limit(VERIFY_PAGE)
             .load(conn)?;
