@@ -191,7 +191,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("the application starts");
     let base = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
-    let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
+    // An idle connection is dropped before the server's keep-alive of 5 s would close it, so
+    // that a request after a pause (a browser's wait, say) never goes out on a closed one.
+    let client = awc::Client::builder()
+        .connector(awc::Connector::new().conn_keep_alive(Duration::from_secs(2)))
+        .timeout(Duration::from_secs(60))
+        .finish();
     let mut test_app = TestApp {
         base,
         client,
