@@ -271,6 +271,7 @@ pub(super) fn append(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> Que
             Some(head) => head,
             None => chain_head(conn, city_id)?,
         };
+        let chain_seq = prev_seq + 1;
         let id = super::new_id();
         let hash = Chained {
             prev_hash: &prev_hash,
@@ -290,7 +291,7 @@ pub(super) fn append(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> Que
             city_id,
             Head {
                 hash: hash.clone(),
-                chain_seq: prev_seq + 1,
+                chain_seq,
             },
         );
         rows.push(NewEvent {
@@ -306,7 +307,7 @@ pub(super) fn append(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> Que
             data: Json(event.data),
             prev_hash,
             hash,
-            chain_seq: prev_seq + 1,
+            chain_seq,
         });
     }
     match conn {

@@ -145,11 +145,12 @@ pub fn list(conn: &mut DbConnection, scope: Scope, filter: &TravellerFilter) -> 
     query.load(conn)
 }
 
-/// Whether the document already has an open transfer.
 /// A traveller whose transfer is open, spelt as the partial index on open documents spells it:
 /// with the words as constants, not bound values, both databases read that index.
+const OPEN_TRANSFER: &str = "travellers.status NOT IN ('received', 'exception')";
+
 fn open_transfer() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    diesel::dsl::sql("travellers.status NOT IN ('received', 'exception')")
+    diesel::dsl::sql(OPEN_TRANSFER)
 }
 
 /// A traveller on the road, spelt as the partial index of travellers in transit spells it.
@@ -157,6 +158,7 @@ pub fn in_transit() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
     diesel::dsl::sql("travellers.status = 'in_transit'")
 }
 
+/// Whether the document already has an open transfer.
 pub fn open_transfer_exists(
     conn: &mut DbConnection,
     document_type: &str,
@@ -226,12 +228,12 @@ pub fn open_documents(
         for chunk in documents.chunks(1000) {
             let types: Vec<&str> = chunk.iter().map(|(t, _)| t.as_str()).collect();
             let numbers: Vec<&str> = chunk.iter().map(|(_, no)| no.as_str()).collect();
-            let found: Vec<OpenDocument> = diesel::sql_query(
-                "SELECT t.document_type, t.document_no \
+            let found: Vec<OpenDocument> = diesel::sql_query(format!(
+                "SELECT travellers.document_type, travellers.document_no \
                  FROM unnest($1::text[], $2::text[]) AS d(document_type, document_no) \
-                 JOIN travellers t ON t.document_type = d.document_type AND t.document_no = d.document_no \
-                 WHERE t.status NOT IN ('received', 'exception')",
-            )
+                 JOIN travellers ON travellers.document_type = d.document_type \
+                 AND travellers.document_no = d.document_no WHERE {OPEN_TRANSFER}"
+            ))
             .bind::<Array<Text>, _>(types)
             .bind::<Array<Text>, _>(numbers)
             .load(pg)?;
