@@ -194,3 +194,31 @@ async fn the_database_refuses_a_second_event_at_one_place_in_a_chain() {
     .execute(&mut conn);
     assert_eq!(link.ok(), Some(1));
 }
+
+/// An event moved to another place in its chain, its hash and content untouched, is found where
+/// it was moved from: the places are part of what the log vouches for.
+#[actix_web::test]
+async fn an_event_moved_to_another_place_behind_the_services_back_breaks_its_chain_there() {
+    let world = World::new().await;
+    some_history(&world).await;
+    let app = &world.app;
+    let events = app
+        .get("/api/v1/events?limit=500", &world.dispatcher)
+        .await
+        .expect(200);
+    let items = events.body["items"].as_array().unwrap().clone();
+    let moved = items[items.len() / 2]["seq"].as_i64().unwrap();
+    tamper(
+        app,
+        &format!("UPDATE events SET chain_seq = chain_seq + 1000 WHERE seq = {moved}"),
+    );
+    let report = verification(app, &world.admin).await;
+    assert_eq!(report["ok"], false, "{report}");
+    let broken: Vec<i64> = report["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["first_broken_seq"].as_i64())
+        .collect();
+    assert_eq!(broken, vec![moved]);
+}
