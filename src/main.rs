@@ -140,8 +140,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let command = cli.command.unwrap_or(Command::Serve);
+    // A benchmark's output is its figures: its log is quiet from the first line.
+    let settings = match command {
+        Command::Bench { .. } | Command::BenchWrites { .. } | Command::BenchSheets { .. } => quiet(settings),
+        _ => settings,
+    };
     telemetry::init(&settings.log);
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let result = match command {
         Command::Serve => serve(settings),
         Command::Migrate => prepare_database(&Settings {
             demo: inbound_transfer::config::DemoSettings {
@@ -188,7 +194,7 @@ fn main() -> ExitCode {
             requests,
             concurrency,
         } => bench::history::run(
-            quiet(settings),
+            settings,
             bench::history::BenchOptions {
                 databases,
                 sizes,
@@ -201,7 +207,7 @@ fn main() -> ExitCode {
             seconds,
             streams,
         } => bench::writes::run(
-            quiet(settings),
+            settings,
             bench::writes::WriteOptions {
                 database,
                 seconds,
@@ -213,7 +219,7 @@ fn main() -> ExitCode {
             import_rows,
             roster_rows,
         } => bench::sheets::run(
-            quiet(settings),
+            settings,
             bench::sheets::SheetOptions {
                 databases,
                 import_rows,
