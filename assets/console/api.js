@@ -279,16 +279,22 @@ export async function fresh(path, query) {
   return body;
 }
 
-/** Every item of a list, following its cursor (at most `max`). */
-export async function all(path, query = {}, max = 2000) {
+/** The first items of a list, following its cursor up to `max`, and whether more are left. */
+export async function some(path, query = {}, max = 500) {
   const items = [];
   let cursor;
   do {
-    const page = await api('GET', path, { query: { ...query, limit: 500, cursor } });
+    const limit = Math.min(500, max - items.length);
+    const page = await api('GET', path, { query: { ...query, limit, cursor } });
     items.push(...page.items);
     cursor = page.next_cursor;
   } while (cursor && items.length < max);
-  return items;
+  return { items, more: Boolean(cursor) };
+}
+
+/** Every item of a list, following its cursor (at most `max`). */
+export async function all(path, query = {}, max = 2000) {
+  return (await some(path, query, max)).items;
 }
 
 /** Fetches a file with the token and hands it to the browser as a download. */

@@ -3,7 +3,7 @@
 // read out, vehicles and their disinfection, manifests, notices and the roster. It follows the
 // live feed like the dashboard.
 
-import { all, api, download } from './api.js';
+import { all, api, download, some } from './api.js';
 import { followSoon } from './live.js';
 import { addStrings, dateTime, fieldName, problemText, serverText, t, word } from './i18n.js';
 import { act, badge, field, fill, h, keepOrDraw, messageArea, section, select, table } from './ui.js';
@@ -61,6 +61,14 @@ addStrings({
     'board.destination': 'Destination',
     'board.select': 'Pick {name}',
     'board.none_waiting': 'Nobody is waiting.',
+    'board.none_found': 'Nobody waiting matches.',
+    'board.district': 'Destination district',
+    'board.all_districts': 'All districts',
+    'board.search': 'Name, document or flight',
+    'board.pick_all': 'Pick everyone shown at {port}',
+    'board.caption': '{code} · {name} ({n})',
+    'board.caption_more': '{code} · {name} (first {n}; more waiting)',
+    'board.more': 'More people wait at {port} than are shown here: the first {n} by time of registration. Choose a destination district or search to see the others.',
   },
   zh: {
     'board.title': '调度台',
@@ -114,14 +122,33 @@ addStrings({
     'board.destination': '目的地',
     'board.select': '选择 {name}',
     'board.none_waiting': '暂无待转运人员。',
+    'board.none_found': '没有符合条件的待转运人员。',
+    'board.district': '目的地区县',
+    'board.all_districts': '全部区县',
+    'board.search': '姓名、证件号或航班号',
+    'board.pick_all': '勾选 {port} 列出的全部人员',
+    'board.caption': '{code} · {name}（{n}）',
+    'board.caption_more': '{code} · {name}（前 {n} 人，另有更多人员等待）',
+    'board.more': '{port} 等待的人员多于此处列出的人数：此处按登记先后列出前 {n} 人。请选择目的地区县或搜索，查看其他人员。',
   },
 });
 
 const OPEN = ['planned', 'boarding', 'in_transit', 'arrived'];
 
+/** The most people listed per port: past it the board says so, and a district or a search narrows the list. */
+export const WAITING_SHOWN = 500;
+
 export function mount(main) {
-  const state = { ports: [], units: new Map(), waiting: [], vehicles: [], batches: [], picked: new Set() };
+  const state = { ports: [], units: new Map(), districts: [], waiting: [], more: [], vehicles: [], batches: [], picked: new Set() };
   const waitingEl = h('div', { id: 'waiting' }, h('p', {}, t('common.loading')));
+  const district = h('select', { id: 'waiting-district', onchange: () => load() });
+  const search = h('input', { id: 'waiting-q', type: 'search', maxlength: 100, autocomplete: 'off' });
+  let searching;
+  search.addEventListener('input', () => {
+    clearTimeout(searching);
+    searching = setTimeout(load, 300);
+  });
+  const narrow = h('div', { class: 'inline', id: 'waiting-filter' }, field(t('board.district'), district), field(t('board.search'), search));
   const batchesEl = h('div', { id: 'batches', class: 'cards' });
   const vehiclesEl = h('div', { id: 'vehicles', class: 'scroll' });
   const newBatch = h('div', { id: 'new-batch' });
@@ -129,20 +156,37 @@ export function mount(main) {
 
   const unitName = (id) => state.units.get(id) || '';
 
+  /** Who waits at each port (in `state.ports` order), and whether more wait there than listed. */
+  async function waitingLists(narrowed) {
+    // One request while the whole list fits; per port once it does not, so that a crowded port
+    // never hides the others.
+    const first = await some('/travellers', narrowed, WAITING_SHOWN);
+    if (!first.more) return state.ports.map((p) => ({ items: first.items.filter((x) => x.port_id === p.id), more: false }));
+    return Promise.all(state.ports.map((p) => some('/travellers', { ...narrowed, port_id: p.id }, WAITING_SHOWN)));
+  }
+
+  let loads = 0;
   async function load() {
+    const mine = ++loads;
     try {
       if (!state.ports.length) {
         const [ports, units] = await Promise.all([all('/ports'), all('/units')]);
         state.ports = ports;
         state.units = new Map(units.map((u) => [u.id, u.name]));
+        state.districts = units.filter((u) => u.level === 'district');
+        fill(district, h('option', { value: '' }, t('board.all_districts')), state.districts.map((u) => h('option', { value: u.id }, u.name)));
       }
-      const [waiting, vehicles, ...batches] = await Promise.all([
-        all('/travellers', { status: 'awaiting_transfer' }),
+      const narrowed = { status: 'awaiting_transfer', destination_district_id: district.value || undefined, q: search.value.trim() || undefined };
+      const [lists, vehicles, ...batches] = await Promise.all([
+        waitingLists(narrowed),
         all('/vehicles'),
         ...OPEN.map((status) => all('/batches', { status }, 200)),
       ]);
-      if (stopped) return;
+      // A later load (a new search, say) has the newer answer.
+      if (stopped || mine !== loads) return;
+      const waiting = lists.flatMap((l) => l.items);
       state.waiting = waiting;
+      state.more = state.ports.filter((p, i) => lists[i].more).map((p) => p.id);
       state.vehicles = vehicles;
       state.batches = batches.flat();
       const ids = new Set(waiting.map((x) => x.id));
@@ -174,11 +218,30 @@ export function mount(main) {
     const byPort = state.ports
       .map((p) => [p, state.waiting.filter((x) => x.port_id === p.id)])
       .filter(([, list]) => list.length);
-    if (!byPort.length) return h('p', { class: 'muted' }, t('board.none_waiting'));
-    return byPort.map(([port, list]) =>
-      table(
-        `${port.code} · ${port.name} (${list.length})`,
-        ['', t('common.name'), t('common.document'), t('board.arrived_at'), t('board.destination')],
+    if (!byPort.length) {
+      const narrowed = district.value || search.value.trim();
+      return h('p', { class: 'muted' }, t(narrowed ? 'board.none_found' : 'board.none_waiting'));
+    }
+    return byPort.map(([port, list]) => {
+      const more = state.more.includes(port.id);
+      const caption = t(more ? 'board.caption_more' : 'board.caption', { code: port.code, name: port.name, n: list.length });
+      const pickAll = h('input', {
+        type: 'checkbox',
+        checked: list.every((x) => state.picked.has(x.id)),
+        'aria-label': t('board.pick_all', { port: port.code }),
+        dataset: { pickAll: port.code },
+        onchange: (e) => {
+          for (const x of list) {
+            if (e.target.checked) state.picked.add(x.id);
+            else state.picked.delete(x.id);
+          }
+          fill(waitingEl, waitingTables());
+          fill(newBatch, batchForm());
+        },
+      });
+      const rows = table(
+        caption,
+        [pickAll, t('common.name'), t('common.document'), t('board.arrived_at'), t('board.destination')],
         list.map((x) => [
           h('input', {
             type: 'checkbox',
@@ -197,8 +260,9 @@ export function mount(main) {
           unitName(x.destination_community_id),
         ]),
         { class: 'waiting', dataset: { port: port.code } },
-      ),
-    );
+      );
+      return more ? [h('p', { class: 'message notice', dataset: { more: port.code } }, t('board.more', { port: port.code, n: list.length })), rows] : rows;
+    });
   }
 
   function crewRow() {
@@ -448,7 +512,7 @@ export function mount(main) {
 
   main.replaceChildren(
     h('h1', {}, t('board.title')),
-    section(t('board.waiting'), waitingEl),
+    section(t('board.waiting'), narrow, waitingEl),
     section(t('board.new_batch'), newBatch),
     section(t('board.batches'), batchesEl),
     h('div', { class: 'columns' }, section(t('board.vehicles'), vehiclesEl), importForm()),

@@ -890,6 +890,100 @@ async fn a_tour_of_every_screen_on_the_demo_day() {
     admin.close().await;
 }
 
+/// A port where more people wait than the board lists: the board says so rather than leaving
+/// anyone out unseen, and a district or a search brings every one of them into view.
+#[actix_web::test]
+async fn the_board_says_when_more_wait_than_it_lists_and_narrows_to_find_them() {
+    let world = World::new().await;
+    let app = &world.app;
+    // 520 people at Pudong from one manifest: 510 for Tianning, the last 10 for Zhonglou.
+    let mut manifest = String::from(
+        "full_name,document_type,document_no,nationality,flight_no,port_code,arrived_at,destination_community_code\n",
+    );
+    for i in 0..520 {
+        let community = if i < 510 { "CZ-TN-HM" } else { "CZ-ZL-NY" };
+        manifest.push_str(&format!(
+            "Traveller {i:03},passport,EB{i:06},GBR,MU5001,PVG,2020-03-07 17:30,{community}\n"
+        ));
+    }
+    let imported = app
+        .send_raw(
+            "POST",
+            "/api/v1/travellers/import",
+            Some(&world.dispatcher),
+            "text/csv",
+            manifest.into_bytes(),
+        )
+        .await
+        .expect(201);
+    assert_eq!(imported.body["created"], 520);
+    let elsewhere = world.register("SHA", "CZ-WJ-HL", "MU5002").await;
+
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&app.base, DISPATCHER).await;
+    browser.open(&format!("{}/console/#/board", app.base)).await;
+    let caption = browser
+        .wait_for_text("table.waiting[data-port=PVG] caption", "more waiting")
+        .await;
+    assert!(caption.contains("first 500"), "{caption}");
+    let rows = "table.waiting[data-port=PVG] input[data-traveller]";
+    let listed = browser
+        .client
+        .find_all(fantoccini::Locator::Css(rows))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 500);
+    let note = browser.text("p[data-more=PVG]").await;
+    assert!(note.contains("the first 500"), "{note}");
+    // The quiet port is listed in full beside it, without a note.
+    assert!(
+        browser
+            .exists(&format!("input[data-traveller='{elsewhere}']"))
+            .await
+    );
+    assert!(!browser.exists("p[data-more=SHA]").await);
+    browser.screenshot("board-crowded").await;
+
+    // The ten for Zhonglou: all of them, and no note; everyone shown picked at once.
+    browser
+        .find("#waiting-district")
+        .await
+        .select_by_value(&app.unit("CZ-ZL"))
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("table.waiting[data-port=PVG] caption", "(10)")
+        .await;
+    assert!(!browser.exists("p[data-more=PVG]").await);
+    assert!(
+        !browser
+            .exists(&format!("input[data-traveller='{elsewhere}']"))
+            .await
+    );
+    browser.click("input[data-pick-all=PVG]").await;
+    browser.wait_for_text("#picked", "Travellers picked: 10").await;
+
+    // One of those past the first 500, found by a search in every district.
+    browser
+        .find("#waiting-district")
+        .await
+        .select_by_value("")
+        .await
+        .unwrap();
+    browser.type_into("#waiting-q", "EB000515").await;
+    browser
+        .wait_for_text("table.waiting[data-port=PVG] caption", "(1)")
+        .await;
+    let found = browser.text("table.waiting[data-port=PVG] tbody").await;
+    assert!(found.contains("Traveller 515"), "{found}");
+    browser.type_into("#waiting-q", "EB999999").await;
+    browser.wait_for_text("#waiting", "Nobody waiting matches").await;
+    browser.assert_labelled("the board").await;
+    browser.close().await;
+}
+
 #[actix_web::test]
 async fn two_tabs_stay_signed_in_while_their_tokens_rotate_one_refresh_at_a_time() {
     // Access tokens of 32 s: the console renews them once less than 30 s remain, so every
