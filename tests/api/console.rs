@@ -1202,6 +1202,127 @@ async fn a_manifest_with_bad_rows_shows_them_beside_their_row_numbers_and_writes
     browser.close().await;
 }
 
+/// The problems people meet at work, as the service words them, read in Chinese in the console:
+/// no English left but codes, plates and ids.
+#[actix_web::test]
+async fn the_services_problems_read_in_chinese_in_the_chinese_console() {
+    let world = World::new().await;
+    let app = &world.app;
+    let a = world.register("PVG", "CZ-TN-HM", "MU5001").await;
+    let b = world.register("PVG", "CZ-TN-HM", "MU5001").await;
+    let crew = World::crew();
+    let batch = app
+        .post(
+            "/api/v1/batches",
+            &world.dispatcher,
+            json!({"port_id": world.port("PVG"), "traveller_ids": [a], "crew": crew}),
+        )
+        .await
+        .expect(201)
+        .id();
+    let one_seat = world.new_vehicle("苏D·Z1111", 1).await;
+    let mut again = world.traveller_body("PVG", "CZ-TN-HM", "MU5001");
+    again["document_no"] = world.traveller(&b).await["document_no"].clone();
+    let problems: Vec<Value> = vec![
+        app.post(
+            &format!("/api/v1/batches/{batch}/boarding"),
+            &world.dispatcher,
+            json!({"boarded": [a], "no_show": []}),
+        )
+        .await
+        .expect(409),
+        app.post(
+            &format!("/api/v1/batches/{batch}/vehicle"),
+            &world.dispatcher,
+            json!({"vehicle_id": one_seat}),
+        )
+        .await
+        .expect_problem(409, "capacity_exceeded"),
+        app.post(
+            "/api/v1/batches",
+            &world.dispatcher,
+            json!({"port_id": world.port("PVG"), "traveller_ids": [a], "crew": crew}),
+        )
+        .await
+        .expect(409),
+        app.post(
+            "/api/v1/batches",
+            &world.dispatcher,
+            json!({"port_id": world.port("SHA"), "traveller_ids": [b], "crew": crew}),
+        )
+        .await
+        .expect(422),
+        app.post(
+            &format!("/api/v1/travellers/{b}/exception"),
+            world.officer("CZ-TN"),
+            json!({"kind": "hospitalised", "reason": "fever"}),
+        )
+        .await
+        .expect(409),
+        app.post(
+            "/api/v1/vehicles",
+            &world.dispatcher,
+            json!({"plate": "苏D·Z1111", "kind": "bus", "seats": 9, "unit_id": app.unit("CZ")}),
+        )
+        .await
+        .expect(409),
+        app.post("/api/v1/travellers", &world.dispatcher, again)
+            .await
+            .expect(409),
+        app.post(
+            "/api/v1/units",
+            &world.admin,
+            json!({"code": "CZ-TN", "name": "Again", "level": "district", "parent_id": app.unit("CZ")}),
+        )
+        .await
+        .expect(409),
+    ]
+    .into_iter()
+    .map(|r| r.body)
+    .collect();
+
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&app.base, DISPATCHER).await;
+    browser
+        .find("#language")
+        .await
+        .select_by_value("zh")
+        .await
+        .unwrap();
+    browser.wait_for_text("nav", "调度台").await;
+    let read = browser
+        .client
+        .execute_async(
+            "const [problems, done] = arguments;
+             const base = document.querySelector('script[type=module]').src.replace(/app\\.js$/, '');
+             import(base + 'i18n.js').then((m) => done(problems.map((p) => m.problemText(p))), (e) => done(String(e)));",
+            vec![json!(problems)],
+        )
+        .await
+        .unwrap();
+    let read: Vec<String> = serde_json::from_value(read).unwrap();
+    assert_eq!(read.len(), problems.len());
+    for (problem, text) in problems.iter().zip(&read) {
+        // Ids stay as they are; any other run of three Latin letters is English left over.
+        let rest = [&a, &b, &batch, &one_seat]
+            .iter()
+            .fold(text.clone(), |t, id| t.replace(id.as_str(), ""));
+        let english = rest
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|word| word.len() >= 3);
+        let chinese = text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        assert!(
+            !english && chinese,
+            "{} reads {text:?} in Chinese",
+            problem["detail"]
+        );
+    }
+    assert!(read[1].contains("苏D·Z1111"), "{}", read[1]);
+    browser.close().await;
+}
+
 #[actix_web::test]
 async fn an_officer_downloads_the_roster_and_the_download_is_recorded() {
     let world = World::new().await;
