@@ -292,8 +292,9 @@ export async function some(path, query = {}, max = 500) {
   return { items, more: Boolean(cursor) };
 }
 
-/** Every item of a list, following its cursor (at most `max`). */
-export async function all(path, query = {}, max = 2000) {
+/** Every item of a list, following its cursor (at most `max`): the units of a jurisdiction,
+ * its vehicles, the handoffs pending at a desk. */
+export async function all(path, query = {}, max = Infinity) {
   return (await some(path, query, max)).items;
 }
 

@@ -984,6 +984,50 @@ async fn the_board_says_when_more_wait_than_it_lists_and_narrows_to_find_them() 
     browser.close().await;
 }
 
+/// A large city has thousands of communities: the board names every traveller's destination,
+/// even one past the first 2,000 units the console reads.
+#[actix_web::test]
+async fn the_board_names_destinations_in_a_city_of_thousands_of_communities() {
+    let world = World::new().await;
+    let app = &world.app;
+    // 2,100 more communities of Tianning, the organisation as a migration would load it, with
+    // ids that list after every demo unit.
+    let rows: Vec<String> = (1..=2100)
+        .map(|n| format!("('ff000000-0000-7000-8000-{n:012}', 'Community {n:04}', 'CZ-TN-X{n:04}')"))
+        .collect();
+    let id = if app.settings.database.url.starts_with("postgres") {
+        "CAST(v.column1 AS uuid)"
+    } else {
+        "v.column1"
+    };
+    let mut conn = app.connection();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "INSERT INTO units (id, name, code, level, parent_id, city_id, district_id, created_at) \
+             SELECT {id}, v.column2, v.column3, u.level, u.parent_id, u.city_id, u.district_id, u.created_at \
+             FROM units u, (VALUES {}) AS v WHERE u.code = 'CZ-TN-HM'",
+            rows.join(", ")
+        )),
+        &mut conn,
+    )
+    .unwrap();
+    let mut body = world.traveller_body("PVG", "CZ-TN-HM", "MU5001");
+    body["destination_community_id"] = json!("ff000000-0000-7000-8000-000000002100");
+    app.post("/api/v1/travellers", &world.dispatcher, body)
+        .await
+        .expect(201);
+
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&app.base, DISPATCHER).await;
+    browser.open(&format!("{}/console/#/board", app.base)).await;
+    browser
+        .wait_for_text("table.waiting[data-port=PVG]", "Community 2100")
+        .await;
+    browser.close().await;
+}
+
 #[actix_web::test]
 async fn two_tabs_stay_signed_in_while_their_tokens_rotate_one_refresh_at_a_time() {
     // Access tokens of 32 s: the console renews them once less than 30 s remain, so every
