@@ -147,6 +147,41 @@ pub fn refresh_token_digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A refresh's answer sealed under the refresh token it answered (ChaCha20-Poly1305, the key
+/// derived from that token), so that a retry of the same request can be answered alike while the
+/// database holds nothing that issues tokens: only the client that still holds the old token can
+/// open it, as it stores refresh tokens only as digests.
+pub fn seal_answer(refresh_token: &str, answer: &[u8]) -> String {
+    use chacha20poly1305::aead::{Aead, KeyInit};
+    let cipher = chacha20poly1305::ChaCha20Poly1305::new(&answer_key(refresh_token).into());
+    let mut nonce = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let sealed = cipher
+        .encrypt(&nonce.into(), answer)
+        .expect("ChaCha20-Poly1305 seals any message of this size");
+    base64::engine::general_purpose::STANDARD.encode([&nonce[..], &sealed].concat())
+}
+
+/// Opens what `seal_answer` sealed under the same refresh token; nothing for any other token.
+pub fn open_answer(refresh_token: &str, sealed: &str) -> Option<Vec<u8>> {
+    use chacha20poly1305::aead::{Aead, KeyInit};
+    let bytes = base64::engine::general_purpose::STANDARD.decode(sealed).ok()?;
+    if bytes.len() < 12 {
+        return None;
+    }
+    let (nonce, sealed) = bytes.split_at(12);
+    let cipher = chacha20poly1305::ChaCha20Poly1305::new(&answer_key(refresh_token).into());
+    cipher.decrypt(nonce.into(), sealed).ok()
+}
+
+/// 256 bits from a token of 256 random bits, apart from its stored digest.
+fn answer_key(refresh_token: &str) -> [u8; 32] {
+    Sha256::new_with_prefix(b"inbound-transfer refresh answer\n")
+        .chain_update(refresh_token.as_bytes())
+        .finalize()
+        .into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +203,22 @@ mod tests {
             hash_concurrency: 1,
             hash_queue: 8,
         }
+    }
+
+    #[test]
+    fn an_answer_sealed_under_a_refresh_token_opens_with_that_token_only() {
+        let token = new_refresh_token();
+        let sealed = seal_answer(&token, b"{\"access_token\":\"a\"}");
+        assert_eq!(
+            open_answer(&token, &sealed).as_deref(),
+            Some(&b"{\"access_token\":\"a\"}"[..])
+        );
+        assert!(!sealed.contains("access_token"));
+        assert_eq!(open_answer(&new_refresh_token(), &sealed), None);
+        let mut tampered = base64::engine::general_purpose::STANDARD.decode(&sealed).unwrap();
+        *tampered.last_mut().unwrap() ^= 1;
+        let tampered = base64::engine::general_purpose::STANDARD.encode(tampered);
+        assert_eq!(open_answer(&token, &tampered), None);
     }
 
     #[test]

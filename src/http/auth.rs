@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -14,9 +14,9 @@ use super::client::ClientAddress;
 use super::docs::{
     BadRequest, TooManyRequests, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
 };
-use super::Body;
+use super::{fingerprint, Body, IdempotencyKey};
 use crate::auth::password::Admission;
-use crate::auth::tokens::{new_refresh_token, refresh_token_digest};
+use crate::auth::tokens::{new_refresh_token, open_answer, refresh_token_digest, seal_answer};
 use crate::auth::Actor;
 use crate::db::{DbConnection, Lock};
 use crate::domain::{password_problem, Role};
@@ -24,6 +24,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store;
 use crate::store::events::{self, EventPlace};
+use crate::store::idempotency;
 use crate::store::users::{self, LoginGate, LoginLimits, User};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -209,30 +210,54 @@ pub struct RefreshRequest {
 }
 
 enum RefreshOutcome {
-    Issued(TokenResponse),
+    /// The new pair, as JSON.
+    Issued(Vec<u8>),
+    /// The answer to this request when it was first made (its `Idempotency-Key`): the retry of a
+    /// refresh whose answer was lost on the way.
+    Replayed(Vec<u8>),
+    /// The key came with another request first (the token is left unused).
+    KeyReused,
     /// A refresh token presented a second time: it was stolen or leaked, so the whole family of
     /// the user's refresh tokens was revoked.
     Reused,
     Invalid,
 }
 
+/// How long the answer to a refresh stays ready for a retry of it.
+const REFRESH_REPLAY_SECS: i64 = 300;
+
+/// What the stored answer of a refresh is filed under.
+const REFRESH_SCOPE: &str = "refresh";
+
 /// Exchange a refresh token
 ///
 /// The old refresh token stops working; presenting it again ends every session of the account.
+/// A retry of the same request (the same `Idempotency-Key`, within five minutes), after an answer
+/// lost on the way, is answered with the same new pair instead.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeats of the same refresh get the first answer")),
     responses(
         (status = 200, description = "A new pair of tokens", body = TokenResponse),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
         (status = 503, response = Unavailable),
     )
 )]
 #[post("/auth/refresh")]
-async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiResult<HttpResponse> {
-    let digest = refresh_token_digest(body.into_inner()?.refresh_token.trim());
+async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: IdempotencyKey,
+    body: Body<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    let presented = body.into_inner()?.refresh_token.trim().to_owned();
+    let digest = refresh_token_digest(&presented);
+    // The request as its digest: the token itself is kept nowhere.
+    let print = fingerprint(&req, &digest);
     let st = state.clone();
     let outcome = state
         .write(move |conn| {
@@ -244,7 +269,24 @@ async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiR
                 if token.revoked_at.is_some() || token.expires_at <= Timestamp::now() {
                     return Ok(RefreshOutcome::Invalid);
                 }
+                let not_before = Timestamp::now() - Duration::seconds(REFRESH_REPLAY_SECS);
+                let stored = |tx: &mut store::Tx<'_>| match &key.0 {
+                    Some(key) => idempotency::find(tx, token.user_id, key, REFRESH_SCOPE, not_before),
+                    None => Ok(None),
+                };
+                if token.used_at.is_none() && stored(tx)?.is_some_and(|s| s.request_hash != print) {
+                    return Ok(RefreshOutcome::KeyReused);
+                }
                 if token.used_at.is_some() || !users::use_refresh_token(tx, token.id)? {
+                    // Read after the token's row: a first attempt still under way has committed.
+                    if let Some(first) = stored(tx)?.filter(|s| s.request_hash == print) {
+                        let answer = first.body["sealed"]
+                            .as_str()
+                            .and_then(|sealed| open_answer(&presented, sealed))
+                            .ok_or_else(|| ApiError::internal("a stored refresh answer does not open"))?;
+                        return Ok(RefreshOutcome::Replayed(answer));
+                    }
+                    // Anything else is a second use: the token was stolen or leaked.
                     users::end_sessions(tx, token.user_id)?;
                     let user = users::find(tx, token.user_id)?;
                     let place = match &user {
@@ -262,15 +304,35 @@ async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiR
                     )?;
                     return Ok(RefreshOutcome::Reused);
                 }
-                match users::find(tx, token.user_id)?.filter(|u| u.active) {
-                    Some(user) => Ok(RefreshOutcome::Issued(issue_tokens(&st, tx, &user)?)),
-                    None => Ok(RefreshOutcome::Invalid),
+                let Some(user) = users::find(tx, token.user_id)?.filter(|u| u.active) else {
+                    return Ok(RefreshOutcome::Invalid);
+                };
+                let answer =
+                    serde_json::to_vec(&issue_tokens(&st, tx, &user)?).map_err(ApiError::internal)?;
+                if let Some(key) = &key.0 {
+                    let sealed = serde_json::json!({ "sealed": seal_answer(&presented, &answer) });
+                    idempotency::store(tx, user.id, key, REFRESH_SCOPE, &print, 200, &sealed)?;
                 }
+                Ok(RefreshOutcome::Issued(answer))
             })
         })
         .await?;
+    let answer = |json: Vec<u8>| {
+        HttpResponse::Ok()
+            .insert_header((actix_web::http::header::CONTENT_TYPE, "application/json"))
+            .body(json)
+    };
     match outcome {
-        RefreshOutcome::Issued(tokens) => Ok(HttpResponse::Ok().json(tokens)),
+        RefreshOutcome::Issued(json) => Ok(answer(json)),
+        RefreshOutcome::Replayed(json) => {
+            let mut response = answer(json);
+            response.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("idempotency-replayed"),
+                actix_web::http::header::HeaderValue::from_static("true"),
+            );
+            Ok(response)
+        }
+        RefreshOutcome::KeyReused => Err(super::key_reused()),
         RefreshOutcome::Reused => Err(ApiError::unauthorized(
             "this refresh token was already used; every session of the account has been ended",
         )),

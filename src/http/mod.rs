@@ -489,14 +489,19 @@ fn replay(
     fingerprint: &str,
 ) -> ApiResult<(StatusCode, serde_json::Value, bool)> {
     if stored.request_hash != fingerprint {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "this Idempotency-Key was used for a different request",
-        ));
+        return Err(key_reused());
     }
     let status = StatusCode::from_u16(stored.status).map_err(ApiError::internal)?;
     Ok((status, stored.body, true))
+}
+
+/// The answer to an `Idempotency-Key` sent again with another request.
+pub fn key_reused() -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+        "this Idempotency-Key was used for a different request",
+    )
 }
 
 /// Collects field errors, answering 422 with all of them at once.

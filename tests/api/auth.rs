@@ -142,6 +142,75 @@ async fn a_refresh_token_works_once_and_its_reuse_ends_every_session() {
     assert!(events.iter().any(|e| e["action"] == "auth.refresh_token_reused"));
 }
 
+/// A phone that lost the answer to its refresh sends the same request again, with the same
+/// `Idempotency-Key`: it gets the same new pair and stays signed in. The same token with any
+/// other key is still a second use.
+#[actix_web::test]
+async fn a_refresh_whose_answer_was_lost_is_answered_again_and_the_session_goes_on() {
+    let app = spawn_app().await;
+    let first = app.login_response(DISPATCHER.0, DISPATCHER.1).await.expect(200);
+    let user_id = first.body["user"]["id"].as_str().unwrap().to_owned();
+    let refresh1 = first.body["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = |token: String, key: &'static str| {
+        let app = &app;
+        async move {
+            app.send(
+                "POST",
+                "/api/v1/auth/refresh",
+                None,
+                Some(&json!({ "refresh_token": token })),
+                &[("idempotency-key", key)],
+            )
+            .await
+        }
+    };
+    let answered = refresh(refresh1.clone(), "lost-answer-1").await.expect(200);
+    let again = refresh(refresh1.clone(), "lost-answer-1").await.expect(200);
+    assert_eq!(again.body, answered.body, "the same pair again");
+    assert_eq!(again.header("idempotency-replayed").as_deref(), Some("true"));
+    // What is kept for the retry issues nothing by itself: the pair is sealed under the old token.
+    let kept = app.count_where(
+        "idempotency_keys",
+        &format!(
+            "CAST(response_body AS TEXT) LIKE '%{}%' OR CAST(response_body AS TEXT) LIKE '%{}%'",
+            answered.body["refresh_token"].as_str().unwrap(),
+            &answered.body["access_token"].as_str().unwrap()[..40],
+        ),
+    );
+    assert_eq!(kept, 0, "no token in the stored answer");
+    assert_eq!(app.count_where("idempotency_keys", "key = 'lost-answer-1'"), 1);
+
+    // The session goes on with the pair the retry got.
+    let access2 = again.body["access_token"].as_str().unwrap().to_owned();
+    app.get("/api/v1/me", &access2).await.expect(200);
+    let refresh2 = again.body["refresh_token"].as_str().unwrap().to_owned();
+    let third = refresh(refresh2, "next-refresh").await.expect(200);
+    // A key sent with another request is refused, and the token it came with stays unused.
+    let refresh3 = third.body["refresh_token"].as_str().unwrap().to_owned();
+    refresh(refresh3.clone(), "lost-answer-1")
+        .await
+        .expect_problem(422, "idempotency_key_reused");
+    let fourth = refresh(refresh3, "fourth-refresh").await.expect(200);
+
+    // The first token with another key is a second use: every session of the account ends.
+    refresh(refresh1, "someone-else")
+        .await
+        .expect_problem(401, "unauthorized");
+    refresh(
+        fourth.body["refresh_token"].as_str().unwrap().to_owned(),
+        "after-the-theft",
+    )
+    .await
+    .expect_problem(401, "unauthorized");
+    let admin = app.login(ADMIN).await;
+    let events = app.events_of(&admin, "user", &user_id).await;
+    let reused = events
+        .iter()
+        .filter(|e| e["action"] == "auth.refresh_token_reused")
+        .count();
+    assert_eq!(reused, 1, "only the second use counted as one");
+}
+
 #[actix_web::test]
 async fn logout_ends_access_and_refresh_tokens() {
     let app = spawn_app().await;
