@@ -390,7 +390,11 @@ async fn confirm(
                 format!("wrong handoff code; {attempts_left} attempts left before the handoff locks"),
             )
             .keeping_changes()),
-            Confirmation::Locked => Err(ApiError::invalid_state(
+            // The fifth wrong code is still a wrong code; the attempts after it find the
+            // handoff locked (409).
+            Confirmation::Locked => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_handoff_code",
                 "wrong handoff code; the handoff is now locked and the sender must cancel and hand again",
             )
             .keeping_changes()),

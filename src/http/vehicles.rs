@@ -377,7 +377,9 @@ async fn record_disinfection(
     let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     let note = match &body.note {
-        Some(n) => Some(crate::domain::clean_text(n, 1000).map_err(|m| ApiError::invalid_field("note", m))?),
+        Some(n) => {
+            Some(crate::domain::clean_multi_line(n, 1000).map_err(|m| ApiError::invalid_field("note", m))?)
+        }
         None => None,
     };
     let who = actor.clone();

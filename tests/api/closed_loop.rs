@@ -111,17 +111,27 @@ async fn travellers_go_from_the_port_to_their_community_and_the_batch_closes() {
     assert_eq!(closed.body["status"], "closed");
     assert!(closed.body["closed_at"].is_string());
 
-    // The vehicle is disinfected before its next trip.
+    // The vehicle is disinfected before its next trip; the note may run over lines, but holds no
+    // other control character.
+    w.app
+        .post(
+            &format!("/api/v1/vehicles/{bus}/disinfections"),
+            &w.dispatcher,
+            json!({"note": "sprayed\u{7}"}),
+        )
+        .await
+        .expect(400);
     let cleaned = w
         .app
         .post(
             &format!("/api/v1/vehicles/{bus}/disinfections"),
             &w.dispatcher,
-            json!({"note": "sprayed"}),
+            json!({"note": "sprayed\r\n\tseats and rails"}),
         )
         .await
         .expect(201);
     assert_eq!(cleaned.body["vehicle"]["status"], "available");
+    assert_eq!(cleaned.body["note"], "sprayed\r\n\tseats and rails");
     w.app
         .post(
             &format!("/api/v1/vehicles/{bus}/disinfections"),
@@ -474,6 +484,13 @@ async fn five_wrong_codes_lock_a_handoff_until_the_sender_hands_again() {
             .unwrap()
             .contains(&format!("{left} attempts left")));
     }
+    // The fifth wrong code is answered as one, and locks the handoff.
+    let fifth = w
+        .app
+        .post(&path, w.officer("CZ-ZL"), body.clone())
+        .await
+        .expect_problem(422, "invalid_handoff_code");
+    assert!(fifth.body["detail"].as_str().unwrap().contains("now locked"));
     w.app
         .post(&path, w.officer("CZ-ZL"), body)
         .await
