@@ -278,8 +278,13 @@ where
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CrewBody {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    /// 5 to 32 digits, with an optional leading `+`, spaces or dashes.
     #[serde(default)]
+    #[schema(
+        pattern = r"^[^\S\t\n\v\f\r]*(?:\+[0-9-][0-9 -]{2,29}[0-9-]|[0-9-][0-9 -]{3,30}[0-9-])[^\S\t\n\v\f\r]*$"
+    )]
     phone: Option<String>,
     role: CrewRole,
 }
@@ -289,10 +294,12 @@ pub struct CrewBody {
 #[serde(deny_unknown_fields)]
 pub struct CreateBatch {
     port_id: Id,
+    #[schema(min_items = 1, max_items = 100)]
     traveller_ids: Vec<Id>,
     #[serde(default)]
     vehicle_id: Option<Id>,
     #[serde(default)]
+    #[schema(max_items = 10)]
     crew: Vec<CrewBody>,
     #[serde(default)]
     scheduled_departure_at: Option<Timestamp>,
@@ -359,8 +366,10 @@ async fn create_batch(
 #[serde(deny_unknown_fields)]
 pub struct EditTravellers {
     #[serde(default)]
+    #[schema(max_items = 100)]
     add: Vec<Id>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     remove: Vec<Id>,
 }
 
@@ -586,6 +595,7 @@ async fn arrive(
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cancel {
+    #[schema(min_length = 1, max_length = 1000)]
     reason: String,
 }
 

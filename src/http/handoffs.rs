@@ -279,6 +279,7 @@ async fn get_handoff(
 #[serde(deny_unknown_fields)]
 pub struct SendHandoff {
     to_unit_id: Id,
+    #[schema(min_items = 1, max_items = 100)]
     traveller_ids: Vec<Id>,
 }
 
@@ -327,6 +328,7 @@ pub struct Confirm {
     code: String,
     received_traveller_ids: Vec<Id>,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 1000)]
     note: Option<String>,
 }
 
@@ -407,6 +409,7 @@ async fn confirm(
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
+    #[schema(min_length = 1, max_length = 1000)]
     reason: String,
 }
 

@@ -118,9 +118,13 @@ async fn get_port(
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePort {
+    /// An airport's three-letter IATA code, or 2 to 10 capitals and digits for the other kinds.
+    #[schema(pattern = r"^[^\S\t\n\v\f\r]*[A-Z0-9]{2,10}[^\S\t\n\v\f\r]*$")]
     code: String,
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
     kind: PortKind,
+    #[schema(min_length = 1, max_length = 100)]
     city_name: String,
 }
 

@@ -204,15 +204,24 @@ async fn get_traveller(
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterTraveller {
+    #[schema(min_length = 1, max_length = 200)]
     full_name: String,
     document_type: DocumentType,
+    /// 1 to 64 letters, digits and `-`; spaces are dropped and letters compared in capitals.
+    #[schema(pattern = r"^[^\S\t\n\v\f\r]*(?:[A-Za-z0-9-][^\S\t\n\v\f\r]*){1,64}$")]
     document_no: String,
     /// ISO 3166-1 alpha-3, e.g. `CHN`.
-    #[schema(example = "CHN")]
+    #[schema(example = "CHN", pattern = r"^[^\S\t\n\v\f\r]*[A-Za-z]{3}[^\S\t\n\v\f\r]*$")]
     nationality: String,
+    /// 5 to 32 digits, with an optional leading `+`, spaces or dashes.
     #[serde(default)]
+    #[schema(
+        pattern = r"^[^\S\t\n\v\f\r]*(?:(?:\+[0-9-][0-9 -]{2,29}[0-9-]|[0-9-][0-9 -]{3,30}[0-9-]))?[^\S\t\n\v\f\r]*$"
+    )]
     phone: Option<String>,
+    /// 2 to 10 letters and digits, e.g. `MU5001` (spaces are dropped).
     #[serde(default)]
+    #[schema(pattern = r"^[^\S\t\n\v\f\r]*(?:(?:[A-Za-z0-9] *){2,10})?[^\S\t\n\v\f\r]*$")]
     flight_no: Option<String>,
     port_id: Id,
     /// RFC 3339.
@@ -220,10 +229,12 @@ pub struct RegisterTraveller {
     arrived_at: String,
     destination_community_id: Id,
     #[serde(default)]
+    #[schema(max_length = 500)]
     address: Option<String>,
     #[serde(default)]
     language: Option<Language>,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     notes: Option<String>,
 }
 
@@ -292,8 +303,10 @@ async fn register_traveller(
 #[serde(deny_unknown_fields)]
 pub struct RecordException {
     kind: ExceptionKind,
+    #[schema(min_length = 1, max_length = 1000)]
     reason: String,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     facility: Option<String>,
 }
 

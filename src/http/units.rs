@@ -136,7 +136,10 @@ async fn get_unit(
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUnit {
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
+    /// 1 to 32 capitals, digits, `-` and `_`, not starting with `-`.
+    #[schema(pattern = r"^[^\S\t\n\v\f\r]*[A-Z0-9_][A-Z0-9_-]{0,31}[^\S\t\n\v\f\r]*$")]
     code: String,
     level: UnitLevel,
     #[serde(default)]
@@ -241,7 +244,7 @@ pub struct UpdateUnit {
     name: Option<String>,
     /// 5 to 32 digits, with an optional leading `+`, spaces or dashes; null clears it.
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>, min_length = 5, max_length = 32)]
+    #[schema(value_type = Option<String>, pattern = r"^[^\S\t\n\v\f\r]*(?:\+[0-9-][0-9 -]{2,29}[0-9-]|[0-9-][0-9 -]{3,30}[0-9-])[^\S\t\n\v\f\r]*$")]
     hotline: Option<Option<String>>,
     /// Null clears it.
     #[serde(default, deserialize_with = "super::double_option")]

@@ -155,10 +155,13 @@ fn place_for(conn: &mut DbConnection, role: Role, unit_id: Option<Id>) -> ApiRes
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    /// 3 to 64 lower-case letters, digits, `.`, `-` and `_`.
+    #[schema(pattern = r"^[^\S\t\n\v\f\r]*[a-z0-9._-]{3,64}[^\S\t\n\v\f\r]*$")]
     username: String,
     /// At least 10 characters.
     #[schema(format = Password, min_length = 10, max_length = 256)]
     password: String,
+    #[schema(min_length = 1, max_length = 100)]
     display_name: String,
     role: Role,
     #[serde(default)]
@@ -249,6 +252,7 @@ async fn create_user(
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 100)]
     display_name: Option<String>,
     #[serde(default)]
     role: Option<Role>,

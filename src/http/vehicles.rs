@@ -165,6 +165,7 @@ fn check_seats(problems: &mut Problems, seats: i32) {
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateVehicle {
+    #[schema(min_length = 2, max_length = 16)]
     plate: String,
     kind: VehicleKind,
     /// 1 to 100.
@@ -331,6 +332,7 @@ async fn update_vehicle(
 #[serde(deny_unknown_fields)]
 pub struct Disinfection {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 1000)]
     note: Option<String>,
 }
 

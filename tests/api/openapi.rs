@@ -565,3 +565,49 @@ async fn the_answers_fit_the_document() {
             .await,
     );
 }
+
+/// The lengths the document states for a traveller's and a vehicle's fields are the server's: a
+/// value at the limit is taken, one beyond it refused, each read from the document itself.
+#[actix_web::test]
+async fn the_documents_lengths_are_the_servers() {
+    let world = World::new().await;
+    let app = &world.app;
+    let doc = document(app).await;
+    let schema = |name: &str| doc["components"]["schemas"][name]["properties"].clone();
+    let traveller = schema("RegisterTraveller");
+    for field in ["full_name", "address", "notes"] {
+        let max = traveller[field]["maxLength"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{field} states its length"));
+        for (n, status) in [(max, 201), (max + 1, 422)] {
+            let mut body = world.traveller_body("PVG", "CZ-TN-HM", "MU5001");
+            body[field] = json!("x".repeat(n as usize));
+            let res = app.post("/api/v1/travellers", &world.dispatcher, body).await;
+            assert_eq!(res.status.as_u16(), status, "{field} of {n}: {}", res.body);
+            if status == 422 {
+                assert_eq!(res.body["errors"][0]["field"], field);
+            }
+        }
+    }
+    // A field's pattern is stated where the server has a rule beyond its length.
+    for field in ["document_no", "nationality", "phone", "flight_no"] {
+        assert!(traveller[field]["pattern"].is_string(), "{field}");
+    }
+    let vehicle = schema("CreateVehicle");
+    let (min, max) = (
+        vehicle["plate"]["minLength"].as_u64().unwrap(),
+        vehicle["plate"]["maxLength"].as_u64().unwrap(),
+    );
+    for (n, status) in [(min - 1, 422), (min, 201), (max, 201), (max + 1, 422)] {
+        // At least one character: the minimum is stated as 2.
+        let plate = format!("P{}", "7".repeat(n as usize - 1));
+        let res = app
+            .post(
+                "/api/v1/vehicles",
+                &world.dispatcher,
+                json!({"plate": plate, "kind": "bus", "seats": 9, "unit_id": app.unit("CZ")}),
+            )
+            .await;
+        assert_eq!(res.status.as_u16(), status, "a plate of {n}: {}", res.body);
+    }
+}
