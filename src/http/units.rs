@@ -144,6 +144,16 @@ pub struct CreateUnit {
     level: UnitLevel,
     #[serde(default)]
     parent_id: Option<Id>,
+    /// A phone number shown on notices: 5 to 32 digits, with an optional leading `+`, spaces or
+    /// dashes.
+    #[serde(default)]
+    #[schema(
+        pattern = r"^[^\S\t\n\v\f\r]*(?:\+[0-9-][0-9 -]{2,29}[0-9-]|[0-9-][0-9 -]{3,30}[0-9-])[^\S\t\n\v\f\r]*$"
+    )]
+    hotline: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    address: Option<String>,
 }
 
 /// Create a unit (admin)
@@ -185,6 +195,14 @@ async fn create_unit(
     if body.level != UnitLevel::City && body.parent_id.is_none() {
         problems.add("parent_id", format!("a {} needs a parent", body.level));
     }
+    let hotline = body
+        .hotline
+        .as_deref()
+        .and_then(|phone| checked_hotline(&mut problems, phone));
+    let address = body
+        .address
+        .as_deref()
+        .and_then(|text| checked_address(&mut problems, text));
     problems.into_result()?;
     let name = name.unwrap_or_default();
     let actor_id = actor.id;
@@ -216,8 +234,8 @@ async fn create_unit(
             city_id,
             district_id,
             created_at: Timestamp::now(),
-            hotline: None,
-            address: None,
+            hotline,
+            address,
         };
         units::insert(conn, &unit)?;
         touch_dashboards(conn, &unit)?;
@@ -228,7 +246,8 @@ async fn create_unit(
             "unit",
             unit.id,
             EventPlace::from(&unit.place()),
-            serde_json::json!({"name": unit.name, "code": unit.code, "level": unit.level, "parent_id": unit.parent_id}),
+            serde_json::json!({"name": unit.name, "code": unit.code, "level": unit.level, "parent_id": unit.parent_id,
+                "hotline": unit.hotline, "address": unit.address}),
         )?;
         Ok(UnitView::from(unit))
     })
@@ -287,21 +306,12 @@ async fn update_unit(
         None => None,
     };
     let hotline = match &body.hotline {
-        Some(Some(phone)) if !crate::domain::traveller::valid_phone(phone.trim()) => {
-            problems.add(
-                "hotline",
-                "must be 5 to 32 digits, with an optional leading +, spaces or dashes",
-            );
-            None
-        }
-        Some(Some(phone)) => Some(Some(phone.trim().to_owned())),
+        Some(Some(phone)) => checked_hotline(&mut problems, phone).map(Some),
         Some(None) => Some(None),
         None => None,
     };
     let address = match &body.address {
-        Some(Some(text)) => problems
-            .check("address", crate::domain::multi_line_problem(text.trim(), 500))
-            .map(|()| Some(text.trim().to_owned()).filter(|t| !t.is_empty())),
+        Some(Some(text)) => Some(checked_address(&mut problems, text)),
         Some(None) => Some(None),
         None => None,
     };
@@ -343,4 +353,26 @@ fn touch_dashboards(conn: &mut crate::store::Tx<'_>, unit: &Unit) -> ApiResult<(
     listing.extend(place.district_id);
     crate::store::counts::touch(&mut conn.counts, &listing);
     Ok(())
+}
+
+/// A unit's hotline as stored (trimmed), or its problem recorded.
+fn checked_hotline(problems: &mut Problems, phone: &str) -> Option<String> {
+    let phone = phone.trim();
+    if crate::domain::traveller::valid_phone(phone) {
+        Some(phone.to_owned())
+    } else {
+        problems.add(
+            "hotline",
+            "must be 5 to 32 digits, with an optional leading +, spaces or dashes",
+        );
+        None
+    }
+}
+
+/// A unit's address as stored (trimmed; none when blank), or its problem recorded.
+fn checked_address(problems: &mut Problems, text: &str) -> Option<String> {
+    let text = text.trim();
+    problems
+        .check("address", crate::domain::multi_line_problem(text, 500))
+        .and_then(|()| Some(text.to_owned()).filter(|t| !t.is_empty()))
 }

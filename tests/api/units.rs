@@ -307,3 +307,45 @@ async fn a_handoff_names_both_sides_and_their_hotlines() {
     assert_eq!(seen.body["to_unit"]["id"], w.app.unit("CZ-TN").as_str());
     assert!(seen.body["to_unit"]["hotline"].is_null());
 }
+
+/// A city's hotline and address can be given when it is created, checked as a change of them
+/// is; a bad one creates nothing.
+#[actix_web::test]
+async fn a_unit_is_created_with_its_hotline_and_address() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let units = app.count_rows("units");
+    let bad = app
+        .post(
+            "/api/v1/units",
+            &admin,
+            json!({"name": "Wuxi", "code": "WX", "level": "city", "hotline": "call us", "address": "x".repeat(501)}),
+        )
+        .await
+        .expect(422);
+    let fields: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["hotline", "address"]);
+    assert_eq!(app.count_rows("units"), units, "nothing was created");
+
+    let city = app
+        .post(
+            "/api/v1/units",
+            &admin,
+            json!({"name": "Wuxi", "code": "WX", "level": "city",
+                   "hotline": " +86 510 12345 ", "address": "  1 Renmin Road\nWuxi  "}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(city.body["hotline"], "+86 510 12345");
+    assert_eq!(city.body["address"], "1 Renmin Road\nWuxi");
+    let id = city.body["id"].as_str().unwrap();
+    let read = app.get(&format!("/api/v1/units/{id}"), &admin).await.expect(200);
+    assert_eq!(read.body["hotline"], "+86 510 12345");
+    let events = app.events_of(&admin, "unit", id).await;
+    assert_eq!(events[0]["data"]["hotline"], "+86 510 12345");
+}
