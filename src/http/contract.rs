@@ -3,7 +3,8 @@
 //! - text fields and parameters refuse control characters (see `Body` and `edge`): a `pattern`
 //!   on every free string of a request, with tabs and line breaks in `MULTI_LINE_FIELDS`;
 //! - list cursors (`CURSOR_PATTERN`), the event log's numeric cursor and `Idempotency-Key`;
-//! - every operation with a body may answer 415;
+//! - every operation with a body may answer 415, with a JSON body 413, and every operation 400
+//!   (a control character in its query);
 //! - links between the operations of the main flows (create → get, batch → boarding → depart
 //!   → arrive → handoff), so that a client or a stateful test can follow them.
 
@@ -38,6 +39,24 @@ pub fn state_constraints(document: &mut Value) {
                     .flatten()
                 {
                     constrain_parameter(path, parameter);
+                }
+                if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+                    // A control character in any query is refused before the handler (`edge`).
+                    responses
+                        .entry("400")
+                        .or_insert_with(|| json!({"$ref": "#/components/responses/BadRequest"}));
+                }
+                let json_body = operation
+                    .get("requestBody")
+                    .and_then(|body| body.pointer("/content/application~1json"))
+                    .is_some();
+                if json_body {
+                    if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+                        // Beyond `server.max_body_bytes` (see `Body`).
+                        responses
+                            .entry("413")
+                            .or_insert_with(|| json!({"$ref": "#/components/responses/PayloadTooLarge"}));
+                    }
                 }
                 if let Some(body) = operation.get_mut("requestBody") {
                     for (_, media) in body

@@ -611,3 +611,38 @@ async fn the_documents_lengths_are_the_servers() {
         assert_eq!(res.status.as_u16(), status, "a plate of {n}: {}", res.body);
     }
 }
+
+/// Every operation refuses a control character in its query with 400, and every JSON body beyond
+/// `server.max_body_bytes` with 413, and the document says so for each.
+#[actix_web::test]
+async fn the_early_refusals_of_every_operation_are_documented() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let admin = app.login(ADMIN).await;
+    let too_large = json!({ "x": "a".repeat(app.settings.server.max_body_bytes) });
+    for (method, path) in documented_routes(&doc) {
+        let operation = &doc["paths"][&path][method.to_lowercase()];
+        let documented = |status: &str| operation["responses"].get(status).is_some();
+        let res = app
+            .send(
+                &method,
+                &format!("{}?x=%01", concrete(&path)),
+                Some(&admin),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(res.status.as_u16(), 400, "{method} {path}: {}", res.body);
+        assert!(documented("400"), "{method} {path} documents 400");
+        if operation
+            .pointer("/requestBody/content/application~1json")
+            .is_some()
+        {
+            let res = app
+                .send(&method, &concrete(&path), Some(&admin), Some(&too_large), &[])
+                .await;
+            assert_eq!(res.status.as_u16(), 413, "{method} {path}: {}", res.body);
+            assert!(documented("413"), "{method} {path} documents 413");
+        }
+    }
+}
