@@ -317,21 +317,17 @@ async fn refresh(
             })
         })
         .await?;
-    let answer = |json: Vec<u8>| {
-        HttpResponse::Ok()
-            .insert_header((actix_web::http::header::CONTENT_TYPE, "application/json"))
-            .body(json)
+    let answer = |json: Vec<u8>, replayed: bool| {
+        let mut response = HttpResponse::Ok();
+        response.insert_header((actix_web::http::header::CONTENT_TYPE, "application/json"));
+        if replayed {
+            response.insert_header(("Idempotency-Replayed", "true"));
+        }
+        response.body(json)
     };
     match outcome {
-        RefreshOutcome::Issued(json) => Ok(answer(json)),
-        RefreshOutcome::Replayed(json) => {
-            let mut response = answer(json);
-            response.headers_mut().insert(
-                actix_web::http::header::HeaderName::from_static("idempotency-replayed"),
-                actix_web::http::header::HeaderValue::from_static("true"),
-            );
-            Ok(response)
-        }
+        RefreshOutcome::Issued(json) => Ok(answer(json, false)),
+        RefreshOutcome::Replayed(json) => Ok(answer(json, true)),
         RefreshOutcome::KeyReused => Err(super::key_reused()),
         RefreshOutcome::Reused => Err(ApiError::unauthorized(
             "this refresh token was already used; every session of the account has been ended",

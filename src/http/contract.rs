@@ -40,22 +40,25 @@ pub fn state_constraints(document: &mut Value) {
                 {
                     constrain_parameter(path, parameter);
                 }
-                if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
-                    // A control character in any query is refused before the handler (`edge`).
-                    responses
-                        .entry("400")
-                        .or_insert_with(|| json!({"$ref": "#/components/responses/BadRequest"}));
-                }
+                let has_body = operation.contains_key("requestBody");
                 let json_body = operation
                     .get("requestBody")
                     .and_then(|body| body.pointer("/content/application~1json"))
                     .is_some();
-                if json_body {
-                    if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
-                        // Beyond `server.max_body_bytes` (see `Body`).
+                if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+                    let mut may_answer = |status: &str, response: &str| {
                         responses
-                            .entry("413")
-                            .or_insert_with(|| json!({"$ref": "#/components/responses/PayloadTooLarge"}));
+                            .entry(status)
+                            .or_insert_with(|| json!({"$ref": format!("#/components/responses/{response}")}));
+                    };
+                    // A control character in any query is refused before the handler (`edge`).
+                    may_answer("400", "BadRequest");
+                    if json_body {
+                        // Beyond `server.max_body_bytes` (see `Body`).
+                        may_answer("413", "PayloadTooLarge");
+                    }
+                    if has_body {
+                        may_answer("415", "UnsupportedMediaType");
                     }
                 }
                 if let Some(body) = operation.get_mut("requestBody") {
@@ -69,11 +72,6 @@ pub fn state_constraints(document: &mut Value) {
                             collect_refs(schema, &mut request_schemas);
                             constrain_schema(schema, "");
                         }
-                    }
-                    if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
-                        responses.entry("415").or_insert_with(
-                            || json!({"$ref": "#/components/responses/UnsupportedMediaType"}),
-                        );
                     }
                 }
             }

@@ -42,6 +42,16 @@ pub async fn verification(app: &TestApp, admin: &str) -> Value {
     app.get("/api/v1/events/verify", admin).await.expect(200).body
 }
 
+/// Where each broken chain of a verification breaks first.
+fn first_broken(report: &Value) -> Vec<i64> {
+    report["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["first_broken_seq"].as_i64())
+        .collect()
+}
+
 /// A few events in the demo city: registrations and a batch.
 pub async fn some_history(world: &World) -> Vec<String> {
     let mut travellers = Vec::new();
@@ -148,12 +158,7 @@ async fn an_event_removed_behind_the_services_back_is_found_at_the_next() {
     tamper(app, &format!("DELETE FROM events WHERE seq = {removed}"));
     let report = verification(app, &world.admin).await;
     assert_eq!(report["ok"], false);
-    let broken: Vec<i64> = report["chains"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|c| c["first_broken_seq"].as_i64())
-        .collect();
+    let broken = first_broken(&report);
     assert_eq!(broken, vec![next]);
 }
 
@@ -214,11 +219,6 @@ async fn an_event_moved_to_another_place_behind_the_services_back_breaks_its_cha
     );
     let report = verification(app, &world.admin).await;
     assert_eq!(report["ok"], false, "{report}");
-    let broken: Vec<i64> = report["chains"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|c| c["first_broken_seq"].as_i64())
-        .collect();
+    let broken = first_broken(&report);
     assert_eq!(broken, vec![moved]);
 }
