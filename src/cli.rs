@@ -54,7 +54,10 @@ pub fn create_user(
         return Err("username must be 3 to 64 lower-case letters, digits, '.', '-' or '_'".into());
     }
     if let Some(problem) = password_problem(password) {
-        return Err(format!("password {problem}"));
+        return Err(format!(
+            "password {}",
+            crate::catalogue::render(crate::catalogue::Lang::En, &problem)
+        ));
     }
     let mut conn = open(settings)?;
     let hash = password::hash_blocking(password)?;
@@ -72,7 +75,12 @@ pub fn create_user(
             None => None,
         };
         if !role.fits_unit_level(unit.as_ref().map(|u| u.level)) {
-            return Err(format!("a user with role {role} needs {}", role.expected_unit()).into());
+            let needs = crate::domain::message::msg!(
+                "role_needs_unit",
+                role = role.as_str(),
+                level = role.expected_unit()
+            );
+            return Err(crate::catalogue::render(crate::catalogue::Lang::En, &needs).into());
         }
         if users::username_taken(tx, username).map_err(|e| e.to_string())? {
             return Err(format!("username {username} is already taken").into());
@@ -113,7 +121,10 @@ pub fn create_user(
 /// session of the user.
 pub fn set_password(settings: &Settings, username: &str, password: &str) -> Result<(), String> {
     if let Some(problem) = password_problem(password) {
-        return Err(format!("password {problem}"));
+        return Err(format!(
+            "password {}",
+            crate::catalogue::render(crate::catalogue::Lang::En, &problem)
+        ));
     }
     let mut conn = open(settings)?;
     let hash = password::hash_blocking(password)?;
@@ -162,7 +173,7 @@ pub fn erase_expired(settings: &Settings) -> Result<(), String> {
         let erased = store::write(&mut conn, Lock::Everything, |tx| {
             crate::transfer::privacy::erase_expired(tx, closed_before, 500, settings.privacy.retain_days)
         })
-        .map_err(|e| e.detail)?
+        .map_err(|e| e.detail())?
         .value;
         for (city, travellers) in &erased.by_city {
             for id in travellers {

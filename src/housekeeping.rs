@@ -27,7 +27,7 @@ pub fn start(state: &web::Data<AppState>) {
         |state| {
             Box::pin(async move {
                 if let Err(error) = sweep(&state).await {
-                    tracing::warn!(error = %error.detail, "housekeeping failed; retrying at the next tick");
+                    tracing::warn!(error = %error.detail(), "housekeeping failed; retrying at the next tick");
                 }
             })
         },
@@ -47,7 +47,7 @@ pub fn start(state: &web::Data<AppState>) {
                     .db(|conn| crate::db::checkpoint(conn).map_err(ApiError::from))
                     .await;
                 if let Err(error) = copied {
-                    tracing::warn!(error = %error.detail, "the write-ahead log was not copied back; retrying in a second");
+                    tracing::warn!(error = %error.detail(), "the write-ahead log was not copied back; retrying in a second");
                 }
             })
         });

@@ -10,6 +10,7 @@
 //! - `config`, `telemetry`, `startup`, `housekeeping`, `demo`: running it.
 
 pub mod auth;
+pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod db;

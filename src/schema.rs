@@ -16,6 +16,7 @@ diesel::table! {
         created_at -> DbTimestamp,
         hotline -> Nullable<Text>,
         address -> Nullable<Text>,
+        name_en -> Nullable<Text>,
     }
 }
 
@@ -172,7 +173,7 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
-    use crate::db::types::{DbTimestamp, DbUuid};
+    use crate::db::types::{DbJson, DbTimestamp, DbUuid};
 
     travellers (id) {
         id -> DbUuid,
@@ -208,6 +209,7 @@ diesel::table! {
         origin_community_id -> Nullable<DbUuid>,
         received_at -> Nullable<DbTimestamp>,
         erased_at -> Nullable<DbTimestamp>,
+        exception_message -> Nullable<DbJson>,
     }
 }
 

@@ -12,6 +12,7 @@ use crate::auth::password::Passwords;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Settings;
 use crate::db::{DbConnection, Pool};
+use crate::domain::message::msg;
 use crate::error::{ApiError, ApiResult};
 use crate::feed::Feed;
 use crate::freshness::Freshness;
@@ -140,7 +141,7 @@ impl AppState {
                     after_ms = limit.as_millis() as u64,
                     "the database did not answer in time"
                 );
-                ApiError::unavailable("the database did not answer in time")
+                ApiError::unavailable(msg!("database_timeout"))
             })?,
             None => blocked.await,
         };

@@ -28,6 +28,7 @@ addStrings({
     'admin.parent': 'Parent',
     'admin.code': 'Code',
     'admin.name': 'Name',
+    'admin.name_en': 'Name in English',
     'admin.hotline': '24-hour hotline',
     'admin.address': 'Address',
     'admin.add_unit': 'Add unit',
@@ -68,6 +69,7 @@ addStrings({
     'admin.parent': '上级单位',
     'admin.code': '编码',
     'admin.name': '名称',
+    'admin.name_en': '英文名称',
     'admin.hotline': '24 小时热线',
     'admin.address': '地址',
     'admin.add_unit': '添加单位',
@@ -188,16 +190,17 @@ export function mount(main) {
     const name = (id) => state.units.find((u) => u.id === id)?.name || '';
     return table(
       t('admin.units'),
-      [t('admin.code'), t('admin.name'), t('admin.level'), t('admin.parent'), t('admin.hotline'), t('admin.address'), t('common.actions')],
+      [t('admin.code'), t('admin.name'), t('admin.name_en'), t('admin.level'), t('admin.parent'), t('admin.hotline'), t('admin.address'), t('common.actions')],
       state.units.map((u) => {
         const message = messageArea();
+        const nameEn = h('input', { value: u.name_en || '', maxlength: 200, lang: 'en', 'aria-label': `${t('admin.name_en')} ${u.code}` });
         const hotline = h('input', { value: u.hotline || '', type: 'tel', maxlength: 40, 'aria-label': `${t('admin.hotline')} ${u.code}` });
         const address = h('input', { value: u.address || '', maxlength: 200, 'aria-label': `${t('admin.address')} ${u.code}` });
         const save = h('button', { type: 'button' }, t('admin.save'));
         save.addEventListener('click', () =>
-          act(save, message, () => api('PATCH', `/units/${u.id}`, { body: { hotline: hotline.value || null, address: address.value || null } }), t('admin.saved')),
+          act(save, message, () => api('PATCH', `/units/${u.id}`, { body: { name_en: nameEn.value.trim() || null, hotline: hotline.value || null, address: address.value || null } }), t('admin.saved')),
         );
-        return { attrs: { dataset: { unit: u.code } }, cells: [u.code, u.name, word('level', u.level), name(u.parent_id), hotline, address, [save, message.el]] };
+        return { attrs: { dataset: { unit: u.code } }, cells: [u.code, u.name, nameEn, word('level', u.level), name(u.parent_id), hotline, address, [save, message.el]] };
       }),
       {},
       true,
@@ -207,15 +210,28 @@ export function mount(main) {
   function unitForm() {
     const message = messageArea();
     const name = h('input', { required: true, maxlength: 100 });
+    const nameEn = h('input', { maxlength: 200, lang: 'en' });
+    const hotline = h('input', { type: 'tel', maxlength: 40 });
+    const address = h('input', { maxlength: 200 });
     const code = h('input', { required: true, maxlength: 32 });
     const level = select(LEVELS.map((l) => [l, word('level', l)]), 'community');
     const parent = select([['', '—'], ...unitOptions(false)], '');
     const submit = h('button', { type: 'submit', class: 'primary' }, t('admin.add_unit'));
-    const form = h('form', { class: 'card grid-form' }, field(t('admin.name'), name), field(t('admin.code'), code), field(t('admin.level'), level), field(t('admin.parent'), parent), submit, message.el);
+    const form = h('form', { class: 'card grid-form' }, field(t('admin.name'), name), field(t('admin.name_en'), nameEn), field(t('admin.code'), code), field(t('admin.level'), level), field(t('admin.parent'), parent), field(t('admin.hotline'), hotline), field(t('admin.address'), address), submit, message.el);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       act(submit, message, async () => {
-        await api('POST', '/units', { body: { name: name.value, code: code.value.trim(), level: level.value, parent_id: parent.value || null } });
+        await api('POST', '/units', {
+          body: {
+            name: name.value,
+            name_en: nameEn.value.trim() || undefined,
+            code: code.value.trim(),
+            level: level.value,
+            parent_id: parent.value || null,
+            hotline: hotline.value.trim() || undefined,
+            address: address.value.trim() || undefined,
+          },
+        });
         const added = name.value;
         await load();
         unitsEl.querySelector('.grid-form .message').textContent = t('admin.unit_added', { name: added });

@@ -6,6 +6,10 @@
 // - Every POST carries an Idempotency-Key, kept across its own retries, so a retry after a lost
 //   answer replays the first answer instead of acting twice.
 // - Statistics are fetched with If-None-Match and their ETag.
+// - Every request says the console's language (Accept-Language), so the service writes its
+//   problems in it; a problem's `code` and `params` say the same to the console's own code.
+
+import { language } from './i18n.js';
 
 const BASE = '/api/v1';
 const SESSION_KEY = 'inbound-transfer.session';
@@ -24,6 +28,7 @@ export class Problem extends Error {
     this.status = status;
     this.code = body.code || (status === 0 ? 'network' : 'error');
     this.detail = body.detail || '';
+    this.params = body.params && typeof body.params === 'object' ? body.params : {};
     this.errors = Array.isArray(body.errors) ? body.errors : [];
     this.body = body;
   }
@@ -160,7 +165,7 @@ async function postOpen(path, body) {
  */
 async function attemptFetch(url, init, attempt) {
   try {
-    const r = await fetch(url, init);
+    const r = await fetch(url, { ...init, headers: { ...init.headers, 'accept-language': language() } });
     setReachable(r.status !== 503);
     return r;
   } catch {

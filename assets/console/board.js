@@ -5,7 +5,7 @@
 
 import { all, api, download, some } from './api.js';
 import { followSoon } from './live.js';
-import { addStrings, dateTime, fieldName, problemText, serverText, t, word } from './i18n.js';
+import { addStrings, dateTime, fieldName, problemText, t, unitName as nameOfUnit, word } from './i18n.js';
 import { act, badge, field, fill, h, keepOrDraw, messageArea, section, select, table } from './ui.js';
 
 addStrings({
@@ -172,9 +172,9 @@ export function mount(main) {
       if (!state.ports.length) {
         const [ports, units] = await Promise.all([all('/ports'), all('/units')]);
         state.ports = ports;
-        state.units = new Map(units.map((u) => [u.id, u.name]));
+        state.units = new Map(units.map((u) => [u.id, nameOfUnit(u)]));
         state.districts = units.filter((u) => u.level === 'district');
-        fill(district, h('option', { value: '' }, t('board.all_districts')), state.districts.map((u) => h('option', { value: u.id }, u.name)));
+        fill(district, h('option', { value: '' }, t('board.all_districts')), state.districts.map((u) => h('option', { value: u.id }, nameOfUnit(u))));
       }
       const narrowed = { status: 'awaiting_transfer', destination_district_id: district.value || undefined, q: search.value.trim() || undefined };
       const [lists, vehicles, ...batches] = await Promise.all([
@@ -390,7 +390,7 @@ export function mount(main) {
             'ul',
             {},
             b.handoffs.map((x) =>
-              h('li', { dataset: { handoff: x.id } }, `${x.to_unit?.name || unitName(x.to_unit_id)} · `, badge('handoff', x.status), ' ', x.status === 'pending' ? h('strong', { class: 'handoff-code' }, x.code || '') : null),
+              h('li', { dataset: { handoff: x.id } }, `${nameOfUnit(x.to_unit) || unitName(x.to_unit_id)} · `, badge('handoff', x.status), ' ', x.status === 'pending' ? h('strong', { class: 'handoff-code' }, x.code || '') : null),
             ),
           ),
         )
@@ -476,7 +476,7 @@ export function mount(main) {
             table(
               t('board.import'),
               [t('board.row'), t('board.column'), t('board.problem')],
-              err.errors.map((x) => [String(x.row ?? ''), fieldName(x.field), serverText(x.message)]),
+              err.errors.map((x) => [String(x.row ?? ''), fieldName(x.field), x.message]),
               { class: 'errors' },
             ),
           );

@@ -4,7 +4,7 @@
 
 import { download, fresh } from './api.js';
 import { follow, followSoon } from './live.js';
-import { addStrings, dateTime, number, t, time, word } from './i18n.js';
+import { addStrings, dateTime, number, t, time, unitName, word } from './i18n.js';
 import { dailyChart } from './chart.js';
 import { act, field, fill, h, messageArea, section, select, table } from './ui.js';
 
@@ -128,7 +128,7 @@ function districtsTable(items) {
     items.map((d) => ({
       attrs: { class: d.overdue_handoffs ? 'overdue' : '', dataset: { unit: d.unit_id } },
       cells: [
-        d.overdue_handoffs ? [d.name, ' ', h('span', { class: 'badge bad' }, t('dash.overdue_row'))] : d.name,
+        d.overdue_handoffs ? [unitName(d), ' ', h('span', { class: 'badge bad' }, t('dash.overdue_row'))] : unitName(d),
         number(d.expected),
         number(d.received),
         number(d.in_custody),

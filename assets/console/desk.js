@@ -6,7 +6,7 @@
 
 import { all, api } from './api.js';
 import { followSoon } from './live.js';
-import { addStrings, dateTime, problemText, t } from './i18n.js';
+import { addStrings, dateTime, problemText, t, unitName } from './i18n.js';
 import { act, field, fill, h, keepOrDraw, messageArea, section } from './ui.js';
 
 const MAX_ATTEMPTS = 5;
@@ -98,7 +98,7 @@ function lockedText(handoff) {
   const hotline = handoff.from_unit?.hotline;
   return t('desk.locked', {
     max: MAX_ATTEMPTS,
-    unit: handoff.from_unit?.name || '',
+    unit: unitName(handoff.from_unit),
     hotline: hotline ? t('desk.hotline', { hotline }) : '',
   });
 }
@@ -182,8 +182,7 @@ function incomingCard(handoff, reload, announce) {
           confirm.disabled = true;
           message.error(lockedText(now));
         } else if (err.code === 'invalid_handoff_code') {
-          const left = now ? MAX_ATTEMPTS - now.failed_attempts : null;
-          message.error(left === null ? problemText(err) : t('desk.wrong_code', { left }));
+          message.error(t('desk.wrong_code', { left: err.params.tries_left }));
         } else {
           message.error(err);
         }
@@ -209,7 +208,7 @@ function incomingCard(handoff, reload, announce) {
   return h(
     'article',
     { class: `handoff card ${handoff.overdue ? 'overdue' : ''}`, dataset: { handoff: handoff.id } },
-    h('h3', {}, t('desk.from', { unit: handoff.from_unit?.name || '' })),
+    h('h3', {}, t('desk.from', { unit: unitName(handoff.from_unit) })),
     meta(handoff),
     form,
     h('details', {}, h('summary', {}, t('desk.reject_title')), rejectForm),
@@ -221,7 +220,7 @@ function outgoingCard(handoff) {
   return h(
     'article',
     { class: `handoff card ${handoff.overdue ? 'overdue' : ''}`, dataset: { handoff: handoff.id } },
-    h('h3', {}, t('desk.to', { unit: handoff.to_unit?.name || '' })),
+    h('h3', {}, t('desk.to', { unit: unitName(handoff.to_unit) })),
     meta(handoff),
     h('p', { class: 'read-out' }, h('span', {}, t('desk.read_out')), ' ', h('strong', { class: 'handoff-code' }, handoff.code || '——')),
     h('ul', { class: 'names' }, handoff.travellers.map((p) => h('li', {}, p.full_name))),
@@ -257,7 +256,7 @@ export function mount(main, user) {
       known = new Set(ins.map((x) => x.id));
       if (fresh.length) {
         alert.hidden = false;
-        alert.textContent = fresh.map((x) => t('desk.new', { unit: x.from_unit?.name || '', n: x.traveller_ids.length })).join(' ');
+        alert.textContent = fresh.map((x) => t('desk.new', { unit: unitName(x.from_unit), n: x.traveller_ids.length })).join(' ');
         if (sound.checked) beep();
       }
       // Cards of handoffs still waiting keep the officer's ticks, code and note.

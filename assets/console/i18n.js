@@ -82,6 +82,12 @@ export function number(n) {
   return (n ?? 0).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
 }
 
+/** A unit's name in the console's language: Chinese reads `name`, English `name_en` where set. */
+export function unitName(unit) {
+  if (!unit) return '';
+  return lang === 'zh' ? unit.name || '' : unit.name_en || unit.name || '';
+}
+
 /** The label of a field of the API (`document_no`, `crew[0].name`), as the forms call it. */
 export function fieldName(field) {
   if (!field) return '';
@@ -90,152 +96,16 @@ export function fieldName(field) {
   return strings[lang][key] ?? strings.en[key] ?? String(field);
 }
 
-// The service words its problems in English. For Chinese, the console translates every one a
-// person can meet in its screens (a traveller's fields, a manifest's rows, columns and files,
-// batches, vehicles, custody and handoffs, administration); a message not listed here is shown as
-// the service wrote it. A translation of '' leaves the problem's code to say it.
-const SERVER_ZH = [
-  [/^must not be empty$/, '不能为空'],
-  [/^is required$/, '必填'],
-  [/^must be at most (\d+) characters$/, '最多 $1 个字符'],
-  [/^must not contain control characters$/, '不能包含控制字符'],
-  [/^must not contain control characters other than tabs and line breaks$/, '除制表符和换行外不能包含控制字符'],
-  [/^must be one of passport, id_card, travel_permit, other$/, '必须是 passport（护照）、id_card（身份证）、travel_permit（通行证）或 other（其他）'],
-  [/^must be an ISO 3166-1 alpha-3 code, e\.g\. CHN$/, '必须是 ISO 3166-1 三位字母国家代码，例如 CHN'],
-  [/^must be 5 to 32 digits, with an optional leading \+, spaces or dashes$/, '必须是 5 到 32 位数字，可用 + 开头，可含空格或连字符'],
-  [/^must be 2 to 10 letters and digits, e\.g\. MU5001$/, '必须是 2 到 10 位字母和数字，例如 MU5001'],
-  [/^must not be in the future$/, '不能晚于当前时间'],
-  [/^must be a date and time, e\.g\. .*$/, '必须是日期和时间，例如 2020-03-07T09:30:00Z，或本地时间 2020-03-07 17:30'],
-  [/^must be one of zh, en, ja, ko$/, '必须是 zh、en、ja 或 ko'],
-  [/^no port of entry with code (.*)$/, '没有编码为 $1 的入境口岸'],
-  [/^no such port of entry$/, '没有这个入境口岸'],
-  [/^no community with code (.*) in your jurisdiction$/, '您的辖区内没有编码为 $1 的社区'],
-  [/^appears twice in this manifest$/, '在本名单中出现了两次'],
-  [/^already has an open transfer$/, '已有尚未闭环的转运'],
-  [/^this column appears twice$/, '此列出现了两次'],
-  [/^unknown column$/, '无法识别的列'],
-  [/^required column is missing$/, '缺少必需的列'],
-  [/^the date cannot be read$/, '无法识别日期'],
-  [/^the manifest has no header row$/, '名单没有表头行'],
-  [/^the manifest has no rows$/, '名单中没有数据行'],
-  [/^the workbook has no sheet$/, '工作簿中没有工作表'],
-  [/^(\d+) problems in the manifest; nothing was imported$/, '名单中有 $1 处问题，未导入任何数据'],
-  [/^this is an Excel 97-2003 \(\.xls\) file.*$/, '这是 Excel 97-2003（.xls）文件，无法读取；请另存为 .xlsx 或 CSV'],
-  [/^this is not an XLSX workbook.*$/, '这不是 XLSX 工作簿；CSV 文件请按 CSV 上传'],
-  [/^wrong handoff code; (\d+) attempts? left before the handoff locks$/, '交接码错误，锁定前还可尝试 $1 次'],
-  [/^must name at least one traveller$/, '至少要有一名人员'],
-  [/^at most (\d+) travellers$/, '最多 $1 人'],
-  [/^at most (\d+) members$/, '最多 $1 人'],
-  [/^your role may not do this$/, '您的角色无权进行此操作'],
-  // Batches and vehicles.
-  [/^assign a vehicle before boarding$/, '登车前请先指定车辆'],
-  [/^the batch has no vehicle$/, '该批次尚未指定车辆'],
-  [/^the batch has no driver in its crew$/, '该批次的随车人员中没有司机'],
-  [/^vehicle (.+) has (\d+) seats; (\d+) travellers and (\d+) crew need (\d+)$/, '车辆 $1 有 $2 个座位，$3 名人员和 $4 名随车人员共需 $5 个座位'],
-  [/^vehicle (.+) is (\w+)$/, (m, plate, status) => `车辆 ${plate} 当前状态为“${word('vehicle', status)}”`],
-  [/^no such vehicle of this batch's city$/, '本批次所属城市没有这辆车'],
-  [/^a vehicle that is (\w+) cannot change seats or service until its trip ends$/, (m, status) => `车辆处于“${word('vehicle', status)}”状态，行程结束前不能修改座位数或停用状态`],
-  [/^a vehicle with plate (.+) is already registered$/, '车牌号 $1 已登记'],
-  [/^must be a city in your jurisdiction$/, '必须是您辖区内的城市'],
-  [/^travellers of one batch must be bound for one city$/, '同一批次的人员必须前往同一城市'],
-  [/^name travellers to add or remove$/, '请列出要加入或移出的人员'],
-  [/^must be 5 to 32 digits, spaces or dashes$/, '必须是 5 到 32 位数字，可含空格或连字符'],
-  [/^traveller (\S+) is already in an open batch$/, '人员 $1 已在另一个进行中的批次中'],
-  [/^traveller (\S+) arrived at another port$/, '人员 $1 从其他口岸入境'],
-  [/^traveller (\S+) is bound for another city$/, '人员 $1 前往其他城市'],
-  [/^traveller (\S+) is (\w+), not awaiting transfer$/, (m, id, status) => `人员 ${id} 当前状态为“${word('traveller', status)}”，不是待转运`],
-  [/^traveller (\S+) is (\w+), not (\w+)$/, (m, id, status, ready) => `人员 ${id} 当前状态为“${word('traveller', status)}”，不是“${word('traveller', ready)}”`],
-  [/^traveller (\S+) is not in this batch$/, '人员 $1 不在本批次中'],
-  [/^traveller (\S+) is listed twice$/, '人员 $1 被列出了两次'],
-  [/^traveller (\S+) is in both lists$/, '人员 $1 同时出现在两个名单中'],
-  [/^traveller (\S+) is in neither list$/, '人员 $1 不在任何一个名单中'],
-  [/^traveller (\S+) is both added and removed$/, '人员 $1 既被加入又被移出'],
-  [/^traveller (\S+) already left the loop with an exception$/, '人员 $1 已因异常情况离开闭环'],
-  [/^no traveller (\S+)$/, '没有人员 $1'],
-  // Custody and handoffs.
-  [/^traveller (\S+) is already offered in a pending handoff$/, '人员 $1 已在一项待确认的交接中'],
-  [/^the traveller is not in your unit's custody$/, '该人员不在本单位管控之下'],
-  [/^these travellers are not in your unit's custody$/, '这些人员不在本单位管控之下'],
-  [/^the traveller is offered in a pending handoff; the receiver confirms or rejects it first$/, '该人员正在一项待确认的交接中，须先由接收方确认或拒收'],
-  [/^all travellers of one handoff must be held by the same unit$/, '同一交接中的人员必须由同一单位管控'],
-  [/^must be a unit directly below the unit holding the travellers$/, '必须是管控这些人员的单位的直属下级单位'],
-  [/^only an officer of the receiving unit may confirm or reject a handoff$/, '只有接收单位的工作人员可以确认或拒收交接'],
-  [/^only the sending unit may cancel a handoff$/, '只有移交单位可以撤销交接'],
-  [/^wrong handoff code; the handoff is now locked and the sender must cancel and hand again$/, '交接码错误，交接已锁定，须由移交方撤销后重新交接'],
-  [/^the (\w+) was changed by another request; retry$/, '数据已被其他操作修改，请重试'],
-  [/^a concurrent change touched the same data; retry$/, '数据正被其他操作修改，请重试'],
-  [/^(passport|id_card|travel_permit|other) (.+) already has an open transfer$/, (m, type, no) => `${DOCUMENT_ZH[type]} ${no} 已有尚未闭环的转运`],
-  // Administration.
-  [/^unit code (.+) is already taken$/, '单位编码 $1 已被使用'],
-  [/^port code (.+) is already taken$/, '口岸编码 $1 已被使用'],
-  [/^username (.+) is already taken$/, '用户名 $1 已被使用'],
-  [/^a user with role (\w+) needs (.+)$/, (m, role, unit) => `角色为“${word('role', role)}”的用户${UNIT_NEEDED_ZH[unit] ?? unit}`],
-  [/^you cannot demote or deactivate yourself$/, '不能降低自己的角色，也不能停用自己的账号'],
-  [/^must be an existing (\w+)$/, (m, level) => `必须是已有的${word('level', level)}级单位`],
-  [/^no such unit$/, '没有这个单位'],
-  [/^the account has no usable home unit$/, '该账号没有可用的所属单位'],
-  // Files and periods.
-  [/^at most (\d+) rows per manifest$/, '每份名单最多 $1 行'],
-  [/^the manifest cannot be read$/, '无法读取名单'],
-  [/^the CSV is neither UTF-8 nor GB18030 text$/, 'CSV 文件既不是 UTF-8 也不是 GB18030 编码的文本'],
-  [/^the XLSX workbook cannot be (?:opened|read): (.*)$/, '无法读取 XLSX 工作簿（$1）'],
-  [/^the XLSX workbook holds too many files$/, 'XLSX 工作簿包含的文件过多'],
-  [/^the XLSX workbook unpacks to more than (\d+) MiB$/, 'XLSX 工作簿解压后超过 $1 MiB'],
-  [/^the workbook holds more than (\d+) MiB of text$/, '工作簿中的文字超过 $1 MiB'],
-  [/^the manifest holds more than (\d+) cells$/, '名单超过 $1 个单元格'],
-  [/^values beyond column (\d+); a manifest has (\d+) columns$/, '第 $1 列之后还有内容；名单只有 $2 列'],
-  [/^the request body is larger than (\d+) bytes$/, '文件大于 $1 字节'],
-  [/^a manifest is text\/csv or .*$/, '名单须为 CSV 或 XLSX 文件'],
-  [/^(\d+) rows are more than a worksheet holds; ask for CSV or a shorter period$/, '$1 行超出一张工作表的容量；请改为下载 CSV，或缩短时间段'],
-  [/^must not be after to$/, '不能晚于结束日期'],
-  [/^not a day of the calendar$/, '不是有效的日期'],
-  [/^a period of at most ten years$/, '时间段最长为十年'],
-  // Where the problem's code already says it all.
-  [/^too many attempts; try again later$/, ''],
-  [/^the current password is wrong$/, ''],
-  [/^the database is not ready yet$/, ''],
-  [/^the database did not answer in time$/, ''],
-];
-
-const DOCUMENT_ZH = { passport: '护照', id_card: '身份证', travel_permit: '通行证', other: '其他证件' };
-
-/** What a role's account must belong to (`Role::expected_unit`). */
-const UNIT_NEEDED_ZH = {
-  'no unit': '不能属于任何单位',
-  'a city': '必须属于一个市',
-  'a district': '必须属于一个区',
-  'a community': '必须属于一个社区',
-  'a unit of any level': '必须属于一个单位（市、区或社区均可）',
-};
-
-/** A message of the service in the current language, where the console knows it. */
-export function serverText(message) {
-  if (!message || lang !== 'zh') return message || '';
-  for (const [pattern, zh] of SERVER_ZH) if (pattern.test(message)) return message.replace(pattern, zh);
-  // A problem of one field: "traveller_ids[0]: …".
-  const about = /^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+)*): (.+)$/.exec(message);
-  if (about) {
-    const said = serverText(about[2]);
-    if (said !== about[2]) return `${fieldName(about[1])}：${said}`;
-  }
-  return message;
-}
-
-/** What to tell the user about a failed request: the translated code, then the service's detail. */
+/**
+ * What to tell the user about a failed request. The service writes its problems in the language
+ * each request asks for (Accept-Language), so its detail is shown as it is; the code's general
+ * sentence stands in where there is none (no network, an answer that is not a problem).
+ */
 export function problemText(problem) {
   const key = `error.${problem.code}`;
   const known = strings[lang][key] ?? strings.en[key];
   if (problem.code === 'network') return known;
-  if (!known && !problem.detail && !problem.message) return t('error.error');
-  if (lang === 'zh') {
-    const detail = serverText(problem.detail);
-    // A translated detail says more than the code's general sentence, as the detail does in
-    // English; one the console cannot translate follows that sentence as the service wrote it.
-    if (detail !== (problem.detail || '')) return detail || known || t('error.error');
-    if (!known) return detail || problem.message;
-    return detail && detail !== known ? `${known}（${detail}）` : known;
-  }
-  return problem.detail || known || problem.message;
+  return problem.detail || problem.message || known || t('error.error');
 }
 
 document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';

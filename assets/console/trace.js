@@ -2,7 +2,7 @@
 // the community with times, people, units and vehicles, and who travelled with them.
 
 import { all, api } from './api.js';
-import { addStrings, dateTime, t, word } from './i18n.js';
+import { addStrings, dateTime, t, unitName, word } from './i18n.js';
 import { fill, h, messageArea, section, table } from './ui.js';
 
 addStrings({
@@ -70,15 +70,12 @@ addStrings({
   },
 });
 
-let unitNames = null;
+let units = null;
 async function names() {
-  if (!unitNames) {
-    const units = await all('/units');
-    unitNames = new Map(units.map((u) => [u.id, u.name]));
-  }
-  return unitNames;
+  if (!units) units = new Map((await all('/units')).map((u) => [u.id, u]));
+  return units;
 }
-const unit = (id) => (id && unitNames?.get(id)) || '';
+const unit = (id) => (id && unitName(units?.get(id))) || '';
 
 function traceView(trace, contacts) {
   const p = trace.traveller;

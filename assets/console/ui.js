@@ -1,7 +1,7 @@
 // Building the page from data without innerHTML: every value the service returns is set as text,
 // so nothing a user typed can become markup.
 
-import { fieldName, problemText, serverText, t, word } from './i18n.js';
+import { fieldName, problemText, t, word } from './i18n.js';
 
 /** An element: h('button', {class: 'x', onclick: fn}, 'text', child, [more]). */
 export function h(tag, attrs = {}, ...children) {
@@ -94,7 +94,7 @@ export function messageArea() {
             'ul',
             {},
             problemOrText.errors.map((e) =>
-              h('li', {}, [e.row ? `${t('common.row')} ${e.row}` : null, fieldName(e.field), serverText(e.message)].filter(Boolean).join(' · ')),
+              h('li', {}, [e.row ? `${t('common.row')} ${e.row}` : null, fieldName(e.field), e.message].filter(Boolean).join(' · ')),
             ),
           ),
         );

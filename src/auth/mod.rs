@@ -6,6 +6,7 @@ pub mod password;
 pub mod tokens;
 
 use crate::db::types::Id;
+use crate::domain::message::msg;
 use diesel::prelude::*;
 
 pub use crate::domain::access::{role_may, Permission, Scope, UnitPlace};
@@ -56,15 +57,15 @@ pub fn load_actor(conn: &mut crate::db::DbConnection, claims: &tokens::Claims) -
         ))
         .first::<UserAuthRow>(conn)
         .optional()?;
-    let revoked = || ApiError::unauthorized("the token has been revoked");
+    let revoked = || ApiError::unauthorized(msg!("token_revoked"));
     let (username, role, unit_id, active, version, level, city_id) = row.ok_or_else(revoked)?;
     if !active || version != claims.ver {
         return Err(revoked());
     }
     let role = Role::parse(&role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
     let level = level.as_deref().and_then(UnitLevel::parse);
-    let scope = Scope::of(role, level, unit_id)
-        .ok_or_else(|| ApiError::forbidden_because("the account has no usable home unit"))?;
+    let scope =
+        Scope::of(role, level, unit_id).ok_or_else(|| ApiError::forbidden_because(msg!("no_home_unit")))?;
     Ok(Actor {
         id: user_id,
         username,

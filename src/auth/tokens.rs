@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::db::types::Id;
+use crate::domain::message::msg;
 
 use crate::config::AuthSettings;
 use crate::domain::Role;
@@ -102,7 +103,7 @@ impl TokenKeys {
 
     /// Checks signature, algorithm, key id, expiry, issuer, audience and token type.
     pub fn verify_access(&self, token: &str) -> Result<Claims, ApiError> {
-        let invalid = || ApiError::unauthorized("invalid or expired access token");
+        let invalid = || ApiError::unauthorized(msg!("token_invalid"));
         let now = Utc::now().timestamp();
         let live = |claims: &Claims| claims.exp >= now - self.validation.leeway as i64;
         let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());

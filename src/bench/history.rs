@@ -147,7 +147,7 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                     handoff_id: None,
                     missing: false,
                     exception_kind: no_show.then_some(ExceptionKind::NoShow),
-                    exception_reason: no_show.then(|| "did not board".into()),
+                    exception_reason: None,
                     exception_facility: None,
                     exception_at: no_show.then(|| hours(0)),
                     exception_by: no_show.then_some(p.dispatcher),
@@ -159,6 +159,11 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                     origin_community_id: Some(community),
                     received_at: (status == TravellerStatus::Received).then(|| hours(5)),
                     erased_at: None,
+                    exception_message: no_show.then(|| {
+                        inbound_transfer::db::types::Json(
+                            serde_json::json!({"code": "did_not_board", "params": {"batch_code": "history"}}),
+                        )
+                    }),
                 });
                 bts.push(BatchTraveller {
                     batch_id,

@@ -59,19 +59,20 @@ pub const DEMO_USERS: &[(&str, &str, &str, Role, Option<&str>)] = &[
     ),
 ];
 
-const CITY: (&str, &str) = ("CZ", "Changzhou 常州市");
-const DISTRICTS: &[(&str, &str)] = &[
-    ("CZ-TN", "Tianning District 天宁区"),
-    ("CZ-ZL", "Zhonglou District 钟楼区"),
-    ("CZ-WJ", "Wujin District 武进区"),
+/// Units: code, name in Chinese, name in English.
+const CITY: (&str, &str, &str) = ("CZ", "常州市", "Changzhou");
+const DISTRICTS: &[(&str, &str, &str)] = &[
+    ("CZ-TN", "天宁区", "Tianning District"),
+    ("CZ-ZL", "钟楼区", "Zhonglou District"),
+    ("CZ-WJ", "武进区", "Wujin District"),
 ];
-const COMMUNITIES: &[(&str, &str, &str)] = &[
-    ("CZ-TN", "CZ-TN-HM", "Hongmei Community 红梅"),
-    ("CZ-TN", "CZ-TN-QL", "Qinglong Community 青龙"),
-    ("CZ-ZL", "CZ-ZL-XC", "Xinchuang Community 新闸"),
-    ("CZ-ZL", "CZ-ZL-NY", "Nanyuan Community 南苑"),
-    ("CZ-WJ", "CZ-WJ-HL", "Hutang Community 湖塘"),
-    ("CZ-WJ", "CZ-WJ-NX", "Niutang Community 牛塘"),
+const COMMUNITIES: &[(&str, &str, &str, &str)] = &[
+    ("CZ-TN", "CZ-TN-HM", "红梅社区", "Hongmei Community"),
+    ("CZ-TN", "CZ-TN-QL", "青龙社区", "Qinglong Community"),
+    ("CZ-ZL", "CZ-ZL-XC", "新闸社区", "Xinzha Community"),
+    ("CZ-ZL", "CZ-ZL-NY", "南苑社区", "Nanyuan Community"),
+    ("CZ-WJ", "CZ-WJ-HL", "湖塘社区", "Hutang Community"),
+    ("CZ-WJ", "CZ-WJ-NX", "牛塘社区", "Niutang Community"),
 ];
 const PORTS: &[(&str, &str, &str)] = &[
     ("PVG", "Shanghai Pudong International Airport", "Shanghai"),
@@ -96,7 +97,7 @@ fn unit_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Unit>
 fn ensure_unit(
     conn: &mut store::Tx<'_>,
     code: &str,
-    name: &str,
+    (name, name_en): (&str, &str),
     level: UnitLevel,
     parent: Option<&Unit>,
 ) -> QueryResult<Unit> {
@@ -121,6 +122,7 @@ fn ensure_unit(
         // The city's 24-hour government service line, shown on travellers' notices.
         hotline: (level == UnitLevel::City).then(|| "0519-12345".to_owned()),
         address: None,
+        name_en: Some(name_en.to_owned()),
     };
     crate::store::units::insert(conn, &unit)?;
     events::record(
@@ -152,18 +154,18 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
         });
     }
     store::write(conn, Lock::Everything, |tx| -> QueryResult<()> {
-        let city = ensure_unit(tx, CITY.0, CITY.1, UnitLevel::City, None)?;
+        let city = ensure_unit(tx, CITY.0, (CITY.1, CITY.2), UnitLevel::City, None)?;
         let mut by_code = vec![(city.code.clone(), city.clone())];
-        for (code, name) in DISTRICTS {
-            let district = ensure_unit(tx, code, name, UnitLevel::District, Some(&city))?;
+        for (code, name, name_en) in DISTRICTS {
+            let district = ensure_unit(tx, code, (name, name_en), UnitLevel::District, Some(&city))?;
             by_code.push((district.code.clone(), district));
         }
-        for (district_code, code, name) in COMMUNITIES {
+        for (district_code, code, name, name_en) in COMMUNITIES {
             let district = by_code
                 .iter()
                 .find(|(c, _)| c == district_code)
                 .map(|(_, u)| u.clone());
-            let community = ensure_unit(tx, code, name, UnitLevel::Community, district.as_ref())?;
+            let community = ensure_unit(tx, code, (name, name_en), UnitLevel::Community, district.as_ref())?;
             by_code.push((community.code.clone(), community));
         }
         for (code, name, city_name) in PORTS {
@@ -189,21 +191,18 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
             .get_result(tx.conn())?;
             if !exists {
                 let now = Timestamp::now();
-                crate::store::vehicles::insert(
-                    tx,
-                    &Vehicle {
-                        id: new_id(),
-                        plate: (*plate).into(),
-                        kind: *kind,
-                        seats: *seats,
-                        unit_id: city.id,
-                        status: VehicleStatus::Available,
-                        out_of_service: false,
-                        version: 1,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?;
+                tx.insert_vehicle(&Vehicle {
+                    id: new_id(),
+                    plate: (*plate).into(),
+                    kind: *kind,
+                    seats: *seats,
+                    unit_id: city.id,
+                    status: VehicleStatus::Available,
+                    out_of_service: false,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                })?;
             }
         }
         for ((username, _, display_name, role, unit_code), hash) in DEMO_USERS.iter().zip(hashes) {

@@ -180,7 +180,7 @@ fn trip(
     transfer::batches::record_boarding(tx, dispatcher, batch.id, boarded, no_show.to_vec())?;
     transfer::batches::depart(tx, dispatcher, batch.id)?;
     if let Some(sla) = arrive_with_sla {
-        transfer::batches::arrive(tx, dispatcher, batch.id, sla)?;
+        transfer::arrival::arrive(tx, dispatcher, batch.id, sla)?;
     }
     Ok(batch.id)
 }
@@ -229,7 +229,7 @@ pub fn set_in_motion(conn: &mut DbConnection, sla_minutes: i64) -> Result<(), St
         day(tx, &dispatcher, &district, &community, sla_minutes)?;
         Ok(true)
     })
-    .map_err(|e| format!("cannot set the demo day in motion: {}", e.detail))?;
+    .map_err(|e| format!("cannot set the demo day in motion: {}", e.detail()))?;
     if done.value {
         tracing::info!("demo day set in motion");
     }

@@ -58,13 +58,13 @@ pub fn transition(status: BatchStatus, event: BatchEvent) -> Result<BatchStatus,
 
 fn verb(event: BatchEvent) -> &'static str {
     match event {
-        BatchEvent::EditTravellers => "change its travellers",
-        BatchEvent::AssignVehicle => "change its vehicle",
-        BatchEvent::RecordBoarding => "record boarding",
+        BatchEvent::EditTravellers => "edit_travellers",
+        BatchEvent::AssignVehicle => "assign_vehicle",
+        BatchEvent::RecordBoarding => "record_boarding",
         BatchEvent::Depart => "depart",
         BatchEvent::Arrive => "arrive",
         BatchEvent::Close => "close",
-        BatchEvent::Cancel => "be cancelled",
+        BatchEvent::Cancel => "cancel",
     }
 }
 

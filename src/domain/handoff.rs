@@ -37,9 +37,9 @@ pub fn check_action(
             subject: "handoff",
             status: status.as_str(),
             step: match action {
-                HandoffAction::Confirm => "be confirmed",
-                HandoffAction::Reject => "be rejected",
-                HandoffAction::Cancel => "be cancelled",
+                HandoffAction::Confirm => "confirm",
+                HandoffAction::Reject => "reject",
+                HandoffAction::Cancel => "cancel",
             },
         });
     }
@@ -87,15 +87,24 @@ pub fn code_from(random: u32) -> String {
 
 /// Splits the offered travellers into received and missing, refusing anyone not offered or
 /// named twice.
-pub fn split_received(offered: &[Id], received: &[Id]) -> Result<(Vec<Id>, Vec<Id>), String> {
+pub fn split_received(
+    offered: &[Id],
+    received: &[Id],
+) -> Result<(Vec<Id>, Vec<Id>), super::message::Message> {
     let offered_set: HashSet<&Id> = offered.iter().collect();
     let mut seen = HashSet::new();
     for id in received {
         if !offered_set.contains(id) {
-            return Err(format!("traveller {id} is not part of this handoff"));
+            return Err(super::message::msg!(
+                "traveller_not_in_handoff",
+                traveller_id = id.to_string()
+            ));
         }
         if !seen.insert(id) {
-            return Err(format!("traveller {id} is listed twice"));
+            return Err(super::message::msg!(
+                "traveller_listed_twice",
+                traveller_id = id.to_string()
+            ));
         }
     }
     let missing = offered.iter().filter(|id| !seen.contains(id)).copied().collect();

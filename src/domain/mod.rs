@@ -4,10 +4,13 @@
 pub mod access;
 pub mod batch;
 pub mod handoff;
+pub mod message;
 pub mod traveller;
 pub mod vehicle;
 
 use serde::{Deserialize, Serialize};
+
+use message::{msg, Message};
 
 /// Declares a closed set of snake_case words stored as text and spoken in JSON; an unknown word
 /// read from the database is an error. The words are
@@ -77,18 +80,18 @@ pub enum Refusal {
     OutOfService,
 }
 
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Refusal {
+    /// What the refusal says: `wrong_status` with `{resource, status, action}`, `handoff_locked`,
+    /// `vehicle_out_of_service`.
+    pub fn message(&self) -> Message {
         match self {
             Refusal::WrongStatus {
                 subject,
                 status,
                 step,
-            } => write!(f, "a {subject} that is {status} cannot {step}"),
-            Refusal::Locked => f.write_str(
-                "the handoff is locked after too many wrong codes; the sender must cancel and hand again",
-            ),
-            Refusal::OutOfService => f.write_str("the vehicle is out of service"),
+            } => msg!("wrong_status", resource = subject, status = status, action = step),
+            Refusal::Locked => msg!("handoff_locked"),
+            Refusal::OutOfService => msg!("vehicle_out_of_service"),
         }
     }
 }
@@ -139,13 +142,14 @@ impl Role {
         }
     }
 
+    /// The level of home unit a user of this role needs: `none`, a level, or `any`.
     pub fn expected_unit(self) -> &'static str {
         match self {
-            Role::Admin => "no unit",
-            Role::Dispatcher => "a city",
-            Role::DistrictOfficer => "a district",
-            Role::CommunityOfficer => "a community",
-            Role::Viewer => "a unit of any level",
+            Role::Admin => "none",
+            Role::Dispatcher => "city",
+            Role::DistrictOfficer => "district",
+            Role::CommunityOfficer => "community",
+            Role::Viewer => "any",
         }
     }
 }
@@ -182,50 +186,50 @@ pub fn valid_username(name: &str) -> bool {
 pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
-pub fn password_problem(password: &str) -> Option<String> {
+pub fn password_problem(password: &str) -> Option<Message> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        Some(format!("must be at least {MIN_PASSWORD_CHARS} characters"))
+        Some(msg!("too_short", min_length = MIN_PASSWORD_CHARS))
     } else if chars > MAX_PASSWORD_CHARS {
-        Some(format!("must be at most {MAX_PASSWORD_CHARS} characters"))
+        Some(msg!("too_long", max_length = MAX_PASSWORD_CHARS))
     } else {
         None
     }
 }
 
 /// A required human-readable text: trimmed, not empty, at most `max` characters.
-pub fn clean_text(value: &str, max: usize) -> Result<String, String> {
+pub fn clean_text(value: &str, max: usize) -> Result<String, Message> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        Err("must not be empty".into())
+        Err(msg!("required"))
     } else if trimmed.chars().count() > max {
-        Err(format!("must be at most {max} characters"))
+        Err(msg!("too_long", max_length = max))
     } else if trimmed.chars().any(|c| c.is_control()) {
-        Err("must not contain control characters".into())
+        Err(msg!("control_characters"))
     } else {
         Ok(trimmed.to_owned())
     }
 }
 
 /// A required text of several lines (a reason): trimmed, not empty, tabs and line breaks allowed.
-pub fn clean_multi_line(value: &str, max: usize) -> Result<String, String> {
+pub fn clean_multi_line(value: &str, max: usize) -> Result<String, Message> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err("must not be empty".into());
+        return Err(msg!("required"));
     }
     multi_line_problem(trimmed, max).map(|()| trimmed.to_owned())
 }
 
 /// A text of several lines (an address, notes): at most `max` characters, and no control
 /// characters but tabs and line breaks.
-pub fn multi_line_problem(value: &str, max: usize) -> Result<(), String> {
+pub fn multi_line_problem(value: &str, max: usize) -> Result<(), Message> {
     if value.chars().count() > max {
-        Err(format!("must be at most {max} characters"))
+        Err(msg!("too_long", max_length = max))
     } else if value
         .chars()
         .any(|c| c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r'))
     {
-        Err("must not contain control characters other than tabs and line breaks".into())
+        Err(msg!("control_characters_multi_line"))
     } else {
         Ok(())
     }

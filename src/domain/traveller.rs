@@ -72,14 +72,14 @@ impl TravellerStatus {
 impl TravellerEvent {
     fn verb(self) -> &'static str {
         match self {
-            Self::Assign => "join a batch",
-            Self::Unassign => "leave a batch",
+            Self::Assign => "join_batch",
+            Self::Unassign => "leave_batch",
             Self::Board => "board",
             Self::Depart => "depart",
             Self::Arrive => "arrive",
-            Self::ReceiveAtDistrict => "be received by a district",
-            Self::ReceiveAtCommunity => "be received by a community",
-            Self::RecordException => "get an exception",
+            Self::ReceiveAtDistrict => "receive_at_district",
+            Self::ReceiveAtCommunity => "receive_at_community",
+            Self::RecordException => "record_exception",
         }
     }
 }
@@ -162,16 +162,20 @@ pub fn valid_phone(phone: &str) -> bool {
 }
 
 /// Documents are compared in one spelling: capitals, no spaces.
-pub fn normalize_document_no(no: &str) -> Result<String, String> {
+pub fn normalize_document_no(no: &str) -> Result<String, super::message::Message> {
     let cleaned: String = no
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_uppercase();
     if cleaned.is_empty() || cleaned.len() > 64 {
-        Err("must be 1 to 64 characters".into())
+        Err(super::message::msg!(
+            "length_between",
+            min_length = 1,
+            max_length = 64
+        ))
     } else if !cleaned.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        Err("may contain only letters, digits and '-'".into())
+        Err(super::message::msg!("document_no_characters"))
     } else {
         Ok(cleaned)
     }

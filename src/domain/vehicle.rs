@@ -32,11 +32,11 @@ pub enum VehicleEvent {
 impl VehicleEvent {
     fn verb(self) -> &'static str {
         match self {
-            Self::Assign => "be assigned",
-            Self::Release => "be released",
+            Self::Assign => "assign",
+            Self::Release => "release",
             Self::Depart => "depart",
             Self::Arrive => "arrive",
-            Self::Disinfect => "be disinfected",
+            Self::Disinfect => "disinfect",
         }
     }
 }

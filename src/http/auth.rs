@@ -7,7 +7,6 @@ use chrono::Duration;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::types::Id;
-use crate::db::types::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::client::ClientAddress;
@@ -16,16 +15,17 @@ use super::docs::{
 };
 use super::{fingerprint, Body, IdempotencyKey};
 use crate::auth::password::Admission;
-use crate::auth::tokens::{new_refresh_token, open_answer, refresh_token_digest, seal_answer};
+use crate::auth::tokens::{new_refresh_token, refresh_token_digest};
 use crate::auth::Actor;
 use crate::db::{DbConnection, Lock};
+use crate::domain::message::msg;
 use crate::domain::{password_problem, Role};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ProblemCode};
 use crate::state::AppState;
 use crate::store;
 use crate::store::events::{self, EventPlace};
-use crate::store::idempotency;
 use crate::store::users::{self, LoginGate, LoginLimits, User};
+use crate::transfer::sessions;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(login)
@@ -73,7 +73,7 @@ pub struct TokenResponse {
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized("invalid username or password")
+    ApiError::unauthorized(msg!("wrong_credentials"))
 }
 
 /// Issues an access token and a new refresh token (stored as its digest) for the user.
@@ -209,26 +209,6 @@ pub struct RefreshRequest {
     refresh_token: String,
 }
 
-enum RefreshOutcome {
-    /// The new pair, as JSON.
-    Issued(Vec<u8>),
-    /// The answer to this request when it was first made (its `Idempotency-Key`): the retry of a
-    /// refresh whose answer was lost on the way.
-    Replayed(Vec<u8>),
-    /// The key came with another request first (the token is left unused).
-    KeyReused,
-    /// A refresh token presented a second time: it was stolen or leaked, so the whole family of
-    /// the user's refresh tokens was revoked.
-    Reused,
-    Invalid,
-}
-
-/// How long the answer to a refresh stays ready for a retry of it.
-const REFRESH_REPLAY_SECS: i64 = 300;
-
-/// What the stored answer of a refresh is filed under.
-const REFRESH_SCOPE: &str = "refresh";
-
 /// Exchange a refresh token
 ///
 /// The old refresh token stops working; presenting it again ends every session of the account.
@@ -262,58 +242,9 @@ async fn refresh(
     let outcome = state
         .write(move |conn| {
             store::write(conn, Lock::Logins, |tx| {
-                let Some(token) = users::find_refresh_token(tx, &digest)? else {
-                    return Ok(RefreshOutcome::Invalid);
-                };
-                // An expired token is only refused: presenting it again is no sign of theft.
-                if token.revoked_at.is_some() || token.expires_at <= Timestamp::now() {
-                    return Ok(RefreshOutcome::Invalid);
-                }
-                let not_before = Timestamp::now() - Duration::seconds(REFRESH_REPLAY_SECS);
-                let stored = |tx: &mut store::Tx<'_>| match &key.0 {
-                    Some(key) => idempotency::find(tx, token.user_id, key, REFRESH_SCOPE, not_before),
-                    None => Ok(None),
-                };
-                if token.used_at.is_none() && stored(tx)?.is_some_and(|s| s.request_hash != print) {
-                    return Ok(RefreshOutcome::KeyReused);
-                }
-                if token.used_at.is_some() || !users::use_refresh_token(tx, token.id)? {
-                    // Read after the token's row: a first attempt still under way has committed.
-                    if let Some(first) = stored(tx)?.filter(|s| s.request_hash == print) {
-                        let answer = first.body["sealed"]
-                            .as_str()
-                            .and_then(|sealed| open_answer(&presented, sealed))
-                            .ok_or_else(|| ApiError::internal("a stored refresh answer does not open"))?;
-                        return Ok(RefreshOutcome::Replayed(answer));
-                    }
-                    // Anything else is a second use: the token was stolen or leaked.
-                    users::end_sessions(tx, token.user_id)?;
-                    let user = users::find(tx, token.user_id)?;
-                    let place = match &user {
-                        Some(u) => users::place_of(tx, u)?,
-                        None => EventPlace::default(),
-                    };
-                    events::record(
-                        tx,
-                        Some(token.user_id),
-                        "auth.refresh_token_reused",
-                        "user",
-                        token.user_id,
-                        place,
-                        serde_json::json!({"ended": "every session"}),
-                    )?;
-                    return Ok(RefreshOutcome::Reused);
-                }
-                let Some(user) = users::find(tx, token.user_id)?.filter(|u| u.active) else {
-                    return Ok(RefreshOutcome::Invalid);
-                };
-                let answer =
-                    serde_json::to_vec(&issue_tokens(&st, tx, &user)?).map_err(ApiError::internal)?;
-                if let Some(key) = &key.0 {
-                    let sealed = serde_json::json!({ "sealed": seal_answer(&presented, &answer) });
-                    idempotency::store(tx, user.id, key, REFRESH_SCOPE, &print, 200, &sealed)?;
-                }
-                Ok(RefreshOutcome::Issued(answer))
+                sessions::refresh(tx, &presented, key.0.as_deref(), &print, |tx, user| {
+                    serde_json::to_vec(&issue_tokens(&st, tx, user)?).map_err(ApiError::internal)
+                })
             })
         })
         .await?;
@@ -326,13 +257,11 @@ async fn refresh(
         response.body(json)
     };
     match outcome {
-        RefreshOutcome::Issued(json) => Ok(answer(json, false)),
-        RefreshOutcome::Replayed(json) => Ok(answer(json, true)),
-        RefreshOutcome::KeyReused => Err(super::key_reused()),
-        RefreshOutcome::Reused => Err(ApiError::unauthorized(
-            "this refresh token was already used; every session of the account has been ended",
-        )),
-        RefreshOutcome::Invalid => Err(ApiError::unauthorized("invalid or expired refresh token")),
+        sessions::RefreshOutcome::Issued(json) => Ok(answer(json, false)),
+        sessions::RefreshOutcome::Replayed(json) => Ok(answer(json, true)),
+        sessions::RefreshOutcome::KeyReused => Err(super::key_reused()),
+        sessions::RefreshOutcome::Reused => Err(ApiError::unauthorized(msg!("refresh_reused"))),
+        sessions::RefreshOutcome::Invalid => Err(ApiError::unauthorized(msg!("refresh_invalid"))),
     }
 }
 
@@ -390,7 +319,7 @@ async fn me(state: web::Data<AppState>, actor: Actor) -> ApiResult<web::Json<MeV
     let id = actor.id;
     let user = state.db(move |conn| Ok(users::find(conn, id)?)).await?;
     user.map(|u| web::Json(MeView::from(&u)))
-        .ok_or_else(|| ApiError::unauthorized("unknown user"))
+        .ok_or_else(|| ApiError::unauthorized(msg!("unknown_user")))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -436,7 +365,7 @@ async fn change_own_password(
     // Guessing the current password with a stolen access token is limited like logins are.
     let user_id = actor.id;
     let (user, admission) = counted_attempt(&state, &actor.username, &address, move |tx| {
-        users::find(tx, user_id)?.ok_or_else(|| ApiError::unauthorized("unknown user"))
+        users::find(tx, user_id)?.ok_or_else(|| ApiError::unauthorized(msg!("unknown_user")))
     })
     .await?;
     let ok = state
@@ -446,8 +375,8 @@ async fn change_own_password(
     if !ok {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "wrong_password",
-            "the current password is wrong",
+            ProblemCode::WrongPassword,
+            msg!("wrong_password"),
         ));
     }
     let hash = state.passwords.hash(body.new_password).await?;

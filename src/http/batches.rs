@@ -19,6 +19,7 @@ use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::batch::{BatchStatus, CrewRole};
 use crate::domain::clean_multi_line;
+use crate::domain::message::msg;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::batches::{self, Batch, BatchFilter, CrewMember};
@@ -514,7 +515,7 @@ fn bodyless(actor: &Actor, req: &HttpRequest, body: &web::Bytes) -> ApiResult<St
     let text = String::from_utf8_lossy(body);
     if !text.trim().is_empty() && text.trim() != "null" {
         serde_json::from_slice::<Empty>(body)
-            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+            .map_err(|e| ApiError::bad_request(msg!("invalid_json", reason = e.to_string())))?;
     }
     Ok(fingerprint(req, &Empty {}))
 }
@@ -586,7 +587,7 @@ async fn arrive(
     let id = id.into_inner();
     let sla = state.settings.handoff.sla_minutes;
     act(&state, actor, key, print, StatusCode::OK, move |conn, who| {
-        trips::arrive(conn, who, id, sla)
+        crate::transfer::arrival::arrive(conn, who, id, sla)
     })
     .await
 }

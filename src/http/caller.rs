@@ -8,6 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::{http::header, web, FromRequest, HttpRequest};
 
 use crate::auth::{load_actor, tokens, Actor};
+use crate::domain::message::msg;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -44,7 +45,7 @@ pub struct Bearer(pub tokens::Claims);
 /// The claims of the request's bearer token, checked without the database.
 pub fn bearer_claims(req: &HttpRequest, state: &AppState) -> ApiResult<tokens::Claims> {
     match bearer_token(req) {
-        None => Err(ApiError::unauthorized("missing bearer token")),
+        None => Err(ApiError::unauthorized(msg!("missing_token"))),
         Some(token) => state.keys.verify_access(token),
     }
 }

@@ -85,7 +85,8 @@ pub const BEARER: &str = "bearer";
     components(
         schemas(
             crate::error::Problem,
-            crate::error::FieldError,
+            crate::error::ProblemEntry,
+            crate::error::ProblemCode,
             crate::sheets::HeaderLanguage,
             crate::sheets::FileFormat
         ),

@@ -1,19 +1,22 @@
 //! What every request passes through before its handler: the method checked against the route
 //! table (405 with `Allow`, `HEAD` served as `GET`), the bearer token checked before the path and
 //! the query are read (so a caller without a token learns nothing from 404 or 400), control
-//! characters refused in the query, and the security headers added to every answer.
+//! characters refused in the query, every problem written in the language `Accept-Language`
+//! prefers, and the security headers added to every answer.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, ResponseError};
+use actix_web::web;
 
-use crate::error::ApiError;
+use crate::catalogue::Lang;
+use crate::domain::message::msg;
+use crate::error::{ApiError, ProblemCode};
 use crate::state::AppState;
 
 /// Every route of the service with its methods, read once from the OpenAPI document, which is
@@ -119,7 +122,12 @@ fn query_has_control_characters(query: &str) -> bool {
 pub async fn guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let lang = Lang::preferred(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let routes = req.app_data::<web::Data<RouteTable>>().cloned();
     let refusal = state
@@ -131,8 +139,20 @@ pub async fn guard(
         req.head_mut().method = Method::GET;
     }
     let mut res = match refusal {
-        Some(error) => req.into_response(error.error_response()).map_into_right_body(),
-        None => next.call(req).await?.map_into_left_body(),
+        Some(error) => req.into_response(error.response_in(lang)),
+        None => {
+            let res = next.call(req).await?.map_into_boxed_body();
+            // A handler's problem is written in English by `ResponseError`; the reader's
+            // language replaces it here, where the request is known.
+            let translated = (lang != Lang::En)
+                .then(|| res.response().error().and_then(|e| e.as_error::<ApiError>()))
+                .flatten()
+                .map(|e| serde_json::to_vec(&e.problem(lang)).unwrap_or_default());
+            match translated {
+                Some(body) => res.map_body(|_, _| BoxBody::new(body)),
+                None => res,
+            }
+        }
     };
     add_security_headers(&mut res);
     Ok(res)
@@ -141,7 +161,7 @@ pub async fn guard(
 /// The answer a request gets before any handler reads its path, query or body, if any.
 fn refuse_early(req: &ServiceRequest, state: &AppState, routes: &RouteTable) -> Option<ApiError> {
     if !state.database_ready() && req.path().starts_with("/api/v1/") {
-        return Some(ApiError::unavailable("the database is not ready yet"));
+        return Some(ApiError::unavailable(msg!("database_not_ready")));
     }
     let route = routes.find(req.path())?;
     let method = req.method().as_str();
@@ -149,8 +169,8 @@ fn refuse_early(req: &ServiceRequest, state: &AppState, routes: &RouteTable) -> 
         let allow = route.methods.iter().copied().collect::<Vec<_>>().join(", ");
         let mut error = ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            format!("{method} is not served here; allowed: {allow}"),
+            ProblemCode::MethodNotAllowed,
+            msg!("method_not_allowed", method = method, allow = allow.clone()),
         );
         error.allow = Some(allow.into());
         return Some(error);
@@ -161,9 +181,7 @@ fn refuse_early(req: &ServiceRequest, state: &AppState, routes: &RouteTable) -> 
         }
     }
     if query_has_control_characters(req.query_string()) {
-        return Some(ApiError::bad_request(
-            "query parameters must not contain control characters",
-        ));
+        return Some(ApiError::bad_request(msg!("query_control_characters")));
     }
     None
 }

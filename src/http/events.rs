@@ -9,6 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::docs::{BadRequest, Forbidden, Unauthorized, Unavailable};
 use super::MAX_LIMIT;
 use crate::auth::{Actor, Permission};
+use crate::domain::message::msg;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::events::{self, Event, EventFilter, Verification};
@@ -89,9 +90,10 @@ async fn list_events(
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(super::DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::bad_request(format!(
-            "limit must be between 1 and {MAX_LIMIT}"
-        )));
+        return Err(ApiError {
+            subject: Some("limit".into()),
+            ..ApiError::bad_request(msg!("out_of_range", field = "limit", min = 1, max = MAX_LIMIT))
+        });
     }
     let filter = EventFilter {
         entity_type: query.entity_type,
@@ -99,7 +101,7 @@ async fn list_events(
         after: match (&query.cursor, query.after) {
             (Some(cursor), _) if !cursor.is_empty() => cursor
                 .parse::<i64>()
-                .map_err(|_| ApiError::bad_request("invalid cursor"))?
+                .map_err(|_| ApiError::bad_request(msg!("invalid_cursor")))?
                 .max(0),
             (_, after) => after.unwrap_or(0).max(0),
         },

@@ -11,15 +11,16 @@ use serde::{Deserialize, Serialize};
 use super::docs::{
     BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, Unauthorized, Unavailable, Unprocessable,
 };
-use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
+use super::{fingerprint, write, write_answer, Answer, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::clean_multi_line;
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
+use crate::domain::message::msg;
 use crate::domain::traveller::DocumentType;
 use crate::domain::Role;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ProblemCode};
 use crate::state::AppState;
 use crate::store::handoffs::{self, Handoff, HandoffFilter};
 use crate::store::{travellers, Page};
@@ -51,6 +52,8 @@ pub struct HandoffTravellerView {
 pub struct HandoffUnitView {
     id: Id,
     name: String,
+    /// The unit's name in English, where it is set.
+    name_en: Option<String>,
     hotline: Option<String>,
 }
 
@@ -119,6 +122,7 @@ pub fn handoff_views(
     let side = |id: Id| HandoffUnitView {
         id,
         name: sides.get(&id).map(|u| u.name.clone()).unwrap_or_default(),
+        name_en: sides.get(&id).and_then(|u| u.name_en.clone()),
         hotline: sides.get(&id).and_then(|u| u.hotline.clone()),
     };
     let now = Timestamp::now();
@@ -370,7 +374,7 @@ async fn confirm(
         None => None,
     };
     let (who, sla) = (actor.clone(), state.settings.handoff.sla_minutes);
-    write(
+    write_answer(
         &state,
         &actor,
         key,
@@ -385,21 +389,20 @@ async fn confirm(
             note,
             sla,
         )? {
-            Confirmation::Confirmed(h) => one_view(conn, &who, *h),
-            Confirmation::WrongCode { attempts_left } => Err(ApiError::new(
+            Confirmation::Confirmed(h) => one_view(conn, &who, *h).map(Answer::Done),
+            // A wrong code is counted, and the count commits.
+            Confirmation::WrongCode { attempts_left } => Ok(Answer::RefusedAfterWriting(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_handoff_code",
-                format!("wrong handoff code; {attempts_left} attempts left before the handoff locks"),
-            )
-            .keeping_changes()),
+                ProblemCode::InvalidHandoffCode,
+                msg!("wrong_code", tries_left = attempts_left),
+            ))),
             // The fifth wrong code is still a wrong code; the attempts after it find the
             // handoff locked (409).
-            Confirmation::Locked => Err(ApiError::new(
+            Confirmation::Locked => Ok(Answer::RefusedAfterWriting(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_handoff_code",
-                "wrong handoff code; the handoff is now locked and the sender must cancel and hand again",
-            )
-            .keeping_changes()),
+                ProblemCode::InvalidHandoffCode,
+                msg!("wrong_code_now_locked", tries_left = 0),
+            ))),
         },
     )
     .await

@@ -6,6 +6,7 @@ use diesel::RunQueryDsl;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::Unavailable;
+use crate::domain::message::msg;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -41,7 +42,7 @@ async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     if !state.database_ready() {
-        return Err(ApiError::unavailable("the database is not ready yet"));
+        return Err(ApiError::unavailable(msg!("database_not_ready")));
     }
     // Within about a second, whether the database is down, frozen or slow.
     state

@@ -16,8 +16,9 @@ use super::{attachment, fingerprint, write_within, IdempotencyKey};
 use crate::auth::{Actor, Permission};
 use crate::db::types::Id;
 use crate::db::{read_transaction, Lock};
+use crate::domain::message::msg;
 use crate::domain::UnitLevel;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ProblemCode};
 use crate::sheets::manifest::{self, Format};
 use crate::sheets::template::{self, Code};
 use crate::sheets::{FileFormat, HeaderLanguage};
@@ -161,8 +162,8 @@ async fn import_manifest(
     let format = Format::of_content_type(content_type).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!("a manifest is text/csv or {}", manifest::XLSX),
+            ProblemCode::UnsupportedMediaType,
+            msg!("manifest_media_type", allowed = vec!["text/csv", manifest::XLSX]),
         )
     })?;
     // Read only now: a caller without the right is refused before sending a byte more.

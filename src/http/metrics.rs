@@ -10,6 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::Unauthorized;
 use crate::db::types::Timestamp;
+use crate::domain::message::msg;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::stats::GLOBAL;
@@ -46,7 +47,7 @@ pub(crate) async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Api
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                 == 0;
         if !same {
-            return Err(ApiError::unauthorized("this scrape needs the metrics token"));
+            return Err(ApiError::unauthorized(msg!("metrics_token")));
         }
     }
     let m = &state.metrics;

@@ -38,8 +38,10 @@ use sha2::{Digest, Sha256};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Actor;
+use crate::catalogue::Lang;
 use crate::db::Lock;
-use crate::error::{ApiError, ApiResult};
+use crate::domain::message::{msg, Message};
+use crate::error::{ApiError, ApiResult, ProblemCode};
 use crate::state::AppState;
 use crate::store::{self, Committed, Tx};
 use crate::store::{idempotency, Page};
@@ -102,16 +104,18 @@ fn json_problem(limit: usize, error: &JsonPayloadError) -> ApiError {
     match error {
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the request body is larger than {limit} bytes"),
+            ProblemCode::PayloadTooLarge,
+            msg!("body_too_large", max_bytes = limit),
         ),
         JsonPayloadError::ContentType => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "the request body must be application/json",
+            ProblemCode::UnsupportedMediaType,
+            msg!("body_not_json"),
         ),
-        JsonPayloadError::Deserialize(e) => ApiError::bad_request(format!("invalid JSON body: {e}")),
-        other => ApiError::bad_request(format!("invalid request body: {other}")),
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::bad_request(msg!("invalid_json", reason = e.to_string()))
+        }
+        other => ApiError::bad_request(msg!("invalid_body", reason = other.to_string())),
     }
 }
 
@@ -140,7 +144,7 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Body<T> {
             let parsed = body.await.map_err(|e| json_problem(limit, &e)).and_then(|value| {
                 refuse_control_characters(&value, "")?;
                 serde_json::from_value::<T>(value)
-                    .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+                    .map_err(|e| ApiError::bad_request(msg!("invalid_json", reason = e.to_string())))
             });
             Ok(Body(parsed))
         })
@@ -155,14 +159,13 @@ pub const MULTI_LINE_FIELDS: [&str; 4] = ["address", "notes", "reason", "note"];
 fn refuse_control_characters(value: &serde_json::Value, field: &str) -> ApiResult<()> {
     use serde_json::Value;
     let refuse = |path: &str| {
-        Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "validation_failed",
-            format!("{path} must not contain control characters"),
-        )
+        Err(ApiError {
+            subject: Some(path.into()),
+            ..ApiError::bad_request(msg!("control_characters", field = path))
+        }
         .with_errors(vec![crate::error::FieldError::new(
             path,
-            "must not contain control characters",
+            msg!("control_characters"),
         )]))
     };
     match value {
@@ -203,12 +206,13 @@ pub async fn read_payload(mut payload: web::Payload, limit: usize) -> ApiResult<
     use futures_util::StreamExt;
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(msg!("body_unreadable", reason = e.to_string())))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the request body is larger than {limit} bytes"),
+                ProblemCode::PayloadTooLarge,
+                msg!("body_too_large", max_bytes = limit),
             ));
         }
         body.extend_from_slice(&chunk);
@@ -217,7 +221,7 @@ pub async fn read_payload(mut payload: web::Payload, limit: usize) -> ApiResult<
 }
 
 fn query_error(error: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request(format!("invalid query parameters: {error}")).into()
+    ApiError::bad_request(msg!("invalid_query", reason = error.to_string())).into()
 }
 
 fn path_error(_error: PathError, _req: &HttpRequest) -> actix_web::Error {
@@ -274,13 +278,14 @@ impl PageRequest {
     pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> ApiResult<Self> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::bad_request(format!(
-                "limit must be between 1 and {MAX_LIMIT}"
-            )));
+            return Err(ApiError {
+                subject: Some("limit".into()),
+                ..ApiError::bad_request(msg!("out_of_range", field = "limit", min = 1, max = MAX_LIMIT))
+            });
         }
         let after = match cursor {
             None | Some("") => None,
-            Some(c) => Some(decode_cursor(c).ok_or_else(|| ApiError::bad_request("invalid cursor"))?),
+            Some(c) => Some(decode_cursor(c).ok_or_else(|| ApiError::bad_request(msg!("invalid_cursor")))?),
         };
         Ok(Self { limit, after })
     }
@@ -339,9 +344,10 @@ impl FromRequest for IdempotencyKey {
             .filter(|k| (1..=255).contains(&k.len()) && k.chars().all(|c| c.is_ascii_graphic()));
         ready(match key {
             Some(k) => Ok(IdempotencyKey(Some(k.to_owned()))),
-            None => Err(ApiError::bad_request(
-                "Idempotency-Key must be 1 to 255 visible ASCII characters",
-            )),
+            None => Err(ApiError::bad_request(msg!(
+                "invalid_idempotency_key",
+                max_length = 255
+            ))),
         })
     }
 }
@@ -394,9 +400,53 @@ pub fn lock_of(actor: &Actor) -> Lock {
     }
 }
 
+/// What a state change answers: its value, or a refusal whose writes still commit (a wrong
+/// handoff code counts an attempt, and the attempt must stay counted).
+pub enum Answer<T> {
+    Done(T),
+    RefusedAfterWriting(ApiError),
+}
+
+/// `write` for a change that may be refused after writing (`Answer::RefusedAfterWriting`): what
+/// it wrote commits, and the refusal is its answer, to a retry with the same key too.
+pub async fn write_answer<T, F>(
+    state: &AppState,
+    actor: &Actor,
+    key: IdempotencyKey,
+    fingerprint: String,
+    status: StatusCode,
+    change: F,
+) -> ApiResult<HttpResponse>
+where
+    T: Serialize + 'static,
+    F: FnOnce(&mut Tx<'_>) -> ApiResult<Answer<T>> + Send + 'static,
+{
+    let within = (None, lock_of(actor));
+    answer_within(state, actor, key, fingerprint, status, within, change).await
+}
+
 /// `write` with a deadline other than a request's usual one (a manifest of thousands of rows
 /// takes longer), and a lock of the caller's choice (`Lock::Rows` for a change that only adds).
 pub async fn write_within<T, F>(
+    state: &AppState,
+    actor: &Actor,
+    key: IdempotencyKey,
+    fingerprint: String,
+    status: StatusCode,
+    within: (Option<std::time::Duration>, Lock),
+    change: F,
+) -> ApiResult<HttpResponse>
+where
+    T: Serialize + 'static,
+    F: FnOnce(&mut Tx<'_>) -> ApiResult<T> + Send + 'static,
+{
+    let change = move |tx: &mut Tx<'_>| change(tx).map(Answer::Done);
+    answer_within(state, actor, key, fingerprint, status, within, change).await
+}
+
+/// The one write path of a request: the change in one write transaction, its answer stored
+/// with its `Idempotency-Key` in the same transaction, or the stored answer replayed.
+async fn answer_within<T, F>(
     state: &AppState,
     actor: &Actor,
     key: IdempotencyKey,
@@ -407,7 +457,7 @@ pub async fn write_within<T, F>(
 ) -> ApiResult<HttpResponse>
 where
     T: Serialize + 'static,
-    F: FnOnce(&mut Tx<'_>) -> ApiResult<T> + Send + 'static,
+    F: FnOnce(&mut Tx<'_>) -> ApiResult<Answer<T>> + Send + 'static,
 {
     let user_id = actor.id;
     // A stored answer replays only under the authority it was given with: a user moved to
@@ -419,48 +469,47 @@ where
     );
     let not_before = Timestamp::now()
         - chrono::Duration::hours(state.settings.idempotency.retain_hours.min(24 * 365 * 10) as i64);
-    let (status, body, replayed) = state
+    let answer = state
         .write_within(deadline.or_else(|| state.db_deadline()), move |conn| {
+            let as_json = |answer: Answer<T>| -> ApiResult<Answer<(StatusCode, serde_json::Value, bool)>> {
+                Ok(match answer {
+                    Answer::Done(value) => Answer::Done((status, to_json(value)?, false)),
+                    Answer::RefusedAfterWriting(error) => Answer::RefusedAfterWriting(error),
+                })
+            };
             let Some(key) = key.0 else {
-                return store::write(conn, lock, |tx| kept(change(tx).and_then(to_json)))
-                    .map(|c| c.map(|body| body.map(|body| (status, body, false))));
+                return store::write(conn, lock, |tx| as_json(change(tx)?));
             };
             let outcome = store::write(conn, lock, |tx| {
                 if let Some(stored) = idempotency::find(tx, user_id, &key, &scope, not_before)? {
-                    return Ok(replay(stored, &fingerprint));
+                    return replay(stored, &fingerprint).map(Answer::Done);
                 }
-                let body = match kept(change(tx).and_then(to_json))? {
-                    Ok(body) => body,
-                    Err(kept_error) => {
-                        // A failure that counts (a wrong handoff code) is answered the same way to
-                        // a retry, instead of counting again.
-                        let problem =
-                            serde_json::to_value(kept_error.problem()).map_err(ApiError::internal)?;
-                        idempotency::store(
-                            tx,
-                            user_id,
-                            &key,
-                            &scope,
-                            &fingerprint,
-                            kept_error.status.as_u16(),
-                            &problem,
-                        )?;
-                        return Ok(Err(kept_error));
-                    }
+                let answer = as_json(change(tx)?)?;
+                let (stored_status, body) = match &answer {
+                    Answer::Done((status, body, _)) => (status.as_u16(), body.clone()),
+                    // Answered the same way to a retry, instead of counting again.
+                    Answer::RefusedAfterWriting(error) => (
+                        error.status.as_u16(),
+                        serde_json::to_value(error.problem(Lang::En)).map_err(ApiError::internal)?,
+                    ),
                 };
-                idempotency::store(tx, user_id, &key, &scope, &fingerprint, status.as_u16(), &body)?;
-                Ok(Ok((status, body, false)))
+                idempotency::store(tx, user_id, &key, &scope, &fingerprint, stored_status, &body)?;
+                Ok(answer)
             });
             match outcome {
                 // A concurrent request with the same key may have committed first: replay it.
                 Err(error) => match idempotency::find(conn, user_id, &key, &scope, not_before)? {
-                    Some(stored) => Ok(Committed::nothing(replay(stored, &fingerprint))),
+                    Some(stored) => Ok(Committed::nothing(Answer::Done(replay(stored, &fingerprint)?))),
                     None => Err(error),
                 },
                 ok => ok,
             }
         })
-        .await??;
+        .await?;
+    let (status, body, replayed) = match answer {
+        Answer::Done(done) => done,
+        Answer::RefusedAfterWriting(error) => return Err(error),
+    };
     let mut response = HttpResponse::build(status);
     if replayed {
         response.insert_header(("Idempotency-Replayed", "true"));
@@ -470,14 +519,6 @@ where
         return Ok(response.body(serde_json::to_vec(&body).map_err(ApiError::internal)?));
     }
     Ok(response.json(body))
-}
-
-/// Splits errors whose changes must still commit (outer `Ok(Err(..))`) from those that roll back.
-fn kept<T>(result: ApiResult<T>) -> ApiResult<ApiResult<T>> {
-    match result {
-        Err(error) if error.keep_changes => Ok(Err(error)),
-        other => other.map(Ok),
-    }
 }
 
 fn to_json<T: Serialize>(value: T) -> ApiResult<serde_json::Value> {
@@ -499,8 +540,8 @@ fn replay(
 pub fn key_reused() -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "idempotency_key_reused",
-        "this Idempotency-Key was used for a different request",
+        ProblemCode::IdempotencyKeyReused,
+        msg!("idempotency_key_reused"),
     )
 }
 
@@ -509,12 +550,12 @@ pub fn key_reused() -> ApiError {
 pub struct Problems(Vec<crate::error::FieldError>);
 
 impl Problems {
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+    pub fn add(&mut self, field: &str, message: Message) {
         self.0.push(crate::error::FieldError::new(field, message));
     }
 
     /// Takes the cleaned value, or records why the field is invalid.
-    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+    pub fn check<T>(&mut self, field: &str, result: Result<T, Message>) -> Option<T> {
         result.map_err(|m| self.add(field, m)).ok()
     }
 

@@ -62,13 +62,19 @@ fn notice_data(
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
-    let name = |id: Id| places.get(&id).map(|u| u.name.clone()).unwrap_or_default();
     Ok(list
         .iter()
         .map(|t| {
             let trip = t.batch_id.and_then(|b| trips.get(&b));
+            let language = lang.or(t.language).unwrap_or(Language::Zh);
+            let name = |id: Id| {
+                places
+                    .get(&id)
+                    .map(|u| u.name_in(language == Language::Zh).to_owned())
+                    .unwrap_or_default()
+            };
             NoticeData {
-                language: lang.or(t.language).unwrap_or(Language::Zh),
+                language,
                 name: t.full_name.clone(),
                 batch_code: trip.map(|b| b.code.clone()),
                 vehicle_plate: trip

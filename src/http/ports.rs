@@ -13,12 +13,13 @@ use super::docs::{
 };
 use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest, Problems};
 use crate::auth::{Actor, Permission};
+use crate::domain::message::msg;
 use crate::domain::{clean_text, valid_port_code, PortKind};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::events::{self, EventPlace};
 use crate::store::ports::{self, Port};
-use crate::store::{new_id, Page};
+use crate::store::Page;
+use crate::transfer::organisation;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_ports).service(create_port).service(get_port);
@@ -161,42 +162,23 @@ async fn create_port(
         problems.add(
             "code",
             match body.kind {
-                PortKind::Airport => "an airport's code is its three-letter IATA code, in capitals",
-                _ => "must be 2 to 10 capital letters or digits",
+                PortKind::Airport => msg!("airport_code_format"),
+                _ => msg!("port_code_format"),
             },
         );
     }
     let name = problems.check("name", clean_text(&body.name, 200));
     let city_name = problems.check("city_name", clean_text(&body.city_name, 100));
     problems.into_result()?;
-    let (name, city_name) = (name.unwrap_or_default(), city_name.unwrap_or_default());
-    let actor_id = actor.id;
-    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
-        if ports::code_taken(conn, &code)? {
-            return Err(ApiError::conflict(format!("port code {code} is already taken")));
-        }
-        let port = Port {
-            id: new_id(),
-            code,
-            name,
-            kind: body.kind,
-            city_name,
-            created_at: Timestamp::now(),
-        };
-        ports::insert(conn, &port)?;
-        // Every dashboard lists every port.
-        let everyone = crate::store::units::all_ids(conn)?;
-        crate::store::counts::touch(&mut conn.counts, &everyone);
-        events::record(
-            conn,
-            Some(actor_id),
-            "port.created",
-            "port",
-            port.id,
-            EventPlace::default(),
-            serde_json::json!({"code": port.code, "name": port.name, "kind": port.kind}),
-        )?;
-        Ok(PortView::from(port))
+    let new = organisation::NewPort {
+        code,
+        name: name.unwrap_or_default(),
+        kind: body.kind,
+        city_name: city_name.unwrap_or_default(),
+    };
+    let who = actor.clone();
+    write(&state, &actor, key, print, StatusCode::CREATED, move |tx| {
+        organisation::create_port(tx, &who, new).map(PortView::from)
     })
     .await
 }

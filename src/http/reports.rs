@@ -15,6 +15,7 @@ use super::docs::{BadRequest, Forbidden, TooManyRequests, Unauthorized, Unavaila
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection, Lock};
+use crate::domain::message::msg;
 use crate::error::{ApiError, ApiResult};
 use crate::sheets::roster::{CsvRoster, XlsxRoster};
 use crate::sheets::{FileFormat, HeaderLanguage};
@@ -64,7 +65,7 @@ fn local_midnight(day: NaiveDate) -> ApiResult<Timestamp> {
         .from_local_datetime(&midnight)
         .single()
         .map(|at| Timestamp(at.with_timezone(&chrono::Utc)))
-        .ok_or_else(|| ApiError::invalid_field("from", "not a day of the calendar"))
+        .ok_or_else(|| ApiError::invalid_field("from", msg!("not_a_day")))
 }
 
 fn scope_word(scope: Scope) -> serde_json::Value {
@@ -112,7 +113,7 @@ async fn roster_file(
     let query = query.into_inner();
     if let (Some(from), Some(to)) = (query.from, query.to) {
         if from > to {
-            return Err(ApiError::invalid_field("from", "must not be after to"));
+            return Err(ApiError::invalid_field("from", msg!("from_after_to")));
         }
     }
     let format = query.format.unwrap_or_default();
@@ -143,9 +144,7 @@ async fn roster_file(
                 if format == FileFormat::Xlsx && rows > XLSX_MAX_ROWS {
                     return Err(ApiError::invalid_field(
                         "format",
-                        format!(
-                            "{rows} rows are more than a worksheet holds; ask for CSV or a shorter period"
-                        ),
+                        msg!("too_many_rows_for_xlsx", rows = rows, max_rows = XLSX_MAX_ROWS),
                     ));
                 }
                 let place = units::event_place(tx, who.unit_id)?;
@@ -173,7 +172,7 @@ async fn roster_file(
     match format {
         FileFormat::Xlsx => {
             // The workbook is written on one thread while the database's reads the next page.
-            let pages = read_pages(state, filter);
+            let pages = read_pages(state, filter, lang);
             let body = web::block(move || {
                 let mut book = XlsxRoster::new(lang).map_err(ApiError::internal)?;
                 each_read(&pages, |page| {
@@ -202,9 +201,10 @@ async fn roster_file(
 fn each_page(
     conn: &mut DbConnection,
     filter: &RosterFilter,
+    lang: HeaderLanguage,
     mut take: impl FnMut(Vec<RosterRow>) -> bool,
 ) -> ApiResult<()> {
-    let names = Names::load(conn)?;
+    let names = Names::load(conn, lang == HeaderLanguage::Zh)?;
     let mut after = None;
     loop {
         let page = roster::page(conn, filter, &names, after, PAGE)?;
@@ -225,7 +225,11 @@ type Read = ApiResult<Option<Vec<RosterRow>>>;
 /// Reads the roster a page at a time, from one read transaction, on the database's thread, a few
 /// pages ahead of whoever takes them, so that writing the file overlaps reading the next page. The
 /// reading stops when the receiver is dropped.
-fn read_pages(state: web::Data<AppState>, filter: RosterFilter) -> std::sync::mpsc::Receiver<Read> {
+fn read_pages(
+    state: web::Data<AppState>,
+    filter: RosterFilter,
+    lang: HeaderLanguage,
+) -> std::sync::mpsc::Receiver<Read> {
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Read>(READ_AHEAD);
     actix_web::rt::spawn(async move {
         let failed = sender.clone();
@@ -233,7 +237,7 @@ fn read_pages(state: web::Data<AppState>, filter: RosterFilter) -> std::sync::mp
             .db_within(None, move |conn| {
                 read_transaction(conn, |tx| {
                     let mut taken = true;
-                    each_page(tx, &filter, |page| {
+                    each_page(tx, &filter, lang, |page| {
                         taken = sender.send(Ok(Some(page))).is_ok();
                         taken
                     })?;
@@ -267,11 +271,7 @@ fn each_read(
             }
             Ok(Ok(None)) => return Ok(()),
             Ok(Err(error)) => return Err(error),
-            Err(_) => {
-                return Err(ApiError::unavailable(
-                    "the roster's reading stopped before its end",
-                ))
-            }
+            Err(_) => return Err(ApiError::unavailable(msg!("roster_interrupted"))),
         }
     }
 }
@@ -306,7 +306,7 @@ fn csv_stream(
 ) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
     let (sender, receiver) = tokio::sync::mpsc::channel::<Chunk>(4);
     let failed = sender.clone();
-    let pages = read_pages(state, filter);
+    let pages = read_pages(state, filter, lang);
     actix_web::rt::spawn(async move {
         // Formatting a page overlaps reading the next.
         let written = web::block(move || {

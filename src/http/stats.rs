@@ -20,6 +20,7 @@ use crate::db::types::{Id, Timestamp};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::batch::BatchStatus;
 use crate::domain::handoff::HandoffStatus;
+use crate::domain::message::msg;
 use crate::domain::traveller::TravellerStatus;
 use crate::domain::vehicle::VehicleStatus;
 use crate::error::{ApiError, ApiResult};
@@ -429,10 +430,13 @@ impl Period {
             (None, None) => NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| ApiError::internal("date"))?,
         };
         if from > to {
-            return Err(ApiError::invalid_field("from", "must not be after to"));
+            return Err(ApiError::invalid_field("from", msg!("from_after_to")));
         }
         if default_days.is_some() && (to - from).num_days() > 3660 {
-            return Err(ApiError::invalid_field("from", "a period of at most ten years"));
+            return Err(ApiError::invalid_field(
+                "from",
+                msg!("period_too_long", max_years = 10),
+            ));
         }
         Ok((
             from.format("%Y-%m-%d").to_string(),
@@ -543,6 +547,8 @@ async fn ports_stats(
 pub struct DistrictRow {
     pub unit_id: Id,
     pub name: String,
+    /// The district's name in English, where it is set.
+    pub name_en: Option<String>,
     /// Travellers bound for the district.
     pub expected: i64,
     /// Received by their community.
@@ -583,16 +589,17 @@ async fn districts(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer)
         false,
         |conn, scope, _, version| {
             let rows = read::district_rows(conn, scope)?;
-            let ids: Vec<Id> = rows.iter().map(|(id, _)| *id).collect();
+            let ids: Vec<Id> = rows.iter().map(|(id, _, _)| *id).collect();
             let totals = read::totals(conn, &ids)?;
             let community = matches!(scope, Scope::Community(_));
             let items: Vec<DistrictRow> = rows
                 .into_iter()
-                .map(|(id, name)| {
+                .map(|(id, name, name_en)| {
                     let get = |m: &str| totals.get(&(id, m.to_owned())).copied().unwrap_or(0);
                     DistrictRow {
                         unit_id: id,
                         name,
+                        name_en,
                         expected: get("travellers"),
                         received: get("travellers:received"),
                         in_custody: if community {

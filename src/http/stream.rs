@@ -15,6 +15,7 @@ use super::caller::{current_actor, Bearer};
 use super::docs::{BadRequest, Forbidden, TooManyRequests, Unauthorized, Unavailable};
 use crate::auth::tokens::Claims;
 use crate::auth::{Permission, Scope};
+use crate::domain::message::msg;
 use crate::error::{ApiError, ApiResult};
 use crate::feed::{Slot, Taken};
 use crate::state::AppState;
@@ -186,7 +187,7 @@ pub(crate) async fn stream(
             .parse::<i64>()
             .ok()
             .filter(|seq| *seq >= 0)
-            .ok_or_else(|| ApiError::bad_request("Last-Event-ID must be a sequence number"))?,
+            .ok_or_else(|| ApiError::bad_request(msg!("last_event_id")))?,
         None => match query.after {
             Some(after) => after,
             // A new subscriber starts from now.

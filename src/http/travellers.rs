@@ -16,6 +16,7 @@ use crate::auth::{Actor, Permission};
 use crate::db::types::{Id, Timestamp};
 use crate::db::Lock;
 use crate::domain::clean_text;
+use crate::domain::message::msg;
 use crate::domain::traveller::{DocumentType, ExceptionKind, Language, TravellerStatus};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -34,7 +35,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ExceptionView {
     pub kind: ExceptionKind,
+    /// The reason: as typed, or, for one the service recorded itself (a no-show), its message in
+    /// English; `reason_code` and `reason_params` then say it for any language.
     pub reason: Option<String>,
+    /// For a reason the service recorded itself: its code, e.g. `did_not_board`.
+    pub reason_code: Option<String>,
+    /// For a reason the service recorded itself: its parameters, e.g. `{"batch_code": …}`.
+    #[schema(value_type = Option<Object>)]
+    pub reason_params: Option<serde_json::Value>,
     pub facility: Option<String>,
     pub at: Option<Timestamp>,
     pub recorded_by: Option<Id>,
@@ -78,7 +86,16 @@ impl From<Traveller> for TravellerView {
     fn from(t: Traveller) -> Self {
         let exception = t.exception_kind.map(|kind| ExceptionView {
             kind,
-            reason: t.exception_reason.clone(),
+            reason: t.exception_reason.clone().or_else(|| {
+                t.exception_message
+                    .as_ref()
+                    .map(|m| crate::catalogue::render_stored(crate::catalogue::Lang::En, &m.0))
+            }),
+            reason_code: t
+                .exception_message
+                .as_ref()
+                .and_then(|m| m.0["code"].as_str().map(str::to_owned)),
+            reason_params: t.exception_message.as_ref().map(|m| m.0["params"].clone()),
             facility: t.exception_facility.clone(),
             at: t.exception_at,
             recorded_by: t.exception_by,
@@ -153,7 +170,10 @@ async fn list_travellers(
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let q = query.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
     if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
-        return Err(ApiError::bad_request("q must be at most 100 characters"));
+        return Err(ApiError {
+            subject: Some("q".into()),
+            ..ApiError::bad_request(msg!("too_long", field = "q", max_length = 100))
+        });
     }
     let filter = TravellerFilter {
         status: query.status,
@@ -268,6 +288,8 @@ async fn register_traveller(
     actor.require(Permission::RegisterTravellers)?;
     let body = body.into_inner()?;
     let print = fingerprint(&req, &body);
+    // A time in JSON carries its offset; only manifests read a bare time as local time.
+    let offset_missing = chrono::DateTime::parse_from_rfc3339(body.arrived_at.trim()).is_err();
     let raw = RawTraveller {
         full_name: body.full_name,
         document_type: body.document_type.as_str().into(),
@@ -280,7 +302,20 @@ async fn register_traveller(
         language: body.language.map(|l| l.as_str().into()),
         notes: body.notes,
     };
-    let checked = registration::check(&raw, chrono::Utc::now()).map_err(ApiError::invalid)?;
+    let checked = match (registration::check(&raw, chrono::Utc::now()), offset_missing) {
+        (Ok(checked), false) => checked,
+        (Ok(_), true) => return Err(ApiError::invalid_field("arrived_at", msg!("time_needs_offset"))),
+        (Err(mut errors), missing) => {
+            if missing {
+                errors.retain(|e| e.field != "arrived_at");
+                errors.push(crate::error::FieldError::new(
+                    "arrived_at",
+                    msg!("time_needs_offset"),
+                ));
+            }
+            return Err(ApiError::invalid(errors));
+        }
+    };
     let (port_id, community_id, who) = (body.port_id, body.destination_community_id, actor.clone());
     // A registration only adds rows: it need not wait for the other writers of its city.
     let within = (None, Lock::Rows);

@@ -12,13 +12,14 @@ use super::docs::{
     BadRequest, Conflict, Forbidden, IdempotencyHeader, NotFound, Unauthorized, Unavailable, Unprocessable,
 };
 use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest, Problems};
-use crate::auth::{Actor, Permission, Scope};
+use crate::auth::{Actor, Permission};
+use crate::domain::message::msg;
 use crate::domain::{clean_text, valid_unit_code, UnitLevel};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::events::{self, EventPlace};
 use crate::store::units::{self, Unit, UnitFilter};
-use crate::store::{new_id, Page};
+use crate::store::Page;
+use crate::transfer::organisation;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_units)
@@ -31,7 +32,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UnitView {
     pub id: Id,
+    /// The unit's name in Chinese, used by Chinese notices, screens and files.
     pub name: String,
+    /// The unit's name in English, used by notices, screens and files in English, Japanese and
+    /// Korean where it is set.
+    pub name_en: Option<String>,
     pub code: String,
     pub level: UnitLevel,
     pub parent_id: Option<Id>,
@@ -46,6 +51,7 @@ impl From<Unit> for UnitView {
         UnitView {
             id: u.id,
             name: u.name,
+            name_en: u.name_en,
             code: u.code,
             level: u.level,
             parent_id: u.parent_id,
@@ -138,6 +144,11 @@ async fn get_unit(
 pub struct CreateUnit {
     #[schema(min_length = 1, max_length = 200)]
     name: String,
+    /// The name in English (e.g. `Changzhou`), for notices, screens and files in other languages
+    /// than Chinese.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
+    name_en: Option<String>,
     /// 1 to 32 capitals, digits, `-` and `_`, not starting with `-`.
     #[schema(pattern = r"^[^\S\t\n\v\f\r]*[A-Z0-9_][A-Z0-9_-]{0,31}[^\S\t\n\v\f\r]*$")]
     code: String,
@@ -185,15 +196,19 @@ async fn create_unit(
     let print = fingerprint(&req, &body);
     let mut problems = Problems::default();
     let name = problems.check("name", clean_text(&body.name, 200));
+    let name_en = body
+        .name_en
+        .as_deref()
+        .and_then(|n| problems.check("name_en", clean_text(n, 200)));
     let code = body.code.trim().to_owned();
     if !valid_unit_code(&code) {
-        problems.add("code", "must be 1 to 32 upper-case letters, digits, '-' or '_'");
+        problems.add("code", msg!("unit_code_format"));
     }
     if body.level == UnitLevel::City && body.parent_id.is_some() {
-        problems.add("parent_id", "a city has no parent");
+        problems.add("parent_id", msg!("city_has_no_parent"));
     }
     if body.level != UnitLevel::City && body.parent_id.is_none() {
-        problems.add("parent_id", format!("a {} needs a parent", body.level));
+        problems.add("parent_id", msg!("needs_parent", level = body.level.as_str()));
     }
     let hotline = body
         .hotline
@@ -204,63 +219,33 @@ async fn create_unit(
         .as_deref()
         .and_then(|text| checked_address(&mut problems, text));
     problems.into_result()?;
-    let name = name.unwrap_or_default();
-    let actor_id = actor.id;
-    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
-        let id = new_id();
-        let (city_id, district_id) = match (body.level, body.parent_id) {
-            (UnitLevel::City, _) => (id, None),
-            (level, Some(parent_id)) => {
-                let wanted = level.parent_level().unwrap_or(UnitLevel::City);
-                let parent = units::find(conn, Scope::All, parent_id)?
-                    .filter(|p| p.level == wanted)
-                    .ok_or_else(|| ApiError::invalid_field("parent_id", format!("must be an existing {wanted}")))?;
-                match level {
-                    UnitLevel::District => (parent.city_id, Some(id)),
-                    _ => (parent.city_id, Some(parent.id)),
-                }
-            }
-            (_, None) => return Err(ApiError::invalid_field("parent_id", "is required")),
-        };
-        if units::code_taken(conn, &code)? {
-            return Err(ApiError::conflict(format!("unit code {code} is already taken")));
-        }
-        let unit = Unit {
-            id,
-            name,
-            code,
-            level: body.level,
-            parent_id: body.parent_id,
-            city_id,
-            district_id,
-            created_at: Timestamp::now(),
-            hotline,
-            address,
-        };
-        units::insert(conn, &unit)?;
-        touch_dashboards(conn, &unit)?;
-        events::record(
-            conn,
-            Some(actor_id),
-            "unit.created",
-            "unit",
-            unit.id,
-            EventPlace::from(&unit.place()),
-            serde_json::json!({"name": unit.name, "code": unit.code, "level": unit.level, "parent_id": unit.parent_id,
-                "hotline": unit.hotline, "address": unit.address}),
-        )?;
-        Ok(UnitView::from(unit))
+    let new = organisation::NewUnit {
+        name: name.unwrap_or_default(),
+        name_en,
+        code,
+        level: body.level,
+        parent_id: body.parent_id,
+        hotline,
+        address,
+    };
+    let who = actor.clone();
+    write(&state, &actor, key, print, StatusCode::CREATED, move |tx| {
+        organisation::create_unit(tx, &who, new).map(UnitView::from)
     })
     .await
 }
 
-/// Changes to a unit; absent fields stay, null clears the hotline or the address.
+/// Changes to a unit; absent fields stay, null clears the English name, the hotline or the address.
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUnit {
     #[serde(default)]
     #[schema(min_length = 1, max_length = 200)]
     name: Option<String>,
+    /// The name in English; null clears it.
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
+    name_en: Option<Option<String>>,
     /// 5 to 32 digits, with an optional leading `+`, spaces or dashes; null clears it.
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<String>, pattern = r"^[^\S\t\n\v\f\r]*(?:\+[0-9-][0-9 -]{2,29}[0-9-]|[0-9-][0-9 -]{3,30}[0-9-])[^\S\t\n\v\f\r]*$")]
@@ -305,6 +290,11 @@ async fn update_unit(
         Some(name) => problems.check("name", clean_text(name, 200)),
         None => None,
     };
+    let name_en = match &body.name_en {
+        Some(Some(n)) => problems.check("name_en", clean_text(n, 200)).map(Some),
+        Some(None) => Some(None),
+        None => None,
+    };
     let hotline = match &body.hotline {
         Some(Some(phone)) => checked_hotline(&mut problems, phone).map(Some),
         Some(None) => Some(None),
@@ -316,43 +306,22 @@ async fn update_unit(
         None => None,
     };
     problems.into_result()?;
-    let actor_id = actor.id;
+    let changes = organisation::UnitChanges {
+        name,
+        name_en,
+        hotline,
+        address,
+    };
+    let who = actor.clone();
     write(
         &state,
         &actor,
         IdempotencyKey(None),
         print,
         StatusCode::OK,
-        move |conn| {
-            let mut unit = units::find(conn, Scope::All, id)?.ok_or_else(|| ApiError::not_found("unit"))?;
-            unit.name = name.unwrap_or(unit.name);
-            unit.hotline = hotline.unwrap_or(unit.hotline);
-            unit.address = address.unwrap_or(unit.address);
-            units::update_contacts(conn, &unit)?;
-            touch_dashboards(conn, &unit)?;
-            events::record(
-                conn,
-                Some(actor_id),
-                "unit.updated",
-                "unit",
-                unit.id,
-                EventPlace::from(&unit.place()),
-                serde_json::json!({"name": unit.name, "hotline": unit.hotline, "address": unit.address}),
-            )?;
-            Ok(UnitView::from(unit))
-        },
+        move |tx| organisation::update_unit(tx, &who, id, changes).map(UnitView::from),
     )
     .await
-}
-
-/// Units are listed, by name, in the dashboards of the whole system (the sum of its cities'),
-/// their city and their district: those versions move on when a unit is added or changed.
-fn touch_dashboards(conn: &mut crate::store::Tx<'_>, unit: &Unit) -> ApiResult<()> {
-    let place = unit.place();
-    let mut listing = vec![place.city_id];
-    listing.extend(place.district_id);
-    crate::store::counts::touch(&mut conn.counts, &listing);
-    Ok(())
 }
 
 /// A unit's hotline as stored (trimmed), or its problem recorded.
@@ -361,10 +330,7 @@ fn checked_hotline(problems: &mut Problems, phone: &str) -> Option<String> {
     if crate::domain::traveller::valid_phone(phone) {
         Some(phone.to_owned())
     } else {
-        problems.add(
-            "hotline",
-            "must be 5 to 32 digits, with an optional leading +, spaces or dashes",
-        );
+        problems.add("hotline", msg!("phone_format_plus"));
         None
     }
 }

@@ -13,15 +13,16 @@ use super::docs::{
     Unprocessable,
 };
 use super::{double_option, fingerprint, write, Body, IdempotencyKey, List, PageRequest, Problems};
-use crate::auth::{Actor, Permission, Scope};
-use crate::db::{DbConnection, Lock};
+use crate::auth::{Actor, Permission};
+use crate::db::Lock;
+use crate::domain::message::msg;
 use crate::domain::{clean_text, password_problem, valid_username, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store;
-use crate::store::events::{self, EventPlace};
 use crate::store::users::{self, User, UserFilter};
-use crate::store::{new_id, units, Page};
+use crate::store::Page;
+use crate::transfer::accounts;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_users)
@@ -131,24 +132,6 @@ async fn get_user(
         .ok_or_else(|| ApiError::not_found("user"))
 }
 
-/// Checks that the unit exists and its level fits the role; returns where the user's events belong.
-fn place_for(conn: &mut DbConnection, role: Role, unit_id: Option<Id>) -> ApiResult<EventPlace> {
-    let unit = match unit_id {
-        Some(id) => Some(
-            units::find(conn, Scope::All, id)?
-                .ok_or_else(|| ApiError::invalid_field("unit_id", "no such unit"))?,
-        ),
-        None => None,
-    };
-    if !role.fits_unit_level(unit.as_ref().map(|u| u.level)) {
-        return Err(ApiError::invalid_field(
-            "unit_id",
-            format!("a user with role {role} needs {}", role.expected_unit()),
-        ));
-    }
-    Ok(unit.map(|u| EventPlace::from(&u.place())).unwrap_or_default())
-}
-
 /// A new account. The unit's level must fit the role: none for `admin`, a city for
 /// `dispatcher`, a district for `district_officer`, a community for `community_officer`, any for
 /// `viewer`.
@@ -199,10 +182,7 @@ async fn create_user(
     let mut problems = Problems::default();
     let username = body.username.trim().to_owned();
     if !valid_username(&username) {
-        problems.add(
-            "username",
-            "must be 3 to 64 lower-case letters, digits, '.', '-' or '_'",
-        );
+        problems.add("username", msg!("username_format"));
     }
     if let Some(problem) = password_problem(&body.password) {
         problems.add("password", problem);
@@ -211,38 +191,16 @@ async fn create_user(
     problems.into_result()?;
     let display_name = display_name.unwrap_or_default();
     let password_hash = state.passwords.hash(body.password).await?;
-    let (role, unit_id, actor_id) = (body.role, body.unit_id, actor.id);
-    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
-        let place = place_for(conn, role, unit_id)?;
-        if users::username_taken(conn, &username)? {
-            return Err(ApiError::conflict(format!(
-                "username {username} is already taken"
-            )));
-        }
-        let now = Timestamp::now();
-        let user = User {
-            id: new_id(),
-            username,
-            password_hash,
-            display_name,
-            role,
-            unit_id,
-            active: true,
-            token_version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        users::insert(conn, &user)?;
-        events::record(
-            conn,
-            Some(actor_id),
-            "user.created",
-            "user",
-            user.id,
-            place,
-            serde_json::json!({"username": user.username, "role": user.role, "unit_id": user.unit_id}),
-        )?;
-        Ok(UserView::from(user))
+    let new = accounts::NewUser {
+        username,
+        password_hash,
+        display_name,
+        role: body.role,
+        unit_id: body.unit_id,
+    };
+    let who = actor.clone();
+    write(&state, &actor, key, print, StatusCode::CREATED, move |tx| {
+        accounts::create(tx, &who, new).map(UserView::from)
     })
     .await
 }
@@ -297,49 +255,20 @@ async fn update_user(
         None => None,
     };
     problems.into_result()?;
-    let actor_id = actor.id;
+    let changes = accounts::UserChanges {
+        display_name,
+        role: body.role,
+        unit_id: body.unit_id,
+        active: body.active,
+    };
+    let who = actor.clone();
     write(
         &state,
         &actor,
         IdempotencyKey(None),
         print,
         StatusCode::OK,
-        move |conn| {
-            let mut user = users::find(conn, id)?.ok_or_else(|| ApiError::not_found("user"))?;
-            let old_role = user.role;
-            let role = body.role.unwrap_or(old_role);
-            let unit_id = body.unit_id.unwrap_or(user.unit_id);
-            let active = body.active.unwrap_or(user.active);
-            if user.id == actor_id && (role != old_role || !active) {
-                return Err(ApiError::invalid_field(
-                    "role",
-                    "you cannot demote or deactivate yourself",
-                ));
-            }
-            let place = place_for(conn, role, unit_id)?;
-            // Tokens carry role and unit: a change of either, or a deactivation, ends every session.
-            let ends_sessions = role != old_role || unit_id != user.unit_id || (user.active && !active);
-            user.display_name = display_name.unwrap_or(user.display_name);
-            user.role = role;
-            user.unit_id = unit_id;
-            user.active = active;
-            user.updated_at = Timestamp::now();
-            if ends_sessions {
-                user.token_version += 1;
-                users::revoke_refresh_tokens(conn, user.id)?;
-            }
-            users::update(conn, &user)?;
-            events::record(
-                conn,
-                Some(actor_id),
-                "user.updated",
-                "user",
-                user.id,
-                place,
-                serde_json::to_value(&body).unwrap_or_default(),
-            )?;
-            Ok(UserView::from(user))
-        },
+        move |tx| accounts::update(tx, &who, id, changes).map(UserView::from),
     )
     .await
 }
@@ -388,12 +317,11 @@ async fn reset_password(
         return Err(ApiError::not_found("user"));
     }
     let hash = state.passwords.hash(body.new_password).await?;
-    let actor_id = actor.id;
+    let who = actor.clone();
     state
         .write(move |conn| {
             store::write(conn, Lock::Everything, |tx| {
-                let user = users::find(tx, id)?.ok_or_else(|| ApiError::not_found("user"))?;
-                Ok(users::set_password(tx, &user, &hash, Some(actor_id))?)
+                accounts::set_password(tx, &who, id, &hash)
             })
         })
         .await?;

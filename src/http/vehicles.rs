@@ -13,13 +13,14 @@ use super::docs::{
 };
 use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest, Problems};
 use crate::auth::{Actor, Permission};
-use crate::domain::vehicle::{can_edit, VehicleStatus, MAX_SEATS};
-use crate::domain::{UnitLevel, VehicleKind};
+use crate::domain::message::msg;
+use crate::domain::vehicle::{VehicleStatus, MAX_SEATS};
+use crate::domain::VehicleKind;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::events::{self, EventPlace};
 use crate::store::vehicles::{self, Vehicle};
-use crate::store::{new_id, units, Page};
+use crate::store::Page;
+use crate::transfer::vehicles as fleet;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_vehicles)
@@ -57,13 +58,6 @@ impl From<Vehicle> for VehicleView {
             created_at: v.created_at,
             updated_at: v.updated_at,
         }
-    }
-}
-
-fn vehicle_place(v: &Vehicle) -> EventPlace {
-    EventPlace {
-        city_id: Some(v.unit_id),
-        ..EventPlace::default()
     }
 }
 
@@ -139,7 +133,7 @@ async fn get_vehicle(
 }
 
 /// Plates are compared in one spelling: trimmed, inner spaces folded, ASCII letters in capitals.
-fn normalize_plate(plate: &str) -> Result<String, String> {
+fn normalize_plate(plate: &str) -> Result<String, crate::domain::message::Message> {
     let plate = plate
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -147,9 +141,9 @@ fn normalize_plate(plate: &str) -> Result<String, String> {
         .to_uppercase();
     let chars = plate.chars().count();
     if !(2..=16).contains(&chars) {
-        Err("must be 2 to 16 characters".into())
+        Err(msg!("length_between", min_length = 2, max_length = 16))
     } else if plate.chars().any(|c| c.is_control()) {
-        Err("must not contain control characters".into())
+        Err(msg!("control_characters"))
     } else {
         Ok(plate)
     }
@@ -157,7 +151,7 @@ fn normalize_plate(plate: &str) -> Result<String, String> {
 
 fn check_seats(problems: &mut Problems, seats: i32) {
     if !(1..=MAX_SEATS).contains(&seats) {
-        problems.add("seats", format!("must be between 1 and {MAX_SEATS}"));
+        problems.add("seats", msg!("out_of_range", min = 1, max = MAX_SEATS));
     }
 }
 
@@ -208,40 +202,17 @@ async fn create_vehicle(
     check_seats(&mut problems, body.seats);
     problems.into_result()?;
     let plate = plate.unwrap_or_default();
-    let (scope, actor_id) = (actor.scope, actor.id);
-    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
-        units::find(conn, scope, body.unit_id)?
-            .filter(|u| u.level == UnitLevel::City)
-            .ok_or_else(|| ApiError::invalid_field("unit_id", "must be a city in your jurisdiction"))?;
-        if vehicles::plate_taken(conn, &plate)? {
-            return Err(ApiError::conflict(format!(
-                "a vehicle with plate {plate} is already registered"
-            )));
-        }
-        let now = Timestamp::now();
-        let vehicle = Vehicle {
-            id: new_id(),
+    let (who, new) = (
+        actor.clone(),
+        fleet::NewVehicle {
             plate,
             kind: body.kind,
             seats: body.seats,
             unit_id: body.unit_id,
-            status: VehicleStatus::Available,
-            out_of_service: false,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        vehicles::insert(conn, &vehicle)?;
-        events::record(
-            conn,
-            Some(actor_id),
-            "vehicle.registered",
-            "vehicle",
-            vehicle.id,
-            vehicle_place(&vehicle),
-            serde_json::json!({"plate": vehicle.plate, "kind": vehicle.kind, "seats": vehicle.seats}),
-        )?;
-        Ok(VehicleView::from(vehicle))
+        },
+    );
+    write(&state, &actor, key, print, StatusCode::CREATED, move |tx| {
+        fleet::register(tx, &who, new).map(VehicleView::from)
     })
     .await
 }
@@ -291,38 +262,14 @@ async fn update_vehicle(
         check_seats(&mut problems, seats);
     }
     problems.into_result()?;
-    let (scope, actor_id) = (actor.scope, actor.id);
+    let who = actor.clone();
     write(
         &state,
         &actor,
         IdempotencyKey(None),
         print,
         StatusCode::OK,
-        move |conn| {
-            let mut vehicle =
-                vehicles::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("vehicle"))?;
-            let status = vehicle.status;
-            let changes = body.seats.is_some_and(|s| s != vehicle.seats)
-                || body.out_of_service.is_some_and(|o| o != vehicle.out_of_service);
-            if changes && !can_edit(status) {
-                return Err(ApiError::invalid_state(format!(
-                    "a vehicle that is {status} cannot change seats or service until its trip ends"
-                )));
-            }
-            vehicle.seats = body.seats.unwrap_or(vehicle.seats);
-            vehicle.out_of_service = body.out_of_service.unwrap_or(vehicle.out_of_service);
-            crate::transfer::vehicles::save_vehicle(conn, status, &mut vehicle)?;
-            events::record(
-                conn,
-                Some(actor_id),
-                "vehicle.updated",
-                "vehicle",
-                vehicle.id,
-                vehicle_place(&vehicle),
-                serde_json::to_value(&body).unwrap_or_default(),
-            )?;
-            Ok(VehicleView::from(vehicle))
-        },
+        move |tx| fleet::update(tx, &who, id, body.seats, body.out_of_service).map(VehicleView::from),
     )
     .await
 }

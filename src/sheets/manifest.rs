@@ -8,7 +8,8 @@ use std::io::{Cursor, Read};
 use actix_web::http::StatusCode;
 use calamine::{DataRef, Reader, Xlsx};
 
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::domain::message::{msg, Message};
+use crate::error::{ApiError, ApiResult, FieldError, ProblemCode};
 use crate::transfer::travellers::{ManifestRow, RawTraveller, MAX_MANIFEST_ROWS};
 
 /// A column of a manifest: its field name, the Chinese header that may stand for it, and whether
@@ -136,16 +137,16 @@ impl Iterator for Reading {
             Ok(Ok(Some(chunk))) => Some(Ok(chunk)),
             Ok(Ok(None)) => None,
             Ok(Err(error)) => Some(Err(error)),
-            Err(_) => Some(Err(ApiError::bad_request("the manifest cannot be read"))),
+            Err(_) => Some(Err(ApiError::bad_request(msg!("manifest_unreadable")))),
         }
     }
 }
 
-fn unsupported(detail: impl Into<String>) -> ApiError {
+fn unsupported(message: Message) -> ApiError {
     ApiError::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
-        detail,
+        ProblemCode::UnsupportedMediaType,
+        message,
     )
 }
 
@@ -154,17 +155,13 @@ fn refuse_other_formats(body: &[u8], format: Format) -> ApiResult<()> {
     const ZIP: &[u8] = b"PK\x03\x04";
     const OLE2: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     if body.starts_with(OLE2) {
-        return Err(unsupported(
-            "this is an Excel 97-2003 (.xls) file, which is not read; save it as .xlsx or CSV",
-        ));
+        return Err(unsupported(msg!("xls_file")));
     }
     match format {
-        Format::Csv if body.starts_with(ZIP) => Err(unsupported(format!(
-            "this is a zip file, such as an XLSX workbook, sent as text/csv; send a workbook as {XLSX}"
-        ))),
-        Format::Xlsx if !body.starts_with(ZIP) => Err(unsupported(
-            "this is not an XLSX workbook (a zip file); send CSV as text/csv",
-        )),
+        Format::Csv if body.starts_with(ZIP) => {
+            Err(unsupported(msg!("zip_sent_as_csv", content_type = XLSX)))
+        }
+        Format::Xlsx if !body.starts_with(ZIP) => Err(unsupported(msg!("not_xlsx"))),
         _ => Ok(()),
     }
 }
@@ -175,14 +172,14 @@ fn decode_csv(body: &[u8]) -> ApiResult<String> {
     if let Some(rest) = body.strip_prefix(b"\xEF\xBB\xBF") {
         return std::str::from_utf8(rest)
             .map(str::to_owned)
-            .map_err(|e| ApiError::bad_request(format!("the CSV is not valid UTF-8: {e}")));
+            .map_err(|e| ApiError::bad_request(msg!("csv_not_utf8", reason = e.to_string())));
     }
     if let Ok(text) = std::str::from_utf8(body) {
         return Ok(text.to_owned());
     }
     let (text, _, malformed) = encoding_rs::GB18030.decode(body);
     if malformed {
-        return Err(ApiError::bad_request("the CSV is neither UTF-8 nor GB18030 text"));
+        return Err(ApiError::bad_request(msg!("csv_encoding")));
     }
     Ok(text.into_owned())
 }
@@ -197,10 +194,11 @@ fn csv_rows<F: FnMut(Vec<ManifestRow>) -> bool>(body: &[u8], rows: &mut Rows<F>)
     for (i, record) in reader.records().enumerate() {
         let row = i + 1;
         let record = record.map_err(|e| {
-            ApiError::invalid(vec![FieldError {
-                row: Some(row),
-                ..FieldError::new("row", format!("unreadable: {e}"))
-            }])
+            ApiError::invalid(vec![FieldError::at_row(
+                row,
+                "row",
+                msg!("row_unreadable", reason = e.to_string()),
+            )])
         })?;
         too_many_rows(i)?;
         if record.len() > MAX_COLUMNS {
@@ -218,23 +216,18 @@ fn csv_rows<F: FnMut(Vec<ManifestRow>) -> bool>(body: &[u8], rows: &mut Rows<F>)
 }
 
 fn too_wide(row: usize) -> ApiError {
-    ApiError::invalid(vec![FieldError {
-        row: Some(row),
-        ..FieldError::new(
-            "row",
-            format!(
-                "values beyond column {MAX_COLUMNS}; a manifest has {} columns",
-                COLUMNS.len()
-            ),
-        )
-    }])
+    ApiError::invalid(vec![FieldError::at_row(
+        row,
+        "row",
+        msg!("too_wide", max_columns = MAX_COLUMNS, columns = COLUMNS.len()),
+    )])
 }
 
 fn too_many_cells() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        format!("the manifest holds more than {MAX_CELLS} cells"),
+        ProblemCode::PayloadTooLarge,
+        msg!("too_many_cells", max_cells = MAX_CELLS),
     )
 }
 
@@ -242,8 +235,8 @@ fn too_many_rows(read: usize) -> ApiResult<()> {
     if read > MAX_MANIFEST_ROWS {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("at most {MAX_MANIFEST_ROWS} rows per manifest"),
+            ProblemCode::PayloadTooLarge,
+            msg!("too_many_manifest_rows", max_rows = MAX_MANIFEST_ROWS),
         ));
     }
     Ok(())
@@ -253,24 +246,24 @@ fn too_many_rows(read: usize) -> ApiResult<()> {
 /// not by what its directory claims.
 fn check_unpacked_size(body: &[u8]) -> ApiResult<()> {
     let not_a_workbook =
-        |e: zip::result::ZipError| ApiError::bad_request(format!("the XLSX workbook cannot be opened: {e}"));
+        |e: zip::result::ZipError| ApiError::bad_request(msg!("xlsx_unreadable", reason = e.to_string()));
     let mut archive = zip::ZipArchive::new(Cursor::new(body)).map_err(not_a_workbook)?;
     if archive.len() > MAX_ENTRIES {
-        return Err(ApiError::bad_request("the XLSX workbook holds too many files"));
+        return Err(ApiError::bad_request(msg!(
+            "xlsx_too_many_files",
+            max_files = MAX_ENTRIES
+        )));
     }
     let mut left = MAX_UNPACKED_BYTES;
     for i in 0..archive.len() {
         let entry = archive.by_index(i).map_err(not_a_workbook)?;
         let read = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink())
-            .map_err(|e| ApiError::bad_request(format!("the XLSX workbook cannot be read: {e}")))?;
+            .map_err(|e| ApiError::bad_request(msg!("xlsx_unreadable", reason = e.to_string())))?;
         if read > left {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!(
-                    "the XLSX workbook unpacks to more than {} MiB",
-                    MAX_UNPACKED_BYTES >> 20
-                ),
+                ProblemCode::PayloadTooLarge,
+                msg!("xlsx_too_large", max_mib = MAX_UNPACKED_BYTES >> 20),
             ));
         }
         left -= read;
@@ -281,13 +274,13 @@ fn check_unpacked_size(body: &[u8]) -> ApiResult<()> {
 fn xlsx_rows<F: FnMut(Vec<ManifestRow>) -> bool>(body: &[u8], rows: &mut Rows<F>) -> ApiResult<()> {
     check_unpacked_size(body)?;
     let unreadable =
-        |e: calamine::XlsxError| ApiError::bad_request(format!("the XLSX workbook cannot be read: {e}"));
+        |e: calamine::XlsxError| ApiError::bad_request(msg!("xlsx_unreadable", reason = e.to_string()));
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(body)).map_err(unreadable)?;
     let first = workbook
         .sheet_names()
         .first()
         .cloned()
-        .ok_or_else(|| ApiError::invalid_field("body", "the workbook has no sheet"))?;
+        .ok_or_else(|| ApiError::invalid_field("body", msg!("no_sheet")))?;
     let mut cells = workbook.worksheet_cells_reader(&first).map_err(unreadable)?;
     // The row being read: cells come row by row, left to right.
     let mut current: Option<(usize, Vec<String>)> = None;
@@ -305,10 +298,11 @@ fn xlsx_rows<F: FnMut(Vec<ManifestRow>) -> bool>(body: &[u8], rows: &mut Rows<F>
             return Err(too_wide(row as usize + 1));
         }
         let Some(text) = cell_text(cell.get_value()).map_err(|message| {
-            ApiError::invalid(vec![FieldError {
-                row: Some(row as usize + 1),
-                ..FieldError::new(column_name(col as usize), message)
-            }])
+            ApiError::invalid(vec![FieldError::at_row(
+                row as usize + 1,
+                column_name(col as usize),
+                message,
+            )])
         })?
         else {
             continue;
@@ -317,11 +311,8 @@ fn xlsx_rows<F: FnMut(Vec<ManifestRow>) -> bool>(body: &[u8], rows: &mut Rows<F>
         if text_bytes > MAX_TEXT_BYTES {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!(
-                    "the workbook holds more than {} MiB of text",
-                    MAX_TEXT_BYTES >> 20
-                ),
+                ProblemCode::PayloadTooLarge,
+                msg!("xlsx_too_much_text", max_mib = MAX_TEXT_BYTES >> 20),
             ));
         }
         let row = row as usize + 1;
@@ -363,14 +354,16 @@ fn column_name(mut col: usize) -> String {
 
 /// A cell as text, `None` when empty. A number becomes its digits (no exponent, no `.0`); a date
 /// becomes a local time without a zone.
-fn cell_text(value: &DataRef<'_>) -> Result<Option<String>, String> {
+fn cell_text(value: &DataRef<'_>) -> Result<Option<String>, Message> {
     let too_long = |s: &str| s.len() > MAX_CELL_BYTES;
     let text = match value {
         DataRef::Empty => return Ok(None),
         DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) if too_long(s) => {
-            return Err(format!("longer than {MAX_CELL_BYTES} bytes"))
+            return Err(msg!("cell_too_long", max_bytes = MAX_CELL_BYTES))
         }
-        DataRef::SharedString(s) if too_long(s) => return Err(format!("longer than {MAX_CELL_BYTES} bytes")),
+        DataRef::SharedString(s) if too_long(s) => {
+            return Err(msg!("cell_too_long", max_bytes = MAX_CELL_BYTES))
+        }
         DataRef::String(s) => s.clone(),
         DataRef::SharedString(s) => (*s).to_owned(),
         DataRef::Int(i) => i.to_string(),
@@ -378,10 +371,10 @@ fn cell_text(value: &DataRef<'_>) -> Result<Option<String>, String> {
         DataRef::Bool(b) => b.to_string(),
         DataRef::DateTime(at) => match at.as_datetime() {
             Some(at) => at.format("%Y-%m-%dT%H:%M:%S").to_string(),
-            None => return Err("the date cannot be read".into()),
+            None => return Err(msg!("date_unreadable")),
         },
         DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
-        DataRef::Error(e) => return Err(format!("the cell holds an error ({e})")),
+        DataRef::Error(e) => return Err(msg!("cell_error", error = e.to_string())),
     };
     Ok(Some(text).filter(|t| !t.trim().is_empty()))
 }
@@ -466,13 +459,13 @@ impl<F: FnMut(Vec<ManifestRow>) -> bool> Rows<F> {
     /// Hands on the last chunk; an error when the file had no header or no traveller.
     fn finish(mut self) -> ApiResult<()> {
         if self.positions.is_none() {
-            return Err(ApiError::invalid_field("body", "the manifest has no header row"));
+            return Err(ApiError::invalid_field("body", msg!("no_header_row")));
         }
         if !self.chunk.is_empty() {
             self.hand_on();
         }
         if self.handed == 0 {
-            return Err(ApiError::invalid_field("body", "the manifest has no rows"));
+            return Err(ApiError::invalid_field("body", msg!("no_rows")));
         }
         Ok(())
     }
@@ -480,10 +473,7 @@ impl<F: FnMut(Vec<ManifestRow>) -> bool> Rows<F> {
 
 /// The column of each field in a header row, or every problem of the header.
 fn header_positions(header_row: usize, header: &[String]) -> ApiResult<[Option<usize>; COLUMNS.len()]> {
-    let at_header = |field: &str, message: &str| FieldError {
-        row: Some(header_row),
-        ..FieldError::new(field, message)
-    };
+    let at_header = |field: &str, message: Message| FieldError::at_row(header_row, field, message);
     let mut problems = Vec::new();
     let mut positions: [Option<usize>; COLUMNS.len()] = [None; COLUMNS.len()];
     for (i, name) in header.iter().enumerate() {
@@ -495,14 +485,14 @@ fn header_positions(header_row: usize, header: &[String]) -> ApiResult<[Option<u
             .iter()
             .position(|c| c.field.eq_ignore_ascii_case(name) || c.zh == name)
         {
-            Some(k) if positions[k].is_some() => problems.push(at_header(name, "this column appears twice")),
+            Some(k) if positions[k].is_some() => problems.push(at_header(name, msg!("column_twice"))),
             Some(k) => positions[k] = Some(i),
-            None => problems.push(at_header(name, "unknown column")),
+            None => problems.push(at_header(name, msg!("unknown_column"))),
         }
     }
     for (k, c) in COLUMNS.iter().enumerate() {
         if c.required && positions[k].is_none() {
-            problems.push(at_header(c.field, "required column is missing"));
+            problems.push(at_header(c.field, msg!("column_missing")));
         }
     }
     if !problems.is_empty() {

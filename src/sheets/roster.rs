@@ -116,7 +116,14 @@ pub fn cells(row: &RosterRow, lang: HeaderLanguage) -> Vec<Cell> {
     let t = &row.traveller;
     let exception = t.exception_kind.map(|kind| {
         let word = exception_word(kind, lang);
-        match &t.exception_reason {
+        let generated = t.exception_message.as_ref().map(|m| {
+            let lang = match lang {
+                HeaderLanguage::Zh => crate::catalogue::Lang::Zh,
+                HeaderLanguage::En => crate::catalogue::Lang::En,
+            };
+            crate::catalogue::render_stored(lang, &m.0)
+        });
+        match t.exception_reason.clone().or(generated) {
             Some(reason) if !reason.is_empty() => format!("{word}: {reason}"),
             _ => word.to_owned(),
         }

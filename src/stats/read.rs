@@ -117,9 +117,12 @@ pub fn daily(
 }
 
 /// The units a districts table lists for a scope.
-pub fn district_rows(conn: &mut DbConnection, scope: Scope) -> QueryResult<Vec<(Id, String)>> {
+pub fn district_rows(
+    conn: &mut DbConnection,
+    scope: Scope,
+) -> QueryResult<Vec<(Id, String, Option<String>)>> {
     let query = units::table
-        .select((units::id, units::name))
+        .select((units::id, units::name, units::name_en))
         .order(units::code.asc());
     match scope {
         Scope::All => query.filter(units::level.eq("district")).load(conn),

@@ -7,7 +7,6 @@ use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
 use crate::schema::{handoff_travellers, handoffs};
-use crate::store::{counts, Tx};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = handoffs)]
@@ -121,17 +120,18 @@ pub fn of_batches(conn: &mut DbConnection, batch_ids: &[Id]) -> QueryResult<Vec<
         .load(conn)
 }
 
-pub fn insert(tx: &mut Tx<'_>, handoff: &Handoff) -> QueryResult<()> {
+/// Only through the unit of work (`Tx::insert_handoff`), which counts the handoff.
+pub(super) fn insert(conn: &mut DbConnection, handoff: &Handoff) -> QueryResult<()> {
     diesel::insert_into(handoffs::table)
         .values(handoff)
-        .execute(tx.conn())?;
-    counts::handoff_changed(&mut tx.counts, None, handoff);
+        .execute(conn)?;
     Ok(())
 }
 
 /// Writes a handoff changed from the status `old_status` (as this transaction read it), if nobody
 /// changed it since: of two concurrent confirmations, exactly one gets true.
-pub fn save(tx: &mut Tx<'_>, old_status: HandoffStatus, h: &Handoff) -> QueryResult<bool> {
+/// Only through the unit of work (`Tx::save_handoff`), which counts the move.
+pub(super) fn save(conn: &mut DbConnection, h: &Handoff) -> QueryResult<bool> {
     let changed = diesel::update(
         handoffs::table
             .filter(handoffs::id.eq(h.id))
@@ -149,10 +149,7 @@ pub fn save(tx: &mut Tx<'_>, old_status: HandoffStatus, h: &Handoff) -> QueryRes
         handoffs::note.eq(&h.note),
         handoffs::version.eq(h.version + 1),
     ))
-    .execute(tx.conn())?;
-    if changed == 1 {
-        counts::handoff_changed(&mut tx.counts, Some(old_status), h);
-    }
+    .execute(conn)?;
     Ok(changed == 1)
 }
 

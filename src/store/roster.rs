@@ -67,19 +67,23 @@ pub struct RosterRow {
     pub custodian: String,
 }
 
-/// The names of every unit and port, read once per roster.
+/// The names of every unit (in the roster's language) and port, read once per roster.
 pub struct Names {
     units: HashMap<Id, String>,
     ports: HashMap<Id, String>,
 }
 
 impl Names {
-    pub fn load(conn: &mut DbConnection) -> QueryResult<Names> {
+    pub fn load(conn: &mut DbConnection, chinese: bool) -> QueryResult<Names> {
         use crate::schema::{ports as port_table, units as unit_table};
         let units = unit_table::table
-            .select((unit_table::id, unit_table::name))
-            .load::<(Id, String)>(conn)?
+            .select((unit_table::id, unit_table::name, unit_table::name_en))
+            .load::<(Id, String, Option<String>)>(conn)?
             .into_iter()
+            .map(|(id, name, name_en)| match (name_en, chinese) {
+                (Some(en), false) => (id, en),
+                _ => (id, name),
+            })
             .collect();
         let ports = port_table::table
             .select((port_table::id, port_table::name))

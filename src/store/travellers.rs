@@ -3,12 +3,11 @@
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, Json, Timestamp};
 use crate::db::DbConnection;
 use crate::domain::batch::BatchStatus;
 use crate::domain::traveller::{DocumentType, ExceptionKind, Language, TravellerStatus};
 use crate::schema::{batch_travellers, travellers};
-use crate::store::{counts, Tx};
 
 use super::events::EventPlace;
 
@@ -53,6 +52,9 @@ pub struct Traveller {
     /// When the personal data was erased, once the loop had been closed for
     /// `privacy.retain_days`.
     pub erased_at: Option<Timestamp>,
+    /// The reason of an exception the service recorded itself (a no-show), as a message of the
+    /// catalogues: `{"code", "params"}`, shown in each reader's language.
+    pub exception_message: Option<Json>,
 }
 
 impl Traveller {
@@ -173,18 +175,19 @@ pub fn open_transfer_exists(
     .get_result(conn)
 }
 
-pub fn insert(tx: &mut Tx<'_>, traveller: &Traveller) -> QueryResult<()> {
+/// Only through the unit of work (`Tx::insert_traveller`), which counts the traveller.
+pub(super) fn insert(conn: &mut DbConnection, traveller: &Traveller) -> QueryResult<()> {
     diesel::insert_into(travellers::table)
         .values(traveller)
-        .execute(tx.conn())?;
-    counts::traveller_added(&mut tx.counts, traveller);
+        .execute(conn)?;
     Ok(())
 }
 
 /// Inserts many travellers: by `COPY` on PostgreSQL (no statement to parse and plan, no values
 /// to bind), 900 rows a statement on SQLite.
-pub fn insert_many(tx: &mut Tx<'_>, list: &[Traveller]) -> QueryResult<()> {
-    match tx.conn() {
+/// Only through the unit of work (`Tx::insert_travellers`), which counts them.
+pub(super) fn insert_many(conn: &mut DbConnection, list: &[Traveller]) -> QueryResult<()> {
+    match conn {
         DbConnection::Postgres(pg) => {
             diesel::copy_from(travellers::table)
                 .from_insertable(list)
@@ -198,9 +201,6 @@ pub fn insert_many(tx: &mut Tx<'_>, list: &[Traveller]) -> QueryResult<()> {
                     .execute(lite)?;
             }
         }
-    }
-    for traveller in list {
-        counts::traveller_added(&mut tx.counts, traveller);
     }
     Ok(())
 }
@@ -311,7 +311,8 @@ pub fn erase_personal_data(conn: &mut DbConnection, ids: &[Id], at: Timestamp) -
 
 /// Writes a traveller changed from `old` (the row as this transaction read it) to `t`, if nobody
 /// changed it since: false when it moved on.
-pub fn save(tx: &mut Tx<'_>, old: &Traveller, t: &Traveller) -> QueryResult<bool> {
+/// Only through the unit of work (`Tx::save_traveller`), which counts the move.
+pub(super) fn save(conn: &mut DbConnection, t: &Traveller) -> QueryResult<bool> {
     let changed = diesel::update(
         travellers::table
             .filter(travellers::id.eq(t.id))
@@ -327,6 +328,7 @@ pub fn save(tx: &mut Tx<'_>, old: &Traveller, t: &Traveller) -> QueryResult<bool
         travellers::missing.eq(t.missing),
         travellers::exception_kind.eq(&t.exception_kind),
         travellers::exception_reason.eq(&t.exception_reason),
+        travellers::exception_message.eq(&t.exception_message),
         travellers::exception_facility.eq(&t.exception_facility),
         travellers::exception_at.eq(t.exception_at),
         travellers::exception_by.eq(t.exception_by),
@@ -334,10 +336,7 @@ pub fn save(tx: &mut Tx<'_>, old: &Traveller, t: &Traveller) -> QueryResult<bool
         travellers::received_at.eq(t.received_at),
         travellers::version.eq(t.version + 1),
     ))
-    .execute(tx.conn())?;
-    if changed == 1 {
-        counts::traveller_changed(&mut tx.counts, old, t);
-    }
+    .execute(conn)?;
     Ok(changed == 1)
 }
 

@@ -1,6 +1,8 @@
 //! The unit of work of a state change: the transaction's connection, the statistics deltas the
 //! change accumulates, the events it records and the units and users it touched. A change is
-//! handed a `Tx` explicitly; `write` commits all of it or drops all of it.
+//! handed a `Tx` explicitly; `write` commits all of it or drops all of it. The rows whose changes
+//! move statistics (travellers, handoffs, vehicles) are written only through the `Tx`, which
+//! counts each change: no writer can skip it, and the rows know nothing of the counts.
 //!
 //! At commit the deltas are netted and written in one statement per table, and then, in a brief
 //! step that every writer takes in turn (`db::LOG_LOCK_KEY` on PostgreSQL), the events are
@@ -15,8 +17,15 @@ use diesel::connection::SimpleConnection;
 
 use crate::db::types::Id;
 use crate::db::{write_transaction, DbConnection, Lock};
-use crate::store::counts::Deltas;
+use diesel::QueryResult;
+
+use crate::domain::handoff::HandoffStatus;
+use crate::domain::vehicle::VehicleStatus;
+use crate::store::counts::{self, Deltas};
 use crate::store::events::{self, PendingEvent};
+use crate::store::handoffs::{self, Handoff};
+use crate::store::travellers::{self, Traveller};
+use crate::store::vehicles::{self, Vehicle};
 
 /// A write transaction in progress.
 pub struct Tx<'c> {
@@ -55,6 +64,66 @@ impl Tx<'_> {
     /// numbers move are marked at commit).
     pub fn touch(&mut self, ids: impl IntoIterator<Item = Id>) {
         self.touched.extend(ids);
+    }
+
+    /// Registers a traveller, counted.
+    pub fn insert_traveller(&mut self, traveller: &Traveller) -> QueryResult<()> {
+        travellers::insert(self.conn, traveller)?;
+        counts::traveller_added(&mut self.counts, traveller);
+        Ok(())
+    }
+
+    /// Registers many travellers at once (a manifest), counted.
+    pub fn insert_travellers(&mut self, list: &[Traveller]) -> QueryResult<()> {
+        travellers::insert_many(self.conn, list)?;
+        for traveller in list {
+            counts::traveller_added(&mut self.counts, traveller);
+        }
+        Ok(())
+    }
+
+    /// Writes a traveller changed from `old` (as this transaction read it) to `new`, if nobody
+    /// changed it since, and counts the move: false when the row moved on.
+    pub fn save_traveller(&mut self, old: &Traveller, new: &Traveller) -> QueryResult<bool> {
+        let saved = travellers::save(self.conn, new)?;
+        if saved {
+            counts::traveller_changed(&mut self.counts, old, new);
+        }
+        Ok(saved)
+    }
+
+    /// Opens a handoff, counted.
+    pub fn insert_handoff(&mut self, handoff: &Handoff) -> QueryResult<()> {
+        handoffs::insert(self.conn, handoff)?;
+        counts::handoff_changed(&mut self.counts, None, handoff);
+        Ok(())
+    }
+
+    /// Writes a handoff changed from `old_status`, if nobody changed it since (of two concurrent
+    /// confirmations, exactly one gets true), and counts the move.
+    pub fn save_handoff(&mut self, old_status: HandoffStatus, handoff: &Handoff) -> QueryResult<bool> {
+        let saved = handoffs::save(self.conn, handoff)?;
+        if saved {
+            counts::handoff_changed(&mut self.counts, Some(old_status), handoff);
+        }
+        Ok(saved)
+    }
+
+    /// Registers a vehicle, counted.
+    pub fn insert_vehicle(&mut self, vehicle: &Vehicle) -> QueryResult<()> {
+        vehicles::insert(self.conn, vehicle)?;
+        counts::vehicle_changed(&mut self.counts, None, vehicle);
+        Ok(())
+    }
+
+    /// Writes a vehicle changed from `old_status`, if nobody changed it since (optimistic lock on
+    /// `version`), and counts the move: false when the row moved on.
+    pub fn save_vehicle(&mut self, old_status: VehicleStatus, vehicle: &Vehicle) -> QueryResult<bool> {
+        let saved = vehicles::update(self.conn, vehicle)?;
+        if saved {
+            counts::vehicle_changed(&mut self.counts, Some(old_status), vehicle);
+        }
+        Ok(saved)
     }
 
     /// Writes what the change accumulated; the caller commits right after.

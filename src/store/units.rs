@@ -24,9 +24,20 @@ pub struct Unit {
     /// A phone number shown on notices: a city's 24-hour hotline.
     pub hotline: Option<String>,
     pub address: Option<String>,
+    /// The unit's name in English, for notices, screens and files in languages other than Chinese.
+    pub name_en: Option<String>,
 }
 
 impl Unit {
+    /// The unit's name in a language: Chinese reads `name`; the others read `name_en` where it is
+    /// set.
+    pub fn name_in(&self, chinese: bool) -> &str {
+        match (&self.name_en, chinese) {
+            (Some(en), false) => en,
+            _ => &self.name,
+        }
+    }
+
     pub fn place(&self) -> UnitPlace {
         UnitPlace {
             id: self.id,
@@ -132,11 +143,12 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> QueryResult<Vec<Unit>> {
         .load(conn)
 }
 
-/// Writes a unit's name, hotline and address.
+/// Writes a unit's names, hotline and address.
 pub fn update_contacts(conn: &mut DbConnection, unit: &Unit) -> QueryResult<()> {
     diesel::update(units::table.find(unit.id))
         .set((
             units::name.eq(&unit.name),
+            units::name_en.eq(&unit.name_en),
             units::hotline.eq(&unit.hotline),
             units::address.eq(&unit.address),
         ))

@@ -9,7 +9,6 @@ use crate::db::DbConnection;
 use crate::domain::vehicle::VehicleStatus;
 use crate::domain::VehicleKind;
 use crate::schema::vehicles;
-use crate::store::{counts, Tx};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = vehicles)]
@@ -83,18 +82,19 @@ pub fn plate_taken(conn: &mut DbConnection, plate: &str) -> QueryResult<bool> {
     .get_result(conn)
 }
 
-pub fn insert(tx: &mut Tx<'_>, vehicle: &Vehicle) -> QueryResult<()> {
+/// Only through the unit of work (`Tx::insert_vehicle`), which counts the vehicle.
+pub(super) fn insert(conn: &mut DbConnection, vehicle: &Vehicle) -> QueryResult<()> {
     diesel::insert_into(vehicles::table)
         .values(vehicle)
-        .execute(tx.conn())?;
-    counts::vehicle_changed(&mut tx.counts, None, vehicle);
+        .execute(conn)?;
     Ok(())
 }
 
 /// Writes a vehicle changed from the status `old_status` (as this transaction read it), if nobody
 /// changed it since (optimistic lock on `version`): false when the row moved on, so the caller
 /// answers a conflict instead of losing an update.
-pub fn update(tx: &mut Tx<'_>, old_status: VehicleStatus, vehicle: &Vehicle) -> QueryResult<bool> {
+/// Only through the unit of work (`Tx::save_vehicle`), which counts the move.
+pub(super) fn update(conn: &mut DbConnection, vehicle: &Vehicle) -> QueryResult<bool> {
     let changed = diesel::update(
         vehicles::table
             .filter(vehicles::id.eq(vehicle.id))
@@ -107,9 +107,6 @@ pub fn update(tx: &mut Tx<'_>, old_status: VehicleStatus, vehicle: &Vehicle) -> 
         vehicles::version.eq(vehicle.version + 1),
         vehicles::updated_at.eq(vehicle.updated_at),
     ))
-    .execute(tx.conn())?;
-    if changed == 1 {
-        counts::vehicle_changed(&mut tx.counts, Some(old_status), vehicle);
-    }
+    .execute(conn)?;
     Ok(changed == 1)
 }

@@ -1,7 +1,7 @@
 //! Batches: forming them at a port, the vehicle and crew, boarding, departure, arrival (which opens
 //! the city→district handoffs), cancellation, and closing once everyone is received or an exception.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::Utc;
 use serde_json::json;
@@ -9,13 +9,14 @@ use serde_json::json;
 use super::vehicles::move_vehicle;
 use super::{changed_concurrently, load_named, step_traveller, Step};
 use crate::auth::{Actor, Scope};
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, Json, Timestamp};
 use crate::db::DbConnection;
 use crate::domain::batch::{self, batch_code, seats_suffice, BatchEvent, BatchStatus, CrewRole};
+use crate::domain::message::msg;
 use crate::domain::traveller::{self as traveller_rules, ExceptionKind, TravellerEvent, TravellerStatus};
 use crate::domain::vehicle::VehicleEvent;
 use crate::domain::Role;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, ProblemCode};
 use crate::store::batches::{self, Batch, CrewMember};
 use crate::store::counts;
 use crate::store::events;
@@ -63,7 +64,7 @@ fn batch_event(
 
 /// One step of a batch, written with its event in this transaction: the batch goes to `next` (as
 /// the rules allowed it), and `change` sets what else the step records.
-fn move_batch(
+pub(super) fn move_batch(
     conn: &mut Tx<'_>,
     actor: &Actor,
     b: &mut Batch,
@@ -95,17 +96,14 @@ fn move_batch(
 fn batch_city(actor: &Actor, travellers: &[Traveller]) -> ApiResult<Id> {
     let cities: HashSet<Id> = travellers.iter().map(|t| t.destination_city_id).collect();
     if cities.len() > 1 {
-        return Err(ApiError::invalid_field(
-            "traveller_ids",
-            "travellers of one batch must be bound for one city",
-        ));
+        return Err(ApiError::invalid_field("traveller_ids", msg!("batch_one_city")));
     }
     match (actor.role, actor.unit_id) {
         (Role::Dispatcher, Some(city)) => Ok(city),
         _ => cities
             .into_iter()
             .next()
-            .ok_or_else(|| ApiError::invalid_field("traveller_ids", "must not be empty")),
+            .ok_or_else(|| ApiError::invalid_field("traveller_ids", msg!("required"))),
     }
 }
 
@@ -122,13 +120,13 @@ fn take_travellers(
         if t.port_id != b.port_id {
             wrong.push(FieldError::new(
                 format!("{field}[{i}]"),
-                format!("traveller {} arrived at another port", t.id),
+                msg!("traveller_other_port", traveller_id = t.id.to_string()),
             ));
         }
         if t.destination_city_id != b.city_id {
             wrong.push(FieldError::new(
                 format!("{field}[{i}]"),
-                format!("traveller {} is bound for another city", t.id),
+                msg!("traveller_other_city", traveller_id = t.id.to_string()),
             ));
         }
     }
@@ -139,9 +137,13 @@ fn take_travellers(
         if t.status != TravellerStatus::AwaitingTransfer {
             return Err(ApiError::conflict(match t.status {
                 TravellerStatus::Assigned | TravellerStatus::Boarded => {
-                    format!("traveller {} is already in an open batch", t.id)
+                    msg!("traveller_in_open_batch", traveller_id = t.id.to_string())
                 }
-                other => format!("traveller {} is {other}, not awaiting transfer", t.id),
+                other => msg!(
+                    "traveller_not_awaiting",
+                    traveller_id = t.id.to_string(),
+                    status = other.as_str()
+                ),
             }));
         }
         let step = Step {
@@ -168,7 +170,7 @@ fn check_crew(crew: &[CrewInput]) -> ApiResult<()> {
     if crew.len() > batch::MAX_CREW {
         errors.push(FieldError::new(
             "crew",
-            format!("at most {} members", batch::MAX_CREW),
+            msg!("too_many_crew", max_items = batch::MAX_CREW),
         ));
     }
     for (i, member) in crew.iter().enumerate() {
@@ -180,10 +182,7 @@ fn check_crew(crew: &[CrewInput]) -> ApiResult<()> {
             .as_deref()
             .is_some_and(|p| !traveller_rules::valid_phone(p.trim()))
         {
-            errors.push(FieldError::new(
-                format!("crew[{i}].phone"),
-                "must be 5 to 32 digits, spaces or dashes",
-            ));
+            errors.push(FieldError::new(format!("crew[{i}].phone"), msg!("phone_format")));
         }
     }
     if errors.is_empty() {
@@ -195,12 +194,12 @@ fn check_crew(crew: &[CrewInput]) -> ApiResult<()> {
 
 pub fn check_traveller_list(field: &str, ids: &[Id], allow_empty: bool) -> ApiResult<()> {
     if ids.is_empty() && !allow_empty {
-        return Err(ApiError::invalid_field(field, "must name at least one traveller"));
+        return Err(ApiError::invalid_field(field, msg!("no_travellers")));
     }
     if ids.len() > batch::MAX_TRAVELLERS_PER_BATCH {
         return Err(ApiError::invalid_field(
             field,
-            format!("at most {} travellers", batch::MAX_TRAVELLERS_PER_BATCH),
+            msg!("too_many_travellers", max_items = batch::MAX_TRAVELLERS_PER_BATCH),
         ));
     }
     Ok(())
@@ -211,7 +210,7 @@ pub fn create(conn: &mut Tx<'_>, actor: &Actor, input: NewBatch) -> ApiResult<Ba
     check_traveller_list("traveller_ids", &input.traveller_ids, false)?;
     check_crew(&input.crew)?;
     let port = ports::find(conn, input.port_id)?
-        .ok_or_else(|| ApiError::invalid_field("port_id", "no such port of entry"))?;
+        .ok_or_else(|| ApiError::invalid_field("port_id", msg!("no_such_port")))?;
     let mut list = load_named(conn, actor.scope, "traveller_ids", &input.traveller_ids)?;
     let city_id = batch_city(actor, &list)?;
     let day = Utc::now().date_naive();
@@ -281,12 +280,12 @@ pub fn edit_travellers(
     check_traveller_list("add", &add, true)?;
     check_traveller_list("remove", &remove, true)?;
     if add.is_empty() && remove.is_empty() {
-        return Err(ApiError::invalid_field("add", "name travellers to add or remove"));
+        return Err(ApiError::invalid_field("add", msg!("nothing_to_change")));
     }
     if let Some(both) = add.iter().find(|id| remove.contains(id)) {
         return Err(ApiError::invalid_field(
             "remove",
-            format!("traveller {both} is both added and removed"),
+            msg!("traveller_added_and_removed", traveller_id = both.to_string()),
         ));
     }
     let mut b = load(conn, actor, id)?;
@@ -301,7 +300,7 @@ pub fn edit_travellers(
         if !members.contains(&t.id) || t.batch_id != Some(b.id) {
             return Err(ApiError::invalid_field(
                 &format!("remove[{i}]"),
-                format!("traveller {} is not in this batch", t.id),
+                msg!("traveller_not_in_batch", traveller_id = t.id.to_string()),
             ));
         }
         if t.status == TravellerStatus::Exception {
@@ -337,7 +336,7 @@ pub fn edit_travellers(
 }
 
 /// Travellers still to be carried: in the batch and not an exception.
-fn riders(conn: &mut DbConnection, b: &Batch) -> ApiResult<Vec<Traveller>> {
+pub(super) fn riders(conn: &mut DbConnection, b: &Batch) -> ApiResult<Vec<Traveller>> {
     let ids: Vec<Id> = batches::members(conn, b.id)?
         .into_iter()
         .map(|m| m.traveller_id)
@@ -360,12 +359,14 @@ fn check_capacity(conn: &mut Tx<'_>, b: &Batch) -> ApiResult<()> {
     if !seats_suffice(vehicle.seats, riding, crew) {
         return Err(ApiError::new(
             actix_web::http::StatusCode::CONFLICT,
-            "capacity_exceeded",
-            format!(
-                "vehicle {} has {} seats; {riding} travellers and {crew} crew need {}",
-                vehicle.plate,
-                vehicle.seats,
-                riding + crew
+            ProblemCode::CapacityExceeded,
+            msg!(
+                "capacity_exceeded",
+                plate = vehicle.plate,
+                seats = vehicle.seats,
+                travellers = riding,
+                crew = crew,
+                needed = riding + crew
             ),
         ));
     }
@@ -377,7 +378,7 @@ pub fn assign_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch, vehicle_i
     batch::transition(b.status, BatchEvent::AssignVehicle)?;
     let mut vehicle = vehicles::find(conn, actor.scope, vehicle_id)?
         .filter(|v| v.unit_id == b.city_id)
-        .ok_or_else(|| ApiError::invalid_field("vehicle_id", "no such vehicle of this batch's city"))?;
+        .ok_or_else(|| ApiError::invalid_field("vehicle_id", msg!("no_such_vehicle_of_city")))?;
     if b.vehicle_id == Some(vehicle.id) {
         return Ok(());
     }
@@ -393,12 +394,14 @@ pub fn assign_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch, vehicle_i
     if !seats_suffice(vehicle.seats, riding, crew) {
         return Err(ApiError::new(
             actix_web::http::StatusCode::CONFLICT,
-            "capacity_exceeded",
-            format!(
-                "vehicle {} has {} seats; {riding} travellers and {crew} crew need {}",
-                vehicle.plate,
-                vehicle.seats,
-                riding + crew
+            ProblemCode::CapacityExceeded,
+            msg!(
+                "capacity_exceeded",
+                plate = vehicle.plate,
+                seats = vehicle.seats,
+                travellers = riding,
+                crew = crew,
+                needed = riding + crew
             ),
         ));
     }
@@ -437,11 +440,11 @@ pub fn record_boarding(
     let next = batch::transition(b.status, BatchEvent::RecordBoarding)?;
     let vehicle_id = b
         .vehicle_id
-        .ok_or_else(|| ApiError::invalid_state("assign a vehicle before boarding"))?;
+        .ok_or_else(|| ApiError::invalid_state(msg!("batch_needs", missing = "vehicle")))?;
     if let Some(both) = boarded.iter().find(|id| no_show.contains(id)) {
         return Err(ApiError::invalid_field(
             "no_show",
-            format!("traveller {both} is in both lists"),
+            msg!("traveller_in_both_lists", traveller_id = both.to_string()),
         ));
     }
     let mut riders = riders(conn, &b)?;
@@ -460,18 +463,18 @@ pub fn record_boarding(
                 if field == "boarded" {
                     errors.push(FieldError::new(
                         format!("{field}[{i}]"),
-                        format!("traveller {id} already left the loop with an exception"),
+                        msg!("traveller_left_loop", traveller_id = id.to_string()),
                     ));
                 }
             } else if !expected.contains(id) {
                 errors.push(FieldError::new(
                     format!("{field}[{i}]"),
-                    format!("traveller {id} is not in this batch"),
+                    msg!("traveller_not_in_batch", traveller_id = id.to_string()),
                 ));
             } else if !seen.insert(*id) {
                 errors.push(FieldError::new(
                     format!("{field}[{i}]"),
-                    format!("traveller {id} is listed twice"),
+                    msg!("traveller_listed_twice", traveller_id = id.to_string()),
                 ));
             }
         }
@@ -479,7 +482,7 @@ pub fn record_boarding(
     for id in expected.difference(&seen) {
         errors.push(FieldError::new(
             "boarded",
-            format!("traveller {id} is in neither list"),
+            msg!("traveller_in_neither_list", traveller_id = id.to_string()),
         ));
     }
     if !errors.is_empty() {
@@ -510,7 +513,7 @@ pub fn record_boarding(
             let event = Some(TravellerEvent::RecordException);
             step_traveller(conn, actor, t, event, "exception", step(detail), |t| {
                 t.exception_kind = Some(ExceptionKind::NoShow);
-                t.exception_reason = Some(format!("did not board batch {}", b.code));
+                t.exception_message = Some(Json(msg!("did_not_board", batch_code = b.code).stored()));
                 t.exception_at = Some(now);
                 t.exception_by = Some(actor.id);
             })?;
@@ -532,12 +535,12 @@ pub fn depart(conn: &mut Tx<'_>, actor: &Actor, id: Id) -> ApiResult<Batch> {
     let next = batch::transition(b.status, BatchEvent::Depart)?;
     let vehicle_id = b
         .vehicle_id
-        .ok_or_else(|| ApiError::invalid_state("the batch has no vehicle"))?;
+        .ok_or_else(|| ApiError::invalid_state(msg!("batch_needs", missing = "vehicle")))?;
     if !batches::crew(conn, b.id)?
         .iter()
         .any(|c| c.role == CrewRole::Driver)
     {
-        return Err(ApiError::invalid_state("the batch has no driver in its crew"));
+        return Err(ApiError::invalid_state(msg!("batch_needs", missing = "driver")));
     }
     let mut vehicle = vehicles::find(conn, Scope::All, vehicle_id)?
         .ok_or_else(|| ApiError::internal("vehicle vanished"))?;
@@ -560,7 +563,7 @@ pub fn depart(conn: &mut Tx<'_>, actor: &Actor, id: Id) -> ApiResult<Batch> {
     Ok(b)
 }
 
-fn move_riders(
+pub(super) fn move_riders(
     conn: &mut Tx<'_>,
     actor: &Actor,
     b: &Batch,
@@ -578,41 +581,6 @@ fn move_riders(
         step_traveller(conn, actor, t, Some(event), action, step, |_| {})?;
     }
     Ok(list)
-}
-
-/// The vehicle reaches the city: one pending handoff per destination district, and the vehicle
-/// needs disinfection before its next trip.
-pub fn arrive(conn: &mut Tx<'_>, actor: &Actor, id: Id, sla_minutes: i64) -> ApiResult<Batch> {
-    let mut b = load(conn, actor, id)?;
-    let next = batch::transition(b.status, BatchEvent::Arrive)?;
-    let vehicle_id = b
-        .vehicle_id
-        .ok_or_else(|| ApiError::invalid_state("the batch has no vehicle"))?;
-    let mut vehicle = vehicles::find(conn, Scope::All, vehicle_id)?
-        .ok_or_else(|| ApiError::internal("vehicle vanished"))?;
-    move_vehicle(
-        conn,
-        actor,
-        &mut vehicle,
-        VehicleEvent::Arrive,
-        json!({"batch_id": b.id, "batch_code": b.code}),
-    )?;
-    let arrived = move_riders(conn, actor, &b, TravellerEvent::Arrive, "arrived")?;
-    let data = json!({"travellers": arrived.len()});
-    move_batch(conn, actor, &mut b, next, "arrived", data, |b| {
-        b.arrived_at = Some(Timestamp::now())
-    })?;
-    let mut by_district: BTreeMap<Id, Vec<Traveller>> = BTreeMap::new();
-    for t in arrived {
-        by_district.entry(t.destination_district_id).or_default().push(t);
-    }
-    for (district, group) in by_district {
-        super::handoffs::open(conn, actor, Some(b.id), b.city_id, district, group, sla_minutes)?;
-    }
-    if riders(conn, &b)?.is_empty() {
-        close(conn, actor, &mut b)?;
-    }
-    Ok(b)
 }
 
 /// Cancels a batch before departure: its travellers wait for another batch, its vehicle is free.
@@ -642,7 +610,7 @@ pub fn cancel(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiRe
     Ok(b)
 }
 
-fn close(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch) -> ApiResult<()> {
+pub(super) fn close(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch) -> ApiResult<()> {
     let next = batch::transition(b.status, BatchEvent::Close)?;
     move_batch(conn, actor, b, next, "closed", json!({}), |b| {
         b.closed_at = Some(Timestamp::now())

@@ -15,8 +15,9 @@ use crate::domain::handoff::{
     check_action, check_code, code_from, split_received, CodeCheck, HandoffAction, HandoffOutcome,
     HandoffStatus,
 };
+use crate::domain::message::msg;
 use crate::domain::traveller::{TravellerEvent, TravellerStatus};
-use crate::domain::{Role, UnitLevel};
+use crate::domain::{Refusal, Role, UnitLevel};
 use crate::error::{ApiError, ApiResult};
 use crate::store::events;
 use crate::store::handoffs::{self, Handoff, HandoffTraveller};
@@ -46,7 +47,7 @@ fn handoff_event(
 
 /// Writes a handoff changed from the status `before` (as read in this transaction).
 fn save_handoff(conn: &mut Tx<'_>, before: HandoffStatus, h: &mut Handoff) -> ApiResult<()> {
-    if !handoffs::save(conn, before, h)? {
+    if !conn.save_handoff(before, h)? {
         return Err(changed_concurrently("handoff"));
     }
     h.version += 1;
@@ -92,7 +93,7 @@ pub fn open(
         note: None,
         version: 1,
     };
-    handoffs::insert(conn, &handoff)?;
+    conn.insert_handoff(&handoff)?;
     for t in group.iter_mut() {
         handoffs::insert_traveller(
             conn,
@@ -134,20 +135,18 @@ pub fn send(
 ) -> ApiResult<Handoff> {
     super::batches::check_traveller_list("traveller_ids", &traveller_ids, false)?;
     let to = units::find(conn, Scope::All, to_unit_id)?
-        .ok_or_else(|| ApiError::invalid_field("to_unit_id", "no such unit"))?;
+        .ok_or_else(|| ApiError::invalid_field("to_unit_id", msg!("no_such_unit")))?;
     let group = load_named(conn, actor.scope, "traveller_ids", &traveller_ids)?;
     let custodian_id = group[0].custodian_unit_id;
     if group.iter().any(|t| t.custodian_unit_id != custodian_id) {
         return Err(ApiError::invalid_field(
             "traveller_ids",
-            "all travellers of one handoff must be held by the same unit",
+            msg!("handoff_one_custodian"),
         ));
     }
     let custodian = unit_place(conn, custodian_id)?;
     if !acts_for(actor, &custodian) {
-        return Err(ApiError::invalid_state(
-            "these travellers are not in your unit's custody",
-        ));
+        return Err(ApiError::invalid_state(msg!("not_in_custody")));
     }
     let to_place = to.place();
     let fits = match (custodian.level, to_place.level) {
@@ -158,7 +157,7 @@ pub fn send(
     if !fits {
         return Err(ApiError::invalid_field(
             "to_unit_id",
-            "must be a unit directly below the unit holding the travellers",
+            msg!("unit_not_directly_below"),
         ));
     }
     let ready = match custodian.level {
@@ -167,15 +166,17 @@ pub fn send(
     };
     for t in &group {
         if t.status != ready {
-            return Err(ApiError::invalid_state(format!(
-                "traveller {} is {}, not {ready}",
-                t.id, t.status
+            return Err(ApiError::invalid_state(msg!(
+                "traveller_not_ready",
+                traveller_id = t.id.to_string(),
+                status = t.status.as_str(),
+                ready = ready.as_str()
             )));
         }
         if t.handoff_id.is_some() {
-            return Err(ApiError::conflict(format!(
-                "traveller {} is already offered in a pending handoff",
-                t.id
+            return Err(ApiError::conflict(msg!(
+                "traveller_offered",
+                traveller_id = t.id.to_string()
             )));
         }
     }
@@ -209,9 +210,7 @@ fn check_receiver(actor: &Actor, to: &UnitPlace) -> ApiResult<()> {
     if role_fits && actor.unit_id == Some(to.id) {
         Ok(())
     } else {
-        Err(ApiError::forbidden_because(
-            "only an officer of the receiving unit may confirm or reject a handoff",
-        ))
+        Err(ApiError::forbidden_because(msg!("receiver_only")))
     }
 }
 
@@ -246,7 +245,7 @@ pub fn confirm(
     let mut h = load(conn, actor, id)?;
     let to = unit_place(conn, h.to_unit_id)?;
     check_receiver(actor, &to)?;
-    check_action(h.status, h.locked, HandoffAction::Confirm)?;
+    check_action(h.status, h.locked, HandoffAction::Confirm).map_err(|r| locked_problem(conn, &h, r))?;
     match check_code(&h.code, code.trim(), h.failed_attempts) {
         CodeCheck::Correct => {}
         CodeCheck::Wrong { attempts_left } => {
@@ -404,12 +403,29 @@ fn release(conn: &mut Tx<'_>, actor: &Actor, h: &Handoff, action: &str, reason: 
     Ok(())
 }
 
+/// A refusal of the receiver's action; a locked handoff names the sending unit and its hotline, whom
+/// the receiver calls for a new code.
+fn locked_problem(conn: &mut Tx<'_>, h: &Handoff, refusal: Refusal) -> ApiError {
+    if refusal != Refusal::Locked {
+        return refusal.into();
+    }
+    match units::find(conn, Scope::All, h.from_unit_id) {
+        Ok(Some(unit)) => ApiError::invalid_state(refusal.message().with(
+            "unit",
+            serde_json::json!({"id": unit.id, "name": unit.name, "hotline": unit.hotline}),
+        )),
+        Ok(None) => refusal.into(),
+        Err(error) => error.into(),
+    }
+}
+
 /// The receiver refuses the handoff: custody stays with the sender, who may hand again.
 pub fn reject(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiResult<Handoff> {
     let mut h = load(conn, actor, id)?;
     let to = unit_place(conn, h.to_unit_id)?;
     check_receiver(actor, &to)?;
-    h.status = check_action(h.status, h.locked, HandoffAction::Reject)?;
+    h.status =
+        check_action(h.status, h.locked, HandoffAction::Reject).map_err(|r| locked_problem(conn, &h, r))?;
     h.rejected_at = Some(Timestamp::now());
     h.rejected_by = Some(actor.id);
     h.reason = Some(reason.clone());
@@ -424,9 +440,7 @@ pub fn cancel(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiRe
     let mut h = load(conn, actor, id)?;
     let from = unit_place(conn, h.from_unit_id)?;
     if !acts_for(actor, &from) {
-        return Err(ApiError::forbidden_because(
-            "only the sending unit may cancel a handoff",
-        ));
+        return Err(ApiError::forbidden_because(msg!("sender_only")));
     }
     h.status = check_action(h.status, h.locked, HandoffAction::Cancel)?;
     h.reason = Some(reason.clone());

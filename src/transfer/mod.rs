@@ -1,9 +1,13 @@
 //! The closed loop's operations: each runs inside the caller's write transaction, applies the
 //! pure rules of `domain`, writes through `store`, and records every change in the event log.
 
+pub mod accounts;
+pub mod arrival;
 pub mod batches;
 pub mod handoffs;
+pub mod organisation;
 pub mod privacy;
+pub mod sessions;
 pub mod travellers;
 pub mod vehicles;
 
@@ -12,6 +16,7 @@ use serde_json::{json, Value};
 use crate::auth::{Actor, Scope, UnitPlace};
 use crate::db::types::Id;
 use crate::db::types::Timestamp;
+use crate::domain::message::msg;
 use crate::domain::traveller::{self as traveller_rules, TravellerEvent};
 use crate::domain::{Role, UnitLevel};
 use crate::error::{ApiError, ApiResult};
@@ -22,13 +27,13 @@ use crate::store::Tx;
 
 /// The answer when an optimistic write finds the row changed since it was read.
 pub fn changed_concurrently(what: &str) -> ApiError {
-    ApiError::conflict(format!("the {what} was changed by another request; retry"))
+    ApiError::conflict(msg!("changed_concurrently", resource = what))
 }
 
 /// Writes a traveller changed from `before` (as read in this transaction), refusing if another
 /// request changed it since, and moves its version on.
 pub fn save_traveller(conn: &mut Tx<'_>, before: &Traveller, traveller: &mut Traveller) -> ApiResult<()> {
-    if !traveller_store::save(conn, before, traveller)? {
+    if !conn.save_traveller(before, traveller)? {
         return Err(changed_concurrently("traveller"));
     }
     traveller.version += 1;
@@ -121,7 +126,7 @@ pub fn load_named(conn: &mut Tx<'_>, scope: Scope, field: &str, ids: &[Id]) -> A
         if !seen.insert(*id) {
             problems.push(crate::error::FieldError::new(
                 format!("{field}[{i}]"),
-                format!("traveller {id} is listed twice"),
+                msg!("traveller_listed_twice", traveller_id = id.to_string()),
             ));
         }
     }
@@ -130,7 +135,7 @@ pub fn load_named(conn: &mut Tx<'_>, scope: Scope, field: &str, ids: &[Id]) -> A
         if row.is_none() {
             problems.push(crate::error::FieldError::new(
                 format!("{field}[{i}]"),
-                format!("no traveller {id}"),
+                msg!("no_such_traveller", traveller_id = id.to_string()),
             ));
         }
     }

@@ -9,6 +9,7 @@ use super::{acts_for, record_step, step_traveller, unit_place, Step};
 use crate::auth::{Actor, Scope};
 use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
+use crate::domain::message::{msg, Message};
 use crate::domain::traveller::{
     normalize_document_no, parse_time, transition, valid_flight_no, valid_nationality, valid_phone,
     DocumentType, ExceptionKind, Language, TravellerEvent, TravellerStatus,
@@ -60,7 +61,7 @@ fn optional(value: &Option<String>) -> Option<String> {
 /// Checks every field, reporting all problems at once.
 pub fn check(raw: &RawTraveller, now: DateTime<Utc>) -> Result<CheckedTraveller, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let mut bad = |field: &str, message: String| errors.push(FieldError::new(field, message));
+    let mut bad = |field: &str, message: Message| errors.push(FieldError::new(field, message));
     let full_name = clean_text(&raw.full_name, 200)
         .map_err(|m| bad("full_name", m))
         .ok();
@@ -68,7 +69,10 @@ pub fn check(raw: &RawTraveller, now: DateTime<Utc>) -> Result<CheckedTraveller,
     if document_type.is_none() {
         bad(
             "document_type",
-            "must be one of passport, id_card, travel_permit, other".into(),
+            msg!(
+                "one_of",
+                allowed = DocumentType::ALL.iter().map(|d| d.as_str()).collect::<Vec<_>>()
+            ),
         );
     }
     let document_no = normalize_document_no(&raw.document_no)
@@ -76,37 +80,24 @@ pub fn check(raw: &RawTraveller, now: DateTime<Utc>) -> Result<CheckedTraveller,
         .ok();
     let nationality = raw.nationality.trim().to_uppercase();
     if !valid_nationality(&nationality) {
-        bad(
-            "nationality",
-            "must be an ISO 3166-1 alpha-3 code, e.g. CHN".into(),
-        );
+        bad("nationality", msg!("nationality_format"));
     }
     let phone = optional(&raw.phone);
     if phone.as_deref().is_some_and(|p| !valid_phone(p)) {
-        bad(
-            "phone",
-            "must be 5 to 32 digits, with an optional leading +, spaces or dashes".into(),
-        );
+        bad("phone", msg!("phone_format_plus"));
     }
     let flight_no = optional(&raw.flight_no).map(|f| f.replace(' ', "").to_uppercase());
     if flight_no.as_deref().is_some_and(|f| !valid_flight_no(f)) {
-        bad(
-            "flight_no",
-            "must be 2 to 10 letters and digits, e.g. MU5001".into(),
-        );
+        bad("flight_no", msg!("flight_no_format"));
     }
     let arrived_at = match parse_time(&raw.arrived_at, local_offset()) {
         Some(at) if at > now + Duration::minutes(5) => {
-            bad("arrived_at", "must not be in the future".into());
+            bad("arrived_at", msg!("in_future"));
             None
         }
         Some(at) => Some(Timestamp(at)),
         None => {
-            bad(
-                "arrived_at",
-                "must be a date and time, e.g. 2020-03-07T09:30:00Z, or 2020-03-07 17:30 in local time"
-                    .into(),
-            );
+            bad("arrived_at", msg!("time_format"));
             None
         }
     };
@@ -117,7 +108,13 @@ pub fn check(raw: &RawTraveller, now: DateTime<Utc>) -> Result<CheckedTraveller,
     let language = optional(&raw.language);
     let parsed_language = language.as_deref().map(Language::parse);
     if parsed_language == Some(None) {
-        bad("language", "must be one of zh, en, ja, ko".into());
+        bad(
+            "language",
+            msg!(
+                "one_of",
+                allowed = Language::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>()
+            ),
+        );
     }
     let notes = optional(&raw.notes);
     if let Some(Err(m)) = notes.as_deref().map(|n| multi_line_problem(n, 2000)) {
@@ -147,10 +144,10 @@ fn destination(
     conn: &mut Tx<'_>,
     actor: &Actor,
     community_id: Id,
-) -> ApiResult<Result<crate::auth::UnitPlace, String>> {
+) -> ApiResult<Result<crate::auth::UnitPlace, Message>> {
     Ok(match units::find(conn, actor.scope, community_id)? {
         Some(unit) if unit.level == UnitLevel::Community => Ok(unit.place()),
-        _ => Err("must be a community in your jurisdiction".into()),
+        _ => Err(msg!("not_a_community_of_yours")),
     })
 }
 
@@ -195,11 +192,12 @@ fn new_traveller(
         origin_community_id: Some(dest.id),
         received_at: None,
         erased_at: None,
+        exception_message: None,
     }
 }
 
 fn insert_registered(conn: &mut Tx<'_>, actor: &Actor, traveller: &Traveller, via: &str) -> ApiResult<()> {
-    travellers::insert(conn, traveller)?;
+    conn.insert_traveller(traveller)?;
     record_registered(conn, actor, traveller, via)
 }
 
@@ -228,7 +226,7 @@ pub fn register(
 ) -> ApiResult<Traveller> {
     let mut errors = Vec::new();
     if ports::find(conn, port_id)?.is_none() {
-        errors.push(FieldError::new("port_id", "no such port of entry"));
+        errors.push(FieldError::new("port_id", msg!("no_such_port")));
     }
     let dest = destination(conn, actor, community_id)?
         .map_err(|m| errors.push(FieldError::new("destination_community_id", m)))
@@ -238,9 +236,10 @@ pub fn register(
     }
     let dest = dest.ok_or_else(|| ApiError::internal("destination checked"))?;
     if travellers::open_transfer_exists(conn, c.document_type.as_str(), &c.document_no)? {
-        return Err(ApiError::conflict(format!(
-            "{} {} already has an open transfer",
-            c.document_type, c.document_no
+        return Err(ApiError::conflict(msg!(
+            "document_open_transfer",
+            document_type = c.document_type.as_str(),
+            document_no = c.document_no
         )));
     }
     let traveller = new_traveller(actor, c, port_id, &dest);
@@ -284,7 +283,7 @@ pub fn import(
 ) -> ApiResult<usize> {
     let mut errors: Vec<FieldError> = Vec::new();
     let mut port_ids: HashMap<String, Option<Id>> = HashMap::new();
-    let mut destinations: HashMap<String, Result<crate::auth::UnitPlace, String>> = HashMap::new();
+    let mut destinations: HashMap<String, Result<crate::auth::UnitPlace, Message>> = HashMap::new();
     let mut documents = HashSet::new();
     let mut written = 0;
     for chunk in chunks {
@@ -304,16 +303,14 @@ pub fn import(
             if port_id.is_none() {
                 row_errors.push(FieldError::new(
                     "port_code",
-                    format!("no port of entry with code {code:?}"),
+                    msg!("no_port_with_code", code = code),
                 ));
             }
             let community = row.community_code.trim().to_uppercase();
             if !destinations.contains_key(&community) {
                 let place = match units::find_by_code(conn, actor.scope, &community)? {
                     Some(u) if u.level == UnitLevel::Community => Ok(u.place()),
-                    _ => Err(format!(
-                        "no community with code {community:?} in your jurisdiction"
-                    )),
+                    _ => Err(msg!("no_community_with_code", code = community)),
                 };
                 destinations.insert(community.clone(), place);
             }
@@ -326,7 +323,7 @@ pub fn import(
             };
             if let Some(c) = &checked {
                 if !documents.insert((c.document_type, c.document_no.clone())) {
-                    row_errors.push(FieldError::new("document_no", "appears twice in this manifest"));
+                    row_errors.push(FieldError::new("document_no", msg!("document_twice_in_manifest")));
                 }
             }
             match (checked, port_id, dest) {
@@ -349,13 +346,13 @@ pub fn import(
             if open.contains(&(t.document_type, t.document_no.clone())) {
                 errors.push(FieldError {
                     row: Some(*line),
-                    ..FieldError::new("document_no", "already has an open transfer")
+                    ..FieldError::new("document_no", msg!("open_transfer"))
                 });
             }
         }
         if errors.is_empty() {
             let accepted: Vec<Traveller> = accepted.into_iter().map(|(_, t)| t).collect();
-            travellers::insert_many(conn, &accepted)?;
+            conn.insert_travellers(&accepted)?;
             for traveller in &accepted {
                 record_registered(conn, actor, traveller, "manifest")?;
             }
@@ -365,11 +362,10 @@ pub fn import(
     if !errors.is_empty() {
         // In row order, as the spreadsheet shows them.
         errors.sort_by_key(|e| e.row);
+        let count = errors.len();
         let mut error = ApiError::invalid(errors);
-        error.detail = format!(
-            "{} problems in the manifest; nothing was imported",
-            error.error_count.unwrap_or_default()
-        );
+        error.subject = None;
+        error.message = msg!("manifest_problems", count = count);
         return Err(error);
     }
     Ok(written)
@@ -388,16 +384,12 @@ pub fn record_exception(
         travellers::find(conn, actor.scope, id)?.ok_or_else(|| ApiError::not_found("traveller"))?;
     let custodian = unit_place(conn, traveller.custodian_unit_id)?;
     if !acts_for(actor, &custodian) {
-        return Err(ApiError::invalid_state(
-            "the traveller is not in your unit's custody",
-        ));
+        return Err(ApiError::invalid_state(msg!("traveller_not_in_custody")));
     }
     let status = traveller.status;
     transition(status, TravellerEvent::RecordException)?;
     if traveller.handoff_id.is_some() {
-        return Err(ApiError::invalid_state(
-            "the traveller is offered in a pending handoff; the receiver confirms or rejects it first",
-        ));
+        return Err(ApiError::invalid_state(msg!("traveller_offered_pending")));
     }
     let step = Step {
         batch_id: traveller.batch_id,

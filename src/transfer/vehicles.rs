@@ -6,10 +6,11 @@ use serde_json::json;
 use super::changed_concurrently;
 use crate::auth::Actor;
 use crate::db::types::{Id, Timestamp};
+use crate::domain::message::msg;
 use crate::domain::vehicle::{self as vehicle_rules, VehicleEvent, VehicleStatus};
 use crate::domain::Refusal;
 use crate::domain::Role;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ProblemCode};
 use crate::store::batches;
 use crate::store::events;
 use crate::store::new_id;
@@ -43,7 +44,7 @@ fn vehicle_event(
 /// Writes a vehicle changed from the status `before` (as read in this transaction).
 pub fn save_vehicle(conn: &mut Tx<'_>, before: VehicleStatus, v: &mut Vehicle) -> ApiResult<()> {
     v.updated_at = Timestamp::now();
-    if !vehicles::update(conn, before, v)? {
+    if !conn.save_vehicle(before, v)? {
         return Err(changed_concurrently("vehicle"));
     }
     v.version += 1;
@@ -62,11 +63,15 @@ pub fn move_vehicle(
         match (refusal, event) {
             (r, VehicleEvent::Assign) => ApiError::new(
                 actix_web::http::StatusCode::CONFLICT,
-                "vehicle_unavailable",
-                r.to_string(),
+                ProblemCode::VehicleUnavailable,
+                r.message().with("plate", v.plate.clone()),
             ),
             (Refusal::WrongStatus { .. } | Refusal::OutOfService | Refusal::Locked, _) => {
-                ApiError::invalid_state(format!("vehicle {} is {}", v.plate, v.status))
+                ApiError::invalid_state(msg!(
+                    "vehicle_in_status",
+                    plate = v.plate,
+                    status = v.status.as_str()
+                ))
             }
         }
     })?;
@@ -105,4 +110,71 @@ pub fn disinfect(
     let id = new_id();
     batches::insert_disinfection(conn, id, vehicle.id, last_batch, note, actor.id)?;
     Ok((id, vehicle))
+}
+
+/// A vehicle to register, its fields checked.
+pub struct NewVehicle {
+    pub plate: String,
+    pub kind: crate::domain::VehicleKind,
+    pub seats: i32,
+    pub unit_id: Id,
+}
+
+/// Registers a vehicle of a city in the caller's jurisdiction, available.
+pub fn register(conn: &mut Tx<'_>, actor: &Actor, new: NewVehicle) -> ApiResult<Vehicle> {
+    crate::store::units::find(conn, actor.scope, new.unit_id)?
+        .filter(|u| u.level == crate::domain::UnitLevel::City)
+        .ok_or_else(|| ApiError::invalid_field("unit_id", msg!("not_a_city_of_yours")))?;
+    if vehicles::plate_taken(conn, &new.plate)? {
+        return Err(ApiError::conflict(msg!("plate_taken", plate = new.plate)));
+    }
+    let now = Timestamp::now();
+    let vehicle = Vehicle {
+        id: new_id(),
+        plate: new.plate,
+        kind: new.kind,
+        seats: new.seats,
+        unit_id: new.unit_id,
+        status: VehicleStatus::Available,
+        out_of_service: false,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    conn.insert_vehicle(&vehicle)?;
+    let data = json!({"plate": vehicle.plate, "kind": vehicle.kind, "seats": vehicle.seats});
+    vehicle_event(conn, actor, &vehicle, "registered", data)?;
+    Ok(vehicle)
+}
+
+/// Changes a vehicle's seats or service, only while it is not committed to a trip.
+pub fn update(
+    conn: &mut Tx<'_>,
+    actor: &Actor,
+    id: Id,
+    seats: Option<i32>,
+    out_of_service: Option<bool>,
+) -> ApiResult<Vehicle> {
+    let mut vehicle = vehicles::find(conn, actor.scope, id)?.ok_or_else(|| ApiError::not_found("vehicle"))?;
+    let status = vehicle.status;
+    let changes = seats.is_some_and(|s| s != vehicle.seats)
+        || out_of_service.is_some_and(|o| o != vehicle.out_of_service);
+    if changes && !vehicle_rules::can_edit(status) {
+        return Err(ApiError::invalid_state(msg!(
+            "vehicle_on_trip",
+            status = status.as_str()
+        )));
+    }
+    vehicle.seats = seats.unwrap_or(vehicle.seats);
+    vehicle.out_of_service = out_of_service.unwrap_or(vehicle.out_of_service);
+    save_vehicle(conn, status, &mut vehicle)?;
+    let mut data = serde_json::Map::new();
+    if let Some(seats) = seats {
+        data.insert("seats".into(), seats.into());
+    }
+    if let Some(out) = out_of_service {
+        data.insert("out_of_service".into(), out.into());
+    }
+    vehicle_event(conn, actor, &vehicle, "updated", data.into())?;
+    Ok(vehicle)
 }

@@ -138,6 +138,22 @@ impl Response {
                 && self.body["detail"].is_string()
                 && self.body["type"].is_string()
         );
+        // A client acts on `code` and `params` alone: every problem and each of its entries
+        // carries both.
+        assert!(
+            self.body["params"].is_object(),
+            "problem without params: {}",
+            self.body
+        );
+        for entry in self.body["errors"].as_array().into_iter().flatten() {
+            assert!(
+                entry["field"].is_string()
+                    && entry["code"].as_str().is_some_and(|c| !c.is_empty())
+                    && entry["params"].is_object()
+                    && entry["message"].is_string(),
+                "error entry without field, code, params or message: {entry}"
+            );
+        }
         self
     }
 

@@ -175,12 +175,32 @@ async fn every_operation_is_described_with_problem_responses() {
         );
     }
     let problem = &doc["components"]["schemas"]["Problem"];
-    for field in ["type", "title", "status", "detail", "code", "errors"] {
+    for field in ["type", "title", "status", "detail", "code", "params", "errors"] {
         assert!(problem["properties"].get(field).is_some(), "Problem.{field}");
     }
-    let field_error = &doc["components"]["schemas"]["FieldError"]["properties"];
-    for field in ["row", "field", "message"] {
-        assert!(field_error.get(field).is_some(), "FieldError.{field}");
+    // `code` is a documented enum holding at least the contract's codes.
+    let codes = &doc["components"]["schemas"]["ProblemCode"]["enum"];
+    for code in [
+        "validation_failed",
+        "unauthorized",
+        "forbidden",
+        "not_found",
+        "conflict",
+        "invalid_state",
+        "capacity_exceeded",
+        "vehicle_unavailable",
+        "invalid_handoff_code",
+        "rate_limited",
+        "unavailable",
+    ] {
+        assert!(
+            codes.as_array().is_some_and(|c| c.contains(&json!(code))),
+            "ProblemCode lacks {code}: {codes}"
+        );
+    }
+    let entry = &doc["components"]["schemas"]["ProblemEntry"]["properties"];
+    for field in ["row", "rows", "field", "code", "params", "message"] {
+        assert!(entry.get(field).is_some(), "ProblemEntry.{field}");
     }
     for (method, path) in documented_routes(&doc) {
         let operation = &doc["paths"][&path][method.to_lowercase()];

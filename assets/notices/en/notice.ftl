@@ -1,24 +1,24 @@
-# Language: English (British spelling)
+### Language: English (British spelling)
 notice-title = Notice on your transfer from the port of entry
 greeting = Dear { $name },
-intro = Under the city's epidemic prevention rules, a dedicated vehicle will take you directly from the port of entry to your destination community. The whole transfer is a closed loop: each level (city, district and community) confirms that it has received you.
+intro = Under the city's epidemic prevention rules, a dedicated vehicle will take you directly from the port of entry to your destination community. The whole transfer is managed as a closed loop: you are handed over from the city to the district and then to the community, and each confirms that it has received you.
 label-batch = Transfer batch
-label-vehicle = Vehicle plate
+label-vehicle = Vehicle registration number
 label-district = Destination district
 label-community = Destination community
 label-hotline = 24-hour hotline
 value-pending = To be confirmed
 way-heading = On the way
-way-1 = Wear your mask at all times and stay in your seat.
+way-1 = Please wear your mask at all times and stay in your seat.
 way-2 = Do not leave the vehicle on the way. Do not open the windows unless staff tell you to.
-way-3 = Keep your passport or ID card and this notice with you. Staff will check them at each handoff.
-way-4 = If you feel unwell (fever, cough, difficulty breathing), tell the staff on board at once.
+way-3 = Please keep your passport or other identity document and this notice with you. Staff will check them at each handover.
+way-4 = If you feel unwell, for example with a fever, a cough or difficulty breathing, please tell the staff on board at once.
 arrival-heading = On arrival
 arrival-1 = Staff from your district will meet you at the vehicle and check your identity.
 arrival-2 = Your community will then take you to your home or to the place it has arranged.
-arrival-3 = Follow your community's instructions on health monitoring. They will tell you how long it lasts.
+arrival-3 = Please follow your community's instructions on health monitoring. They will tell you how long it lasts.
 hotline-line = If you need help at any time, call the 24-hour hotline of { $city }: { $hotline }
 hotline-missing = If you need help, ask the staff on board.
 closing = Thank you for your understanding and cooperation.
-issued-by = { $city } transfer team for inbound travellers
+issued-by = { $city } Transfer Team for Inbound Travellers
 language-name = English

@@ -1,0 +1,96 @@
+//! Sessions: a refresh token exchanged for a new pair, once. A second use of one token ends every
+//! session of the account (it was stolen or leaked); a retry of the same exchange, after an answer
+//! lost on the way, gets the same pair back, kept sealed under a key only the old token opens.
+
+use chrono::Duration;
+
+use crate::auth::tokens::{open_answer, refresh_token_digest, seal_answer};
+use crate::db::types::Timestamp;
+use crate::error::{ApiError, ApiResult};
+use crate::store::events::{self, EventPlace};
+use crate::store::users::{self, User};
+use crate::store::{idempotency, Tx};
+
+/// How long the answer to a refresh stays ready for a retry of it.
+const REFRESH_REPLAY_SECS: i64 = 300;
+
+/// What the stored answer of a refresh is filed under.
+const REFRESH_SCOPE: &str = "refresh";
+
+/// How an exchange of a refresh token ended.
+pub enum RefreshOutcome {
+    /// The new pair, as JSON.
+    Issued(Vec<u8>),
+    /// The answer to this request when it was first made (its `Idempotency-Key`): the retry of a
+    /// refresh whose answer was lost on the way.
+    Replayed(Vec<u8>),
+    /// The key came with another request first (the token is left unused).
+    KeyReused,
+    /// A refresh token presented a second time: it was stolen or leaked, so the whole family of
+    /// the user's refresh tokens was revoked.
+    Reused,
+    Invalid,
+}
+
+/// Exchanges the presented refresh token: `issue` writes the new pair and answers it as JSON.
+/// `print` is the request's fingerprint (of the token's digest, never of the token).
+pub fn refresh(
+    tx: &mut Tx<'_>,
+    presented: &str,
+    key: Option<&str>,
+    print: &str,
+    issue: impl FnOnce(&mut Tx<'_>, &User) -> ApiResult<Vec<u8>>,
+) -> ApiResult<RefreshOutcome> {
+    let digest = refresh_token_digest(presented);
+    let Some(token) = users::find_refresh_token(tx, &digest)? else {
+        return Ok(RefreshOutcome::Invalid);
+    };
+    // An expired token is only refused: presenting it again is no sign of theft.
+    if token.revoked_at.is_some() || token.expires_at <= Timestamp::now() {
+        return Ok(RefreshOutcome::Invalid);
+    }
+    let not_before = Timestamp::now() - Duration::seconds(REFRESH_REPLAY_SECS);
+    let stored = |tx: &mut Tx<'_>| match key {
+        Some(key) => idempotency::find(tx, token.user_id, key, REFRESH_SCOPE, not_before),
+        None => Ok(None),
+    };
+    if token.used_at.is_none() && stored(tx)?.is_some_and(|s| s.request_hash != print) {
+        return Ok(RefreshOutcome::KeyReused);
+    }
+    if token.used_at.is_some() || !users::use_refresh_token(tx, token.id)? {
+        // Read after the token's row: a first attempt still under way has committed.
+        if let Some(first) = stored(tx)?.filter(|s| s.request_hash == print) {
+            let answer = first.body["sealed"]
+                .as_str()
+                .and_then(|sealed| open_answer(presented, sealed))
+                .ok_or_else(|| ApiError::internal("a stored refresh answer does not open"))?;
+            return Ok(RefreshOutcome::Replayed(answer));
+        }
+        // Anything else is a second use: the token was stolen or leaked.
+        users::end_sessions(tx, token.user_id)?;
+        let user = users::find(tx, token.user_id)?;
+        let place = match &user {
+            Some(u) => users::place_of(tx, u)?,
+            None => EventPlace::default(),
+        };
+        events::record(
+            tx,
+            Some(token.user_id),
+            "auth.refresh_token_reused",
+            "user",
+            token.user_id,
+            place,
+            serde_json::json!({"ended": "every session"}),
+        )?;
+        return Ok(RefreshOutcome::Reused);
+    }
+    let Some(user) = users::find(tx, token.user_id)?.filter(|u| u.active) else {
+        return Ok(RefreshOutcome::Invalid);
+    };
+    let answer = issue(tx, &user)?;
+    if let Some(key) = key {
+        let sealed = serde_json::json!({ "sealed": seal_answer(presented, &answer) });
+        idempotency::store(tx, user.id, key, REFRESH_SCOPE, print, 200, &sealed)?;
+    }
+    Ok(RefreshOutcome::Issued(answer))
+}
