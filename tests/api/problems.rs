@@ -300,7 +300,7 @@ async fn a_no_show_reason_the_service_wrote_reads_in_each_rosters_language() {
             )
             .await
             .expect(200);
-        let rows = crate::sheets::roster_rows(&res.bytes);
+        let rows = crate::rosters::roster_rows(&res.bytes);
         let cells: Vec<String> = rows.iter().map(|r| r[header].to_string()).collect();
         assert!(cells.contains(&reads), "{lang}: {cells:?}");
     }
