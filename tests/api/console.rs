@@ -1537,3 +1537,79 @@ async fn a_community_officer_rejects_a_handoff_with_a_reason_and_a_dispatcher_ta
         .await;
     browser.close().await;
 }
+
+/// The board follows the live feed panel by panel: a registration elsewhere shows up in the
+/// waiting list at once, and reloads neither the batches nor the vehicles; a disinfection reloads
+/// the vehicles, not the waiting lists; nothing is read again on a timer.
+#[actix_web::test]
+async fn the_board_reloads_only_the_panels_an_event_concerns() {
+    let world = World::new().await;
+    let app = &world.app;
+    world.register("PVG", "CZ-TN-HM", "MU5001").await;
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&app.base, DISPATCHER).await;
+    browser.open(&format!("{}/console/#/board", app.base)).await;
+    browser.wait_for("table.waiting[data-port=PVG]").await;
+    browser.wait_for("#vehicles table").await;
+    browser
+        .run("window.before_registration = performance.now(); return null;")
+        .await;
+    let mut late = world.traveller_body("SHA", "CZ-WJ-HL", "MU5002");
+    late["full_name"] = json!("Late Arrival");
+    app.post("/api/v1/travellers", &world.dispatcher, late)
+        .await
+        .expect(201);
+    browser
+        .wait_for_text("table.waiting[data-port=SHA]", "Late Arrival")
+        .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let after = panel_reads(&browser, "before_registration").await;
+    assert!(after["travellers"].as_u64().unwrap() >= 1, "{after}");
+    assert_eq!(after["batches"], 0, "{after}");
+    assert_eq!(after["vehicles"], 0, "{after}");
+
+    // A vehicle's change reloads the vehicles (and the batches that offer them), not who waits.
+    browser
+        .run("window.before_vehicle = performance.now(); return null;")
+        .await;
+    let bus = world.vehicle("苏D·Z0004").await;
+    app.patch(
+        &format!("/api/v1/vehicles/{bus}"),
+        &world.dispatcher,
+        json!({"out_of_service": true}),
+    )
+    .await
+    .expect(200);
+    browser.wait_for_text("#vehicles", "out of service").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let after = panel_reads(&browser, "before_vehicle").await;
+    assert!(after["vehicles"].as_u64().unwrap() >= 1, "{after}");
+    assert_eq!(after["travellers"], 0, "{after}");
+
+    // Quiet for longer than the old 15-second poll: nothing is read.
+    browser
+        .run("window.quiet = performance.now(); return null;")
+        .await;
+    tokio::time::sleep(Duration::from_secs(16)).await;
+    let after = panel_reads(&browser, "quiet").await;
+    assert_eq!(after, json!({"travellers": 0, "batches": 0, "vehicles": 0}));
+    browser.close().await;
+}
+
+/// The requests the page has made to each list of the board since `window[mark]`.
+async fn panel_reads(browser: &Browser, mark: &str) -> Value {
+    let script = format!(
+        "const since = window.{mark} || 0;
+         const paths = performance.getEntriesByType('resource')
+           .filter((e) => e.startTime > since && e.name.includes('/api/v1/'))
+           .map((e) => new URL(e.name).pathname);
+         return {{
+           travellers: paths.filter((p) => p === '/api/v1/travellers').length,
+           batches: paths.filter((p) => p === '/api/v1/batches').length,
+           vehicles: paths.filter((p) => p === '/api/v1/vehicles').length,
+         }};"
+    );
+    browser.run(&script).await
+}
