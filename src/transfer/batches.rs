@@ -21,7 +21,7 @@ use crate::store::batches::{self, Batch, CrewMember};
 use crate::store::counts;
 use crate::store::events;
 use crate::store::travellers::{self, Traveller};
-use crate::store::vehicles;
+use crate::store::vehicles::{self, Vehicle};
 use crate::store::Tx;
 use crate::store::{new_id, ports};
 
@@ -356,21 +356,27 @@ fn check_capacity(conn: &mut Tx<'_>, b: &Batch) -> ApiResult<()> {
         .ok_or_else(|| ApiError::internal("vehicle vanished"))?;
     let riding = riders(conn, b)?.len();
     let crew = batches::crew(conn, b.id)?.len();
-    if !seats_suffice(vehicle.seats, riding, crew) {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::CONFLICT,
-            ProblemCode::CapacityExceeded,
-            msg!(
-                "capacity_exceeded",
-                plate = vehicle.plate,
-                seats = vehicle.seats,
-                travellers = riding,
-                crew = crew,
-                needed = riding + crew
-            ),
-        ));
-    }
+    check_seats(&vehicle, riding, crew)?;
     Ok(())
+}
+
+/// 409 `capacity_exceeded` when the vehicle's seats do not hold the riders and the crew.
+fn check_seats(vehicle: &Vehicle, riding: usize, crew: usize) -> ApiResult<()> {
+    if seats_suffice(vehicle.seats, riding, crew) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        actix_web::http::StatusCode::CONFLICT,
+        ProblemCode::CapacityExceeded,
+        msg!(
+            "capacity_exceeded",
+            plate = vehicle.plate,
+            seats = vehicle.seats,
+            travellers = riding,
+            crew = crew,
+            needed = riding + crew
+        ),
+    ))
 }
 
 /// Assigns (or replaces) the vehicle of a planned batch.
@@ -391,20 +397,7 @@ pub fn assign_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch, vehicle_i
         VehicleEvent::Assign,
         json!({"batch_id": b.id, "batch_code": b.code}),
     )?;
-    if !seats_suffice(vehicle.seats, riding, crew) {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::CONFLICT,
-            ProblemCode::CapacityExceeded,
-            msg!(
-                "capacity_exceeded",
-                plate = vehicle.plate,
-                seats = vehicle.seats,
-                travellers = riding,
-                crew = crew,
-                needed = riding + crew
-            ),
-        ));
-    }
+    check_seats(&vehicle, riding, crew)?;
     if let Some(previous) = b.vehicle_id {
         release_vehicle(conn, actor, b, previous)?;
     }
