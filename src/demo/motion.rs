@@ -14,6 +14,7 @@ use crate::db::types::Id;
 use crate::db::{DbConnection, Lock};
 use crate::domain::batch::CrewRole;
 use crate::domain::handoff::HandoffStatus;
+use crate::domain::traveller::{DocumentType, Language};
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{batches, handoffs, travellers, vehicles};
 use crate::store::handoffs::Handoff;
@@ -104,14 +105,14 @@ fn register(
                 i + 2,
                 &RawTraveller {
                     full_name: (*name).into(),
-                    document_type: "passport".into(),
+                    document_type: Ok(DocumentType::Passport),
                     document_no: (*document).into(),
                     nationality: (*nationality).into(),
                     phone: Some(format!("+86 139 0519 {:04}", 1000 + i)),
                     flight_no: Some(flight.into()),
                     arrived_at: landed.clone(),
                     address: None,
-                    language: Some((*language).into()),
+                    language: Some(Language::parse(language).ok_or_else(|| (*language).to_owned())),
                     notes: None,
                 },
                 port.into(),

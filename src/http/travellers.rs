@@ -292,14 +292,14 @@ async fn register_traveller(
     let offset_missing = chrono::DateTime::parse_from_rfc3339(body.arrived_at.trim()).is_err();
     let raw = RawTraveller {
         full_name: body.full_name,
-        document_type: body.document_type.as_str().into(),
+        document_type: Ok(body.document_type),
         document_no: body.document_no,
         nationality: body.nationality,
         phone: body.phone,
         flight_no: body.flight_no,
         arrived_at: body.arrived_at,
         address: body.address,
-        language: body.language.map(|l| l.as_str().into()),
+        language: body.language.map(Ok),
         notes: body.notes,
     };
     let checked = match (registration::check(&raw, chrono::Utc::now()), offset_missing) {

@@ -9,6 +9,7 @@ use actix_web::http::StatusCode;
 use calamine::{DataRef, Reader, Xlsx};
 
 use crate::domain::message::{msg, Message};
+use crate::domain::traveller::{DocumentType, Language};
 use crate::error::{ApiError, ApiResult, FieldError, ProblemCode};
 use crate::transfer::travellers::{ManifestRow, RawTraveller, MAX_MANIFEST_ROWS};
 
@@ -431,14 +432,17 @@ impl<F: FnMut(Vec<ManifestRow>) -> bool> Rows<F> {
             line,
             &RawTraveller {
                 full_name: get("full_name"),
-                document_type: get("document_type"),
+                document_type: {
+                    let word = get("document_type");
+                    DocumentType::parse(&word).ok_or(word)
+                },
                 document_no: get("document_no"),
                 nationality: get("nationality"),
                 phone: opt("phone"),
                 flight_no: opt("flight_no"),
                 arrived_at: get("arrived_at"),
                 address: opt("address"),
-                language: opt("language"),
+                language: opt("language").map(|word| Language::parse(&word).ok_or(word)),
                 notes: opt("notes"),
             },
             get("port_code"),

@@ -21,18 +21,19 @@ use crate::store::travellers::{self, Traveller};
 use crate::store::Tx;
 use crate::store::{new_id, ports, units};
 
-/// A traveller as typed by a dispatcher or read from a manifest row, before any check.
-#[derive(Debug, Clone, Default)]
+/// A traveller as typed by a dispatcher or read from a manifest row, before the checks of its
+/// values. Closed sets arrive as what they are: a word the reader did not know is kept as written.
+#[derive(Debug, Clone)]
 pub struct RawTraveller {
     pub full_name: String,
-    pub document_type: String,
+    pub document_type: Result<DocumentType, String>,
     pub document_no: String,
     pub nationality: String,
     pub phone: Option<String>,
     pub flight_no: Option<String>,
     pub arrived_at: String,
     pub address: Option<String>,
-    pub language: Option<String>,
+    pub language: Option<Result<Language, String>>,
     pub notes: Option<String>,
 }
 
@@ -65,7 +66,7 @@ pub fn check(raw: &RawTraveller, now: DateTime<Utc>) -> Result<CheckedTraveller,
     let full_name = clean_text(&raw.full_name, 200)
         .map_err(|m| bad("full_name", m))
         .ok();
-    let document_type = DocumentType::parse(raw.document_type.trim());
+    let document_type = raw.document_type.as_ref().ok().copied();
     if document_type.is_none() {
         bad(
             "document_type",
@@ -105,8 +106,7 @@ pub fn check(raw: &RawTraveller, now: DateTime<Utc>) -> Result<CheckedTraveller,
     if let Some(Err(m)) = address.as_deref().map(|a| multi_line_problem(a, 500)) {
         bad("address", m);
     }
-    let language = optional(&raw.language);
-    let parsed_language = language.as_deref().map(Language::parse);
+    let parsed_language = raw.language.clone().map(|l| l.ok());
     if parsed_language == Some(None) {
         bad(
             "language",
