@@ -377,14 +377,15 @@ async fn register_for(
     Ok((rate, all))
 }
 
-/// Confirmations of pending handoffs on `clients` connections for `seconds`: per second.
+/// Confirmations of pending handoffs on `clients` connections for `seconds`: per second, and how
+/// many.
 async fn confirm_for(
     c: &Client,
     token: &str,
     queue: &Mutex<Vec<Value>>,
     clients: usize,
     seconds: u64,
-) -> Result<f64, String> {
+) -> Result<(f64, usize), String> {
     let until = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let done = AtomicUsize::new(0);
@@ -407,7 +408,8 @@ async fn confirm_for(
     for result in futures_util::future::join_all(workers).await {
         result?;
     }
-    Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+    let done = done.load(Ordering::Relaxed);
+    Ok((done as f64 / started.elapsed().as_secs_f64(), done))
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
@@ -551,8 +553,12 @@ pub fn run(base: Settings, opts: WriteOptions) -> Result<(), String> {
         let mut api = [0.0; 2];
         let mut now = [0.0; 2];
         let mut before = [0.0; 2];
+        let mut trips = [0.0; 2];
         for (i, clients) in [1usize, 8].into_iter().enumerate() {
-            api[i] = register_for(&c, &dispatcher, &first, clients, seconds).await?.0;
+            let sent = inbound_transfer::db::statements_sent();
+            let (rate, samples) = register_for(&c, &dispatcher, &first, clients, seconds).await?;
+            trips[i] = (inbound_transfer::db::statements_sent() - sent) as f64 / samples.len().max(1) as f64;
+            api[i] = rate;
             now[i] = pgbench_async(&url, registration_now(&first), clients, seconds).await?;
             before[i] = pgbench_async(&url, registration_before(&first), clients, seconds).await?;
         }
@@ -563,6 +569,7 @@ pub fn run(base: Settings, opts: WriteOptions) -> Result<(), String> {
             .execute(&mut pg)
             .map_err(|e| e.to_string())?;
         println!("{:<58} {:>10.0} {:>10.0}", "through the API", api[0], api[1]);
+        println!("{:<58} {:>10.1} {:>10.1}", "  statements sent per registration (COPY uncounted)", trips[0], trips[1]);
         println!("{:<58} {:>10.0} {:>10.0}", "pgbench, the same statements", now[0], now[1]);
         println!("{:<58} {:>10.2} {:>10.2}", "  API / pgbench", api[0] / now[0], api[1] / now[1]);
         println!("{:<58} {:>10.0} {:>10.0}", "pgbench, the statements before this change", before[0], before[1]);
@@ -620,13 +627,17 @@ pub fn run(base: Settings, opts: WriteOptions) -> Result<(), String> {
             .first(&mut pg)
             .map_err(|e| e.to_string())?;
         let script = confirmation_now(first.city, first.district, [c0, c1], officer_id);
-        let (mut confirmed, mut by_pgbench) = ([0.0; 2], [0.0; 2]);
+        let (mut confirmed, mut by_pgbench, mut trips) = ([0.0; 2], [0.0; 2], [0.0; 2]);
         for (i, clients) in [1usize, 8].into_iter().enumerate() {
-            confirmed[i] = confirm_for(&c, &officer, &queue, clients, seconds).await?;
+            let sent = inbound_transfer::db::statements_sent();
+            let (rate, done) = confirm_for(&c, &officer, &queue, clients, seconds).await?;
+            trips[i] = (inbound_transfer::db::statements_sent() - sent) as f64 / done.max(1) as f64;
+            confirmed[i] = rate;
             by_pgbench[i] = pgbench_async(&url, script.clone(), clients, seconds).await?;
         }
         println!("{:<58} {:>10} {:>10}", "", "1 conn", "8 conns");
         println!("{:<58} {:>10.0} {:>10.0}", "through the API", confirmed[0], confirmed[1]);
+        println!("{:<58} {:>10.1} {:>10.1}", "  statements sent per confirmation (COPY uncounted)", trips[0], trips[1]);
         println!("{:<58} {:>10.0} {:>10.0}", "pgbench, the same statements", by_pgbench[0], by_pgbench[1]);
         println!(
             "{:<58} {:>10.2} {:>10.2}",
