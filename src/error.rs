@@ -184,8 +184,9 @@ impl ApiError {
         };
         errors.sort_by_key(|e| e.row.unwrap_or(0));
         errors.truncate(MAX_LISTED_ERRORS);
+        // One problem names its field before what is wrong (a manifest's row too, in `errors`).
         let subject = match errors.as_slice() {
-            [one] if one.row.is_none() => Some(one.field.as_str().into()),
+            [one] => Some(one.field.as_str().into()),
             _ => None,
         };
         Self {

@@ -311,3 +311,24 @@ struct Reason {
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     exception_reason: Option<String>,
 }
+
+#[actix_web::test]
+async fn a_manifest_with_one_problem_names_its_column_in_the_detail() {
+    let w = World::new().await;
+    let csv = "full_name,document_type,document_no,nationality,port_code,arrived_at,destination_community_code,seat\n\
+               Li Wei,passport,E1,CHN,PVG,2020-03-07 08:30,CZ-TN-HM,12A\n";
+    let res = w
+        .app
+        .send_raw(
+            "POST",
+            "/api/v1/travellers/import",
+            Some(&w.dispatcher),
+            "text/csv",
+            csv.as_bytes().to_vec(),
+        )
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(res.body["errors"][0]["row"], 1);
+    assert_eq!(res.body["errors"][0]["code"], "unknown_column");
+    assert_eq!(res.body["detail"], "seat: unknown column");
+}
