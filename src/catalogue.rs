@@ -177,8 +177,10 @@ pub fn field_name(lang: Lang, field: &str) -> String {
     }
 }
 
-/// Every message id of a catalogue, with the variables its text uses.
-pub fn ids(source: &str) -> Vec<(String, Vec<String>)> {
+/// Every message id of a catalogue, with the variables its text uses (for the tests that keep the
+/// two catalogues alike).
+#[cfg(test)]
+fn ids(source: &str) -> Vec<(String, Vec<String>)> {
     use fluent_syntax::ast;
     let resource = fluent_syntax::parser::parse(source).unwrap_or_else(|(r, _)| r);
     let mut found = Vec::new();
@@ -196,6 +198,7 @@ pub fn ids(source: &str) -> Vec<(String, Vec<String>)> {
     found
 }
 
+#[cfg(test)]
 fn pattern_variables(pattern: &fluent_syntax::ast::Pattern<&str>, out: &mut Vec<String>) {
     use fluent_syntax::ast::{Expression, InlineExpression, PatternElement};
     fn inline(expression: &InlineExpression<&str>, out: &mut Vec<String>) {

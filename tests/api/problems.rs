@@ -332,3 +332,32 @@ async fn a_manifest_with_one_problem_names_its_column_in_the_detail() {
     assert_eq!(res.body["errors"][0]["code"], "unknown_column");
     assert_eq!(res.body["detail"], "seat: unknown column");
 }
+
+#[actix_web::test]
+async fn a_traveller_offered_in_a_pending_handoff_gets_no_exception_until_it_is_resolved() {
+    let w = World::new().await;
+    let (t, id, _) = w.one_arrival("PVG", "CZ-TN-HM", "MU1", "苏D·Z0002").await;
+    let path = format!("/api/v1/travellers/{t}/exception");
+    let body = json!({"kind": "hospitalised", "reason": "fever"});
+    let refused = w
+        .app
+        .post(&path, &w.dispatcher, body.clone())
+        .await
+        .expect_problem(409, "invalid_state");
+    assert!(refused.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("pending handoff"));
+    assert_eq!(w.traveller(&t).await["status"], "arrived", "nothing changed");
+    // Once the sender cancels the handoff, the exception is recorded.
+    w.app
+        .post(
+            &format!("/api/v1/handoffs/{id}/cancel"),
+            &w.dispatcher,
+            json!({"reason": "taken to hospital"}),
+        )
+        .await
+        .expect(200);
+    w.app.post(&path, &w.dispatcher, body).await.expect(200);
+    assert_eq!(w.traveller(&t).await["status"], "exception");
+}
