@@ -67,7 +67,7 @@ pub fn create_user(
                 units::table
                     .filter(units::code.eq(code))
                     .select(Unit::as_select())
-                    .first(tx.conn())
+                    .first(tx.conn()?)
                     .optional()
                     .map_err(|e| e.to_string())?
                     .ok_or_else(|| format!("no unit with code {code}"))?,
@@ -82,7 +82,7 @@ pub fn create_user(
             );
             return Err(crate::catalogue::render(crate::catalogue::Lang::En, &needs).into());
         }
-        if users::username_taken(tx, username).map_err(|e| e.to_string())? {
+        if users::username_taken(tx.conn()?, username).map_err(|e| e.to_string())? {
             return Err(format!("username {username} is already taken").into());
         }
         let now = Timestamp::now();
@@ -98,7 +98,7 @@ pub fn create_user(
             created_at: now,
             updated_at: now,
         };
-        users::insert(tx, &user).map_err(|e| e.to_string())?;
+        users::insert(tx.conn()?, &user).map_err(|e| e.to_string())?;
         let place = unit.map(|u| EventPlace::from(&u.place())).unwrap_or_default();
         events::record(
             tx,
@@ -129,7 +129,7 @@ pub fn set_password(settings: &Settings, username: &str, password: &str) -> Resu
     let mut conn = open(settings)?;
     let hash = password::hash_blocking(password)?;
     store::write(&mut conn, Lock::Everything, |tx| -> Result<(), CliError> {
-        let user = users::find_by_username(tx, username)?
+        let user = users::find_by_username(tx.conn()?, username)?
             .ok_or_else(|| format!("no user with username {username}"))?;
         users::set_password(tx, &user, &hash, None)?;
         println!("set the password of {username}; every session of the user has ended");

@@ -355,6 +355,14 @@ impl From<DieselError> for ApiError {
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 Self::conflict(msg!("duplicate"))
             }
+            // A versioned write that found its row changed since it was read
+            // (`store::statements::moved_on`).
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, info)
+                if info.column_name() == Some("version") =>
+            {
+                let resource = info.table_name().unwrap_or("row").trim_end_matches('s');
+                Self::conflict(msg!("changed_concurrently", resource = resource))
+            }
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 Self::conflict(msg!("concurrent_change"))
             }

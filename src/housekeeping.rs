@@ -80,8 +80,8 @@ pub async fn sweep(state: &AppState) -> Result<(), ApiError> {
             // Old answers and failures belong to nobody's city; logins count apart from them.
             store::write(conn, Lock::Logins, |tx| {
                 Ok::<_, ApiError>((
-                    idempotency::sweep(tx, keys_before)?,
-                    users::prune_failures(tx, failures_before)?,
+                    idempotency::sweep(tx.conn()?, keys_before)?,
+                    users::prune_failures(tx.conn()?, failures_before)?,
                 ))
             })
         })
@@ -108,7 +108,7 @@ pub async fn erase_expired(state: &AppState) -> Result<usize, ApiError> {
         let erased = state
             .write(move |conn| {
                 store::write(conn, Lock::Everything, |tx| {
-                    if !crate::db::try_exclusive(tx, crate::db::ERASURE_LOCK_KEY)? {
+                    if !crate::db::try_exclusive(tx.conn()?, crate::db::ERASURE_LOCK_KEY)? {
                         return Ok(0);
                     }
                     let closed_before = Timestamp::now() - privacy.retention();

@@ -23,26 +23,6 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
-/// The `VALUES` rows of a multi-row statement with numbered placeholders: `($1, $2), ($3, $4)` on
-/// PostgreSQL, `(?1, ?2), (?3, ?4)` on SQLite, which looks a `$n` up by comparing its name with
-/// every one before it (quadratic in the number of values).
-pub fn values_rows(conn: &DbConnection, rows: usize, columns: usize) -> String {
-    let mark = if matches!(conn, DbConnection::Sqlite(_)) {
-        '?'
-    } else {
-        '$'
-    };
-    (0..rows)
-        .map(|row| {
-            let marks: Vec<String> = (1..=columns)
-                .map(|k| format!("{mark}{}", columns * row + k))
-                .collect();
-            format!("({})", marks.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 

@@ -101,7 +101,7 @@ fn ensure_unit(
     level: UnitLevel,
     parent: Option<&Unit>,
 ) -> QueryResult<Unit> {
-    if let Some(unit) = unit_by_code(conn, code)? {
+    if let Some(unit) = unit_by_code(conn.conn()?, code)? {
         return Ok(unit);
     }
     let id = new_id();
@@ -124,7 +124,7 @@ fn ensure_unit(
         address: None,
         name_en: Some(name_en.to_owned()),
     };
-    crate::store::units::insert(conn, &unit)?;
+    crate::store::units::insert(conn.conn()?, &unit)?;
     events::record(
         conn,
         None,
@@ -171,7 +171,7 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
         for (code, name, city_name) in PORTS {
             let exists: bool =
                 diesel::select(diesel::dsl::exists(ports::table.filter(ports::code.eq(*code))))
-                    .get_result(tx.conn())?;
+                    .get_result(tx.conn()?)?;
             if !exists {
                 let port = Port {
                     id: new_id(),
@@ -181,14 +181,14 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
                     city_name: (*city_name).into(),
                     created_at: Timestamp::now(),
                 };
-                crate::store::ports::insert(tx, &port)?;
+                crate::store::ports::insert(tx.conn()?, &port)?;
             }
         }
         for (plate, kind, seats) in VEHICLES {
             let exists: bool = diesel::select(diesel::dsl::exists(
                 vehicles::table.filter(vehicles::plate.eq(*plate)),
             ))
-            .get_result(tx.conn())?;
+            .get_result(tx.conn()?)?;
             if !exists {
                 let now = Timestamp::now();
                 tx.insert_vehicle(&Vehicle {
@@ -211,7 +211,7 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
                 unit_code.and_then(|c| by_code.iter().find(|(code, _)| code == c).map(|(_, u)| u.id));
             let now = Timestamp::now();
             crate::store::users::insert(
-                tx,
+                tx.conn()?,
                 &User {
                     id: new_id(),
                     username: (*username).into(),

@@ -125,21 +125,21 @@ fn register(
     Ok(travellers::table
         .filter(travellers::document_no.eq_any(documents))
         .select(travellers::id)
-        .load(tx.conn())?)
+        .load(tx.conn()?)?)
 }
 
 fn vehicle(tx: &mut Tx<'_>, plate: &str) -> ApiResult<Id> {
     Ok(vehicles::table
         .filter(vehicles::plate.eq(plate))
         .select(vehicles::id)
-        .first(tx.conn())?)
+        .first(tx.conn()?)?)
 }
 
 fn port(tx: &mut Tx<'_>, code: &str) -> ApiResult<Id> {
     Ok(crate::schema::ports::table
         .filter(crate::schema::ports::code.eq(code))
         .select(crate::schema::ports::id)
-        .first(tx.conn())?)
+        .first(tx.conn()?)?)
 }
 
 /// A batch made, boarded (but the no-shows) and sent on its way; arrived too with an SLA.
@@ -191,7 +191,7 @@ fn pending_handoffs(tx: &mut Tx<'_>, to_unit_id: Id) -> ApiResult<Vec<Handoff>> 
         .filter(handoffs::to_unit_id.eq(to_unit_id))
         .filter(handoffs::status.eq(HandoffStatus::Pending))
         .select(Handoff::as_select())
-        .load(tx.conn())?)
+        .load(tx.conn()?)?)
 }
 
 /// Confirms every pending handoff to the officer's unit, receiving all but `missing`.
@@ -203,7 +203,7 @@ fn confirm_all(tx: &mut Tx<'_>, officer: &Actor, missing: &[Id], sla: i64) -> Ap
         let people: Vec<Id> = crate::schema::handoff_travellers::table
             .filter(crate::schema::handoff_travellers::handoff_id.eq(handoff.id))
             .select(crate::schema::handoff_travellers::traveller_id)
-            .load(tx.conn())?;
+            .load(tx.conn()?)?;
         let received: Vec<Id> = people.into_iter().filter(|p| !missing.contains(p)).collect();
         let outcome =
             transfer::handoffs::confirm(tx, officer, handoff.id, &handoff.code, received, None, sla)?;
@@ -222,8 +222,8 @@ pub fn set_in_motion(conn: &mut DbConnection, sla_minutes: i64) -> Result<(), St
     let district = actor(conn, "tn.officer")?;
     let community = actor(conn, "tn.hongmei.officer")?;
     let done = store::write(conn, Lock::Everything, |tx| -> ApiResult<bool> {
-        let travellers: i64 = travellers::table.count().get_result(tx.conn())?;
-        let batches: i64 = batches::table.count().get_result(tx.conn())?;
+        let travellers: i64 = travellers::table.count().get_result(tx.conn()?)?;
+        let batches: i64 = batches::table.count().get_result(tx.conn()?)?;
         if travellers > 0 || batches > 0 {
             return Ok(false);
         }
@@ -251,7 +251,7 @@ fn day(
         Ok(travellers::table
             .filter(travellers::document_no.eq(document))
             .select(travellers::id)
-            .first(tx.conn())?)
+            .first(tx.conn()?)?)
     };
     let no_show = by_document(tx, CLOSED_TRIP[4].1)?;
     let missing = by_document(tx, CLOSED_TRIP[2].1)?;

@@ -148,9 +148,9 @@ async fn login(
     let tokens = state
         .write(move |conn| {
             store::write(conn, Lock::Logins, |tx| {
-                users::clear_failures(tx, &user.username, &addr)?;
-                let tokens = issue_tokens(&st, tx, &user)?;
-                let place = users::place_of(tx, &user)?;
+                users::clear_failures(tx.conn()?, &user.username, &addr)?;
+                let tokens = issue_tokens(&st, tx.conn()?, &user)?;
+                let place = users::place_of(tx.conn()?, &user)?;
                 events::record(
                     tx,
                     Some(user.id),
@@ -183,9 +183,9 @@ async fn counted_attempt<T: Send + 'static>(
     let found = state
         .write(move |conn| {
             store::write(conn, Lock::Logins, |tx| {
-                match users::begin_login_attempt(tx, &name, &addr, &limits)? {
+                match users::begin_login_attempt(tx.conn()?, &name, &addr, &limits)? {
                     LoginGate::Closed { retry_after_secs } => Err(ApiError::rate_limited(retry_after_secs)),
-                    LoginGate::Open => find(tx),
+                    LoginGate::Open => find(tx.conn()?),
                 }
             })
         })
@@ -243,7 +243,7 @@ async fn refresh(
         .write(move |conn| {
             store::write(conn, Lock::Logins, |tx| {
                 sessions::refresh(tx, &presented, key.0.as_deref(), &print, |tx, user| {
-                    serde_json::to_vec(&issue_tokens(&st, tx, user)?).map_err(ApiError::internal)
+                    serde_json::to_vec(&issue_tokens(&st, tx.conn()?, user)?).map_err(ApiError::internal)
                 })
             })
         })
@@ -284,8 +284,8 @@ async fn logout(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpRespo
         .write(move |conn| {
             store::write(conn, Lock::Logins, |tx| {
                 users::end_sessions(tx, user_id)?;
-                let place = match users::find(tx, user_id)? {
-                    Some(user) => users::place_of(tx, &user)?,
+                let place = match users::find(tx.conn()?, user_id)? {
+                    Some(user) => users::place_of(tx.conn()?, &user)?,
                     None => EventPlace::default(),
                 };
                 events::record(
@@ -384,7 +384,7 @@ async fn change_own_password(
     state
         .write(move |conn| {
             store::write(conn, Lock::Logins, |tx| {
-                users::clear_failures(tx, &user.username, &addr)?;
+                users::clear_failures(tx.conn()?, &user.username, &addr)?;
                 Ok(users::set_password(tx, &user, &hash, Some(user.id))?)
             })
         })

@@ -270,7 +270,7 @@ where
     let who = actor.clone();
     write(state, &actor, key, print, status, move |conn| {
         let b = action(conn, &who)?;
-        batch_view(conn, &who, b)
+        batch_view(conn.conn()?, &who, b)
     })
     .await
 }
@@ -451,7 +451,7 @@ async fn assign_vehicle(
     let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     act(&state, actor, key, print, StatusCode::OK, move |conn, who| {
-        let mut b = trips::load(conn, who, id)?;
+        let mut b = trips::load(conn.conn()?, who, id)?;
         trips::assign_vehicle(conn, who, &mut b, body.vehicle_id)?;
         Ok(b)
     })

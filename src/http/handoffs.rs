@@ -320,7 +320,7 @@ async fn send_handoff(
     let (who, sla) = (actor.clone(), state.settings.handoff.sla_minutes);
     write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
         let h = custody::send(conn, &who, body.to_unit_id, body.traveller_ids, sla)?;
-        one_view(conn, &who, h)
+        one_view(conn.conn()?, &who, h)
     })
     .await
 }
@@ -389,7 +389,7 @@ async fn confirm(
             note,
             sla,
         )? {
-            Confirmation::Confirmed(h) => one_view(conn, &who, *h).map(Answer::Done),
+            Confirmation::Confirmed(h) => one_view(conn.conn()?, &who, *h).map(Answer::Done),
             // A wrong code is counted, and the count commits.
             Confirmation::WrongCode { attempts_left } => Ok(Answer::RefusedAfterWriting(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -451,7 +451,7 @@ async fn reject(
     let who = actor.clone();
     write(&state, &actor, key, print, StatusCode::OK, move |conn| {
         let h = custody::reject(conn, &who, id, reason)?;
-        one_view(conn, &who, h)
+        one_view(conn.conn()?, &who, h)
     })
     .await
 }
@@ -492,7 +492,7 @@ async fn cancel(
     let who = actor.clone();
     write(&state, &actor, key, print, StatusCode::OK, move |conn| {
         let h = custody::cancel(conn, &who, id, reason)?;
-        one_view(conn, &who, h)
+        one_view(conn.conn()?, &who, h)
     })
     .await
 }

@@ -481,7 +481,7 @@ where
                 return store::write(conn, lock, |tx| as_json(change(tx)?));
             };
             let outcome = store::write(conn, lock, |tx| {
-                if let Some(stored) = idempotency::find(tx, user_id, &key, &scope, not_before)? {
+                if let Some(stored) = idempotency::find(tx.conn()?, user_id, &key, &scope, not_before)? {
                     return replay(stored, &fingerprint).map(Answer::Done);
                 }
                 let answer = as_json(change(tx)?)?;
@@ -493,7 +493,14 @@ where
                         serde_json::to_value(error.problem(Lang::En)).map_err(ApiError::internal)?,
                     ),
                 };
-                idempotency::store(tx, user_id, &key, &scope, &fingerprint, stored_status, &body)?;
+                tx.remember_answer(idempotency::StoredAnswer {
+                    user_id,
+                    key: key.clone(),
+                    scope: scope.clone(),
+                    request_hash: fingerprint.clone(),
+                    status: stored_status,
+                    body,
+                });
                 Ok(answer)
             });
             match outcome {

@@ -140,14 +140,14 @@ async fn roster_file(
     let rows = state
         .write(move |conn| {
             store::write(conn, Lock::Rows, |tx| {
-                let rows = roster::count(tx, &filter)?;
+                let rows = roster::count(tx.conn()?, &filter)?;
                 if format == FileFormat::Xlsx && rows > XLSX_MAX_ROWS {
                     return Err(ApiError::invalid_field(
                         "format",
                         msg!("too_many_rows_for_xlsx", rows = rows, max_rows = XLSX_MAX_ROWS),
                     ));
                 }
-                let place = units::event_place(tx, who.unit_id)?;
+                let place = units::event_place(tx.conn()?, who.unit_id)?;
                 let data = json!({
                     "format": format.extension(),
                     "scope": scope_word(who.scope),

@@ -12,14 +12,18 @@ use crate::domain::vehicle::VehicleStatus;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicI32, Ordering};
 
+use diesel::backend::Backend;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, HasSqlType, Text};
 
 use crate::db::types::{DbUuid, Id, Timestamp};
 use crate::db::DbConnection;
 use crate::schema::{batch_travellers, batches, handoffs, stat_daily, stat_totals, travellers, vehicles};
 use crate::store::batches::Batch;
 use crate::store::handoffs::Handoff;
+use crate::store::statements::Statements;
 use crate::store::travellers::Traveller;
 use crate::store::vehicles::Vehicle;
 
@@ -72,10 +76,11 @@ impl Deltas {
         self.totals.is_empty() && self.daily.is_empty()
     }
 
-    /// Writes the non-zero changes in one statement per table, rows in key order (so that two
-    /// transactions never wait on each other's rows in opposite orders), and moves on the
-    /// `changes` counter of every unit they touch (the dashboards' ETags). Answers those units.
-    pub fn flush(mut self, conn: &mut DbConnection) -> QueryResult<BTreeSet<Id>> {
+    /// Writes the non-zero changes in one statement per table (a thousand rows a statement for
+    /// a large rebuild), rows in key order (so that two transactions never wait on each other's
+    /// rows in opposite orders), and moves on the `changes` counter of every unit they touch (the
+    /// dashboards' ETags). Answers those units.
+    pub fn write(mut self, out: &mut Statements<'_>) -> QueryResult<BTreeSet<Id>> {
         self.totals.retain(|_, v| *v != 0);
         self.daily.retain(|_, v| *v != 0);
         let touched: BTreeSet<Id> = self
@@ -87,41 +92,74 @@ impl Deltas {
         for unit in &touched {
             *self.totals.entry((*unit, "changes".to_owned())).or_default() += 1;
         }
-        // Large rebuilds are written a thousand rows a statement, within every backend's bind limit.
         let totals: Vec<_> = self.totals.into_iter().collect();
         for chunk in totals.chunks(1000) {
-            let sql = format!(
-                "INSERT INTO stat_totals (unit_id, metric, value) VALUES {} \
-                 ON CONFLICT (unit_id, metric) DO UPDATE SET value = stat_totals.value + excluded.value",
-                crate::db::values_rows(conn, chunk.len(), 3)
-            );
-            let mut query = diesel::sql_query(sql).into_boxed();
-            for ((unit, metric), value) in chunk {
-                query = query
-                    .bind::<DbUuid, _>(*unit)
-                    .bind::<Text, _>(metric.clone())
-                    .bind::<BigInt, _>(*value);
-            }
-            query.execute(conn)?;
+            out.write(Upsert::Totals(chunk.to_vec()))?;
         }
         let daily: Vec<_> = self.daily.into_iter().collect();
         for chunk in daily.chunks(1000) {
-            let sql = format!(
-                "INSERT INTO stat_daily (unit_id, day, metric, value) VALUES {} \
-                 ON CONFLICT (unit_id, day, metric) DO UPDATE SET value = stat_daily.value + excluded.value",
-                crate::db::values_rows(conn, chunk.len(), 4)
-            );
-            let mut query = diesel::sql_query(sql).into_boxed();
-            for ((unit, day, metric), value) in chunk {
-                query = query
-                    .bind::<DbUuid, _>(*unit)
-                    .bind::<Text, _>(day.clone())
-                    .bind::<Text, _>(metric.clone())
-                    .bind::<BigInt, _>(*value);
-            }
-            query.execute(conn)?;
+            out.write(Upsert::Daily(chunk.to_vec()))?;
         }
         Ok(touched)
+    }
+}
+
+/// Adds deltas to the stored numbers: `INSERT … ON CONFLICT DO UPDATE`, on either backend.
+enum Upsert {
+    Totals(Vec<((Id, String), i64)>),
+    Daily(Vec<((Id, String, String), i64)>),
+}
+
+impl QueryId for Upsert {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB> QueryFragment<DB> for Upsert
+where
+    DB: Backend + HasSqlType<DbUuid>,
+    Id: ToSql<DbUuid, DB>,
+    String: ToSql<Text, DB>,
+    i64: ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        // The text changes with the number of rows.
+        out.unsafe_to_cache_prepared();
+        match self {
+            Upsert::Totals(rows) => {
+                out.push_sql("INSERT INTO stat_totals (unit_id, metric, value) VALUES ");
+                for (n, ((unit, metric), value)) in rows.iter().enumerate() {
+                    out.push_sql(if n == 0 { "(" } else { ", (" });
+                    out.push_bind_param::<DbUuid, _>(unit)?;
+                    out.push_sql(", ");
+                    out.push_bind_param::<Text, _>(metric)?;
+                    out.push_sql(", ");
+                    out.push_bind_param::<BigInt, _>(value)?;
+                    out.push_sql(")");
+                }
+                out.push_sql(
+                    " ON CONFLICT (unit_id, metric) DO UPDATE SET value = stat_totals.value + excluded.value",
+                );
+            }
+            Upsert::Daily(rows) => {
+                out.push_sql("INSERT INTO stat_daily (unit_id, day, metric, value) VALUES ");
+                for (n, ((unit, day, metric), value)) in rows.iter().enumerate() {
+                    out.push_sql(if n == 0 { "(" } else { ", (" });
+                    out.push_bind_param::<DbUuid, _>(unit)?;
+                    out.push_sql(", ");
+                    out.push_bind_param::<Text, _>(day)?;
+                    out.push_sql(", ");
+                    out.push_bind_param::<Text, _>(metric)?;
+                    out.push_sql(", ");
+                    out.push_bind_param::<BigInt, _>(value)?;
+                    out.push_sql(")");
+                }
+                out.push_sql(
+                    " ON CONFLICT (unit_id, day, metric) DO UPDATE SET value = stat_daily.value + excluded.value",
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -362,7 +400,9 @@ pub fn rebuild(conn: &mut DbConnection) -> QueryResult<()> {
     diesel::delete(stat_daily::table).execute(conn)?;
     let mut d = Deltas { totals, daily };
     d.total(&had, "changes", 1);
-    d.flush(conn).map(drop)
+    let mut out = Statements::new(conn);
+    d.write(&mut out)?;
+    out.send()
 }
 
 /// Counts the statistics of a database whose history predates them (the statistics tables are

@@ -85,6 +85,15 @@ impl Chained<'_> {
     /// microseconds (what both databases keep), JSON with its keys sorted.
     pub fn hash(&self) -> String {
         use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(format!("{}\n{}\n{}\n", self.prev_hash, self.id, micros(self.at)));
+        hasher.update(self.rest().as_bytes());
+        hex::encode(hasher.finalize())
+    }
+
+    /// The canonical text after the link, the id and the time: what PostgreSQL's `append_events`
+    /// hashes after those three, which it learns only once it holds the log's lock.
+    fn rest(&self) -> String {
         use std::fmt::Write;
         /// An id, or nothing for none.
         struct Maybe(Option<Id>);
@@ -98,13 +107,10 @@ impl Chained<'_> {
         }
         // The whole text in one buffer: hashing thousands of events at an import's commit
         // allocates little.
-        let mut text = String::with_capacity(512);
+        let mut text = String::with_capacity(384);
         let _ = write!(
             text,
-            "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
-            self.prev_hash,
-            self.id,
-            self.at.0.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
             Maybe(self.actor_id),
             self.action,
             self.entity_type,
@@ -115,8 +121,13 @@ impl Chained<'_> {
         );
         write_canonical(self.data, &mut text);
         text.push('\n');
-        hex::encode(Sha256::digest(text.as_bytes()))
+        text
     }
+}
+
+/// A time as the hash writes it: RFC 3339 in UTC with microseconds.
+fn micros(at: Timestamp) -> String {
+    at.0.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 impl Event {
@@ -254,10 +265,19 @@ pub fn record(
     Ok(())
 }
 
-/// Appends events in order, each chained to the one before it in its chain. The caller holds the
-/// log's lock (see `store::Tx`), so no other append runs between reading a chain's head and
-/// writing after it.
+/// Appends a transaction's events at its commit, in order, each chained to the one before it in
+/// its chain, after the log's lock: on PostgreSQL in one statement (`Appending`); on SQLite, whose
+/// write transactions run one at a time, statement by statement.
 pub(super) fn append(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgres(pg) => Appending::new(pending).get_result::<i32>(pg).map(drop),
+        DbConnection::Sqlite(_) => append_in_order(conn, pending),
+    }
+}
+
+/// Appends events one chain head at a time: no other append runs between reading a chain's head
+/// and writing after it, since SQLite runs one write transaction at a time.
+fn append_in_order(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> QueryResult<()> {
     use chrono::SubsecRound;
     let at = Timestamp(chrono::Utc::now().trunc_subsecs(6));
     let mut heads: std::collections::HashMap<Option<Id>, Head> = Default::default();
@@ -310,22 +330,126 @@ pub(super) fn append(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> Que
             chain_seq,
         });
     }
-    match conn {
-        // An import's thousands of events by COPY: no statement to parse, no values to bind.
-        DbConnection::Postgres(pg) => {
-            diesel::copy_from(events::table)
-                .from_insertable(&rows)
-                .execute(pg)?;
-        }
-        // 13 values a row: a batch's dozens of events in one statement, an import's in a few,
-        // within SQLite's limit of 32,766 bound values.
-        DbConnection::Sqlite(lite) => {
-            for chunk in rows.chunks(2000) {
-                diesel::insert_into(events::table).values(chunk).execute(lite)?;
-            }
+    // 13 values a row: a batch's dozens of events in one statement, an import's in a few, within
+    // SQLite's limit of 32,766 bound values.
+    for chunk in rows.chunks(2000) {
+        if let DbConnection::Sqlite(lite) = conn {
+            diesel::insert_into(events::table).values(chunk).execute(lite)?;
         }
     }
     Ok(())
+}
+
+/// A transaction's events as PostgreSQL's `append_events` takes them (see its migration): one
+/// statement after the transaction's writes, which takes the log's lock, links each event and
+/// stamps its time under the lock; the service sends the rest of the text it hashes. The lock is
+/// held for that statement and the COMMIT only, and taken after every row the change writes.
+pub(super) struct Appending {
+    ids: Vec<Id>,
+    actor_ids: Vec<Option<Id>>,
+    actions: Vec<String>,
+    entity_types: Vec<String>,
+    entity_ids: Vec<Id>,
+    city_ids: Vec<Option<Id>>,
+    district_ids: Vec<Option<Id>>,
+    community_ids: Vec<Option<Id>>,
+    datas: Vec<Json>,
+    texts: Vec<Vec<u8>>,
+}
+
+impl Appending {
+    pub(super) fn new(pending: Vec<PendingEvent>) -> Self {
+        let mut a = Appending {
+            ids: Vec::with_capacity(pending.len()),
+            actor_ids: Vec::with_capacity(pending.len()),
+            actions: Vec::with_capacity(pending.len()),
+            entity_types: Vec::with_capacity(pending.len()),
+            entity_ids: Vec::with_capacity(pending.len()),
+            city_ids: Vec::with_capacity(pending.len()),
+            district_ids: Vec::with_capacity(pending.len()),
+            community_ids: Vec::with_capacity(pending.len()),
+            datas: Vec::with_capacity(pending.len()),
+            texts: Vec::with_capacity(pending.len()),
+        };
+        for event in pending {
+            let id = super::new_id();
+            let rest = Chained {
+                // Neither the link nor the time is part of the rest: the function adds them.
+                prev_hash: "",
+                id,
+                at: Timestamp(chrono::DateTime::UNIX_EPOCH),
+                actor_id: event.actor_id,
+                action: &event.action,
+                entity_type: &event.entity_type,
+                entity_id: event.entity_id,
+                city_id: event.place.city_id,
+                district_id: event.place.district_id,
+                community_id: event.place.community_id,
+                data: &event.data,
+            }
+            .rest();
+            a.ids.push(id);
+            a.actor_ids.push(event.actor_id);
+            a.actions.push(event.action);
+            a.entity_types.push(event.entity_type);
+            a.entity_ids.push(event.entity_id);
+            a.city_ids.push(event.place.city_id);
+            a.district_ids.push(event.place.district_id);
+            a.community_ids.push(event.place.community_id);
+            a.datas.push(Json(event.data));
+            a.texts.push(rest.into_bytes());
+        }
+        a
+    }
+}
+
+impl diesel::query_builder::QueryId for Appending {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for Appending {
+    type SqlType = diesel::sql_types::Integer;
+}
+
+impl RunQueryDsl<diesel::PgConnection> for Appending {}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for Appending {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use crate::db::types::{DbJson, DbUuid};
+        use diesel::sql_types::{Array, BigInt, Binary, Nullable, Text};
+        out.push_sql("SELECT append_events(");
+        out.push_bind_param::<BigInt, _>(&crate::db::LOG_LOCK_KEY)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(crate::db::CHANNEL)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(crate::db::EVENTS_APPENDED)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<DbUuid>, _>(&self.ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<DbUuid>>, _>(&self.actor_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.actions)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.entity_types)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<DbUuid>, _>(&self.entity_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<DbUuid>>, _>(&self.city_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<DbUuid>>, _>(&self.district_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<DbUuid>>, _>(&self.community_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<DbJson>, _>(&self.datas)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Binary>, _>(&self.texts)?;
+        out.push_sql(")");
+        Ok(())
+    }
 }
 
 /// An event as it is appended: `seq` comes from the database, in commit order.

@@ -7,6 +7,7 @@ use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
 use crate::schema::{handoff_travellers, handoffs};
+use crate::store::statements::Statements;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = handoffs)]
@@ -121,36 +122,32 @@ pub fn of_batches(conn: &mut DbConnection, batch_ids: &[Id]) -> QueryResult<Vec<
 }
 
 /// Only through the unit of work (`Tx::insert_handoff`), which counts the handoff.
-pub(super) fn insert(conn: &mut DbConnection, handoff: &Handoff) -> QueryResult<()> {
-    diesel::insert_into(handoffs::table)
-        .values(handoff)
-        .execute(conn)?;
-    Ok(())
+pub(super) fn insert(out: &mut Statements<'_>, handoff: Handoff) -> QueryResult<()> {
+    out.write(diesel::insert_into(handoffs::table).values(handoff))
 }
 
-/// Writes a handoff changed from the status `old_status` (as this transaction read it), if nobody
-/// changed it since: of two concurrent confirmations, exactly one gets true.
+/// Writes a handoff as `h`, if its version is still `expected` (else `moved_on`): of two concurrent
+/// confirmations, exactly one succeeds. `h.version` is the version written.
 /// Only through the unit of work (`Tx::save_handoff`), which counts the move.
-pub(super) fn save(conn: &mut DbConnection, h: &Handoff) -> QueryResult<bool> {
-    let changed = diesel::update(
-        handoffs::table
-            .filter(handoffs::id.eq(h.id))
-            .filter(handoffs::version.eq(h.version)),
+pub(super) fn save(out: &mut Statements<'_>, expected: i32, h: Handoff) -> QueryResult<()> {
+    let row = handoffs::table
+        .filter(handoffs::id.eq(h.id))
+        .filter(handoffs::version.eq(expected));
+    out.versioned(
+        "handoffs",
+        diesel::update(row).set((
+            handoffs::status.eq(h.status),
+            handoffs::failed_attempts.eq(h.failed_attempts),
+            handoffs::locked.eq(h.locked),
+            handoffs::confirmed_at.eq(h.confirmed_at),
+            handoffs::confirmed_by.eq(h.confirmed_by),
+            handoffs::rejected_at.eq(h.rejected_at),
+            handoffs::rejected_by.eq(h.rejected_by),
+            handoffs::reason.eq(h.reason),
+            handoffs::note.eq(h.note),
+            handoffs::version.eq(h.version),
+        )),
     )
-    .set((
-        handoffs::status.eq(&h.status),
-        handoffs::failed_attempts.eq(h.failed_attempts),
-        handoffs::locked.eq(h.locked),
-        handoffs::confirmed_at.eq(h.confirmed_at),
-        handoffs::confirmed_by.eq(h.confirmed_by),
-        handoffs::rejected_at.eq(h.rejected_at),
-        handoffs::rejected_by.eq(h.rejected_by),
-        handoffs::reason.eq(&h.reason),
-        handoffs::note.eq(&h.note),
-        handoffs::version.eq(h.version + 1),
-    ))
-    .execute(conn)?;
-    Ok(changed == 1)
 }
 
 pub fn travellers_of(conn: &mut DbConnection, handoff_ids: &[Id]) -> QueryResult<Vec<HandoffTraveller>> {
@@ -164,27 +161,17 @@ pub fn travellers_of(conn: &mut DbConnection, handoff_ids: &[Id]) -> QueryResult
         .load(conn)
 }
 
-pub fn insert_traveller(conn: &mut DbConnection, row: &HandoffTraveller) -> QueryResult<()> {
-    diesel::insert_into(handoff_travellers::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
+/// Offers a traveller in a handoff (`Tx::offer`).
+pub(super) fn insert_traveller(out: &mut Statements<'_>, row: HandoffTraveller) -> QueryResult<()> {
+    out.write(diesel::insert_into(handoff_travellers::table).values(row))
 }
 
-pub fn set_outcome(
-    conn: &mut DbConnection,
-    handoff_id: Id,
-    traveller_id: Id,
-    outcome: HandoffOutcome,
-) -> QueryResult<()> {
-    diesel::update(
-        handoff_travellers::table
-            .filter(handoff_travellers::handoff_id.eq(handoff_id))
-            .filter(handoff_travellers::traveller_id.eq(traveller_id)),
-    )
-    .set(handoff_travellers::outcome.eq(outcome))
-    .execute(conn)
-    .map(|_| ())
+/// Records what became of a traveller offered in a handoff (`Tx::set_outcome`).
+pub(super) fn set_outcome(out: &mut Statements<'_>, row: HandoffTraveller) -> QueryResult<()> {
+    let offered = handoff_travellers::table
+        .filter(handoff_travellers::handoff_id.eq(row.handoff_id))
+        .filter(handoff_travellers::traveller_id.eq(row.traveller_id));
+    out.write(diesel::update(offered).set(handoff_travellers::outcome.eq(row.outcome)))
 }
 
 /// Every handoff the traveller was offered in, oldest first, with what became of the traveller.

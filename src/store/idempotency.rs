@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::schema::idempotency_keys;
+use crate::store::statements::Statements;
 
 pub struct StoredResponse {
     pub request_hash: String,
@@ -64,25 +65,24 @@ pub fn sweep(conn: &mut DbConnection, older_than: Timestamp) -> QueryResult<usiz
     diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(older_than))).execute(conn)
 }
 
-pub fn store(
-    conn: &mut DbConnection,
-    user_id: Id,
-    key: &str,
-    scope: &str,
-    request_hash: &str,
-    status: u16,
-    body: &serde_json::Value,
-) -> QueryResult<()> {
-    diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::user_id.eq(user_id),
-            idempotency_keys::key.eq(key),
-            idempotency_keys::request_hash.eq(request_hash),
-            idempotency_keys::status_code.eq(status as i32),
-            idempotency_keys::response_body.eq(Json(body.clone())),
-            idempotency_keys::created_at.eq(Timestamp::now()),
-            idempotency_keys::scope.eq(scope),
-        ))
-        .execute(conn)
-        .map(|_| ())
+/// An answer to keep with its key, written with the change it answers (`Tx::remember_answer`).
+pub struct StoredAnswer {
+    pub user_id: Id,
+    pub key: String,
+    pub scope: String,
+    pub request_hash: String,
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+pub(super) fn store(out: &mut Statements<'_>, answer: StoredAnswer) -> QueryResult<()> {
+    out.write(diesel::insert_into(idempotency_keys::table).values((
+        idempotency_keys::user_id.eq(answer.user_id),
+        idempotency_keys::key.eq(answer.key),
+        idempotency_keys::request_hash.eq(answer.request_hash),
+        idempotency_keys::status_code.eq(answer.status as i32),
+        idempotency_keys::response_body.eq(Json(answer.body)),
+        idempotency_keys::created_at.eq(Timestamp::now()),
+        idempotency_keys::scope.eq(answer.scope),
+    )))
 }

@@ -10,6 +10,7 @@ use crate::domain::traveller::{DocumentType, ExceptionKind, Language, TravellerS
 use crate::schema::{batch_travellers, travellers};
 
 use super::events::EventPlace;
+use super::statements::Statements;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = travellers)]
@@ -160,27 +161,30 @@ pub fn in_transit() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
     diesel::dsl::sql("travellers.status = 'in_transit'")
 }
 
-/// Whether the document already has an open transfer.
-pub fn open_transfer_exists(
+/// Whether the port exists, and whether the document already has an open transfer: what a
+/// registration checks, asked in one statement.
+pub fn port_and_open_document(
     conn: &mut DbConnection,
+    port_id: Id,
     document_type: &str,
     document_no: &str,
-) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        travellers::table
-            .filter(travellers::document_type.eq(document_type))
-            .filter(travellers::document_no.eq(document_no))
-            .filter(open_transfer()),
+) -> QueryResult<(bool, bool)> {
+    use crate::schema::ports;
+    diesel::select((
+        diesel::dsl::exists(ports::table.filter(ports::id.eq(port_id))),
+        diesel::dsl::exists(
+            travellers::table
+                .filter(travellers::document_type.eq(document_type))
+                .filter(travellers::document_no.eq(document_no))
+                .filter(open_transfer()),
+        ),
     ))
     .get_result(conn)
 }
 
 /// Only through the unit of work (`Tx::insert_traveller`), which counts the traveller.
-pub(super) fn insert(conn: &mut DbConnection, traveller: &Traveller) -> QueryResult<()> {
-    diesel::insert_into(travellers::table)
-        .values(traveller)
-        .execute(conn)?;
-    Ok(())
+pub(super) fn insert(out: &mut Statements<'_>, traveller: Traveller) -> QueryResult<()> {
+    out.write(diesel::insert_into(travellers::table).values(traveller))
 }
 
 /// Inserts many travellers: by `COPY` on PostgreSQL (no statement to parse and plan, no values
@@ -311,33 +315,34 @@ pub fn erase_personal_data(conn: &mut DbConnection, ids: &[Id], at: Timestamp) -
 
 /// Writes a traveller changed from `old` (the row as this transaction read it) to `t`, if nobody
 /// changed it since: false when it moved on.
+/// Writes a traveller as `t`, if its version is still `expected` (else `moved_on`); `t.version` is
+/// the version written.
 /// Only through the unit of work (`Tx::save_traveller`), which counts the move.
-pub(super) fn save(conn: &mut DbConnection, t: &Traveller) -> QueryResult<bool> {
-    let changed = diesel::update(
-        travellers::table
-            .filter(travellers::id.eq(t.id))
-            .filter(travellers::version.eq(t.version)),
+pub(super) fn save(out: &mut Statements<'_>, expected: i32, t: Traveller) -> QueryResult<()> {
+    let row = travellers::table
+        .filter(travellers::id.eq(t.id))
+        .filter(travellers::version.eq(expected));
+    out.versioned(
+        "travellers",
+        diesel::update(row).set((
+            travellers::destination_district_id.eq(t.destination_district_id),
+            travellers::destination_community_id.eq(t.destination_community_id),
+            travellers::status.eq(t.status),
+            travellers::custodian_unit_id.eq(t.custodian_unit_id),
+            travellers::batch_id.eq(t.batch_id),
+            travellers::handoff_id.eq(t.handoff_id),
+            travellers::missing.eq(t.missing),
+            travellers::exception_kind.eq(t.exception_kind),
+            travellers::exception_reason.eq(t.exception_reason),
+            travellers::exception_message.eq(t.exception_message),
+            travellers::exception_facility.eq(t.exception_facility),
+            travellers::exception_at.eq(t.exception_at),
+            travellers::exception_by.eq(t.exception_by),
+            travellers::updated_at.eq(t.updated_at),
+            travellers::received_at.eq(t.received_at),
+            travellers::version.eq(t.version),
+        )),
     )
-    .set((
-        travellers::destination_district_id.eq(t.destination_district_id),
-        travellers::destination_community_id.eq(t.destination_community_id),
-        travellers::status.eq(&t.status),
-        travellers::custodian_unit_id.eq(t.custodian_unit_id),
-        travellers::batch_id.eq(t.batch_id),
-        travellers::handoff_id.eq(t.handoff_id),
-        travellers::missing.eq(t.missing),
-        travellers::exception_kind.eq(&t.exception_kind),
-        travellers::exception_reason.eq(&t.exception_reason),
-        travellers::exception_message.eq(&t.exception_message),
-        travellers::exception_facility.eq(&t.exception_facility),
-        travellers::exception_at.eq(t.exception_at),
-        travellers::exception_by.eq(t.exception_by),
-        travellers::updated_at.eq(t.updated_at),
-        travellers::received_at.eq(t.received_at),
-        travellers::version.eq(t.version + 1),
-    ))
-    .execute(conn)?;
-    Ok(changed == 1)
 }
 
 /// Everyone who shared a batch with the traveller (boarded or still planned; cancelled batches

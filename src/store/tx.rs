@@ -4,28 +4,29 @@
 //! move statistics (travellers, handoffs, vehicles) are written only through the `Tx`, which
 //! counts each change: no writer can skip it, and the rows know nothing of the counts.
 //!
-//! At commit the deltas are netted and written in one statement per table, and then, in a brief
-//! step that every writer takes in turn (`db::LOG_LOCK_KEY` on PostgreSQL), the events are
-//! chained and appended. Their `seq` is therefore assigned in commit order: a reader who has seen
-//! `seq` N has seen every event numbered below N that will ever commit, even when writers of two
-//! cities run side by side.
+//! The rows are held until the change next reads (`Tx::conn`) or commits, and then sent together
+//! (`store::statements`: one statement on PostgreSQL). At commit the deltas are netted and go with
+//! the last rows, and then, in a brief step that every writer takes in turn (`db::LOG_LOCK_KEY` on
+//! PostgreSQL), the events are chained and appended. Their `seq` is therefore assigned in commit
+//! order: a reader who has seen `seq` N has seen every event numbered below N that will ever
+//! commit, even when writers of two cities run side by side.
 
 use std::collections::BTreeSet;
-use std::ops::{Deref, DerefMut};
 
-use diesel::connection::SimpleConnection;
+use diesel::QueryResult;
 
 use crate::db::types::Id;
 use crate::db::{write_transaction, DbConnection, Lock};
-use diesel::QueryResult;
-
-use crate::domain::handoff::HandoffStatus;
+use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
 use crate::domain::vehicle::VehicleStatus;
 use crate::store::counts::{self, Deltas};
 use crate::store::events::{self, PendingEvent};
-use crate::store::handoffs::{self, Handoff};
+use crate::store::handoffs::{Handoff, HandoffTraveller};
+use crate::store::idempotency::StoredAnswer;
+use crate::store::pending::Pending;
+use crate::store::statements::Statements;
 use crate::store::travellers::{self, Traveller};
-use crate::store::vehicles::{self, Vehicle};
+use crate::store::vehicles::Vehicle;
 
 /// A write transaction in progress.
 pub struct Tx<'c> {
@@ -34,25 +35,28 @@ pub struct Tx<'c> {
     pub counts: Deltas,
     events: Vec<PendingEvent>,
     touched: BTreeSet<Id>,
-}
-
-impl Deref for Tx<'_> {
-    type Target = DbConnection;
-    fn deref(&self) -> &DbConnection {
-        self.conn
-    }
-}
-
-impl DerefMut for Tx<'_> {
-    fn deref_mut(&mut self) -> &mut DbConnection {
-        self.conn
-    }
+    /// Rows written but not sent yet: they go before the next statement that reads, or at commit.
+    pending: Pending,
 }
 
 impl Tx<'_> {
-    /// The connection, for a statement of this transaction.
-    pub fn conn(&mut self) -> &mut DbConnection {
-        self.conn
+    /// The connection, for a statement of this transaction: the writes held so far are sent first,
+    /// so that what it reads includes them.
+    pub fn conn(&mut self) -> QueryResult<&mut DbConnection> {
+        if !self.pending.is_empty() {
+            let mut out = Statements::new(self.conn);
+            std::mem::take(&mut self.pending).write(&mut out)?;
+            out.send()?;
+        }
+        Ok(self.conn)
+    }
+
+    /// Sends the writes held once there are many, before taking more.
+    fn hold(&mut self) -> QueryResult<()> {
+        if self.pending.full() {
+            self.conn()?;
+        }
+        Ok(())
     }
 
     /// Appends an event to the log at commit.
@@ -68,82 +72,111 @@ impl Tx<'_> {
 
     /// Registers a traveller, counted.
     pub fn insert_traveller(&mut self, traveller: &Traveller) -> QueryResult<()> {
-        travellers::insert(self.conn, traveller)?;
+        self.hold()?;
         counts::traveller_added(&mut self.counts, traveller);
+        self.pending.insert_traveller(traveller.clone());
         Ok(())
     }
 
-    /// Registers many travellers at once (a manifest), counted.
+    /// Registers many travellers at once (a manifest), counted: written at once, in bulk.
     pub fn insert_travellers(&mut self, list: &[Traveller]) -> QueryResult<()> {
-        travellers::insert_many(self.conn, list)?;
+        travellers::insert_many(self.conn()?, list)?;
         for traveller in list {
             counts::traveller_added(&mut self.counts, traveller);
         }
         Ok(())
     }
 
-    /// Writes a traveller changed from `old` (as this transaction read it) to `new`, if nobody
-    /// changed it since, and counts the move: false when the row moved on.
-    pub fn save_traveller(&mut self, old: &Traveller, new: &Traveller) -> QueryResult<bool> {
-        let saved = travellers::save(self.conn, new)?;
-        if saved {
-            counts::traveller_changed(&mut self.counts, old, new);
-        }
-        Ok(saved)
+    /// Writes a traveller changed from `old` (as this transaction read it) to `new`, and counts
+    /// the move. If another request changed it since, the transaction fails with
+    /// `statements::moved_on` when the write is sent.
+    pub fn save_traveller(&mut self, old: &Traveller, new: &Traveller) -> QueryResult<()> {
+        self.hold()?;
+        counts::traveller_changed(&mut self.counts, old, new);
+        let mut row = new.clone();
+        row.version = old.version + 1;
+        self.pending.save_traveller(old.version, row);
+        Ok(())
     }
 
     /// Opens a handoff, counted.
     pub fn insert_handoff(&mut self, handoff: &Handoff) -> QueryResult<()> {
-        handoffs::insert(self.conn, handoff)?;
+        self.hold()?;
         counts::handoff_changed(&mut self.counts, None, handoff);
+        self.pending.insert_handoff(handoff.clone());
         Ok(())
     }
 
-    /// Writes a handoff changed from `old_status`, if nobody changed it since (of two concurrent
-    /// confirmations, exactly one gets true), and counts the move.
-    pub fn save_handoff(&mut self, old_status: HandoffStatus, handoff: &Handoff) -> QueryResult<bool> {
-        let saved = handoffs::save(self.conn, handoff)?;
-        if saved {
-            counts::handoff_changed(&mut self.counts, Some(old_status), handoff);
-        }
-        Ok(saved)
+    /// Writes a handoff changed from `old_status` (at the version it carries, as read), and
+    /// counts the move. Of two concurrent confirmations, the second fails with
+    /// `statements::moved_on`.
+    pub fn save_handoff(&mut self, old_status: HandoffStatus, handoff: &Handoff) -> QueryResult<()> {
+        self.hold()?;
+        counts::handoff_changed(&mut self.counts, Some(old_status), handoff);
+        let mut row = handoff.clone();
+        row.version = handoff.version + 1;
+        self.pending.save_handoff(handoff.version, row);
+        Ok(())
+    }
+
+    /// Offers a traveller in a handoff.
+    pub fn offer(&mut self, handoff_id: Id, traveller_id: Id) -> QueryResult<()> {
+        self.hold()?;
+        self.pending.offer(HandoffTraveller {
+            handoff_id,
+            traveller_id,
+            outcome: HandoffOutcome::Pending,
+        });
+        Ok(())
+    }
+
+    /// Records what became of a traveller offered in a handoff.
+    pub fn set_outcome(
+        &mut self,
+        handoff_id: Id,
+        traveller_id: Id,
+        outcome: HandoffOutcome,
+    ) -> QueryResult<()> {
+        self.hold()?;
+        self.pending.set_outcome(handoff_id, traveller_id, outcome);
+        Ok(())
     }
 
     /// Registers a vehicle, counted.
     pub fn insert_vehicle(&mut self, vehicle: &Vehicle) -> QueryResult<()> {
-        vehicles::insert(self.conn, vehicle)?;
+        self.hold()?;
         counts::vehicle_changed(&mut self.counts, None, vehicle);
+        self.pending.insert_vehicle(vehicle.clone());
         Ok(())
     }
 
-    /// Writes a vehicle changed from `old_status`, if nobody changed it since (optimistic lock on
-    /// `version`), and counts the move: false when the row moved on.
-    pub fn save_vehicle(&mut self, old_status: VehicleStatus, vehicle: &Vehicle) -> QueryResult<bool> {
-        let saved = vehicles::update(self.conn, vehicle)?;
-        if saved {
-            counts::vehicle_changed(&mut self.counts, Some(old_status), vehicle);
-        }
-        Ok(saved)
+    /// Writes a vehicle changed from `old_status` (at the version it carries, as read), and counts
+    /// the move; `statements::moved_on` if another request changed it since.
+    pub fn save_vehicle(&mut self, old_status: VehicleStatus, vehicle: &Vehicle) -> QueryResult<()> {
+        self.hold()?;
+        counts::vehicle_changed(&mut self.counts, Some(old_status), vehicle);
+        let mut row = vehicle.clone();
+        row.version = vehicle.version + 1;
+        self.pending.save_vehicle(vehicle.version, row);
+        Ok(())
     }
 
-    /// Writes what the change accumulated; the caller commits right after.
-    fn finish(mut self) -> diesel::QueryResult<BTreeSet<Id>> {
+    /// Keeps the answer to a request made with an `Idempotency-Key`, written with the change.
+    pub fn remember_answer(&mut self, answer: StoredAnswer) {
+        self.pending.remember_answer(answer);
+    }
+
+    /// Writes what the change accumulated; the caller commits right after. On PostgreSQL that is
+    /// two statements: every write held with the statistics, then the events (`append_events`).
+    fn finish(mut self) -> QueryResult<BTreeSet<Id>> {
+        let mut out = Statements::new(self.conn);
+        std::mem::take(&mut self.pending).write(&mut out)?;
         let counts = std::mem::take(&mut self.counts);
         if !counts.is_empty() {
-            let units = counts.flush(self.conn)?;
-            self.touched.extend(units);
+            self.touched.extend(counts.write(&mut out)?);
         }
+        out.send()?;
         if !self.events.is_empty() {
-            if let DbConnection::Postgres(pg) = &mut *self.conn {
-                // Held until the commit ends: events get their `seq` in commit order. Every
-                // instance's reader of the log is told at commit.
-                pg.batch_execute(&format!(
-                    "SELECT pg_advisory_xact_lock({}), pg_notify('{}', '{}')",
-                    crate::db::LOG_LOCK_KEY,
-                    crate::db::CHANNEL,
-                    crate::db::EVENTS_APPENDED,
-                ))?;
-            }
             events::append(self.conn, std::mem::take(&mut self.events))?;
         }
         Ok(self.touched)
@@ -189,6 +222,7 @@ where
             counts: Deltas::default(),
             events: Vec::new(),
             touched: BTreeSet::new(),
+            pending: Pending::default(),
         };
         let value = change(&mut tx)?;
         let touched = tx.finish()?;

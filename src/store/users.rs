@@ -101,7 +101,7 @@ pub fn update(tx: &mut Tx<'_>, user: &User) -> QueryResult<()> {
             users::token_version.eq(user.token_version),
             users::updated_at.eq(user.updated_at),
         ))
-        .execute(tx.conn())
+        .execute(tx.conn()?)
         .map(|_| ())
 }
 
@@ -115,8 +115,8 @@ pub fn end_sessions(tx: &mut Tx<'_>, user_id: Id) -> QueryResult<()> {
             users::token_version.eq(users::token_version + 1),
             users::updated_at.eq(now),
         ))
-        .execute(tx.conn())?;
-    revoke_refresh_tokens(tx, user_id)
+        .execute(tx.conn()?)?;
+    revoke_refresh_tokens(tx.conn()?, user_id)
 }
 
 pub fn revoke_refresh_tokens(conn: &mut DbConnection, user_id: Id) -> QueryResult<()> {
@@ -284,9 +284,9 @@ pub fn place_of(conn: &mut DbConnection, user: &User) -> QueryResult<EventPlace>
 pub fn set_password(conn: &mut Tx<'_>, user: &User, hash: &str, actor_id: Option<Id>) -> QueryResult<()> {
     diesel::update(users::table.find(user.id))
         .set(users::password_hash.eq(hash))
-        .execute(conn.conn())?;
+        .execute(conn.conn()?)?;
     end_sessions(conn, user.id)?;
-    let place = place_of(conn, user)?;
+    let place = place_of(conn.conn()?, user)?;
     super::events::record(
         conn,
         actor_id,

@@ -9,6 +9,7 @@ use crate::db::DbConnection;
 use crate::domain::vehicle::VehicleStatus;
 use crate::domain::VehicleKind;
 use crate::schema::vehicles;
+use crate::store::statements::Statements;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = vehicles)]
@@ -83,30 +84,25 @@ pub fn plate_taken(conn: &mut DbConnection, plate: &str) -> QueryResult<bool> {
 }
 
 /// Only through the unit of work (`Tx::insert_vehicle`), which counts the vehicle.
-pub(super) fn insert(conn: &mut DbConnection, vehicle: &Vehicle) -> QueryResult<()> {
-    diesel::insert_into(vehicles::table)
-        .values(vehicle)
-        .execute(conn)?;
-    Ok(())
+pub(super) fn insert(out: &mut Statements<'_>, vehicle: Vehicle) -> QueryResult<()> {
+    out.write(diesel::insert_into(vehicles::table).values(vehicle))
 }
 
-/// Writes a vehicle changed from the status `old_status` (as this transaction read it), if nobody
-/// changed it since (optimistic lock on `version`): false when the row moved on, so the caller
-/// answers a conflict instead of losing an update.
-/// Only through the unit of work (`Tx::save_vehicle`), which counts the move.
-pub(super) fn update(conn: &mut DbConnection, vehicle: &Vehicle) -> QueryResult<bool> {
-    let changed = diesel::update(
-        vehicles::table
-            .filter(vehicles::id.eq(vehicle.id))
-            .filter(vehicles::version.eq(vehicle.version)),
+/// Writes a vehicle as `v`, if its version is still `expected` (optimistic lock; else `moved_on`,
+/// so the caller answers a conflict instead of losing an update). `v.version` is the version
+/// written. Only through the unit of work (`Tx::save_vehicle`), which counts the move.
+pub(super) fn update(out: &mut Statements<'_>, expected: i32, v: Vehicle) -> QueryResult<()> {
+    let row = vehicles::table
+        .filter(vehicles::id.eq(v.id))
+        .filter(vehicles::version.eq(expected));
+    out.versioned(
+        "vehicles",
+        diesel::update(row).set((
+            vehicles::seats.eq(v.seats),
+            vehicles::status.eq(v.status),
+            vehicles::out_of_service.eq(v.out_of_service),
+            vehicles::version.eq(v.version),
+            vehicles::updated_at.eq(v.updated_at),
+        )),
     )
-    .set((
-        vehicles::seats.eq(vehicle.seats),
-        vehicles::status.eq(&vehicle.status),
-        vehicles::out_of_service.eq(vehicle.out_of_service),
-        vehicles::version.eq(vehicle.version + 1),
-        vehicles::updated_at.eq(vehicle.updated_at),
-    ))
-    .execute(conn)?;
-    Ok(changed == 1)
 }

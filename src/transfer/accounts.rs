@@ -44,8 +44,8 @@ pub struct NewUser {
 }
 
 pub fn create(tx: &mut Tx<'_>, actor: &Actor, new: NewUser) -> ApiResult<User> {
-    let place = place_for(tx, new.role, new.unit_id)?;
-    if users::username_taken(tx, &new.username)? {
+    let place = place_for(tx.conn()?, new.role, new.unit_id)?;
+    if users::username_taken(tx.conn()?, &new.username)? {
         return Err(ApiError::conflict(msg!(
             "username_taken",
             username = new.username
@@ -64,7 +64,7 @@ pub fn create(tx: &mut Tx<'_>, actor: &Actor, new: NewUser) -> ApiResult<User> {
         created_at: now,
         updated_at: now,
     };
-    users::insert(tx, &user)?;
+    users::insert(tx.conn()?, &user)?;
     let data = serde_json::json!({"username": user.username, "role": user.role, "unit_id": user.unit_id});
     events::record(tx, Some(actor.id), "user.created", "user", user.id, place, data)?;
     Ok(user)
@@ -86,7 +86,7 @@ pub struct UserChanges {
 /// Changes an account; tokens carry role and unit, so a change of either, or a deactivation, ends
 /// every session of the user. Nobody demotes or deactivates themselves.
 pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: Id, changes: UserChanges) -> ApiResult<User> {
-    let mut user = users::find(tx, id)?.ok_or_else(|| ApiError::not_found("user"))?;
+    let mut user = users::find(tx.conn()?, id)?.ok_or_else(|| ApiError::not_found("user"))?;
     let old_role = user.role;
     let role = changes.role.unwrap_or(old_role);
     let unit_id = changes.unit_id.unwrap_or(user.unit_id);
@@ -94,7 +94,7 @@ pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: Id, changes: UserChanges) -> A
     if user.id == actor.id && (role != old_role || !active) {
         return Err(ApiError::invalid_field("role", msg!("cannot_demote_self")));
     }
-    let place = place_for(tx, role, unit_id)?;
+    let place = place_for(tx.conn()?, role, unit_id)?;
     let ends_sessions = role != old_role || unit_id != user.unit_id || (user.active && !active);
     user.display_name = changes.display_name.clone().unwrap_or(user.display_name);
     user.role = role;
@@ -103,7 +103,7 @@ pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: Id, changes: UserChanges) -> A
     user.updated_at = Timestamp::now();
     if ends_sessions {
         user.token_version += 1;
-        users::revoke_refresh_tokens(tx, user.id)?;
+        users::revoke_refresh_tokens(tx.conn()?, user.id)?;
     }
     users::update(tx, &user)?;
     let data = serde_json::to_value(&changes).unwrap_or_default();
@@ -114,6 +114,6 @@ pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: Id, changes: UserChanges) -> A
 /// Sets a user's password (hashed by the caller, off the database's thread); every session of
 /// the user ends.
 pub fn set_password(tx: &mut Tx<'_>, actor: &Actor, id: Id, hash: &str) -> ApiResult<()> {
-    let user = users::find(tx, id)?.ok_or_else(|| ApiError::not_found("user"))?;
+    let user = users::find(tx.conn()?, id)?.ok_or_else(|| ApiError::not_found("user"))?;
     Ok(users::set_password(tx, &user, hash, Some(actor.id))?)
 }

@@ -23,12 +23,12 @@ use crate::store::Tx;
 /// The vehicle reaches the city: one pending handoff per destination district, and the vehicle
 /// needs disinfection before its next trip.
 pub fn arrive(conn: &mut Tx<'_>, actor: &Actor, id: Id, sla_minutes: i64) -> ApiResult<Batch> {
-    let mut b = load(conn, actor, id)?;
+    let mut b = load(conn.conn()?, actor, id)?;
     let next = batch::transition(b.status, BatchEvent::Arrive)?;
     let vehicle_id = b
         .vehicle_id
         .ok_or_else(|| ApiError::invalid_state(msg!("batch_needs", missing = "vehicle")))?;
-    let mut vehicle = vehicles::find(conn, Scope::All, vehicle_id)?
+    let mut vehicle = vehicles::find(conn.conn()?, Scope::All, vehicle_id)?
         .ok_or_else(|| ApiError::internal("vehicle vanished"))?;
     move_vehicle(
         conn,
@@ -46,10 +46,12 @@ pub fn arrive(conn: &mut Tx<'_>, actor: &Actor, id: Id, sla_minutes: i64) -> Api
     for t in arrived {
         by_district.entry(t.destination_district_id).or_default().push(t);
     }
+    let places = super::unit_places(conn, by_district.keys().copied())?;
     for (district, group) in by_district {
-        super::handoffs::open(conn, actor, Some(b.id), b.city_id, district, group, sla_minutes)?;
+        let place = places[&district];
+        super::handoffs::open(conn, actor, Some(b.id), b.city_id, place, group, sla_minutes)?;
     }
-    if riders(conn, &b)?.is_empty() {
+    if riders(conn.conn()?, &b)?.is_empty() {
         close(conn, actor, &mut b)?;
     }
     Ok(b)

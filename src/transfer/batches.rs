@@ -77,12 +77,12 @@ pub(super) fn move_batch(
     b.status = next;
     change(b);
     b.updated_at = Timestamp::now();
-    if !batches::save(conn, b)? {
+    if !batches::save(conn.conn()?, b)? {
         return Err(changed_concurrently("batch"));
     }
     b.version += 1;
     if before != b.status {
-        let now = counts::batch_snapshot(conn, b)?;
+        let now = counts::batch_snapshot(conn.conn()?, b)?;
         let was = counts::BatchSnapshot {
             status: before,
             units: now.units.clone(),
@@ -160,7 +160,7 @@ fn take_travellers(
             step,
             |t| t.batch_id = Some(b.id),
         )?;
-        batches::add_member(conn, b.id, t)?;
+        batches::add_member(conn.conn()?, b.id, t)?;
     }
     Ok(())
 }
@@ -209,14 +209,14 @@ pub fn check_traveller_list(field: &str, ids: &[Id], allow_empty: bool) -> ApiRe
 pub fn create(conn: &mut Tx<'_>, actor: &Actor, input: NewBatch) -> ApiResult<Batch> {
     check_traveller_list("traveller_ids", &input.traveller_ids, false)?;
     check_crew(&input.crew)?;
-    let port = ports::find(conn, input.port_id)?
+    let port = ports::find(conn.conn()?, input.port_id)?
         .ok_or_else(|| ApiError::invalid_field("port_id", msg!("no_such_port")))?;
     let mut list = load_named(conn, actor.scope, "traveller_ids", &input.traveller_ids)?;
     let city_id = batch_city(actor, &list)?;
     let day = Utc::now().date_naive();
     let prefix = batch_code(&port.code, day, 0);
     let prefix = &prefix[..prefix.len() - 3];
-    let number = batches::count_with_prefix(conn, prefix)? + 1;
+    let number = batches::count_with_prefix(conn.conn()?, prefix)? + 1;
     let now = Timestamp::now();
     let mut b = Batch {
         id: new_id(),
@@ -236,10 +236,10 @@ pub fn create(conn: &mut Tx<'_>, actor: &Actor, input: NewBatch) -> ApiResult<Ba
         updated_at: now,
         version: 1,
     };
-    batches::insert(conn, &b)?;
+    batches::insert(conn.conn()?, &b)?;
     for member in &input.crew {
         batches::insert_crew(
-            conn,
+            conn.conn()?,
             &CrewMember {
                 id: new_id(),
                 batch_id: b.id,
@@ -260,7 +260,7 @@ pub fn create(conn: &mut Tx<'_>, actor: &Actor, input: NewBatch) -> ApiResult<Ba
     if let Some(vehicle_id) = input.vehicle_id {
         assign_vehicle(conn, actor, &mut b, vehicle_id)?;
     }
-    let counted = counts::batch_snapshot(conn, &b)?;
+    let counted = counts::batch_snapshot(conn.conn()?, &b)?;
     counts::batch_moved(&mut conn.counts, None, &counted);
     Ok(b)
 }
@@ -288,10 +288,10 @@ pub fn edit_travellers(
             msg!("traveller_added_and_removed", traveller_id = both.to_string()),
         ));
     }
-    let mut b = load(conn, actor, id)?;
+    let mut b = load(conn.conn()?, actor, id)?;
     batch::transition(b.status, BatchEvent::EditTravellers)?;
-    let counted_before = counts::batch_snapshot(conn, &b)?;
-    let members: HashSet<Id> = batches::members(conn, b.id)?
+    let counted_before = counts::batch_snapshot(conn.conn()?, &b)?;
+    let members: HashSet<Id> = batches::members(conn.conn()?, b.id)?
         .into_iter()
         .map(|m| m.traveller_id)
         .collect();
@@ -305,7 +305,7 @@ pub fn edit_travellers(
         }
         if t.status == TravellerStatus::Exception {
             // Out of the loop already: it only leaves the batch's list.
-            batches::remove_member(conn, b.id, t.id)?;
+            batches::remove_member(conn.conn()?, b.id, t.id)?;
             continue;
         }
         let step = Step {
@@ -322,7 +322,7 @@ pub fn edit_travellers(
             step,
             |t| t.batch_id = None,
         )?;
-        batches::remove_member(conn, b.id, t.id)?;
+        batches::remove_member(conn.conn()?, b.id, t.id)?;
     }
     let mut joining = load_named(conn, actor.scope, "add", &add)?;
     take_travellers(conn, actor, &b, "add", &mut joining)?;
@@ -330,7 +330,7 @@ pub fn edit_travellers(
     let data = json!({"added": add, "removed": remove});
     let status = b.status;
     move_batch(conn, actor, &mut b, status, "travellers_changed", data, |_| {})?;
-    let counted_after = counts::batch_snapshot(conn, &b)?;
+    let counted_after = counts::batch_snapshot(conn.conn()?, &b)?;
     counts::batch_moved(&mut conn.counts, Some(&counted_before), &counted_after);
     Ok(b)
 }
@@ -352,10 +352,10 @@ fn check_capacity(conn: &mut Tx<'_>, b: &Batch) -> ApiResult<()> {
     let Some(vehicle_id) = b.vehicle_id else {
         return Ok(());
     };
-    let vehicle = vehicles::find(conn, Scope::All, vehicle_id)?
+    let vehicle = vehicles::find(conn.conn()?, Scope::All, vehicle_id)?
         .ok_or_else(|| ApiError::internal("vehicle vanished"))?;
-    let riding = riders(conn, b)?.len();
-    let crew = batches::crew(conn, b.id)?.len();
+    let riding = riders(conn.conn()?, b)?.len();
+    let crew = batches::crew(conn.conn()?, b.id)?.len();
     check_seats(&vehicle, riding, crew)?;
     Ok(())
 }
@@ -382,14 +382,14 @@ fn check_seats(vehicle: &Vehicle, riding: usize, crew: usize) -> ApiResult<()> {
 /// Assigns (or replaces) the vehicle of a planned batch.
 pub fn assign_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch, vehicle_id: Id) -> ApiResult<()> {
     batch::transition(b.status, BatchEvent::AssignVehicle)?;
-    let mut vehicle = vehicles::find(conn, actor.scope, vehicle_id)?
+    let mut vehicle = vehicles::find(conn.conn()?, actor.scope, vehicle_id)?
         .filter(|v| v.unit_id == b.city_id)
         .ok_or_else(|| ApiError::invalid_field("vehicle_id", msg!("no_such_vehicle_of_city")))?;
     if b.vehicle_id == Some(vehicle.id) {
         return Ok(());
     }
-    let riding = riders(conn, b)?.len();
-    let crew = batches::crew(conn, b.id)?.len();
+    let riding = riders(conn.conn()?, b)?.len();
+    let crew = batches::crew(conn.conn()?, b.id)?.len();
     move_vehicle(
         conn,
         actor,
@@ -409,7 +409,7 @@ pub fn assign_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch, vehicle_i
 }
 
 fn release_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &Batch, vehicle_id: Id) -> ApiResult<()> {
-    if let Some(mut v) = vehicles::find(conn, Scope::All, vehicle_id)? {
+    if let Some(mut v) = vehicles::find(conn.conn()?, Scope::All, vehicle_id)? {
         move_vehicle(
             conn,
             actor,
@@ -429,7 +429,7 @@ pub fn record_boarding(
     boarded: Vec<Id>,
     no_show: Vec<Id>,
 ) -> ApiResult<Batch> {
-    let mut b = load(conn, actor, id)?;
+    let mut b = load(conn.conn()?, actor, id)?;
     let next = batch::transition(b.status, BatchEvent::RecordBoarding)?;
     let vehicle_id = b
         .vehicle_id
@@ -440,10 +440,10 @@ pub fn record_boarding(
             msg!("traveller_in_both_lists", traveller_id = both.to_string()),
         ));
     }
-    let mut riders = riders(conn, &b)?;
+    let mut riders = riders(conn.conn()?, &b)?;
     let expected: HashSet<Id> = riders.iter().map(|t| t.id).collect();
     // Members who left the loop before boarding (an exception) may be named as no-shows.
-    let left: HashSet<Id> = batches::members(conn, b.id)?
+    let left: HashSet<Id> = batches::members(conn.conn()?, b.id)?
         .into_iter()
         .map(|m| m.traveller_id)
         .filter(|t| !expected.contains(t))
@@ -511,7 +511,7 @@ pub fn record_boarding(
                 t.exception_by = Some(actor.id);
             })?;
         }
-        batches::set_boarded(conn, b.id, t.id, came)?;
+        batches::set_boarded(conn.conn()?, b.id, t.id, came)?;
     }
     let data = json!({"boarded": boarded, "no_show": no_show});
     move_batch(conn, actor, &mut b, next, "boarding_recorded", data, |_| {})?;
@@ -524,18 +524,18 @@ pub fn record_boarding(
 
 /// The vehicle leaves the port with everyone who boarded.
 pub fn depart(conn: &mut Tx<'_>, actor: &Actor, id: Id) -> ApiResult<Batch> {
-    let mut b = load(conn, actor, id)?;
+    let mut b = load(conn.conn()?, actor, id)?;
     let next = batch::transition(b.status, BatchEvent::Depart)?;
     let vehicle_id = b
         .vehicle_id
         .ok_or_else(|| ApiError::invalid_state(msg!("batch_needs", missing = "vehicle")))?;
-    if !batches::crew(conn, b.id)?
+    if !batches::crew(conn.conn()?, b.id)?
         .iter()
         .any(|c| c.role == CrewRole::Driver)
     {
         return Err(ApiError::invalid_state(msg!("batch_needs", missing = "driver")));
     }
-    let mut vehicle = vehicles::find(conn, Scope::All, vehicle_id)?
+    let mut vehicle = vehicles::find(conn.conn()?, Scope::All, vehicle_id)?
         .ok_or_else(|| ApiError::internal("vehicle vanished"))?;
     move_vehicle(
         conn,
@@ -549,9 +549,9 @@ pub fn depart(conn: &mut Tx<'_>, actor: &Actor, id: Id) -> ApiResult<Batch> {
     move_batch(conn, actor, &mut b, next, "departed", data, |b| {
         b.departed_at = Some(Timestamp::now())
     })?;
-    let counted = counts::batch_snapshot(conn, &b)?;
+    let counted = counts::batch_snapshot(conn.conn()?, &b)?;
     let mut deltas = std::mem::take(&mut conn.counts);
-    counts::batch_departed(&mut deltas, conn, &b, &counted)?;
+    counts::batch_departed(&mut deltas, conn.conn()?, &b, &counted)?;
     conn.counts = deltas;
     Ok(b)
 }
@@ -563,7 +563,7 @@ pub(super) fn move_riders(
     event: TravellerEvent,
     action: &str,
 ) -> ApiResult<Vec<Traveller>> {
-    let mut list = riders(conn, b)?;
+    let mut list = riders(conn.conn()?, b)?;
     for t in list.iter_mut() {
         let step = Step {
             batch_id: Some(b.id),
@@ -578,9 +578,9 @@ pub(super) fn move_riders(
 
 /// Cancels a batch before departure: its travellers wait for another batch, its vehicle is free.
 pub fn cancel(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiResult<Batch> {
-    let mut b = load(conn, actor, id)?;
+    let mut b = load(conn.conn()?, actor, id)?;
     let next = batch::transition(b.status, BatchEvent::Cancel)?;
-    let mut list = riders(conn, &b)?;
+    let mut list = riders(conn.conn()?, &b)?;
     for t in list.iter_mut() {
         let step = Step {
             batch_id: Some(b.id),
@@ -612,17 +612,17 @@ pub(super) fn close(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch) -> ApiResul
 
 /// Closes the batch once every traveller it carried is received or an exception.
 pub fn close_if_done(conn: &mut Tx<'_>, actor: &Actor, batch_id: Id) -> ApiResult<()> {
-    let Some(mut b) = batches::find(conn, Scope::All, batch_id)? else {
+    let Some(mut b) = batches::find(conn.conn()?, Scope::All, batch_id)? else {
         return Ok(());
     };
     if b.status != BatchStatus::Arrived {
         return Ok(());
     }
-    let ids: Vec<Id> = batches::members(conn, b.id)?
+    let ids: Vec<Id> = batches::members(conn.conn()?, b.id)?
         .into_iter()
         .map(|m| m.traveller_id)
         .collect();
-    let all_done = travellers::find_many(conn, Scope::All, &ids)?
+    let all_done = travellers::find_many(conn.conn()?, Scope::All, &ids)?
         .into_iter()
         .flatten()
         .all(|t| t.status.is_terminal());

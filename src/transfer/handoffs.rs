@@ -7,7 +7,7 @@ use chrono::Duration;
 use rand::Rng;
 use serde_json::json;
 
-use super::{acts_for, changed_concurrently, load_named, step_traveller, unit_place, Step};
+use super::{acts_for, load_named, step_traveller, unit_place, unit_places, Step};
 use crate::auth::{Actor, Scope, UnitPlace};
 use crate::db::types::{Id, Timestamp};
 use crate::db::DbConnection;
@@ -20,7 +20,7 @@ use crate::domain::traveller::{TravellerEvent, TravellerStatus};
 use crate::domain::{Refusal, Role, UnitLevel};
 use crate::error::{ApiError, ApiResult};
 use crate::store::events;
-use crate::store::handoffs::{self, Handoff, HandoffTraveller};
+use crate::store::handoffs::{self, Handoff};
 use crate::store::new_id;
 use crate::store::travellers::{self, Traveller};
 use crate::store::units;
@@ -47,9 +47,7 @@ fn handoff_event(
 
 /// Writes a handoff changed from the status `before` (as read in this transaction).
 fn save_handoff(conn: &mut Tx<'_>, before: HandoffStatus, h: &mut Handoff) -> ApiResult<()> {
-    if !conn.save_handoff(before, h)? {
-        return Err(changed_concurrently("handoff"));
-    }
+    conn.save_handoff(before, h)?;
     h.version += 1;
     Ok(())
 }
@@ -60,11 +58,11 @@ pub fn open(
     actor: &Actor,
     batch_id: Option<Id>,
     from_unit_id: Id,
-    to_unit_id: Id,
+    to: UnitPlace,
     mut group: Vec<Traveller>,
     sla_minutes: i64,
 ) -> ApiResult<Handoff> {
-    let to = unit_place(conn, to_unit_id)?;
+    let to_unit_id = to.id;
     let now = Timestamp::now();
     let (district_id, community_id) = match to.level {
         UnitLevel::District => (to.id, None),
@@ -95,14 +93,7 @@ pub fn open(
     };
     conn.insert_handoff(&handoff)?;
     for t in group.iter_mut() {
-        handoffs::insert_traveller(
-            conn,
-            &HandoffTraveller {
-                handoff_id: handoff.id,
-                traveller_id: t.id,
-                outcome: HandoffOutcome::Pending,
-            },
-        )?;
+        conn.offer(handoff.id, t.id)?;
         let step = Step {
             batch_id: t.batch_id,
             handoff_id: Some(handoff.id),
@@ -134,7 +125,7 @@ pub fn send(
     sla_minutes: i64,
 ) -> ApiResult<Handoff> {
     super::batches::check_traveller_list("traveller_ids", &traveller_ids, false)?;
-    let to = units::find(conn, Scope::All, to_unit_id)?
+    let to = units::find(conn.conn()?, Scope::All, to_unit_id)?
         .ok_or_else(|| ApiError::invalid_field("to_unit_id", msg!("no_such_unit")))?;
     let group = load_named(conn, actor.scope, "traveller_ids", &traveller_ids)?;
     let custodian_id = group[0].custodian_unit_id;
@@ -184,15 +175,7 @@ pub fn send(
         .iter()
         .find_map(|t| t.batch_id)
         .filter(|b| group.iter().all(|t| t.batch_id == Some(*b)));
-    open(
-        conn,
-        actor,
-        batch_id,
-        custodian.id,
-        to_unit_id,
-        group,
-        sla_minutes,
-    )
+    open(conn, actor, batch_id, custodian.id, to_place, group, sla_minutes)
 }
 
 pub fn load(conn: &mut DbConnection, actor: &Actor, id: Id) -> ApiResult<Handoff> {
@@ -242,7 +225,7 @@ pub fn confirm(
     note: Option<String>,
     sla_minutes: i64,
 ) -> ApiResult<Confirmation> {
-    let mut h = load(conn, actor, id)?;
+    let mut h = load(conn.conn()?, actor, id)?;
     let to = unit_place(conn, h.to_unit_id)?;
     check_receiver(actor, &to)?;
     check_action(h.status, h.locked, HandoffAction::Confirm).map_err(|r| locked_problem(conn, &h, r))?;
@@ -274,10 +257,23 @@ pub fn confirm(
             return Ok(Confirmation::Locked);
         }
     }
-    let mut group = offered(conn, &h)?;
+    let mut group = offered(conn.conn()?, &h)?;
     let ids: Vec<Id> = group.iter().map(|t| t.id).collect();
     let (received, missing) = split_received(&ids, &received_ids)
         .map_err(|m| ApiError::invalid_field("received_traveller_ids", m))?;
+    // Read before anything is written, so that the writes go together at commit: the communities
+    // a district hands its travellers on to.
+    let onward = match to.level {
+        UnitLevel::District => unit_places(
+            conn,
+            group
+                .iter()
+                .filter(|t| received.contains(&t.id))
+                .filter_map(|t| t.destination_community_id)
+                .collect::<std::collections::BTreeSet<_>>(),
+        )?,
+        _ => BTreeMap::new(),
+    };
     let now = Timestamp::now();
     h.status = HandoffStatus::Confirmed;
     h.confirmed_at = Some(now);
@@ -311,7 +307,7 @@ pub fn confirm(
                 }
                 correct_destination(t, &to);
             })?;
-            handoffs::set_outcome(conn, h.id, t.id, HandoffOutcome::Received)?;
+            conn.set_outcome(h.id, t.id, HandoffOutcome::Received)?;
             moved_on.push(t.clone());
         } else {
             let step = Step {
@@ -323,7 +319,7 @@ pub fn confirm(
                 t.handoff_id = None;
                 t.missing = true;
             })?;
-            handoffs::set_outcome(conn, h.id, t.id, HandoffOutcome::Missing)?;
+            conn.set_outcome(h.id, t.id, HandoffOutcome::Missing)?;
         }
     }
     handoff_event(
@@ -343,15 +339,11 @@ pub fn confirm(
             }
         }
         for (community, travellers_for) in by_community {
-            open(
-                conn,
-                actor,
-                h.batch_id,
-                to.id,
-                community,
-                travellers_for,
-                sla_minutes,
-            )?;
+            let place = onward
+                .get(&community)
+                .copied()
+                .ok_or_else(|| ApiError::internal(format!("unit {community} vanished")))?;
+            open(conn, actor, h.batch_id, to.id, place, travellers_for, sla_minutes)?;
         }
     } else {
         let batches: std::collections::BTreeSet<Id> = group.iter().filter_map(|t| t.batch_id).collect();
@@ -388,7 +380,7 @@ fn correct_destination(t: &mut Traveller, to: &UnitPlace) {
 }
 
 fn release(conn: &mut Tx<'_>, actor: &Actor, h: &Handoff, action: &str, reason: &str) -> ApiResult<()> {
-    let mut group = offered(conn, h)?;
+    let mut group = offered(conn.conn()?, h)?;
     for t in group.iter_mut() {
         let step = Step {
             batch_id: t.batch_id,
@@ -398,7 +390,7 @@ fn release(conn: &mut Tx<'_>, actor: &Actor, h: &Handoff, action: &str, reason: 
             ..Step::default()
         };
         step_traveller(conn, actor, t, None, action, step, |t| t.handoff_id = None)?;
-        handoffs::set_outcome(conn, h.id, t.id, HandoffOutcome::Returned)?;
+        conn.set_outcome(h.id, t.id, HandoffOutcome::Returned)?;
     }
     Ok(())
 }
@@ -409,7 +401,10 @@ fn locked_problem(conn: &mut Tx<'_>, h: &Handoff, refusal: Refusal) -> ApiError 
     if refusal != Refusal::Locked {
         return refusal.into();
     }
-    match units::find(conn, Scope::All, h.from_unit_id) {
+    match conn
+        .conn()
+        .and_then(|c| units::find(c, Scope::All, h.from_unit_id))
+    {
         Ok(Some(unit)) => ApiError::invalid_state(refusal.message().with(
             "unit",
             serde_json::json!({"id": unit.id, "name": unit.name, "hotline": unit.hotline}),
@@ -421,7 +416,7 @@ fn locked_problem(conn: &mut Tx<'_>, h: &Handoff, refusal: Refusal) -> ApiError 
 
 /// The receiver refuses the handoff: custody stays with the sender, who may hand again.
 pub fn reject(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiResult<Handoff> {
-    let mut h = load(conn, actor, id)?;
+    let mut h = load(conn.conn()?, actor, id)?;
     let to = unit_place(conn, h.to_unit_id)?;
     check_receiver(actor, &to)?;
     h.status =
@@ -437,7 +432,7 @@ pub fn reject(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiRe
 
 /// The sender withdraws a pending handoff (a locked one, say) to hand the travellers again.
 pub fn cancel(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiResult<Handoff> {
-    let mut h = load(conn, actor, id)?;
+    let mut h = load(conn.conn()?, actor, id)?;
     let from = unit_place(conn, h.from_unit_id)?;
     if !acts_for(actor, &from) {
         return Err(ApiError::forbidden_because(msg!("sender_only")));

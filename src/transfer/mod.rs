@@ -30,12 +30,10 @@ pub fn changed_concurrently(what: &str) -> ApiError {
     ApiError::conflict(msg!("changed_concurrently", resource = what))
 }
 
-/// Writes a traveller changed from `before` (as read in this transaction), refusing if another
-/// request changed it since, and moves its version on.
+/// Writes a traveller changed from `before` (as read in this transaction), refused when it is sent
+/// if another request changed it since, and moves its version on.
 pub fn save_traveller(conn: &mut Tx<'_>, before: &Traveller, traveller: &mut Traveller) -> ApiResult<()> {
-    if !conn.save_traveller(before, traveller)? {
-        return Err(changed_concurrently("traveller"));
-    }
+    conn.save_traveller(before, traveller)?;
     traveller.version += 1;
     Ok(())
 }
@@ -99,9 +97,25 @@ pub fn record_step(
 }
 
 pub fn unit_place(conn: &mut Tx<'_>, id: Id) -> ApiResult<UnitPlace> {
-    units::find(conn, Scope::All, id)?
+    units::find(conn.conn()?, Scope::All, id)?
         .map(|u| u.place())
         .ok_or_else(|| ApiError::internal(format!("unit {id} vanished")))
+}
+
+/// The places of these units, read in one statement.
+pub fn unit_places(
+    conn: &mut Tx<'_>,
+    ids: impl IntoIterator<Item = Id>,
+) -> ApiResult<std::collections::BTreeMap<Id, UnitPlace>> {
+    let ids: Vec<Id> = ids.into_iter().collect();
+    let places: std::collections::BTreeMap<Id, UnitPlace> = units::find_many(conn.conn()?, &ids)?
+        .into_iter()
+        .map(|u| (u.id, u.place()))
+        .collect();
+    match ids.iter().find(|id| !places.contains_key(id)) {
+        Some(id) => Err(ApiError::internal(format!("unit {id} vanished"))),
+        None => Ok(places),
+    }
 }
 
 /// Whether the actor speaks for the unit that holds custody: the city's dispatcher for the city,
@@ -130,7 +144,7 @@ pub fn load_named(conn: &mut Tx<'_>, scope: Scope, field: &str, ids: &[Id]) -> A
             ));
         }
     }
-    let found = traveller_store::find_many(conn, scope, ids)?;
+    let found = traveller_store::find_many(conn.conn()?, scope, ids)?;
     for (i, (id, row)) in ids.iter().zip(&found).enumerate() {
         if row.is_none() {
             problems.push(crate::error::FieldError::new(

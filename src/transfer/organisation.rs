@@ -32,7 +32,7 @@ pub fn create_unit(tx: &mut Tx<'_>, actor: &Actor, new: NewUnit) -> ApiResult<Un
         (UnitLevel::City, _) => (id, None),
         (level, Some(parent_id)) => {
             let wanted = level.parent_level().unwrap_or(UnitLevel::City);
-            let parent = units::find(tx, Scope::All, parent_id)?
+            let parent = units::find(tx.conn()?, Scope::All, parent_id)?
                 .filter(|p| p.level == wanted)
                 .ok_or_else(|| {
                     ApiError::invalid_field(
@@ -47,7 +47,7 @@ pub fn create_unit(tx: &mut Tx<'_>, actor: &Actor, new: NewUnit) -> ApiResult<Un
         }
         (_, None) => return Err(ApiError::invalid_field("parent_id", msg!("missing"))),
     };
-    if units::code_taken(tx, &new.code)? {
+    if units::code_taken(tx.conn()?, &new.code)? {
         return Err(ApiError::conflict(msg!("unit_code_taken", code = new.code)));
     }
     let unit = Unit {
@@ -63,7 +63,7 @@ pub fn create_unit(tx: &mut Tx<'_>, actor: &Actor, new: NewUnit) -> ApiResult<Un
         address: new.address,
         name_en: new.name_en,
     };
-    units::insert(tx, &unit)?;
+    units::insert(tx.conn()?, &unit)?;
     touch_dashboards(tx, &unit);
     let data = json!({"name": unit.name, "name_en": unit.name_en, "code": unit.code, "level": unit.level,
         "parent_id": unit.parent_id, "hotline": unit.hotline, "address": unit.address});
@@ -90,12 +90,12 @@ pub struct UnitChanges {
 /// Renames a unit, or changes the hotline and address shown on notices and to the other side of a
 /// handoff.
 pub fn update_unit(tx: &mut Tx<'_>, actor: &Actor, id: Id, changes: UnitChanges) -> ApiResult<Unit> {
-    let mut unit = units::find(tx, Scope::All, id)?.ok_or_else(|| ApiError::not_found("unit"))?;
+    let mut unit = units::find(tx.conn()?, Scope::All, id)?.ok_or_else(|| ApiError::not_found("unit"))?;
     unit.name = changes.name.unwrap_or(unit.name);
     unit.name_en = changes.name_en.unwrap_or(unit.name_en);
     unit.hotline = changes.hotline.unwrap_or(unit.hotline);
     unit.address = changes.address.unwrap_or(unit.address);
-    units::update_contacts(tx, &unit)?;
+    units::update_contacts(tx.conn()?, &unit)?;
     touch_dashboards(tx, &unit);
     let data = json!({"name": unit.name, "name_en": unit.name_en, "hotline": unit.hotline,
         "address": unit.address});
@@ -130,7 +130,7 @@ pub struct NewPort {
 
 /// Adds a port of entry, which every dashboard lists.
 pub fn create_port(tx: &mut Tx<'_>, actor: &Actor, new: NewPort) -> ApiResult<Port> {
-    if ports::code_taken(tx, &new.code)? {
+    if ports::code_taken(tx.conn()?, &new.code)? {
         return Err(ApiError::conflict(msg!("port_code_taken", code = new.code)));
     }
     let port = Port {
@@ -141,8 +141,8 @@ pub fn create_port(tx: &mut Tx<'_>, actor: &Actor, new: NewPort) -> ApiResult<Po
         city_name: new.city_name,
         created_at: Timestamp::now(),
     };
-    ports::insert(tx, &port)?;
-    let everyone = units::all_ids(tx)?;
+    ports::insert(tx.conn()?, &port)?;
+    let everyone = units::all_ids(tx.conn()?)?;
     counts::touch(&mut tx.counts, &everyone);
     let data = json!({"code": port.code, "name": port.name, "kind": port.kind});
     events::record(

@@ -35,12 +35,12 @@ pub fn erase_expired(
 ) -> ApiResult<Erased> {
     let now = Timestamp::now();
     let mut erased = Erased::default();
-    let expired = traveller_store::expired_personal_data(conn, closed_before, limit)?;
+    let expired = traveller_store::expired_personal_data(conn.conn()?, closed_before, limit)?;
     if expired.is_empty() {
         return Ok(erased);
     }
     let ids: Vec<Id> = expired.iter().map(|(id, _)| *id).collect();
-    traveller_store::erase_personal_data(conn, &ids, now)?;
+    traveller_store::erase_personal_data(conn.conn()?, &ids, now)?;
     for (id, city) in expired {
         erased.by_city.entry(city).or_default().push(id);
     }

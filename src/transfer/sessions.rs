@@ -42,7 +42,7 @@ pub fn refresh(
     issue: impl FnOnce(&mut Tx<'_>, &User) -> ApiResult<Vec<u8>>,
 ) -> ApiResult<RefreshOutcome> {
     let digest = refresh_token_digest(presented);
-    let Some(token) = users::find_refresh_token(tx, &digest)? else {
+    let Some(token) = users::find_refresh_token(tx.conn()?, &digest)? else {
         return Ok(RefreshOutcome::Invalid);
     };
     // An expired token is only refused: presenting it again is no sign of theft.
@@ -51,13 +51,13 @@ pub fn refresh(
     }
     let not_before = Timestamp::now() - Duration::seconds(REFRESH_REPLAY_SECS);
     let stored = |tx: &mut Tx<'_>| match key {
-        Some(key) => idempotency::find(tx, token.user_id, key, REFRESH_SCOPE, not_before),
+        Some(key) => idempotency::find(tx.conn()?, token.user_id, key, REFRESH_SCOPE, not_before),
         None => Ok(None),
     };
     if token.used_at.is_none() && stored(tx)?.is_some_and(|s| s.request_hash != print) {
         return Ok(RefreshOutcome::KeyReused);
     }
-    if token.used_at.is_some() || !users::use_refresh_token(tx, token.id)? {
+    if token.used_at.is_some() || !users::use_refresh_token(tx.conn()?, token.id)? {
         // Read after the token's row: a first attempt still under way has committed.
         if let Some(first) = stored(tx)?.filter(|s| s.request_hash == print) {
             let answer = first.body["sealed"]
@@ -68,9 +68,9 @@ pub fn refresh(
         }
         // Anything else is a second use: the token was stolen or leaked.
         users::end_sessions(tx, token.user_id)?;
-        let user = users::find(tx, token.user_id)?;
+        let user = users::find(tx.conn()?, token.user_id)?;
         let place = match &user {
-            Some(u) => users::place_of(tx, u)?,
+            Some(u) => users::place_of(tx.conn()?, u)?,
             None => EventPlace::default(),
         };
         events::record(
@@ -84,13 +84,20 @@ pub fn refresh(
         )?;
         return Ok(RefreshOutcome::Reused);
     }
-    let Some(user) = users::find(tx, token.user_id)?.filter(|u| u.active) else {
+    let Some(user) = users::find(tx.conn()?, token.user_id)?.filter(|u| u.active) else {
         return Ok(RefreshOutcome::Invalid);
     };
     let answer = issue(tx, &user)?;
     if let Some(key) = key {
         let sealed = serde_json::json!({ "sealed": seal_answer(presented, &answer) });
-        idempotency::store(tx, user.id, key, REFRESH_SCOPE, print, 200, &sealed)?;
+        tx.remember_answer(idempotency::StoredAnswer {
+            user_id: user.id,
+            key: key.to_owned(),
+            scope: REFRESH_SCOPE.to_owned(),
+            request_hash: print.to_owned(),
+            status: 200,
+            body: sealed,
+        });
     }
     Ok(RefreshOutcome::Issued(answer))
 }

@@ -145,7 +145,7 @@ fn destination(
     actor: &Actor,
     community_id: Id,
 ) -> ApiResult<Result<crate::auth::UnitPlace, Message>> {
-    Ok(match units::find(conn, actor.scope, community_id)? {
+    Ok(match units::find(conn.conn()?, actor.scope, community_id)? {
         Some(unit) if unit.level == UnitLevel::Community => Ok(unit.place()),
         _ => Err(msg!("not_a_community_of_yours")),
     })
@@ -225,7 +225,9 @@ pub fn register(
     community_id: Id,
 ) -> ApiResult<Traveller> {
     let mut errors = Vec::new();
-    if ports::find(conn, port_id)?.is_none() {
+    let (port_known, document_open) =
+        travellers::port_and_open_document(conn.conn()?, port_id, c.document_type.as_str(), &c.document_no)?;
+    if !port_known {
         errors.push(FieldError::new("port_id", msg!("no_such_port")));
     }
     let dest = destination(conn, actor, community_id)?
@@ -235,7 +237,7 @@ pub fn register(
         return Err(ApiError::invalid(errors));
     }
     let dest = dest.ok_or_else(|| ApiError::internal("destination checked"))?;
-    if travellers::open_transfer_exists(conn, c.document_type.as_str(), &c.document_no)? {
+    if document_open {
         return Err(ApiError::conflict(msg!(
             "document_open_transfer",
             document_type = c.document_type.as_str(),
@@ -295,7 +297,7 @@ pub fn import(
             let port_id = match port_ids.get(&code) {
                 Some(id) => *id,
                 None => {
-                    let id = ports::find_by_code(conn, &code)?.map(|p| p.id);
+                    let id = ports::find_by_code(conn.conn()?, &code)?.map(|p| p.id);
                     port_ids.insert(code.clone(), id);
                     id
                 }
@@ -308,7 +310,7 @@ pub fn import(
             }
             let community = row.community_code.trim().to_uppercase();
             if !destinations.contains_key(&community) {
-                let place = match units::find_by_code(conn, actor.scope, &community)? {
+                let place = match units::find_by_code(conn.conn()?, actor.scope, &community)? {
                     Some(u) if u.level == UnitLevel::Community => Ok(u.place()),
                     _ => Err(msg!("no_community_with_code", code = community)),
                 };
@@ -341,7 +343,7 @@ pub fn import(
             .iter()
             .map(|(_, t)| (t.document_type, t.document_no.clone()))
             .collect();
-        let open = travellers::open_documents(conn, &asked)?;
+        let open = travellers::open_documents(conn.conn()?, &asked)?;
         for (line, t) in &accepted {
             if open.contains(&(t.document_type, t.document_no.clone())) {
                 errors.push(FieldError {
@@ -381,7 +383,7 @@ pub fn record_exception(
     facility: Option<String>,
 ) -> ApiResult<Traveller> {
     let mut traveller =
-        travellers::find(conn, actor.scope, id)?.ok_or_else(|| ApiError::not_found("traveller"))?;
+        travellers::find(conn.conn()?, actor.scope, id)?.ok_or_else(|| ApiError::not_found("traveller"))?;
     let custodian = unit_place(conn, traveller.custodian_unit_id)?;
     if !acts_for(actor, &custodian) {
         return Err(ApiError::invalid_state(msg!("traveller_not_in_custody")));
@@ -408,7 +410,7 @@ pub fn record_exception(
     if let Some(batch_id) = traveller.batch_id {
         // Someone who leaves the loop before departure does not travel with the batch.
         if status == TravellerStatus::Assigned || status == TravellerStatus::Boarded {
-            crate::store::batches::set_boarded(conn, batch_id, traveller.id, false)?;
+            crate::store::batches::set_boarded(conn.conn()?, batch_id, traveller.id, false)?;
         }
         super::batches::close_if_done(conn, actor, batch_id)?;
     }

@@ -3,7 +3,6 @@
 
 use serde_json::json;
 
-use super::changed_concurrently;
 use crate::auth::Actor;
 use crate::db::types::{Id, Timestamp};
 use crate::domain::message::msg;
@@ -44,9 +43,7 @@ fn vehicle_event(
 /// Writes a vehicle changed from the status `before` (as read in this transaction).
 pub fn save_vehicle(conn: &mut Tx<'_>, before: VehicleStatus, v: &mut Vehicle) -> ApiResult<()> {
     v.updated_at = Timestamp::now();
-    if !conn.save_vehicle(before, v)? {
-        return Err(changed_concurrently("vehicle"));
-    }
+    conn.save_vehicle(before, v)?;
     v.version += 1;
     Ok(())
 }
@@ -94,12 +91,12 @@ pub fn disinfect(
     vehicle_id: Id,
     note: Option<String>,
 ) -> ApiResult<(Id, Vehicle)> {
-    let mut vehicle =
-        vehicles::find(conn, actor.scope, vehicle_id)?.ok_or_else(|| ApiError::not_found("vehicle"))?;
+    let mut vehicle = vehicles::find(conn.conn()?, actor.scope, vehicle_id)?
+        .ok_or_else(|| ApiError::not_found("vehicle"))?;
     if actor.role == Role::Dispatcher && actor.unit_id != Some(vehicle.unit_id) {
         return Err(ApiError::not_found("vehicle"));
     }
-    let last_batch = batches::last_of_vehicle(conn, vehicle.id)?;
+    let last_batch = batches::last_of_vehicle(conn.conn()?, vehicle.id)?;
     move_vehicle(
         conn,
         actor,
@@ -108,7 +105,7 @@ pub fn disinfect(
         json!({"note": note, "batch_id": last_batch}),
     )?;
     let id = new_id();
-    batches::insert_disinfection(conn, id, vehicle.id, last_batch, note, actor.id)?;
+    batches::insert_disinfection(conn.conn()?, id, vehicle.id, last_batch, note, actor.id)?;
     Ok((id, vehicle))
 }
 
@@ -122,10 +119,10 @@ pub struct NewVehicle {
 
 /// Registers a vehicle of a city in the caller's jurisdiction, available.
 pub fn register(conn: &mut Tx<'_>, actor: &Actor, new: NewVehicle) -> ApiResult<Vehicle> {
-    crate::store::units::find(conn, actor.scope, new.unit_id)?
+    crate::store::units::find(conn.conn()?, actor.scope, new.unit_id)?
         .filter(|u| u.level == crate::domain::UnitLevel::City)
         .ok_or_else(|| ApiError::invalid_field("unit_id", msg!("not_a_city_of_yours")))?;
-    if vehicles::plate_taken(conn, &new.plate)? {
+    if vehicles::plate_taken(conn.conn()?, &new.plate)? {
         return Err(ApiError::conflict(msg!("plate_taken", plate = new.plate)));
     }
     let now = Timestamp::now();
@@ -155,7 +152,8 @@ pub fn update(
     seats: Option<i32>,
     out_of_service: Option<bool>,
 ) -> ApiResult<Vehicle> {
-    let mut vehicle = vehicles::find(conn, actor.scope, id)?.ok_or_else(|| ApiError::not_found("vehicle"))?;
+    let mut vehicle =
+        vehicles::find(conn.conn()?, actor.scope, id)?.ok_or_else(|| ApiError::not_found("vehicle"))?;
     let status = vehicle.status;
     let changes = seats.is_some_and(|s| s != vehicle.seats)
         || out_of_service.is_some_and(|o| o != vehicle.out_of_service);

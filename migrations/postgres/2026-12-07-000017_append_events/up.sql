@@ -1,0 +1,84 @@
+-- Appends a transaction's events to the audit log from inside the statement that writes the rest
+-- of the transaction, so that committing a change costs one statement and the COMMIT.
+--
+-- It takes the log's lock (held to the commit: `seq` follows commit order), tells every
+-- instance's reader of the log, and chains each event to the newest one of its city's chain.
+-- Each query of a VOLATILE function takes a fresh snapshot, so the heads read after the lock are
+-- those of every append committed before it. The hash is SHA-256 over the text that
+-- `store::events::Chained::hash` writes: the previous hash, the id and the time, one a line, then
+-- the rest of the event's canonical text (`texts`, as UTF-8), which the service sends.
+CREATE FUNCTION append_events(
+    lock_key bigint,
+    channel text,
+    payload text,
+    ids uuid[],
+    actor_ids uuid[],
+    actions text[],
+    entity_types text[],
+    entity_ids uuid[],
+    city_ids uuid[],
+    district_ids uuid[],
+    community_ids uuid[],
+    datas jsonb[],
+    texts bytea[]
+) RETURNS integer
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    n integer := coalesce(array_length(ids, 1), 0);
+    stamp timestamptz;
+    stamp_text text;
+    chains text[] := '{}';
+    head_hashes text[] := '{}';
+    head_seqs bigint[] := '{}';
+    prev_hashes text[] := '{}';
+    hashes text[] := '{}';
+    seqs bigint[] := '{}';
+    chain text;
+    pos integer;
+    prev text;
+    prev_seq bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(lock_key);
+    PERFORM pg_notify(channel, payload);
+    stamp := clock_timestamp();
+    stamp_text := to_char(stamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
+    FOR i IN 1 .. n LOOP
+        chain := coalesce(city_ids[i]::text, '');
+        pos := array_position(chains, chain);
+        IF pos IS NULL THEN
+            IF city_ids[i] IS NULL THEN
+                SELECT e.hash, e.chain_seq INTO prev, prev_seq FROM events e
+                 WHERE e.city_id IS NULL AND e.hash <> '' ORDER BY e.seq DESC LIMIT 1;
+            ELSE
+                SELECT e.hash, e.chain_seq INTO prev, prev_seq FROM events e
+                 WHERE e.city_id = city_ids[i] AND e.hash <> '' ORDER BY e.seq DESC LIMIT 1;
+            END IF;
+            IF NOT FOUND THEN
+                prev := repeat('0', 64);
+                prev_seq := 0;
+            END IF;
+            chains := chains || chain;
+            head_hashes := head_hashes || prev;
+            head_seqs := head_seqs || prev_seq;
+            pos := array_length(chains, 1);
+        END IF;
+        prev_hashes[i] := head_hashes[pos];
+        seqs[i] := head_seqs[pos] + 1;
+        hashes[i] := encode(sha256(
+            convert_to(head_hashes[pos] || E'\n' || ids[i]::text || E'\n' || stamp_text || E'\n', 'UTF8')
+            || texts[i]), 'hex');
+        head_hashes[pos] := hashes[i];
+        head_seqs[pos] := seqs[i];
+    END LOOP;
+    INSERT INTO events (id, at, actor_id, action, entity_type, entity_id, city_id, district_id,
+                        community_id, data, prev_hash, hash, chain_seq)
+    SELECT u.id, stamp, u.actor_id, u.action, u.entity_type, u.entity_id, u.city_id, u.district_id,
+           u.community_id, u.data, u.prev_hash, u.hash, u.chain_seq
+      FROM unnest(ids, actor_ids, actions, entity_types, entity_ids, city_ids, district_ids,
+                  community_ids, datas, prev_hashes, hashes, seqs)
+           WITH ORDINALITY AS u(id, actor_id, action, entity_type, entity_id, city_id, district_id,
+                                community_id, data, prev_hash, hash, chain_seq, place)
+     ORDER BY u.place;
+    RETURN n;
+END
+$$;
