@@ -23,6 +23,7 @@ use crate::domain::Role;
 use crate::error::{ApiError, ApiResult, ProblemCode};
 use crate::state::AppState;
 use crate::store::handoffs::{self, Handoff, HandoffFilter};
+use crate::store::units::Unit;
 use crate::store::{travellers, Page};
 use crate::transfer::handoffs::{self as custody, Confirmation};
 
@@ -115,10 +116,39 @@ pub fn handoff_views(
         .map(|t| (t.id, t))
         .collect();
     let unit_ids: Vec<Id> = rows.iter().flat_map(|h| [h.from_unit_id, h.to_unit_id]).collect();
-    let sides: HashMap<Id, crate::store::units::Unit> = crate::store::units::by_ids(conn, &unit_ids)?
+    let sides: HashMap<Id, Unit> = crate::store::units::by_ids(conn, &unit_ids)?
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
+    Ok(assemble(actor, rows, members, people, sides))
+}
+
+/// The view of a handoff just confirmed, from what the confirmation wrote: no statement after the
+/// writes.
+pub fn confirmed_view(actor: &Actor, confirmed: custody::Confirmed) -> ApiResult<HandoffView> {
+    let members = HashMap::from([(
+        confirmed.handoff.id,
+        confirmed
+            .offered
+            .iter()
+            .map(|(t, outcome)| (t.id, *outcome))
+            .collect(),
+    )]);
+    let people = confirmed.offered.into_iter().map(|(t, _)| (t.id, t)).collect();
+    let sides = confirmed.sides.into_iter().map(|u| (u.id, u)).collect();
+    assemble(actor, vec![confirmed.handoff], members, people, sides)
+        .pop()
+        .ok_or_else(|| ApiError::internal("handoff view"))
+}
+
+/// Views of handoffs from their members, the travellers and the units on both sides.
+fn assemble(
+    actor: &Actor,
+    rows: Vec<Handoff>,
+    mut members: HashMap<Id, Vec<(Id, HandoffOutcome)>>,
+    people: HashMap<Id, travellers::Traveller>,
+    sides: HashMap<Id, Unit>,
+) -> Vec<HandoffView> {
     let side = |id: Id| HandoffUnitView {
         id,
         name: sides.get(&id).map(|u| u.name.clone()).unwrap_or_default(),
@@ -126,8 +156,7 @@ pub fn handoff_views(
         hotline: sides.get(&id).and_then(|u| u.hotline.clone()),
     };
     let now = Timestamp::now();
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|h| {
             let list = members.remove(&h.id).unwrap_or_default();
             let confirmed = h.status == HandoffStatus::Confirmed;
@@ -175,7 +204,7 @@ pub fn handoff_views(
                 code: sender.then(|| h.code.clone()),
             }
         })
-        .collect())
+        .collect()
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -389,7 +418,7 @@ async fn confirm(
             note,
             sla,
         )? {
-            Confirmation::Confirmed(h) => one_view(conn.conn()?, &who, *h).map(Answer::Done),
+            Confirmation::Confirmed(c) => confirmed_view(&who, *c).map(Answer::Done),
             // A wrong code is counted, and the count commits.
             Confirmation::WrongCode { attempts_left } => Ok(Answer::RefusedAfterWriting(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -161,25 +161,52 @@ pub fn in_transit() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
     diesel::dsl::sql("travellers.status = 'in_transit'")
 }
 
-/// Whether the port exists, and whether the document already has an open transfer: what a
-/// registration checks, asked in one statement.
-pub fn port_and_open_document(
+/// What a registration checks before it writes: its destination as the caller's scope sees it,
+/// whether its port exists, and whether its document already has an open transfer.
+pub struct RegistrationFacts {
+    pub destination: Option<super::units::Unit>,
+    pub port_known: bool,
+    pub document_open: bool,
+}
+
+/// Asks what a registration checks in one statement (the port and the document ride on the
+/// destination's row), or in two when there is no such destination.
+pub fn registration_facts(
     conn: &mut DbConnection,
+    scope: Scope,
+    community_id: Id,
     port_id: Id,
     document_type: &str,
     document_no: &str,
-) -> QueryResult<(bool, bool)> {
-    use crate::schema::ports;
-    diesel::select((
-        diesel::dsl::exists(ports::table.filter(ports::id.eq(port_id))),
-        diesel::dsl::exists(
+) -> QueryResult<RegistrationFacts> {
+    use crate::schema::{ports, units};
+    use diesel::dsl::exists;
+    let port = || exists(ports::table.filter(ports::id.eq(port_id)));
+    let document = || {
+        exists(
             travellers::table
-                .filter(travellers::document_type.eq(document_type))
-                .filter(travellers::document_no.eq(document_no))
+                .filter(travellers::document_type.eq(document_type.to_owned()))
+                .filter(travellers::document_no.eq(document_no.to_owned()))
                 .filter(open_transfer()),
-        ),
-    ))
-    .get_result(conn)
+        )
+    };
+    let found = super::units::scoped(scope)
+        .filter(units::id.eq(community_id))
+        .select((super::units::Unit::as_select(), port(), document()))
+        .first::<(super::units::Unit, bool, bool)>(conn)
+        .optional()?;
+    let (destination, port_known, document_open) = match found {
+        Some((unit, port_known, document_open)) => (Some(unit), port_known, document_open),
+        None => {
+            let (port_known, document_open) = diesel::select((port(), document())).get_result(conn)?;
+            (None, port_known, document_open)
+        }
+    };
+    Ok(RegistrationFacts {
+        destination,
+        port_known,
+        document_open,
+    })
 }
 
 /// Only through the unit of work (`Tx::insert_traveller`), which counts the traveller.

@@ -69,14 +69,6 @@ pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option
         .optional()
 }
 
-/// The units of these ids that exist, in one statement.
-pub fn find_many(conn: &mut DbConnection, ids: &[Id]) -> QueryResult<Vec<Unit>> {
-    units::table
-        .filter(units::id.eq_any(ids.to_vec()))
-        .select(Unit::as_select())
-        .load(conn)
-}
-
 pub struct UnitFilter {
     pub level: Option<UnitLevel>,
     pub parent_id: Option<Id>,

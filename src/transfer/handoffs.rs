@@ -22,8 +22,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::events;
 use crate::store::handoffs::{self, Handoff};
 use crate::store::new_id;
-use crate::store::travellers::{self, Traveller};
-use crate::store::units;
+use crate::store::travellers::Traveller;
+use crate::store::units::{self, Unit};
 use crate::store::Tx;
 
 fn handoff_event(
@@ -198,20 +198,23 @@ fn check_receiver(actor: &Actor, to: &UnitPlace) -> ApiResult<()> {
 }
 
 fn offered(conn: &mut DbConnection, h: &Handoff) -> ApiResult<Vec<Traveller>> {
-    let ids: Vec<Id> = handoffs::travellers_of(conn, &[h.id])?
-        .into_iter()
-        .map(|r| r.traveller_id)
-        .collect();
-    Ok(travellers::find_many(conn, Scope::All, &ids)?
-        .into_iter()
-        .flatten()
-        .collect())
+    Ok(handoffs::offered_travellers(conn, h.id)?)
+}
+
+/// A confirmed handoff with what the answer shows of it, as this transaction wrote it: read again
+/// it would cost statements after the writes.
+pub struct Confirmed {
+    pub handoff: Handoff,
+    /// Everyone offered, with what became of them.
+    pub offered: Vec<(Traveller, HandoffOutcome)>,
+    /// The sending and the receiving unit.
+    pub sides: Vec<Unit>,
 }
 
 /// What a confirmation attempt came to. A wrong code is counted (and may lock the handoff), so it
 /// is committed even though the request fails.
 pub enum Confirmation {
-    Confirmed(Box<Handoff>),
+    Confirmed(Box<Confirmed>),
     WrongCode { attempts_left: i32 },
     Locked,
 }
@@ -226,7 +229,13 @@ pub fn confirm(
     sla_minutes: i64,
 ) -> ApiResult<Confirmation> {
     let mut h = load(conn.conn()?, actor, id)?;
-    let to = unit_place(conn, h.to_unit_id)?;
+    // Both sides in full: the receiver's place for the rules, and both for the answer.
+    let sides = units::by_ids(conn.conn()?, &[h.from_unit_id, h.to_unit_id])?;
+    let to = sides
+        .iter()
+        .find(|u| u.id == h.to_unit_id)
+        .map(|u| u.place())
+        .ok_or_else(|| ApiError::internal(format!("unit {} vanished", h.to_unit_id)))?;
     check_receiver(actor, &to)?;
     check_action(h.status, h.locked, HandoffAction::Confirm).map_err(|r| locked_problem(conn, &h, r))?;
     match check_code(&h.code, code.trim(), h.failed_attempts) {
@@ -351,7 +360,22 @@ pub fn confirm(
             super::batches::close_if_done(conn, actor, batch_id)?;
         }
     }
-    Ok(Confirmation::Confirmed(Box::new(h)))
+    let offered = group
+        .into_iter()
+        .map(|t| {
+            let outcome = if received.contains(&t.id) {
+                HandoffOutcome::Received
+            } else {
+                HandoffOutcome::Missing
+            };
+            (t, outcome)
+        })
+        .collect();
+    Ok(Confirmation::Confirmed(Box::new(Confirmed {
+        handoff: h,
+        offered,
+        sides,
+    })))
 }
 
 /// Whether the receiving unit is not the traveller's destination.

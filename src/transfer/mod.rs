@@ -108,7 +108,7 @@ pub fn unit_places(
     ids: impl IntoIterator<Item = Id>,
 ) -> ApiResult<std::collections::BTreeMap<Id, UnitPlace>> {
     let ids: Vec<Id> = ids.into_iter().collect();
-    let places: std::collections::BTreeMap<Id, UnitPlace> = units::find_many(conn.conn()?, &ids)?
+    let places: std::collections::BTreeMap<Id, UnitPlace> = units::by_ids(conn.conn()?, &ids)?
         .into_iter()
         .map(|u| (u.id, u.place()))
         .collect();

@@ -139,18 +139,6 @@ pub fn check(raw: &RawTraveller, now: DateTime<Utc>) -> Result<CheckedTraveller,
     }
 }
 
-/// Checks the destination: a community in the caller's jurisdiction.
-fn destination(
-    conn: &mut Tx<'_>,
-    actor: &Actor,
-    community_id: Id,
-) -> ApiResult<Result<crate::auth::UnitPlace, Message>> {
-    Ok(match units::find(conn.conn()?, actor.scope, community_id)? {
-        Some(unit) if unit.level == UnitLevel::Community => Ok(unit.place()),
-        _ => Err(msg!("not_a_community_of_yours")),
-    })
-}
-
 fn new_traveller(
     actor: &Actor,
     c: CheckedTraveller,
@@ -225,19 +213,31 @@ pub fn register(
     community_id: Id,
 ) -> ApiResult<Traveller> {
     let mut errors = Vec::new();
-    let (port_known, document_open) =
-        travellers::port_and_open_document(conn.conn()?, port_id, c.document_type.as_str(), &c.document_no)?;
-    if !port_known {
+    let facts = travellers::registration_facts(
+        conn.conn()?,
+        actor.scope,
+        community_id,
+        port_id,
+        c.document_type.as_str(),
+        &c.document_no,
+    )?;
+    if !facts.port_known {
         errors.push(FieldError::new("port_id", msg!("no_such_port")));
     }
-    let dest = destination(conn, actor, community_id)?
-        .map_err(|m| errors.push(FieldError::new("destination_community_id", m)))
-        .ok();
-    if !errors.is_empty() {
+    let dest = match facts.destination {
+        Some(unit) if unit.level == UnitLevel::Community => Some(unit.place()),
+        _ => {
+            errors.push(FieldError::new(
+                "destination_community_id",
+                msg!("not_a_community_of_yours"),
+            ));
+            None
+        }
+    };
+    let Some(dest) = dest.filter(|_| errors.is_empty()) else {
         return Err(ApiError::invalid(errors));
-    }
-    let dest = dest.ok_or_else(|| ApiError::internal("destination checked"))?;
-    if document_open {
+    };
+    if facts.document_open {
         return Err(ApiError::conflict(msg!(
             "document_open_transfer",
             document_type = c.document_type.as_str(),
