@@ -98,6 +98,40 @@ fn event_insert(p: &Place) -> String {
     )
 }
 
+/// The numbers a registration moves, as the arguments of `append_events`: units, metrics, values.
+fn counter_arrays(units: &[Id], metrics: &[&str]) -> String {
+    let mut u = Vec::new();
+    let mut m = Vec::new();
+    for unit in units {
+        for metric in metrics.iter().chain(&["changes"]) {
+            u.push(format!("'{unit}'::uuid"));
+            m.push(format!("'{metric}'"));
+        }
+    }
+    let ones = vec!["1"; u.len()];
+    format!(
+        "ARRAY[{}], ARRAY[{}]::text[], ARRAY[{}]::bigint[]",
+        u.join(", "),
+        m.join(", "),
+        ones.join(", ")
+    )
+}
+
+/// A registration's daily numbers, as the arguments of `append_events`: units, days, metrics, values.
+fn daily_arrays(units: &[Id]) -> String {
+    let u: Vec<String> = units.iter().map(|u| format!("'{u}'::uuid")).collect();
+    let days = vec!["to_char(now(), 'YYYY-MM-DD')"; u.len()];
+    let metrics = vec!["'registered'"; u.len()];
+    let ones = vec!["1"; u.len()];
+    format!(
+        "ARRAY[{}], ARRAY[{}]::text[], ARRAY[{}]::text[], ARRAY[{}]::bigint[]",
+        u.join(", "),
+        days.join(", "),
+        metrics.join(", "),
+        ones.join(", ")
+    )
+}
+
 fn counter_rows(units: &[Id], metrics: &[&str]) -> String {
     let mut rows = Vec::new();
     for unit in units {
@@ -124,17 +158,14 @@ fn registration_now(p: &Place) -> String {
     format!(
         "\\set doc random(1, 999999999999)\n\
          BEGIN\\; SELECT pg_advisory_xact_lock_shared({everything});\n\
-         SELECT EXISTS (SELECT 1 FROM \"ports\" WHERE \"ports\".\"id\" = '{port}'), EXISTS (SELECT 1 FROM \"travellers\" WHERE ((\"travellers\".\"document_type\" = 'passport') AND (\"travellers\".\"document_no\" = 'P' || :doc)) AND (\"travellers\".\"status\" != ALL('{{received,exception}}')));\n\
-         SELECT \"units\".\"id\", \"units\".\"name\", \"units\".\"code\", \"units\".\"level\", \"units\".\"parent_id\", \"units\".\"city_id\", \"units\".\"district_id\", \"units\".\"created_at\", \"units\".\"hotline\", \"units\".\"address\" FROM \"units\" WHERE ((\"units\".\"city_id\" = '{city}') AND (\"units\".\"id\" = '{community}')) LIMIT 1;\n\
-         WITH w0 AS (INSERT INTO \"travellers\" ({TRAVELLER_COLUMNS}) VALUES (gen_random_uuid(), 'Bench Traveller', 'passport', 'P' || :doc, 'CHN', NULL, 'MU1', '{port}', now(), '{city}', '{district}', '{community}', NULL, 'zh', NULL, 'awaiting_transfer', '{city}', NULL, NULL, false, NULL, NULL, NULL, NULL, NULL, '{user}', now(), now(), 1, '{district}', '{community}', NULL, NULL)), \
-         w1 AS (INSERT INTO stat_totals (unit_id, metric, value) VALUES {totals} ON CONFLICT (unit_id, metric) DO UPDATE SET value = stat_totals.value + excluded.value), \
-         w2 AS (INSERT INTO stat_daily (unit_id, day, metric, value) VALUES {daily} ON CONFLICT (unit_id, day, metric) DO UPDATE SET value = stat_daily.value + excluded.value) \
+         SELECT \"units\".\"id\", \"units\".\"name\", \"units\".\"code\", \"units\".\"level\", \"units\".\"parent_id\", \"units\".\"city_id\", \"units\".\"district_id\", \"units\".\"created_at\", \"units\".\"hotline\", \"units\".\"address\", EXISTS (SELECT 1 FROM \"ports\" WHERE \"ports\".\"id\" = '{port}'), EXISTS (SELECT 1 FROM \"travellers\" WHERE ((\"travellers\".\"document_type\" = 'passport') AND (\"travellers\".\"document_no\" = 'P' || :doc)) AND (\"travellers\".\"status\" != ALL('{{received,exception}}'))) FROM \"units\" WHERE ((\"units\".\"city_id\" = '{city}') AND (\"units\".\"id\" = '{community}')) LIMIT 1;\n\
+         WITH w0 AS (INSERT INTO \"travellers\" ({TRAVELLER_COLUMNS}) VALUES (gen_random_uuid(), 'Bench Traveller', 'passport', 'P' || :doc, 'CHN', NULL, 'MU1', '{port}', now(), '{city}', '{district}', '{community}', NULL, 'zh', NULL, 'awaiting_transfer', '{city}', NULL, NULL, false, NULL, NULL, NULL, NULL, NULL, '{user}', now(), now(), 1, '{district}', '{community}', NULL, NULL)) \
          SELECT ARRAY[]::bigint[];\n\
-         SELECT append_events({log}, 'inbound_transfer_changes', 'events', ARRAY[gen_random_uuid()], ARRAY['{user}'::uuid], ARRAY['traveller.registered'], ARRAY['traveller'], ARRAY[gen_random_uuid()], ARRAY['{city}'::uuid], ARRAY['{district}'::uuid], ARRAY['{community}'::uuid], ARRAY['{{\"status\": \"awaiting_transfer\"}}'::jsonb], ARRAY[convert_to(:doc::text, 'UTF8')]);\n\
+         SELECT append_events({log}, 'inbound_transfer_changes', 'events', ARRAY[gen_random_uuid()], ARRAY['{user}'::uuid], ARRAY['traveller.registered'], ARRAY['traveller'], ARRAY[gen_random_uuid()], ARRAY['{city}'::uuid], ARRAY['{district}'::uuid], ARRAY['{community}'::uuid], ARRAY['{{\"status\": \"awaiting_transfer\"}}'::jsonb], ARRAY[convert_to(:doc::text, 'UTF8')], {totals}, {daily});\n\
          COMMIT;\n",
         everything = 0x1b0_7a45_f3e3_i64,
-        totals = counter_rows(&units, &["changes", "travellers", "travellers:awaiting_transfer"]),
-        daily = daily_rows(&units),
+        totals = counter_arrays(&units, &["travellers", "travellers:awaiting_transfer"]),
+        daily = daily_arrays(&units),
         log = 0x1b0_7a45_f3e5_i64,
     )
 }

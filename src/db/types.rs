@@ -38,51 +38,118 @@ pub struct DbTimestamp;
 #[diesel(sqlite_type(name = "Text"))]
 pub struct DbJson;
 
-/// An identifier: a UUID (v7 for everything this service creates).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    AsExpression,
-    FromSqlRow,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[diesel(sql_type = DbUuid)]
-#[serde(transparent)]
-#[schema(value_type = String, format = Uuid)]
-pub struct Id(pub uuid::Uuid);
+/// Identifier types: each a UUID (v7 for every row this service creates, so that ordering by id is
+/// ordering by creation), `uuid` on PostgreSQL and text on SQLite, and each its own type, so that
+/// the id of one kind of row cannot be passed where another's is meant. `Id` is an id of any kind
+/// (what the event log names), and every other converts into it.
+macro_rules! ids {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            AsExpression,
+            FromSqlRow,
+            Serialize,
+            Deserialize,
+            utoipa::ToSchema,
+        )]
+        #[diesel(sql_type = DbUuid)]
+        #[serde(transparent)]
+        #[schema(value_type = String, format = Uuid)]
+        pub struct $name(pub uuid::Uuid);
 
-impl Id {
-    /// A new time-ordered id: ordering by id is ordering by creation.
-    pub fn new() -> Self {
-        Id(uuid::Uuid::now_v7())
-    }
+        impl $name {
+            /// A new time-ordered id.
+            pub fn new() -> Self {
+                $name(uuid::Uuid::now_v7())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                uuid::Uuid::parse_str(s).map($name)
+            }
+        }
+
+        impl ToSql<DbUuid, Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                out.write_all(self.0.as_bytes())?;
+                Ok(IsNull::No)
+            }
+        }
+
+        impl FromSql<DbUuid, Pg> for $name {
+            fn from_sql(value: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+                Ok($name(uuid::Uuid::from_slice(value.as_bytes())?))
+            }
+        }
+
+        impl ToSql<DbUuid, Sqlite> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+                out.set_value(self.0.hyphenated().to_string());
+                Ok(IsNull::No)
+            }
+        }
+
+        impl FromSql<DbUuid, Sqlite> for $name {
+            fn from_sql(value: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+                let text = <String as FromSql<diesel::sql_types::Text, Sqlite>>::from_sql(value)?;
+                Ok($name(uuid::Uuid::parse_str(&text)?))
+            }
+        }
+
+        impl FromSql<DbUuid, MultiBackend> for $name {
+            fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+                bytes.from_sql::<Self, DbUuid>()
+            }
+        }
+
+        impl ToSql<DbUuid, MultiBackend> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+                out.set_value((DbUuid, self));
+                Ok(IsNull::No)
+            }
+        }
+    )*};
 }
 
-impl Default for Id {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl std::fmt::Display for Id {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::str::FromStr for Id {
-    type Err = uuid::Error;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        uuid::Uuid::parse_str(s).map(Id)
-    }
+ids! {
+    /// An id of any kind of row.
+    Id;
+    /// A unit: a city, district or community.
+    UnitId;
+    /// A port of entry.
+    PortId;
+    /// A user of the service.
+    UserId;
+    /// A traveller.
+    TravellerId;
+    /// A transfer batch.
+    BatchId;
+    /// A handoff between two units.
+    HandoffId;
+    /// A vehicle.
+    VehicleId;
 }
 
 /// An instant, always in UTC, serialized as RFC 3339.
@@ -140,14 +207,23 @@ impl std::ops::Sub<Timestamp> for Timestamp {
 #[schema(value_type = serde_json::Value)]
 pub struct Json(pub serde_json::Value);
 
-/// Routes a custom SQL type through the multi-backend to the per-backend impls below.
-macro_rules! multi_backend_type {
-    ($sql:ident, $rust:ty) => {
+/// Routes a custom SQL type through the multi-backend to each backend's own.
+macro_rules! sql_type_through_multi_backend {
+    ($sql:ident) => {
         impl HasSqlType<$sql> for MultiBackend {
             fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
                 MultiBackend::lookup_sql_type::<$sql>(lookup)
             }
         }
+    };
+}
+
+sql_type_through_multi_backend!(DbUuid);
+
+/// Routes a custom SQL type through the multi-backend to the per-backend impls below.
+macro_rules! multi_backend_type {
+    ($sql:ident, $rust:ty) => {
+        sql_type_through_multi_backend!($sql);
         impl FromSql<$sql, MultiBackend> for $rust {
             fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
                 bytes.from_sql::<Self, $sql>()
@@ -162,42 +238,12 @@ macro_rules! multi_backend_type {
     };
 }
 
-multi_backend_type!(DbUuid, Id);
 multi_backend_type!(DbTimestamp, Timestamp);
 multi_backend_type!(DbJson, Json);
 
 /// The SQLite text form of an instant. Always the same width, so it compares like the instant.
 pub fn sqlite_timestamp(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-// --- uuid ---
-
-impl ToSql<DbUuid, Pg> for Id {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        out.write_all(self.0.as_bytes())?;
-        Ok(IsNull::No)
-    }
-}
-
-impl FromSql<DbUuid, Pg> for Id {
-    fn from_sql(value: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-        Ok(Id(uuid::Uuid::from_slice(value.as_bytes())?))
-    }
-}
-
-impl ToSql<DbUuid, Sqlite> for Id {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-        out.set_value(self.0.hyphenated().to_string());
-        Ok(IsNull::No)
-    }
-}
-
-impl FromSql<DbUuid, Sqlite> for Id {
-    fn from_sql(value: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-        let text = <String as FromSql<diesel::sql_types::Text, Sqlite>>::from_sql(value)?;
-        Ok(Id(uuid::Uuid::parse_str(&text)?))
-    }
 }
 
 // --- timestamptz ---

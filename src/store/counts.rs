@@ -76,11 +76,10 @@ impl Deltas {
         self.totals.is_empty() && self.daily.is_empty()
     }
 
-    /// Writes the non-zero changes in one statement per table (a thousand rows a statement for
-    /// a large rebuild), rows in key order (so that two transactions never wait on each other's
-    /// rows in opposite orders), and moves on the `changes` counter of every unit they touch (the
-    /// dashboards' ETags). Answers those units.
-    pub fn write(mut self, out: &mut Statements<'_>) -> QueryResult<BTreeSet<Id>> {
+    /// The non-zero changes, rows in key order (so that two transactions never wait on each
+    /// other's rows in opposite orders), with the `changes` counter of every unit they touch moved
+    /// on (the dashboards' ETags).
+    pub fn netted(mut self) -> Netted {
         self.totals.retain(|_, v| *v != 0);
         self.daily.retain(|_, v| *v != 0);
         let touched: BTreeSet<Id> = self
@@ -92,16 +91,33 @@ impl Deltas {
         for unit in &touched {
             *self.totals.entry((*unit, "changes".to_owned())).or_default() += 1;
         }
-        let totals: Vec<_> = self.totals.into_iter().collect();
-        for chunk in totals.chunks(1000) {
+        Netted {
+            touched,
+            totals: self.totals.into_iter().collect(),
+            daily: self.daily.into_iter().collect(),
+        }
+    }
+
+    /// Writes the non-zero changes in one statement per table (a thousand rows a statement for
+    /// a large rebuild). Answers the units they touch.
+    pub fn write(self, out: &mut Statements<'_>) -> QueryResult<BTreeSet<Id>> {
+        let netted = self.netted();
+        for chunk in netted.totals.chunks(1000) {
             out.write(Upsert::Totals(chunk.to_vec()))?;
         }
-        let daily: Vec<_> = self.daily.into_iter().collect();
-        for chunk in daily.chunks(1000) {
+        for chunk in netted.daily.chunks(1000) {
             out.write(Upsert::Daily(chunk.to_vec()))?;
         }
-        Ok(touched)
+        Ok(netted.touched)
     }
+}
+
+/// Changes to the numbers as they are written.
+pub struct Netted {
+    /// The units whose numbers move.
+    pub touched: BTreeSet<Id>,
+    pub totals: Vec<((Id, String), i64)>,
+    pub daily: Vec<((Id, String, String), i64)>,
 }
 
 /// Adds deltas to the stored numbers: `INSERT … ON CONFLICT DO UPDATE`, on either backend.

@@ -268,9 +268,15 @@ pub fn record(
 /// Appends a transaction's events at its commit, in order, each chained to the one before it in
 /// its chain, after the log's lock: on PostgreSQL in one statement (`Appending`); on SQLite, whose
 /// write transactions run one at a time, statement by statement.
-pub(super) fn append(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> QueryResult<()> {
+/// On PostgreSQL the numbers the change moves go in the same statement (`numbers`, which the
+/// caller has not written), after the lock; on SQLite the caller writes them.
+pub(super) fn append(
+    conn: &mut DbConnection,
+    pending: Vec<PendingEvent>,
+    numbers: Numbers,
+) -> QueryResult<()> {
     match conn {
-        DbConnection::Postgres(pg) => Appending::new(pending).get_result::<i32>(pg).map(drop),
+        DbConnection::Postgres(pg) => Appending::new(pending, numbers).get_result::<i32>(pg).map(drop),
         DbConnection::Sqlite(_) => append_in_order(conn, pending),
     }
 }
@@ -340,10 +346,15 @@ fn append_in_order(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> Query
     Ok(())
 }
 
-/// A transaction's events as PostgreSQL's `append_events` takes them (see its migration): one
-/// statement after the transaction's writes, which takes the log's lock, links each event and
-/// stamps its time under the lock; the service sends the rest of the text it hashes. The lock is
-/// held for that statement and the COMMIT only, and taken after every row the change writes.
+/// Numbers to add as `append_events` adds them: (unit, metric) totals and (unit, day, metric)
+/// flows, each with its delta (`store::counts::Netted`).
+pub type Numbers = (Vec<((Id, String), i64)>, Vec<((Id, String, String), i64)>);
+
+/// A transaction's events and the numbers it moves, as PostgreSQL's `append_events` takes them (see
+/// its migration): one statement after the transaction's rows, which takes the log's lock, adds to
+/// the numbers, links each event and stamps its time under the lock; the service sends the rest of
+/// the text it hashes. The lock and the rows of the numbers are held for that statement and the
+/// COMMIT only, and taken after every other row the change writes.
 pub(super) struct Appending {
     ids: Vec<Id>,
     actor_ids: Vec<Option<Id>>,
@@ -355,11 +366,25 @@ pub(super) struct Appending {
     community_ids: Vec<Option<Id>>,
     datas: Vec<Json>,
     texts: Vec<Vec<u8>>,
+    total_units: Vec<Id>,
+    total_metrics: Vec<String>,
+    total_values: Vec<i64>,
+    daily_units: Vec<Id>,
+    daily_days: Vec<String>,
+    daily_metrics: Vec<String>,
+    daily_values: Vec<i64>,
 }
 
 impl Appending {
-    pub(super) fn new(pending: Vec<PendingEvent>) -> Self {
+    pub(super) fn new(pending: Vec<PendingEvent>, (totals, daily): Numbers) -> Self {
         let mut a = Appending {
+            total_units: totals.iter().map(|((u, _), _)| *u).collect(),
+            total_metrics: totals.iter().map(|((_, m), _)| m.clone()).collect(),
+            total_values: totals.iter().map(|(_, v)| *v).collect(),
+            daily_units: daily.iter().map(|((u, _, _), _)| *u).collect(),
+            daily_days: daily.iter().map(|((_, d, _), _)| d.clone()).collect(),
+            daily_metrics: daily.iter().map(|((_, _, m), _)| m.clone()).collect(),
+            daily_values: daily.iter().map(|(_, v)| *v).collect(),
             ids: Vec::with_capacity(pending.len()),
             actor_ids: Vec::with_capacity(pending.len()),
             actions: Vec::with_capacity(pending.len()),
@@ -447,6 +472,20 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for Appending {
         out.push_bind_param::<Array<DbJson>, _>(&self.datas)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Binary>, _>(&self.texts)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<DbUuid>, _>(&self.total_units)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.total_metrics)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.total_values)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<DbUuid>, _>(&self.daily_units)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.daily_days)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.daily_metrics)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.daily_values)?;
         out.push_sql(")");
         Ok(())
     }

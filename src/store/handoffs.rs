@@ -8,7 +8,6 @@ use crate::db::DbConnection;
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
 use crate::schema::{handoff_travellers, handoffs};
 use crate::store::statements::Statements;
-use crate::store::travellers::Traveller;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = handoffs)]
@@ -149,17 +148,6 @@ pub(super) fn save(out: &mut Statements<'_>, expected: i32, h: Handoff) -> Query
             handoffs::version.eq(h.version),
         )),
     )
-}
-
-/// The travellers offered in a handoff, in the order of their ids, in one statement.
-pub fn offered_travellers(conn: &mut DbConnection, handoff_id: Id) -> QueryResult<Vec<Traveller>> {
-    use crate::schema::travellers;
-    handoff_travellers::table
-        .inner_join(travellers::table)
-        .filter(handoff_travellers::handoff_id.eq(handoff_id))
-        .order(handoff_travellers::traveller_id.asc())
-        .select(Traveller::as_select())
-        .load(conn)
 }
 
 pub fn travellers_of(conn: &mut DbConnection, handoff_ids: &[Id]) -> QueryResult<Vec<HandoffTraveller>> {

@@ -186,3 +186,80 @@ impl Pending {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq)]
+    struct Thing {
+        id: Id,
+        version: i32,
+        label: &'static str,
+    }
+
+    impl Row for Thing {
+        fn key(&self) -> Id {
+            self.id
+        }
+    }
+
+    fn thing(id: Id, version: i32, label: &'static str) -> Thing {
+        Thing { id, version, label }
+    }
+
+    /// What the rows would send: (inserted?, expected version, row).
+    fn held(rows: &Rows<Thing>) -> Vec<(bool, Option<i32>, Thing)> {
+        rows.0
+            .iter()
+            .map(|w| match w {
+                Write::New(r) => (true, None, r.clone()),
+                Write::Saved { expected, row } => (false, Some(*expected), row.clone()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_row_inserted_then_saved_is_inserted_as_saved() {
+        let (a, b) = (Id::new(), Id::new());
+        let mut rows = Rows::default();
+        rows.insert(thing(a, 1, "new"));
+        rows.save(1, thing(a, 2, "handed"));
+        rows.save(3, thing(b, 4, "other"));
+        assert_eq!(
+            held(&rows),
+            vec![
+                (true, None, thing(a, 2, "handed")),
+                (false, Some(3), thing(b, 4, "other"))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_row_saved_twice_is_saved_once_from_the_version_first_read() {
+        let a = Id::new();
+        let mut rows = Rows::default();
+        rows.save(5, thing(a, 6, "received"));
+        rows.save(6, thing(a, 7, "handed on"));
+        assert_eq!(held(&rows), vec![(false, Some(5), thing(a, 7, "handed on"))]);
+    }
+
+    #[test]
+    fn an_outcome_of_an_offer_not_yet_sent_goes_with_the_offer() {
+        let (h, t, u) = (Id::new(), Id::new(), Id::new());
+        let mut pending = Pending::default();
+        pending.offer(HandoffTraveller {
+            handoff_id: h,
+            traveller_id: t,
+            outcome: HandoffOutcome::Pending,
+        });
+        pending.set_outcome(h, t, HandoffOutcome::Received);
+        pending.set_outcome(h, u, HandoffOutcome::Missing);
+        pending.set_outcome(h, u, HandoffOutcome::Returned);
+        assert_eq!(pending.offered.len(), 1);
+        assert_eq!(pending.offered[0].outcome, HandoffOutcome::Received);
+        assert_eq!(pending.outcomes.len(), 1);
+        assert_eq!(pending.outcomes[0].outcome, HandoffOutcome::Returned);
+        assert!(!pending.is_empty());
+    }
+}

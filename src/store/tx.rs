@@ -167,17 +167,27 @@ impl Tx<'_> {
     }
 
     /// Writes what the change accumulated; the caller commits right after. On PostgreSQL that is
-    /// two statements: every write held with the statistics, then the events (`append_events`).
+    /// two statements: every row held, then the statistics and the events after the log's lock
+    /// (`append_events`), so that the rows of the numbers, which every change of a city moves, are
+    /// held from that statement to the commit only.
     fn finish(mut self) -> QueryResult<BTreeSet<Id>> {
         let mut out = Statements::new(self.conn);
         std::mem::take(&mut self.pending).write(&mut out)?;
         let counts = std::mem::take(&mut self.counts);
-        if !counts.is_empty() {
-            self.touched.extend(counts.write(&mut out)?);
-        }
-        out.send()?;
-        if !self.events.is_empty() {
-            events::append(self.conn, std::mem::take(&mut self.events))?;
+        let events = std::mem::take(&mut self.events);
+        if events.is_empty() || matches!(out.conn(), DbConnection::Sqlite(_)) {
+            if !counts.is_empty() {
+                self.touched.extend(counts.write(&mut out)?);
+            }
+            out.send()?;
+            if !events.is_empty() {
+                events::append(self.conn, events, Default::default())?;
+            }
+        } else {
+            out.send()?;
+            let netted = counts.netted();
+            self.touched.extend(netted.touched);
+            events::append(self.conn, events, (netted.totals, netted.daily))?;
         }
         Ok(self.touched)
     }

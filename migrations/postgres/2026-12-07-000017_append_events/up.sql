@@ -1,8 +1,11 @@
--- Appends a transaction's events to the audit log from inside the statement that writes the rest
--- of the transaction, so that committing a change costs one statement and the COMMIT.
+-- Appends a transaction's events to the audit log, and adds to the statistics the numbers it moves,
+-- in one statement after the transaction's other rows: committing a change costs that statement,
+-- the one before it and the COMMIT.
 --
 -- It takes the log's lock (held to the commit: `seq` follows commit order), tells every
--- instance's reader of the log, and chains each event to the newest one of its city's chain.
+-- instance's reader of the log, adds to the numbers (whose rows every change of a city moves, so
+-- they are held from here to the commit only), and chains each event to the newest one of its
+-- city's chain.
 -- Each query of a VOLATILE function takes a fresh snapshot, so the heads read after the lock are
 -- those of every append committed before it. The hash is SHA-256 over the text that
 -- `store::events::Chained::hash` writes: the previous hash, the id and the time, one a line, then
@@ -20,7 +23,14 @@ CREATE FUNCTION append_events(
     district_ids uuid[],
     community_ids uuid[],
     datas jsonb[],
-    texts bytea[]
+    texts bytea[],
+    total_units uuid[],
+    total_metrics text[],
+    total_values bigint[],
+    daily_units uuid[],
+    daily_days text[],
+    daily_metrics text[],
+    daily_values bigint[]
 ) RETURNS integer
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -40,6 +50,12 @@ DECLARE
 BEGIN
     PERFORM pg_advisory_xact_lock(lock_key);
     PERFORM pg_notify(channel, payload);
+    INSERT INTO stat_totals (unit_id, metric, value)
+    SELECT * FROM unnest(total_units, total_metrics, total_values)
+    ON CONFLICT (unit_id, metric) DO UPDATE SET value = stat_totals.value + excluded.value;
+    INSERT INTO stat_daily (unit_id, day, metric, value)
+    SELECT * FROM unnest(daily_units, daily_days, daily_metrics, daily_values)
+    ON CONFLICT (unit_id, day, metric) DO UPDATE SET value = stat_daily.value + excluded.value;
     stamp := clock_timestamp();
     stamp_text := to_char(stamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
     FOR i IN 1 .. n LOOP
