@@ -9,7 +9,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 
 use inbound_transfer::config::Settings;
-use inbound_transfer::db::types::{Id, Timestamp};
+use inbound_transfer::db::types::{Id, Timestamp, TravellerId};
 use inbound_transfer::db::{DatabaseUrl, DbConnection, Lock};
 use inbound_transfer::domain::batch::BatchStatus;
 use inbound_transfer::domain::handoff::{HandoffOutcome, HandoffStatus};
@@ -110,7 +110,7 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
             let pending = b >= batch_count - pending_tail;
             let batch_id = Id::new();
             let port = p.ports[b % p.ports.len()];
-            let mut by_district: std::collections::BTreeMap<Id, Vec<(Id, Id)>> = Default::default();
+            let mut by_district: std::collections::BTreeMap<Id, Vec<(TravellerId, Id)>> = Default::default();
             for k in 0..BATCH_SIZE.min(n - made) {
                 made += 1;
                 let (community, district) = p.communities[(b + k) % p.communities.len()];
@@ -120,7 +120,7 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                     (false, true) => TravellerStatus::Arrived,
                     (false, false) => TravellerStatus::Received,
                 };
-                let id = Id::new();
+                let id = TravellerId::new();
                 ts.push(Traveller {
                     id,
                     full_name: format!("Synthetic Traveller {b}-{k}"),
@@ -254,7 +254,8 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                         }
                     }
                 } else {
-                    let mut by_community: std::collections::BTreeMap<Id, Vec<Id>> = Default::default();
+                    let mut by_community: std::collections::BTreeMap<Id, Vec<TravellerId>> =
+                        Default::default();
                     for (t, c) in &group {
                         by_community.entry(*c).or_default().push(*t);
                     }

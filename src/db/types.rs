@@ -152,6 +152,19 @@ ids! {
     VehicleId;
 }
 
+/// Every kind of id is also an id of any kind.
+macro_rules! any_id {
+    ($($name:ident),*) => {$(
+        impl From<$name> for Id {
+            fn from(id: $name) -> Id {
+                Id(id.0)
+            }
+        }
+    )*};
+}
+
+any_id!(UnitId, PortId, UserId, TravellerId, BatchId, HandoffId, VehicleId);
+
 /// An instant, always in UTC, serialized as RFC 3339.
 #[derive(
     Debug,

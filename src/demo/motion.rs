@@ -10,7 +10,7 @@ use chrono::{Duration, Local};
 use diesel::prelude::*;
 
 use crate::auth::{Actor, Scope};
-use crate::db::types::Id;
+use crate::db::types::{Id, TravellerId};
 use crate::db::{DbConnection, Lock};
 use crate::domain::batch::CrewRole;
 use crate::domain::handoff::HandoffStatus;
@@ -95,7 +95,7 @@ fn register(
     flight: &str,
     hours_ago: i64,
     people: &[Person],
-) -> ApiResult<Vec<Id>> {
+) -> ApiResult<Vec<TravellerId>> {
     let landed = (Local::now() - Duration::hours(hours_ago)).to_rfc3339();
     let rows = people
         .iter()
@@ -148,9 +148,9 @@ fn trip(
     tx: &mut Tx<'_>,
     dispatcher: &Actor,
     port_code: &str,
-    people: &[Id],
+    people: &[TravellerId],
     plate: &str,
-    no_show: &[Id],
+    no_show: &[TravellerId],
     arrive_with_sla: Option<i64>,
 ) -> ApiResult<Id> {
     let port_id = port(tx, port_code)?;
@@ -177,7 +177,7 @@ fn trip(
             scheduled_departure_at: None,
         },
     )?;
-    let boarded: Vec<Id> = people.iter().filter(|p| !no_show.contains(p)).copied().collect();
+    let boarded: Vec<TravellerId> = people.iter().filter(|p| !no_show.contains(p)).copied().collect();
     transfer::batches::record_boarding(tx, dispatcher, batch.id, boarded, no_show.to_vec())?;
     transfer::batches::depart(tx, dispatcher, batch.id)?;
     if let Some(sla) = arrive_with_sla {
@@ -195,16 +195,16 @@ fn pending_handoffs(tx: &mut Tx<'_>, to_unit_id: Id) -> ApiResult<Vec<Handoff>> 
 }
 
 /// Confirms every pending handoff to the officer's unit, receiving all but `missing`.
-fn confirm_all(tx: &mut Tx<'_>, officer: &Actor, missing: &[Id], sla: i64) -> ApiResult<()> {
+fn confirm_all(tx: &mut Tx<'_>, officer: &Actor, missing: &[TravellerId], sla: i64) -> ApiResult<()> {
     let unit = officer
         .unit_id
         .ok_or_else(|| ApiError::internal("a demo officer has no unit"))?;
     for handoff in pending_handoffs(tx, unit)? {
-        let people: Vec<Id> = crate::schema::handoff_travellers::table
+        let people: Vec<TravellerId> = crate::schema::handoff_travellers::table
             .filter(crate::schema::handoff_travellers::handoff_id.eq(handoff.id))
             .select(crate::schema::handoff_travellers::traveller_id)
             .load(tx.conn()?)?;
-        let received: Vec<Id> = people.into_iter().filter(|p| !missing.contains(p)).collect();
+        let received: Vec<TravellerId> = people.into_iter().filter(|p| !missing.contains(p)).collect();
         let outcome =
             transfer::handoffs::confirm(tx, officer, handoff.id, &handoff.code, received, None, sla)?;
         if !matches!(outcome, Confirmation::Confirmed(_)) {
@@ -247,7 +247,7 @@ fn day(
     // The morning's first trip, through to the community: one no-show at the port, one person
     // missing at the district's door, Hongmei's people received, Qinglong's handoff pending.
     let first = register(tx, dispatcher, "PVG", "MU5104", 9, CLOSED_TRIP)?;
-    let by_document = |tx: &mut Tx<'_>, document: &str| -> ApiResult<Id> {
+    let by_document = |tx: &mut Tx<'_>, document: &str| -> ApiResult<TravellerId> {
         Ok(travellers::table
             .filter(travellers::document_no.eq(document))
             .select(travellers::id)

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::{word_enum, Refusal};
-use crate::db::types::Id;
+use crate::db::types::TravellerId;
 use serde::{Deserialize, Serialize};
 
 word_enum!(
@@ -88,10 +88,10 @@ pub fn code_from(random: u32) -> String {
 /// Splits the offered travellers into received and missing, refusing anyone not offered or
 /// named twice.
 pub fn split_received(
-    offered: &[Id],
-    received: &[Id],
-) -> Result<(Vec<Id>, Vec<Id>), super::message::Message> {
-    let offered_set: HashSet<&Id> = offered.iter().collect();
+    offered: &[TravellerId],
+    received: &[TravellerId],
+) -> Result<(Vec<TravellerId>, Vec<TravellerId>), super::message::Message> {
+    let offered_set: HashSet<&TravellerId> = offered.iter().collect();
     let mut seen = HashSet::new();
     for id in received {
         if !offered_set.contains(id) {
@@ -155,11 +155,11 @@ mod tests {
 
     #[test]
     fn received_and_missing_add_up_to_sent() {
-        let ids: Vec<Id> = (0..4).map(|_| Id::new()).collect();
+        let ids: Vec<TravellerId> = (0..4).map(|_| TravellerId::new()).collect();
         let (received, missing) = split_received(&ids, &ids[..3]).unwrap();
         assert_eq!(received.len() + missing.len(), ids.len());
         assert_eq!(missing, vec![ids[3]]);
-        assert!(split_received(&ids, &[Id::new()]).is_err());
+        assert!(split_received(&ids, &[TravellerId::new()]).is_err());
         assert!(split_received(&ids, &[ids[0], ids[0]]).is_err());
         let (none, all) = split_received(&ids, &[]).unwrap();
         assert!(none.is_empty() && all.len() == 4);

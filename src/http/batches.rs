@@ -15,7 +15,7 @@ use super::handoffs::{handoff_views, HandoffView};
 use super::vehicles::VehicleView;
 use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission};
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, Timestamp, TravellerId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::batch::{BatchStatus, CrewRole};
 use crate::domain::clean_multi_line;
@@ -42,7 +42,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// A traveller of a batch.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct BatchTravellerView {
-    id: Id,
+    id: TravellerId,
     full_name: String,
     status: crate::domain::traveller::TravellerStatus,
     destination_district_id: Id,
@@ -62,7 +62,7 @@ pub struct BatchView {
     port_id: Id,
     city_id: Id,
     vehicle_id: Option<Id>,
-    traveller_ids: Vec<Id>,
+    traveller_ids: Vec<TravellerId>,
     scheduled_departure_at: Option<Timestamp>,
     departed_at: Option<Timestamp>,
     arrived_at: Option<Timestamp>,
@@ -296,7 +296,7 @@ pub struct CrewBody {
 pub struct CreateBatch {
     port_id: Id,
     #[schema(min_items = 1, max_items = 100)]
-    traveller_ids: Vec<Id>,
+    traveller_ids: Vec<TravellerId>,
     #[serde(default)]
     vehicle_id: Option<Id>,
     #[serde(default)]
@@ -368,10 +368,10 @@ async fn create_batch(
 pub struct EditTravellers {
     #[serde(default)]
     #[schema(max_items = 100)]
-    add: Vec<Id>,
+    add: Vec<TravellerId>,
     #[serde(default)]
     #[schema(max_items = 100)]
-    remove: Vec<Id>,
+    remove: Vec<TravellerId>,
 }
 
 /// Add or remove travellers
@@ -462,9 +462,9 @@ async fn assign_vehicle(
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Boarding {
-    boarded: Vec<Id>,
+    boarded: Vec<TravellerId>,
     #[serde(default)]
-    no_show: Vec<Id>,
+    no_show: Vec<TravellerId>,
 }
 
 /// Record boarding

@@ -13,7 +13,7 @@ use super::docs::{
 };
 use super::{fingerprint, write, write_answer, Answer, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission, Scope};
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, Timestamp, TravellerId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::clean_multi_line;
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
@@ -39,7 +39,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// A traveller handed over, so the receiver can check them in person.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HandoffTravellerView {
-    id: Id,
+    id: TravellerId,
     full_name: String,
     document_type: DocumentType,
     document_no: String,
@@ -68,7 +68,7 @@ pub struct HandoffView {
     from_unit: HandoffUnitView,
     to_unit: HandoffUnitView,
     status: HandoffStatus,
-    traveller_ids: Vec<Id>,
+    traveller_ids: Vec<TravellerId>,
     /// Who is handed over, so the receiver can check them in person.
     travellers: Vec<HandoffTravellerView>,
     created_at: Timestamp,
@@ -76,8 +76,8 @@ pub struct HandoffView {
     overdue: bool,
     confirmed_at: Option<Timestamp>,
     confirmed_by: Option<Id>,
-    received_traveller_ids: Option<Vec<Id>>,
-    missing_traveller_ids: Option<Vec<Id>>,
+    received_traveller_ids: Option<Vec<TravellerId>>,
+    missing_traveller_ids: Option<Vec<TravellerId>>,
     rejected_at: Option<Timestamp>,
     reason: Option<String>,
     note: Option<String>,
@@ -102,19 +102,20 @@ pub fn handoff_views(
     rows: Vec<Handoff>,
 ) -> ApiResult<Vec<HandoffView>> {
     let ids: Vec<Id> = rows.iter().map(|h| h.id).collect();
-    let mut members: HashMap<Id, Vec<(Id, HandoffOutcome)>> = HashMap::new();
+    let mut members: HashMap<Id, Vec<(TravellerId, HandoffOutcome)>> = HashMap::new();
     for row in handoffs::travellers_of(conn, &ids)? {
         members
             .entry(row.handoff_id)
             .or_default()
             .push((row.traveller_id, row.outcome));
     }
-    let all_ids: Vec<Id> = members.values().flatten().map(|(id, _)| *id).collect();
-    let people: HashMap<Id, travellers::Traveller> = travellers::find_many(conn, Scope::All, &all_ids)?
-        .into_iter()
-        .flatten()
-        .map(|t| (t.id, t))
-        .collect();
+    let all_ids: Vec<TravellerId> = members.values().flatten().map(|(id, _)| *id).collect();
+    let people: HashMap<TravellerId, travellers::Traveller> =
+        travellers::find_many(conn, Scope::All, &all_ids)?
+            .into_iter()
+            .flatten()
+            .map(|t| (t.id, t))
+            .collect();
     let unit_ids: Vec<Id> = rows.iter().flat_map(|h| [h.from_unit_id, h.to_unit_id]).collect();
     let sides: HashMap<Id, Unit> = crate::store::units::by_ids(conn, &unit_ids)?
         .into_iter()
@@ -145,8 +146,8 @@ pub fn confirmed_view(actor: &Actor, confirmed: custody::Confirmed) -> ApiResult
 fn assemble(
     actor: &Actor,
     rows: Vec<Handoff>,
-    mut members: HashMap<Id, Vec<(Id, HandoffOutcome)>>,
-    people: HashMap<Id, travellers::Traveller>,
+    mut members: HashMap<Id, Vec<(TravellerId, HandoffOutcome)>>,
+    people: HashMap<TravellerId, travellers::Traveller>,
     sides: HashMap<Id, Unit>,
 ) -> Vec<HandoffView> {
     let side = |id: Id| HandoffUnitView {
@@ -313,7 +314,7 @@ async fn get_handoff(
 pub struct SendHandoff {
     to_unit_id: Id,
     #[schema(min_items = 1, max_items = 100)]
-    traveller_ids: Vec<Id>,
+    traveller_ids: Vec<TravellerId>,
 }
 
 /// Hand travellers over
@@ -359,7 +360,7 @@ async fn send_handoff(
 #[serde(deny_unknown_fields)]
 pub struct Confirm {
     code: String,
-    received_traveller_ids: Vec<Id>,
+    received_traveller_ids: Vec<TravellerId>,
     #[serde(default)]
     #[schema(min_length = 1, max_length = 1000)]
     note: Option<String>,

@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
 use crate::auth::{Actor, Permission};
-use crate::db::types::Id;
+use crate::db::types::{Id, TravellerId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::traveller::Language;
 use crate::error::{ApiError, ApiResult};
@@ -117,7 +117,7 @@ fn html(body: String) -> HttpResponse {
 async fn traveller_notice(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<Id>,
+    id: web::Path<TravellerId>,
     query: web::Query<NoticeQuery>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ReadTravellers)?;
@@ -161,7 +161,7 @@ async fn batch_notices(
         .db(move |conn| {
             read_transaction(conn, |tx| {
                 let b = trips::load(tx, &actor, id)?;
-                let ids: Vec<Id> = batches::members(tx, b.id)?
+                let ids: Vec<TravellerId> = batches::members(tx, b.id)?
                     .into_iter()
                     .map(|m| m.traveller_id)
                     .collect();

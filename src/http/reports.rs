@@ -13,7 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::attachment;
 use super::docs::{BadRequest, Forbidden, TooManyRequests, Unauthorized, Unavailable, Unprocessable};
 use crate::auth::{Actor, Permission, Scope};
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, Timestamp, TravellerId};
 use crate::db::{read_transaction, DbConnection, Lock};
 use crate::domain::message::msg;
 use crate::error::{ApiError, ApiResult};
@@ -205,7 +205,7 @@ fn each_page(
     mut take: impl FnMut(Vec<RosterRow>) -> bool,
 ) -> ApiResult<()> {
     let names = Names::load(conn, lang == HeaderLanguage::Zh)?;
-    let mut after = None;
+    let mut after: Option<TravellerId> = None;
     loop {
         let page = roster::page(conn, filter, &names, after, PAGE)?;
         let next = match page.last() {

@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::docs::{Forbidden, NotFound, Unauthorized, Unavailable};
 use super::travellers::TravellerView;
 use crate::auth::{Actor, Permission, Scope};
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, Timestamp, TravellerId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::batch::BatchStatus;
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
@@ -135,11 +135,11 @@ fn actor_views(
 }
 
 /// Everything that happened to one traveller, from registration to now, oldest first.
-fn build_trace(conn: &mut DbConnection, scope: Scope, id: Id) -> ApiResult<Trace> {
+fn build_trace(conn: &mut DbConnection, scope: Scope, id: TravellerId) -> ApiResult<Trace> {
     let traveller = registration::visible(conn, scope, id)?;
     let filter = EventFilter {
         entity_type: Some("traveller".into()),
-        entity_id: Some(id),
+        entity_id: Some(id.into()),
         after: 0,
         limit: 10_000,
     };
@@ -249,7 +249,11 @@ fn build_trace(conn: &mut DbConnection, scope: Scope, id: Id) -> ApiResult<Trace
     )
 )]
 #[get("/travellers/{id}/trace")]
-async fn trace(state: web::Data<AppState>, actor: Actor, id: web::Path<Id>) -> ApiResult<HttpResponse> {
+async fn trace(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<TravellerId>,
+) -> ApiResult<HttpResponse> {
     actor.require(Permission::ReadTravellers)?;
     let id = id.into_inner();
     let trace = state
@@ -282,7 +286,11 @@ struct Contacts {
     )
 )]
 #[get("/travellers/{id}/contacts")]
-async fn contacts(state: web::Data<AppState>, actor: Actor, id: web::Path<Id>) -> ApiResult<HttpResponse> {
+async fn contacts(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<TravellerId>,
+) -> ApiResult<HttpResponse> {
     actor.require(Permission::ReadTravellers)?;
     let id = id.into_inner();
     let scope = actor.scope;

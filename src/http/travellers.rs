@@ -13,7 +13,7 @@ use super::docs::{
 };
 use super::{fingerprint, write, write_within, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission};
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, Timestamp, TravellerId};
 use crate::db::Lock;
 use crate::domain::clean_text;
 use crate::domain::message::msg;
@@ -51,7 +51,7 @@ pub struct ExceptionView {
 /// A traveller and where they are in the loop.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TravellerView {
-    pub id: Id,
+    pub id: TravellerId,
     pub full_name: String,
     pub document_type: DocumentType,
     pub document_no: String,
@@ -188,7 +188,7 @@ async fn list_travellers(
         .db(move |conn| Ok(travellers::list(conn, actor.scope, &filter)?))
         .await?;
     Ok(web::Json(List::from_page(
-        Page::from_rows(rows, page.limit, |t| t.id),
+        Page::from_rows(rows, page.limit, |t| t.id.into()),
         TravellerView::from,
     )))
 }
@@ -210,7 +210,7 @@ async fn list_travellers(
 async fn get_traveller(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<Id>,
+    id: web::Path<TravellerId>,
 ) -> ApiResult<web::Json<TravellerView>> {
     actor.require(Permission::ReadTravellers)?;
     let id = id.into_inner();
@@ -371,7 +371,7 @@ async fn record_exception(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    id: web::Path<Id>,
+    id: web::Path<TravellerId>,
     body: Body<RecordException>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::RecordExceptions)?;

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::batch::{BatchStatus, CrewRole};
 use crate::schema::{batch_travellers, batches, crew_members};
@@ -47,7 +47,7 @@ pub struct CrewMember {
 #[diesel(table_name = batch_travellers)]
 pub struct BatchTraveller {
     pub batch_id: Id,
-    pub traveller_id: Id,
+    pub traveller_id: TravellerId,
     pub boarded: Option<bool>,
     pub removed: bool,
     /// Where the traveller was bound when the batch took them.
@@ -289,7 +289,7 @@ pub fn add_member(
     Ok(())
 }
 
-pub fn remove_member(conn: &mut DbConnection, batch_id: Id, traveller_id: Id) -> QueryResult<()> {
+pub fn remove_member(conn: &mut DbConnection, batch_id: Id, traveller_id: TravellerId) -> QueryResult<()> {
     diesel::update(
         batch_travellers::table
             .filter(batch_travellers::batch_id.eq(batch_id))
@@ -303,7 +303,7 @@ pub fn remove_member(conn: &mut DbConnection, batch_id: Id, traveller_id: Id) ->
 pub fn set_boarded(
     conn: &mut DbConnection,
     batch_id: Id,
-    traveller_id: Id,
+    traveller_id: TravellerId,
     boarded: bool,
 ) -> QueryResult<()> {
     diesel::update(
@@ -352,7 +352,7 @@ pub fn insert_disinfection(
 /// Every batch the traveller was ever placed in.
 pub fn of_traveller(
     conn: &mut DbConnection,
-    traveller_id: Id,
+    traveller_id: TravellerId,
 ) -> QueryResult<std::collections::BTreeSet<Id>> {
     Ok(batch_travellers::table
         .filter(batch_travellers::traveller_id.eq(traveller_id))

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
 use crate::schema::{handoff_travellers, handoffs};
@@ -49,7 +49,7 @@ impl Handoff {
 #[diesel(table_name = handoff_travellers)]
 pub struct HandoffTraveller {
     pub handoff_id: Id,
-    pub traveller_id: Id,
+    pub traveller_id: TravellerId,
     pub outcome: HandoffOutcome,
 }
 
@@ -177,7 +177,7 @@ pub(super) fn set_outcome(out: &mut Statements<'_>, row: HandoffTraveller) -> Qu
 /// Every handoff the traveller was offered in, oldest first, with what became of the traveller.
 pub fn of_traveller(
     conn: &mut DbConnection,
-    traveller_id: Id,
+    traveller_id: TravellerId,
 ) -> QueryResult<Vec<(Handoff, HandoffOutcome)>> {
     handoffs::table
         .inner_join(handoff_travellers::table)

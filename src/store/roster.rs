@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::batch::CrewRole;
 use crate::domain::handoff::HandoffOutcome;
@@ -110,7 +110,7 @@ pub fn page(
     conn: &mut DbConnection,
     filter: &RosterFilter,
     names: &Names,
-    after: Option<Id>,
+    after: Option<TravellerId>,
     limit: i64,
 ) -> QueryResult<Vec<RosterRow>> {
     let mut query = filtered(filter)
@@ -121,7 +121,7 @@ pub fn page(
         query = query.filter(travellers::id.gt(after));
     }
     let list: Vec<Traveller> = query.load(conn)?;
-    let ids: Vec<Id> = list.iter().map(|t| t.id).collect();
+    let ids: Vec<TravellerId> = list.iter().map(|t| t.id).collect();
     let trips = batches::Trips::of(conn, &list)?;
     let batch_ids = trips.ids();
     let mut drivers: HashMap<Id, String> = HashMap::new();
@@ -132,7 +132,7 @@ pub fn page(
     }
     // Two lookups by index rather than a join, which a planner may answer by scanning every
     // handoff for each page.
-    let links: Vec<(Id, Id, HandoffOutcome)> = handoff_travellers::table
+    let links: Vec<(Id, TravellerId, HandoffOutcome)> = handoff_travellers::table
         .filter(handoff_travellers::traveller_id.eq_any(ids))
         .select((
             handoff_travellers::handoff_id,
@@ -148,7 +148,7 @@ pub fn page(
         .into_iter()
         .map(|h| (h.id, h))
         .collect();
-    let offered: Vec<(Id, HandoffOutcome, Handoff)> = links
+    let offered: Vec<(TravellerId, HandoffOutcome, Handoff)> = links
         .into_iter()
         .filter_map(|(h, t, outcome)| found.get(&h).map(|h| (t, outcome, h.clone())))
         .collect();
@@ -158,8 +158,8 @@ pub fn page(
         .map(|u| (u.id, u.display_name))
         .collect();
     // Per traveller: the handoffs to its district (no community) and to its community.
-    let mut to_district: HashMap<Id, Vec<(Handoff, HandoffOutcome)>> = HashMap::new();
-    let mut to_community: HashMap<Id, Vec<(Handoff, HandoffOutcome)>> = HashMap::new();
+    let mut to_district: HashMap<TravellerId, Vec<(Handoff, HandoffOutcome)>> = HashMap::new();
+    let mut to_community: HashMap<TravellerId, Vec<(Handoff, HandoffOutcome)>> = HashMap::new();
     for (traveller, outcome, h) in offered {
         let level = if h.community_id.is_some() {
             &mut to_community

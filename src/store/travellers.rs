@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{Id, Json, Timestamp};
+use crate::db::types::{Id, Json, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::batch::BatchStatus;
 use crate::domain::traveller::{DocumentType, ExceptionKind, Language, TravellerStatus};
@@ -18,7 +18,7 @@ use super::statements::Statements;
 // another default, and only then can many rows go in one statement on SQLite or by COPY.
 #[diesel(treat_none_as_default_value = false)]
 pub struct Traveller {
-    pub id: Id,
+    pub id: TravellerId,
     pub full_name: String,
     pub document_type: DocumentType,
     pub document_no: String,
@@ -82,7 +82,7 @@ pub fn scoped<'a>(scope: Scope) -> Boxed<'a> {
     }
 }
 
-pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option<Traveller>> {
+pub fn find(conn: &mut DbConnection, scope: Scope, id: TravellerId) -> QueryResult<Option<Traveller>> {
     scoped(scope)
         .filter(travellers::id.eq(id))
         .select(Traveller::as_select())
@@ -91,7 +91,11 @@ pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option
 }
 
 /// Loads the travellers with these ids that the scope may see, in the order asked.
-pub fn find_many(conn: &mut DbConnection, scope: Scope, ids: &[Id]) -> QueryResult<Vec<Option<Traveller>>> {
+pub fn find_many(
+    conn: &mut DbConnection,
+    scope: Scope,
+    ids: &[TravellerId],
+) -> QueryResult<Vec<Option<Traveller>>> {
     let rows: Vec<Traveller> = scoped(scope)
         .filter(travellers::id.eq_any(ids.to_vec()))
         .select(Traveller::as_select())
@@ -377,7 +381,7 @@ pub(super) fn save(out: &mut Statements<'_>, expected: i32, t: Traveller) -> Que
 pub fn batch_companions(
     conn: &mut DbConnection,
     scope: Scope,
-    traveller_id: Id,
+    traveller_id: TravellerId,
 ) -> QueryResult<(Vec<Traveller>, i64)> {
     use crate::schema::batches;
     let batch_ids: Vec<Id> = batch_travellers::table

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 
 use diesel::QueryResult;
 
-use crate::db::types::Id;
+use crate::db::types::{Id, TravellerId};
 use crate::db::{write_transaction, DbConnection, Lock};
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
 use crate::domain::vehicle::VehicleStatus;
@@ -120,7 +120,7 @@ impl Tx<'_> {
     }
 
     /// Offers a traveller in a handoff.
-    pub fn offer(&mut self, handoff_id: Id, traveller_id: Id) -> QueryResult<()> {
+    pub fn offer(&mut self, handoff_id: Id, traveller_id: TravellerId) -> QueryResult<()> {
         self.hold()?;
         self.pending.offer(HandoffTraveller {
             handoff_id,
@@ -134,7 +134,7 @@ impl Tx<'_> {
     pub fn set_outcome(
         &mut self,
         handoff_id: Id,
-        traveller_id: Id,
+        traveller_id: TravellerId,
         outcome: HandoffOutcome,
     ) -> QueryResult<()> {
         self.hold()?;

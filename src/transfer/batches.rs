@@ -9,7 +9,7 @@ use serde_json::json;
 use super::vehicles::move_vehicle;
 use super::{changed_concurrently, load_named, step_traveller, Step};
 use crate::auth::{Actor, Scope};
-use crate::db::types::{Id, Json, Timestamp};
+use crate::db::types::{Id, Json, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::batch::{self, batch_code, seats_suffice, BatchEvent, BatchStatus, CrewRole};
 use crate::domain::message::msg;
@@ -33,7 +33,7 @@ pub struct CrewInput {
 
 pub struct NewBatch {
     pub port_id: Id,
-    pub traveller_ids: Vec<Id>,
+    pub traveller_ids: Vec<TravellerId>,
     pub vehicle_id: Option<Id>,
     pub crew: Vec<CrewInput>,
     pub scheduled_departure_at: Option<Timestamp>,
@@ -192,7 +192,7 @@ fn check_crew(crew: &[CrewInput]) -> ApiResult<()> {
     }
 }
 
-pub fn check_traveller_list(field: &str, ids: &[Id], allow_empty: bool) -> ApiResult<()> {
+pub fn check_traveller_list(field: &str, ids: &[TravellerId], allow_empty: bool) -> ApiResult<()> {
     if ids.is_empty() && !allow_empty {
         return Err(ApiError::invalid_field(field, msg!("no_travellers")));
     }
@@ -274,8 +274,8 @@ pub fn edit_travellers(
     conn: &mut Tx<'_>,
     actor: &Actor,
     id: Id,
-    add: Vec<Id>,
-    remove: Vec<Id>,
+    add: Vec<TravellerId>,
+    remove: Vec<TravellerId>,
 ) -> ApiResult<Batch> {
     check_traveller_list("add", &add, true)?;
     check_traveller_list("remove", &remove, true)?;
@@ -291,7 +291,7 @@ pub fn edit_travellers(
     let mut b = load(conn.conn()?, actor, id)?;
     batch::transition(b.status, BatchEvent::EditTravellers)?;
     let counted_before = counts::batch_snapshot(conn.conn()?, &b)?;
-    let members: HashSet<Id> = batches::members(conn.conn()?, b.id)?
+    let members: HashSet<TravellerId> = batches::members(conn.conn()?, b.id)?
         .into_iter()
         .map(|m| m.traveller_id)
         .collect();
@@ -337,7 +337,7 @@ pub fn edit_travellers(
 
 /// Travellers still to be carried: in the batch and not an exception.
 pub(super) fn riders(conn: &mut DbConnection, b: &Batch) -> ApiResult<Vec<Traveller>> {
-    let ids: Vec<Id> = batches::members(conn, b.id)?
+    let ids: Vec<TravellerId> = batches::members(conn, b.id)?
         .into_iter()
         .map(|m| m.traveller_id)
         .collect();
@@ -426,8 +426,8 @@ pub fn record_boarding(
     conn: &mut Tx<'_>,
     actor: &Actor,
     id: Id,
-    boarded: Vec<Id>,
-    no_show: Vec<Id>,
+    boarded: Vec<TravellerId>,
+    no_show: Vec<TravellerId>,
 ) -> ApiResult<Batch> {
     let mut b = load(conn.conn()?, actor, id)?;
     let next = batch::transition(b.status, BatchEvent::RecordBoarding)?;
@@ -441,9 +441,9 @@ pub fn record_boarding(
         ));
     }
     let mut riders = riders(conn.conn()?, &b)?;
-    let expected: HashSet<Id> = riders.iter().map(|t| t.id).collect();
+    let expected: HashSet<TravellerId> = riders.iter().map(|t| t.id).collect();
     // Members who left the loop before boarding (an exception) may be named as no-shows.
-    let left: HashSet<Id> = batches::members(conn.conn()?, b.id)?
+    let left: HashSet<TravellerId> = batches::members(conn.conn()?, b.id)?
         .into_iter()
         .map(|m| m.traveller_id)
         .filter(|t| !expected.contains(t))
@@ -618,7 +618,7 @@ pub fn close_if_done(conn: &mut Tx<'_>, actor: &Actor, batch_id: Id) -> ApiResul
     if b.status != BatchStatus::Arrived {
         return Ok(());
     }
-    let ids: Vec<Id> = batches::members(conn.conn()?, b.id)?
+    let ids: Vec<TravellerId> = batches::members(conn.conn()?, b.id)?
         .into_iter()
         .map(|m| m.traveller_id)
         .collect();

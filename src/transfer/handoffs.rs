@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{acts_for, load_named, step_traveller, unit_place, unit_places, Step};
 use crate::auth::{Actor, Scope, UnitPlace};
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::handoff::{
     check_action, check_code, code_from, split_received, CodeCheck, HandoffAction, HandoffOutcome,
@@ -121,7 +121,7 @@ pub fn send(
     conn: &mut Tx<'_>,
     actor: &Actor,
     to_unit_id: Id,
-    traveller_ids: Vec<Id>,
+    traveller_ids: Vec<TravellerId>,
     sla_minutes: i64,
 ) -> ApiResult<Handoff> {
     super::batches::check_traveller_list("traveller_ids", &traveller_ids, false)?;
@@ -201,7 +201,7 @@ fn check_receiver(actor: &Actor, to: &UnitPlace) -> ApiResult<()> {
 /// PostgreSQL's generic plan of the join expected a thousand rows of a handoff and gathered them
 /// with a parallel worker, which cost a confirmation a third of its speed in `bench-writes`.
 fn offered(conn: &mut DbConnection, h: &Handoff) -> ApiResult<Vec<Traveller>> {
-    let ids: Vec<Id> = handoffs::travellers_of(conn, &[h.id])?
+    let ids: Vec<TravellerId> = handoffs::travellers_of(conn, &[h.id])?
         .into_iter()
         .map(|r| r.traveller_id)
         .collect();
@@ -234,7 +234,7 @@ pub fn confirm(
     actor: &Actor,
     id: Id,
     code: &str,
-    received_ids: Vec<Id>,
+    received_ids: Vec<TravellerId>,
     note: Option<String>,
     sla_minutes: i64,
 ) -> ApiResult<Confirmation> {
@@ -277,7 +277,7 @@ pub fn confirm(
         }
     }
     let mut group = offered(conn.conn()?, &h)?;
-    let ids: Vec<Id> = group.iter().map(|t| t.id).collect();
+    let ids: Vec<TravellerId> = group.iter().map(|t| t.id).collect();
     let (received, missing) = split_received(&ids, &received_ids)
         .map_err(|m| ApiError::invalid_field("received_traveller_ids", m))?;
     // Read before anything is written, so that the writes go together at commit: the communities

@@ -14,8 +14,8 @@ pub mod vehicles;
 use serde_json::{json, Value};
 
 use crate::auth::{Actor, Scope, UnitPlace};
-use crate::db::types::Id;
 use crate::db::types::Timestamp;
+use crate::db::types::{Id, TravellerId};
 use crate::domain::message::msg;
 use crate::domain::traveller::{self as traveller_rules, TravellerEvent};
 use crate::domain::{Role, UnitLevel};
@@ -81,7 +81,7 @@ pub fn record_step(
         Some(actor.id),
         &format!("traveller.{action}"),
         "traveller",
-        t.id,
+        t.id.into(),
         t.place(),
         json!({
             "status": t.status,
@@ -133,7 +133,12 @@ pub fn acts_for(actor: &Actor, custodian: &UnitPlace) -> bool {
 
 /// Loads travellers named in a request, failing with one field error per id the caller cannot
 /// see, and with a field error for ids named twice.
-pub fn load_named(conn: &mut Tx<'_>, scope: Scope, field: &str, ids: &[Id]) -> ApiResult<Vec<Traveller>> {
+pub fn load_named(
+    conn: &mut Tx<'_>,
+    scope: Scope,
+    field: &str,
+    ids: &[TravellerId],
+) -> ApiResult<Vec<Traveller>> {
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, id) in ids.iter().enumerate() {

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{acts_for, record_step, step_traveller, unit_place, Step};
 use crate::auth::{Actor, Scope};
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::message::{msg, Message};
 use crate::domain::traveller::{
@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::store::counts::local_offset;
 use crate::store::travellers::{self, Traveller};
 use crate::store::Tx;
-use crate::store::{new_id, ports, units};
+use crate::store::{ports, units};
 
 /// A traveller as typed by a dispatcher or read from a manifest row, before the checks of its
 /// values. Closed sets arrive as what they are: a word the reader did not know is kept as written.
@@ -147,7 +147,7 @@ fn new_traveller(
 ) -> Traveller {
     let now = Timestamp::now();
     Traveller {
-        id: new_id(),
+        id: TravellerId::new(),
         full_name: c.full_name,
         document_type: c.document_type,
         document_no: c.document_no,
@@ -377,7 +377,7 @@ pub fn import(
 pub fn record_exception(
     conn: &mut Tx<'_>,
     actor: &Actor,
-    id: Id,
+    id: TravellerId,
     kind: ExceptionKind,
     reason: String,
     facility: Option<String>,
@@ -418,6 +418,6 @@ pub fn record_exception(
 }
 
 /// Where a traveller is allowed to be seen by this scope (used for the custody checks of others).
-pub fn visible(conn: &mut DbConnection, scope: Scope, id: Id) -> ApiResult<Traveller> {
+pub fn visible(conn: &mut DbConnection, scope: Scope, id: TravellerId) -> ApiResult<Traveller> {
     travellers::find(conn, scope, id)?.ok_or_else(|| ApiError::not_found("traveller"))
 }
