@@ -9,7 +9,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 
 use inbound_transfer::config::Settings;
-use inbound_transfer::db::types::{Id, Timestamp, TravellerId};
+use inbound_transfer::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
 use inbound_transfer::db::{DatabaseUrl, DbConnection, Lock};
 use inbound_transfer::domain::batch::BatchStatus;
 use inbound_transfer::domain::handoff::{HandoffOutcome, HandoffStatus};
@@ -108,7 +108,7 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
             let t0 = Timestamp(start + step * b as i32);
             let hours = |h: i64| t0 + chrono::Duration::hours(h);
             let pending = b >= batch_count - pending_tail;
-            let batch_id = Id::new();
+            let batch_id = BatchId::new();
             let port = p.ports[b % p.ports.len()];
             let mut by_district: std::collections::BTreeMap<Id, Vec<(TravellerId, Id)>> = Default::default();
             for k in 0..BATCH_SIZE.min(n - made) {
@@ -202,7 +202,7 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
             for (district, group) in by_district {
                 let handoff =
                     |from: Id, to: Id, community: Option<Id>, status: HandoffStatus, at: i64| Handoff {
-                        id: Id::new(),
+                        id: HandoffId::new(),
                         batch_id: Some(batch_id),
                         from_unit_id: from,
                         to_unit_id: to,

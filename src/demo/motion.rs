@@ -10,7 +10,7 @@ use chrono::{Duration, Local};
 use diesel::prelude::*;
 
 use crate::auth::{Actor, Scope};
-use crate::db::types::{Id, TravellerId};
+use crate::db::types::{BatchId, Id, TravellerId};
 use crate::db::{DbConnection, Lock};
 use crate::domain::batch::CrewRole;
 use crate::domain::handoff::HandoffStatus;
@@ -152,7 +152,7 @@ fn trip(
     plate: &str,
     no_show: &[TravellerId],
     arrive_with_sla: Option<i64>,
-) -> ApiResult<Id> {
+) -> ApiResult<BatchId> {
     let port_id = port(tx, port_code)?;
     let vehicle_id = vehicle(tx, plate)?;
     let batch = transfer::batches::create(

@@ -15,7 +15,7 @@ use super::handoffs::{handoff_views, HandoffView};
 use super::vehicles::VehicleView;
 use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission};
-use crate::db::types::{Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, Id, Timestamp, TravellerId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::batch::{BatchStatus, CrewRole};
 use crate::domain::clean_multi_line;
@@ -55,7 +55,7 @@ pub struct BatchTravellerView {
 /// handoffs.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct BatchView {
-    id: Id,
+    id: BatchId,
     /// `PORTCODE-YYYYMMDD-NNN`.
     code: String,
     status: BatchStatus,
@@ -88,8 +88,8 @@ fn batch_view(conn: &mut DbConnection, actor: &Actor, b: Batch) -> ApiResult<Bat
 /// Batches with their travellers, vehicles, crews and handoffs, in a fixed number of queries
 /// however many batches there are.
 fn batch_views(conn: &mut DbConnection, actor: &Actor, list: Vec<Batch>) -> ApiResult<Vec<BatchView>> {
-    let batch_ids: Vec<Id> = list.iter().map(|b| b.id).collect();
-    let mut members: HashMap<Id, Vec<BatchTravellerView>> = HashMap::new();
+    let batch_ids: Vec<BatchId> = list.iter().map(|b| b.id).collect();
+    let mut members: HashMap<BatchId, Vec<BatchTravellerView>> = HashMap::new();
     for (m, t) in batches::members_of(conn, &batch_ids)? {
         members.entry(m.batch_id).or_default().push(BatchTravellerView {
             id: t.id,
@@ -106,12 +106,12 @@ fn batch_views(conn: &mut DbConnection, actor: &Actor, list: Vec<Batch>) -> ApiR
         .into_iter()
         .map(|v| (v.id, VehicleView::from(v)))
         .collect();
-    let mut crews: HashMap<Id, Vec<CrewMember>> = HashMap::new();
+    let mut crews: HashMap<BatchId, Vec<CrewMember>> = HashMap::new();
     for member in batches::crews(conn, &batch_ids)? {
         crews.entry(member.batch_id).or_default().push(member);
     }
     let handoff_rows = handoffs::of_batches(conn, &batch_ids)?;
-    let mut handoffs_of: HashMap<Id, Vec<HandoffView>> = HashMap::new();
+    let mut handoffs_of: HashMap<BatchId, Vec<HandoffView>> = HashMap::new();
     for view in handoff_views(conn, actor, handoff_rows)? {
         if let Some(batch_id) = view.batch_id() {
             handoffs_of.entry(batch_id).or_default().push(view);
@@ -210,7 +210,7 @@ async fn list_batches(
         .db(move |conn| {
             read_transaction(conn, |tx| {
                 let rows = batches::list(tx, actor.scope, &filter)?;
-                let page = Page::from_rows(rows, page.limit, |b| b.id);
+                let page = Page::from_rows(rows, page.limit, |b| b.id.into());
                 let next = page.next_after;
                 let items = batch_views(tx, &actor, page.items)?;
                 Ok::<_, ApiError>(List {
@@ -240,7 +240,7 @@ async fn list_batches(
 async fn get_batch(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<Id>,
+    id: web::Path<BatchId>,
 ) -> ApiResult<web::Json<BatchView>> {
     actor.require(Permission::RunBatches)?;
     let id = id.into_inner();
@@ -399,7 +399,7 @@ async fn edit_travellers(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    id: web::Path<Id>,
+    id: web::Path<BatchId>,
     body: Body<EditTravellers>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::RunBatches)?;
@@ -444,7 +444,7 @@ async fn assign_vehicle(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    id: web::Path<Id>,
+    id: web::Path<BatchId>,
     body: Body<AssignVehicle>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::RunBatches)?;
@@ -492,7 +492,7 @@ async fn record_boarding(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    id: web::Path<Id>,
+    id: web::Path<BatchId>,
     body: Body<Boarding>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::RunBatches)?;
@@ -543,7 +543,7 @@ async fn depart(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    id: web::Path<Id>,
+    id: web::Path<BatchId>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let print = bodyless(&actor, &req, &body)?;
@@ -580,7 +580,7 @@ async fn arrive(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    id: web::Path<Id>,
+    id: web::Path<BatchId>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let print = bodyless(&actor, &req, &body)?;
@@ -626,7 +626,7 @@ async fn cancel(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    id: web::Path<Id>,
+    id: web::Path<BatchId>,
     body: Body<Cancel>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::RunBatches)?;

@@ -13,7 +13,7 @@ use super::docs::{
 };
 use super::{fingerprint, write, write_answer, Answer, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission, Scope};
-use crate::db::types::{Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::clean_multi_line;
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
@@ -61,8 +61,8 @@ pub struct HandoffUnitView {
 /// An offer of custody from one unit to the next.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HandoffView {
-    id: Id,
-    batch_id: Option<Id>,
+    id: HandoffId,
+    batch_id: Option<BatchId>,
     from_unit_id: Id,
     to_unit_id: Id,
     from_unit: HandoffUnitView,
@@ -90,7 +90,7 @@ pub struct HandoffView {
 }
 
 impl HandoffView {
-    pub fn batch_id(&self) -> Option<Id> {
+    pub fn batch_id(&self) -> Option<BatchId> {
         self.batch_id
     }
 }
@@ -101,8 +101,8 @@ pub fn handoff_views(
     actor: &Actor,
     rows: Vec<Handoff>,
 ) -> ApiResult<Vec<HandoffView>> {
-    let ids: Vec<Id> = rows.iter().map(|h| h.id).collect();
-    let mut members: HashMap<Id, Vec<(TravellerId, HandoffOutcome)>> = HashMap::new();
+    let ids: Vec<HandoffId> = rows.iter().map(|h| h.id).collect();
+    let mut members: HashMap<HandoffId, Vec<(TravellerId, HandoffOutcome)>> = HashMap::new();
     for row in handoffs::travellers_of(conn, &ids)? {
         members
             .entry(row.handoff_id)
@@ -146,7 +146,7 @@ pub fn confirmed_view(actor: &Actor, confirmed: custody::Confirmed) -> ApiResult
 fn assemble(
     actor: &Actor,
     rows: Vec<Handoff>,
-    mut members: HashMap<Id, Vec<(TravellerId, HandoffOutcome)>>,
+    mut members: HashMap<HandoffId, Vec<(TravellerId, HandoffOutcome)>>,
     people: HashMap<TravellerId, travellers::Traveller>,
     sides: HashMap<Id, Unit>,
 ) -> Vec<HandoffView> {
@@ -214,7 +214,7 @@ pub struct HandoffQuery {
     status: Option<HandoffStatus>,
     from_unit_id: Option<Id>,
     to_unit_id: Option<Id>,
-    batch_id: Option<Id>,
+    batch_id: Option<BatchId>,
     /// Only pending handoffs past their `due_at`.
     overdue: Option<bool>,
     /// Page size, 1 to 500 (default 50).
@@ -259,7 +259,7 @@ async fn list_handoffs(
         .db(move |conn| {
             read_transaction(conn, |tx| {
                 let rows = handoffs::list(tx, actor.scope, &filter)?;
-                let page = Page::from_rows(rows, page.limit, |h| h.id);
+                let page = Page::from_rows(rows, page.limit, |h| h.id.into());
                 let next = page.next_after.map(super::encode_cursor);
                 Ok::<_, ApiError>(List {
                     items: handoff_views(tx, &actor, page.items)?,
@@ -294,7 +294,7 @@ fn one_view(conn: &mut DbConnection, actor: &Actor, h: Handoff) -> ApiResult<Han
 async fn get_handoff(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<Id>,
+    id: web::Path<HandoffId>,
 ) -> ApiResult<web::Json<HandoffView>> {
     actor.require(Permission::ReadHandoffs)?;
     let id = id.into_inner();
@@ -393,7 +393,7 @@ async fn confirm(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    id: web::Path<Id>,
+    id: web::Path<HandoffId>,
     body: Body<Confirm>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ConfirmHandoffs)?;
@@ -471,7 +471,7 @@ async fn reject(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    id: web::Path<Id>,
+    id: web::Path<HandoffId>,
     body: Body<Reason>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ConfirmHandoffs)?;
@@ -512,7 +512,7 @@ async fn cancel(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    id: web::Path<Id>,
+    id: web::Path<HandoffId>,
     body: Body<Reason>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::SendHandoffs)?;

@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
 use crate::auth::{Actor, Permission};
-use crate::db::types::{Id, TravellerId};
+use crate::db::types::{BatchId, Id, TravellerId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::traveller::Language;
 use crate::error::{ApiError, ApiResult};
@@ -37,8 +37,8 @@ fn notice_data(
     list: &[Traveller],
     lang: Option<Language>,
 ) -> ApiResult<Vec<NoticeData>> {
-    let batch_ids: Vec<Id> = list.iter().filter_map(|t| t.batch_id).collect();
-    let trips: HashMap<Id, batches::Batch> = batches::by_ids(conn, &batch_ids)?
+    let batch_ids: Vec<BatchId> = list.iter().filter_map(|t| t.batch_id).collect();
+    let trips: HashMap<BatchId, batches::Batch> = batches::by_ids(conn, &batch_ids)?
         .into_iter()
         .map(|b| (b.id, b))
         .collect();
@@ -153,7 +153,7 @@ async fn traveller_notice(
 async fn batch_notices(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<Id>,
+    id: web::Path<BatchId>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::RunBatches)?;
     let id = id.into_inner();

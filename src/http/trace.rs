@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::docs::{Forbidden, NotFound, Unauthorized, Unavailable};
 use super::travellers::TravellerView;
 use crate::auth::{Actor, Permission, Scope};
-use crate::db::types::{Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::batch::BatchStatus;
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
@@ -46,9 +46,9 @@ struct ChainStep {
     actor: ActorView,
     /// The unit that held the traveller after this step.
     unit_id: Option<Id>,
-    batch_id: Option<Id>,
+    batch_id: Option<BatchId>,
     vehicle_id: Option<Id>,
-    handoff_id: Option<Id>,
+    handoff_id: Option<HandoffId>,
     /// The traveller's status after this step.
     status: Option<TravellerStatus>,
     /// What else the step recorded.
@@ -59,9 +59,9 @@ struct ChainStep {
 #[derive(Deserialize)]
 struct StepData {
     unit_id: Option<Id>,
-    batch_id: Option<Id>,
+    batch_id: Option<BatchId>,
     vehicle_id: Option<Id>,
-    handoff_id: Option<Id>,
+    handoff_id: Option<HandoffId>,
     status: Option<TravellerStatus>,
     #[serde(default)]
     detail: Value,
@@ -79,7 +79,7 @@ struct TraceVehicle {
 /// A batch the traveller was in.
 #[derive(Serialize, utoipa::ToSchema)]
 struct TraceBatch {
-    id: Id,
+    id: BatchId,
     code: String,
     status: BatchStatus,
     port_id: Id,
@@ -92,7 +92,7 @@ struct TraceBatch {
 /// A handoff the traveller was in, and what became of them in it.
 #[derive(Serialize, utoipa::ToSchema)]
 struct TraceHandoff {
-    id: Id,
+    id: HandoffId,
     from_unit_id: Id,
     to_unit_id: Id,
     status: HandoffStatus,
@@ -173,7 +173,7 @@ fn build_trace(conn: &mut DbConnection, scope: Scope, id: TravellerId) -> ApiRes
         })
         .collect::<ApiResult<Vec<_>>>()?;
     // A fixed number of queries, however many batches and handoffs the traveller went through.
-    let batch_ids: Vec<Id> = batches::of_traveller(conn, id)?.into_iter().collect();
+    let batch_ids: Vec<BatchId> = batches::of_traveller(conn, id)?.into_iter().collect();
     let found = batches::by_ids(conn, &batch_ids)?;
     let vehicle_ids: Vec<Id> = found.iter().filter_map(|b| b.vehicle_id).collect();
     let vehicles_by_id: HashMap<Id, TraceVehicle> = vehicles::by_ids(conn, &vehicle_ids)?
@@ -188,7 +188,7 @@ fn build_trace(conn: &mut DbConnection, scope: Scope, id: TravellerId) -> ApiRes
             (v.id, vehicle)
         })
         .collect();
-    let mut crews: HashMap<Id, Vec<batches::CrewMember>> = HashMap::new();
+    let mut crews: HashMap<BatchId, Vec<batches::CrewMember>> = HashMap::new();
     for member in batches::crews(conn, &batch_ids)? {
         crews.entry(member.batch_id).or_default().push(member);
     }

@@ -13,7 +13,7 @@ use super::docs::{
 };
 use super::{fingerprint, write, write_within, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission};
-use crate::db::types::{Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
 use crate::db::Lock;
 use crate::domain::clean_text;
 use crate::domain::message::msg;
@@ -69,9 +69,9 @@ pub struct TravellerView {
     pub status: TravellerStatus,
     /// The unit that holds the traveller now.
     pub custodian_unit_id: Id,
-    pub batch_id: Option<Id>,
+    pub batch_id: Option<BatchId>,
     /// The pending handoff the traveller is offered in, if any.
-    pub handoff_id: Option<Id>,
+    pub handoff_id: Option<HandoffId>,
     /// Reported missing at a handoff and not yet handed again or closed by an exception.
     pub missing: bool,
     pub exception: Option<ExceptionView>,
@@ -134,7 +134,7 @@ impl From<Traveller> for TravellerView {
 pub struct TravellerQuery {
     status: Option<TravellerStatus>,
     port_id: Option<Id>,
-    batch_id: Option<Id>,
+    batch_id: Option<BatchId>,
     destination_district_id: Option<Id>,
     /// Search in names, document numbers and flight numbers (at most 100 characters).
     #[param(max_length = 100)]

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::GLOBAL;
 use crate::auth::Scope;
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{BatchId, Id, Timestamp};
 use crate::db::DbConnection;
 use crate::schema::{batches, handoffs, stat_daily, stat_totals, travellers, units};
 
@@ -135,27 +135,27 @@ pub fn district_rows(
 }
 
 /// People on the road now, per batch: only travellers in transit are read.
-pub fn on_the_road(conn: &mut DbConnection, scope: Scope) -> QueryResult<Vec<(Id, String, i64)>> {
-    let on_board: Vec<Option<Id>> = crate::store::travellers::scoped(scope)
+pub fn on_the_road(conn: &mut DbConnection, scope: Scope) -> QueryResult<Vec<(BatchId, String, i64)>> {
+    let on_board: Vec<Option<BatchId>> = crate::store::travellers::scoped(scope)
         .filter(crate::store::travellers::in_transit())
         .select(travellers::batch_id)
         .load(conn)?;
-    let mut per_batch: HashMap<Option<Id>, i64> = HashMap::new();
+    let mut per_batch: HashMap<Option<BatchId>, i64> = HashMap::new();
     for b in on_board {
         *per_batch.entry(b).or_default() += 1;
     }
-    let counts: Vec<(Option<Id>, i64)> = per_batch.into_iter().collect();
-    let ids: Vec<Id> = counts.iter().filter_map(|(b, _)| *b).collect();
+    let counts: Vec<(Option<BatchId>, i64)> = per_batch.into_iter().collect();
+    let ids: Vec<BatchId> = counts.iter().filter_map(|(b, _)| *b).collect();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let codes: HashMap<Id, String> = batches::table
+    let codes: HashMap<BatchId, String> = batches::table
         .filter(batches::id.eq_any(ids))
         .select((batches::id, batches::code))
-        .load::<(Id, String)>(conn)?
+        .load::<(BatchId, String)>(conn)?
         .into_iter()
         .collect();
-    let mut rows: Vec<(Id, String, i64)> = counts
+    let mut rows: Vec<(BatchId, String, i64)> = counts
         .into_iter()
         .filter_map(|(b, n)| b.map(|b| (b, codes.get(&b).cloned().unwrap_or_default(), n)))
         .collect();

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, Id, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::batch::{BatchStatus, CrewRole};
 use crate::schema::{batch_travellers, batches, crew_members};
@@ -11,7 +11,7 @@ use crate::schema::{batch_travellers, batches, crew_members};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = batches)]
 pub struct Batch {
-    pub id: Id,
+    pub id: BatchId,
     pub code: String,
     pub port_id: Id,
     pub city_id: Id,
@@ -35,7 +35,7 @@ pub struct Batch {
 pub struct CrewMember {
     pub id: Id,
     #[serde(skip)]
-    pub batch_id: Id,
+    pub batch_id: BatchId,
     pub name: String,
     pub phone: Option<String>,
     #[schema(value_type = crate::domain::batch::CrewRole)]
@@ -46,7 +46,7 @@ pub struct CrewMember {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = batch_travellers)]
 pub struct BatchTraveller {
-    pub batch_id: Id,
+    pub batch_id: BatchId,
     pub traveller_id: TravellerId,
     pub boarded: Option<bool>,
     pub removed: bool,
@@ -67,7 +67,7 @@ pub fn scoped<'a>(scope: Scope) -> Boxed<'a> {
     }
 }
 
-pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option<Batch>> {
+pub fn find(conn: &mut DbConnection, scope: Scope, id: BatchId) -> QueryResult<Option<Batch>> {
     scoped(scope)
         .filter(batches::id.eq(id))
         .select(Batch::as_select())
@@ -155,7 +155,7 @@ pub fn count_with_prefix(conn: &mut DbConnection, prefix: &str) -> QueryResult<i
 }
 
 /// The batches of these ids, in one query, oldest first.
-pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> QueryResult<Vec<Batch>> {
+pub fn by_ids(conn: &mut DbConnection, ids: &[BatchId]) -> QueryResult<Vec<Batch>> {
     batches::table
         .filter(batches::id.eq_any(ids.to_vec()))
         .select(Batch::as_select())
@@ -165,7 +165,7 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> QueryResult<Vec<Batch>> {
 
 /// The batches some travellers are in, with the plates of their vehicles.
 pub struct Trips {
-    batches: std::collections::HashMap<Id, Batch>,
+    batches: std::collections::HashMap<BatchId, Batch>,
     plates: std::collections::HashMap<Id, String>,
 }
 
@@ -175,8 +175,8 @@ impl Trips {
         conn: &mut DbConnection,
         travellers: &[crate::store::travellers::Traveller],
     ) -> QueryResult<Trips> {
-        let batch_ids: Vec<Id> = travellers.iter().filter_map(|t| t.batch_id).collect();
-        let batches: std::collections::HashMap<Id, Batch> =
+        let batch_ids: Vec<BatchId> = travellers.iter().filter_map(|t| t.batch_id).collect();
+        let batches: std::collections::HashMap<BatchId, Batch> =
             by_ids(conn, &batch_ids)?.into_iter().map(|b| (b.id, b)).collect();
         let vehicle_ids: Vec<Id> = batches.values().filter_map(|b| b.vehicle_id).collect();
         let plates = crate::store::vehicles::by_ids(conn, &vehicle_ids)?
@@ -196,13 +196,13 @@ impl Trips {
         b.vehicle_id.and_then(|v| self.plates.get(&v).cloned())
     }
 
-    pub fn ids(&self) -> Vec<Id> {
+    pub fn ids(&self) -> Vec<BatchId> {
         self.batches.keys().copied().collect()
     }
 }
 
 /// The crews of these batches, in one query.
-pub fn crews(conn: &mut DbConnection, batch_ids: &[Id]) -> QueryResult<Vec<CrewMember>> {
+pub fn crews(conn: &mut DbConnection, batch_ids: &[BatchId]) -> QueryResult<Vec<CrewMember>> {
     crew_members::table
         .filter(crew_members::batch_id.eq_any(batch_ids.to_vec()))
         .select(CrewMember::as_select())
@@ -210,7 +210,7 @@ pub fn crews(conn: &mut DbConnection, batch_ids: &[Id]) -> QueryResult<Vec<CrewM
         .load(conn)
 }
 
-pub fn crew(conn: &mut DbConnection, batch_id: Id) -> QueryResult<Vec<CrewMember>> {
+pub fn crew(conn: &mut DbConnection, batch_id: BatchId) -> QueryResult<Vec<CrewMember>> {
     crews(conn, &[batch_id])
 }
 
@@ -222,7 +222,7 @@ pub fn insert_crew(conn: &mut DbConnection, member: &CrewMember) -> QueryResult<
 }
 
 /// The travellers currently in the batch (not removed).
-pub fn members(conn: &mut DbConnection, batch_id: Id) -> QueryResult<Vec<BatchTraveller>> {
+pub fn members(conn: &mut DbConnection, batch_id: BatchId) -> QueryResult<Vec<BatchTraveller>> {
     batch_travellers::table
         .filter(batch_travellers::batch_id.eq(batch_id))
         .filter(batch_travellers::removed.eq(false))
@@ -234,7 +234,7 @@ pub fn members(conn: &mut DbConnection, batch_id: Id) -> QueryResult<Vec<BatchTr
 /// The members of these batches with their travellers, in one query, by batch then traveller.
 pub fn members_of(
     conn: &mut DbConnection,
-    batch_ids: &[Id],
+    batch_ids: &[BatchId],
 ) -> QueryResult<Vec<(BatchTraveller, crate::store::travellers::Traveller)>> {
     use crate::schema::travellers;
     batch_travellers::table
@@ -255,7 +255,7 @@ pub fn members_of(
 /// Adds a traveller to a batch, or brings back one removed earlier.
 pub fn add_member(
     conn: &mut DbConnection,
-    batch_id: Id,
+    batch_id: BatchId,
     traveller: &crate::store::travellers::Traveller,
 ) -> QueryResult<()> {
     let (district_id, community_id) = (
@@ -289,7 +289,11 @@ pub fn add_member(
     Ok(())
 }
 
-pub fn remove_member(conn: &mut DbConnection, batch_id: Id, traveller_id: TravellerId) -> QueryResult<()> {
+pub fn remove_member(
+    conn: &mut DbConnection,
+    batch_id: BatchId,
+    traveller_id: TravellerId,
+) -> QueryResult<()> {
     diesel::update(
         batch_travellers::table
             .filter(batch_travellers::batch_id.eq(batch_id))
@@ -302,7 +306,7 @@ pub fn remove_member(conn: &mut DbConnection, batch_id: Id, traveller_id: Travel
 
 pub fn set_boarded(
     conn: &mut DbConnection,
-    batch_id: Id,
+    batch_id: BatchId,
     traveller_id: TravellerId,
     boarded: bool,
 ) -> QueryResult<()> {
@@ -317,7 +321,7 @@ pub fn set_boarded(
 }
 
 /// The last batch the vehicle carried, for the record of its disinfection.
-pub fn last_of_vehicle(conn: &mut DbConnection, vehicle_id: Id) -> QueryResult<Option<Id>> {
+pub fn last_of_vehicle(conn: &mut DbConnection, vehicle_id: Id) -> QueryResult<Option<BatchId>> {
     batches::table
         .filter(batches::vehicle_id.eq(vehicle_id))
         .filter(batches::arrived_at.is_not_null())
@@ -331,7 +335,7 @@ pub fn insert_disinfection(
     conn: &mut DbConnection,
     id: Id,
     vehicle_id: Id,
-    batch_id: Option<Id>,
+    batch_id: Option<BatchId>,
     note: Option<String>,
     performed_by: Id,
 ) -> QueryResult<()> {
@@ -353,11 +357,11 @@ pub fn insert_disinfection(
 pub fn of_traveller(
     conn: &mut DbConnection,
     traveller_id: TravellerId,
-) -> QueryResult<std::collections::BTreeSet<Id>> {
+) -> QueryResult<std::collections::BTreeSet<BatchId>> {
     Ok(batch_travellers::table
         .filter(batch_travellers::traveller_id.eq(traveller_id))
         .select(batch_travellers::batch_id)
-        .load::<Id>(conn)?
+        .load::<BatchId>(conn)?
         .into_iter()
         .collect())
 }

@@ -250,10 +250,11 @@ pub fn record(
     actor_id: Option<Id>,
     action: &str,
     entity_type: &str,
-    entity_id: Id,
+    entity_id: impl Into<Id>,
     place: EventPlace,
     data: serde_json::Value,
 ) -> QueryResult<()> {
+    let entity_id = entity_id.into();
     tx.record(PendingEvent {
         actor_id,
         action: action.to_owned(),

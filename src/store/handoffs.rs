@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
 use crate::schema::{handoff_travellers, handoffs};
@@ -12,8 +12,8 @@ use crate::store::statements::Statements;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = handoffs)]
 pub struct Handoff {
-    pub id: Id,
-    pub batch_id: Option<Id>,
+    pub id: HandoffId,
+    pub batch_id: Option<BatchId>,
     pub from_unit_id: Id,
     pub to_unit_id: Id,
     pub city_id: Id,
@@ -48,7 +48,7 @@ impl Handoff {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = handoff_travellers)]
 pub struct HandoffTraveller {
-    pub handoff_id: Id,
+    pub handoff_id: HandoffId,
     pub traveller_id: TravellerId,
     pub outcome: HandoffOutcome,
 }
@@ -66,7 +66,7 @@ pub fn scoped<'a>(scope: Scope) -> Boxed<'a> {
     }
 }
 
-pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option<Handoff>> {
+pub fn find(conn: &mut DbConnection, scope: Scope, id: HandoffId) -> QueryResult<Option<Handoff>> {
     scoped(scope)
         .filter(handoffs::id.eq(id))
         .select(Handoff::as_select())
@@ -78,7 +78,7 @@ pub struct HandoffFilter {
     pub status: Option<HandoffStatus>,
     pub from_unit_id: Option<Id>,
     pub to_unit_id: Option<Id>,
-    pub batch_id: Option<Id>,
+    pub batch_id: Option<BatchId>,
     pub overdue_at: Option<Timestamp>,
     pub after: Option<Id>,
     pub limit: i64,
@@ -113,7 +113,7 @@ pub fn list(conn: &mut DbConnection, scope: Scope, filter: &HandoffFilter) -> Qu
 }
 
 /// The handoffs of these batches, in one query.
-pub fn of_batches(conn: &mut DbConnection, batch_ids: &[Id]) -> QueryResult<Vec<Handoff>> {
+pub fn of_batches(conn: &mut DbConnection, batch_ids: &[BatchId]) -> QueryResult<Vec<Handoff>> {
     handoffs::table
         .filter(handoffs::batch_id.eq_any(batch_ids.to_vec()))
         .select(Handoff::as_select())
@@ -150,7 +150,10 @@ pub(super) fn save(out: &mut Statements<'_>, expected: i32, h: Handoff) -> Query
     )
 }
 
-pub fn travellers_of(conn: &mut DbConnection, handoff_ids: &[Id]) -> QueryResult<Vec<HandoffTraveller>> {
+pub fn travellers_of(
+    conn: &mut DbConnection,
+    handoff_ids: &[HandoffId],
+) -> QueryResult<Vec<HandoffTraveller>> {
     handoff_travellers::table
         .filter(handoff_travellers::handoff_id.eq_any(handoff_ids.to_vec()))
         .select(HandoffTraveller::as_select())

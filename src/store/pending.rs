@@ -4,7 +4,7 @@
 
 use diesel::QueryResult;
 
-use crate::db::types::{Id, TravellerId};
+use crate::db::types::{HandoffId, Id, TravellerId};
 use crate::domain::handoff::HandoffOutcome;
 use crate::store::handoffs::{self, Handoff, HandoffTraveller};
 use crate::store::idempotency::{self, StoredAnswer};
@@ -31,7 +31,7 @@ impl Row for Traveller {
 
 impl Row for Handoff {
     fn key(&self) -> Id {
-        self.id
+        self.id.into()
     }
 }
 
@@ -148,7 +148,7 @@ impl Pending {
         self.offered.push(row);
     }
 
-    pub fn set_outcome(&mut self, handoff_id: Id, traveller_id: TravellerId, outcome: HandoffOutcome) {
+    pub fn set_outcome(&mut self, handoff_id: HandoffId, traveller_id: TravellerId, outcome: HandoffOutcome) {
         self.count += 1;
         let same = |r: &&mut HandoffTraveller| r.handoff_id == handoff_id && r.traveller_id == traveller_id;
         if let Some(held) = self.offered.iter_mut().find(same) {
@@ -246,7 +246,7 @@ mod tests {
 
     #[test]
     fn an_outcome_of_an_offer_not_yet_sent_goes_with_the_offer() {
-        let (h, t, u) = (Id::new(), TravellerId::new(), TravellerId::new());
+        let (h, t, u) = (HandoffId::new(), TravellerId::new(), TravellerId::new());
         let mut pending = Pending::default();
         pending.offer(HandoffTraveller {
             handoff_id: h,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::batch::CrewRole;
 use crate::domain::handoff::HandoffOutcome;
@@ -124,7 +124,7 @@ pub fn page(
     let ids: Vec<TravellerId> = list.iter().map(|t| t.id).collect();
     let trips = batches::Trips::of(conn, &list)?;
     let batch_ids = trips.ids();
-    let mut drivers: HashMap<Id, String> = HashMap::new();
+    let mut drivers: HashMap<BatchId, String> = HashMap::new();
     for member in batches::crews(conn, &batch_ids)? {
         if member.role == CrewRole::Driver {
             drivers.entry(member.batch_id).or_insert(member.name);
@@ -132,7 +132,7 @@ pub fn page(
     }
     // Two lookups by index rather than a join, which a planner may answer by scanning every
     // handoff for each page.
-    let links: Vec<(Id, TravellerId, HandoffOutcome)> = handoff_travellers::table
+    let links: Vec<(HandoffId, TravellerId, HandoffOutcome)> = handoff_travellers::table
         .filter(handoff_travellers::traveller_id.eq_any(ids))
         .select((
             handoff_travellers::handoff_id,
@@ -140,8 +140,8 @@ pub fn page(
             handoff_travellers::outcome,
         ))
         .load(conn)?;
-    let handoff_ids: Vec<Id> = links.iter().map(|(h, _, _)| *h).collect();
-    let found: HashMap<Id, Handoff> = handoffs::table
+    let handoff_ids: Vec<HandoffId> = links.iter().map(|(h, _, _)| *h).collect();
+    let found: HashMap<HandoffId, Handoff> = handoffs::table
         .filter(handoffs::id.eq_any(handoff_ids))
         .select(Handoff::as_select())
         .load::<Handoff>(conn)?

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{Id, Json, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, Json, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::batch::BatchStatus;
 use crate::domain::traveller::{DocumentType, ExceptionKind, Language, TravellerStatus};
@@ -35,8 +35,8 @@ pub struct Traveller {
     pub notes: Option<String>,
     pub status: TravellerStatus,
     pub custodian_unit_id: Id,
-    pub batch_id: Option<Id>,
-    pub handoff_id: Option<Id>,
+    pub batch_id: Option<BatchId>,
+    pub handoff_id: Option<HandoffId>,
     pub missing: bool,
     pub exception_kind: Option<ExceptionKind>,
     pub exception_reason: Option<String>,
@@ -110,7 +110,7 @@ pub fn find_many(
 pub struct TravellerFilter {
     pub status: Option<TravellerStatus>,
     pub port_id: Option<Id>,
-    pub batch_id: Option<Id>,
+    pub batch_id: Option<BatchId>,
     pub destination_district_id: Option<Id>,
     pub query: Option<String>,
     pub after: Option<Id>,
@@ -384,7 +384,7 @@ pub fn batch_companions(
     traveller_id: TravellerId,
 ) -> QueryResult<(Vec<Traveller>, i64)> {
     use crate::schema::batches;
-    let batch_ids: Vec<Id> = batch_travellers::table
+    let batch_ids: Vec<BatchId> = batch_travellers::table
         .inner_join(batches::table)
         .filter(batch_travellers::traveller_id.eq(traveller_id))
         .filter(batch_travellers::removed.eq(false))

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 
 use diesel::QueryResult;
 
-use crate::db::types::{Id, TravellerId};
+use crate::db::types::{HandoffId, Id, TravellerId};
 use crate::db::{write_transaction, DbConnection, Lock};
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
 use crate::domain::vehicle::VehicleStatus;
@@ -120,7 +120,7 @@ impl Tx<'_> {
     }
 
     /// Offers a traveller in a handoff.
-    pub fn offer(&mut self, handoff_id: Id, traveller_id: TravellerId) -> QueryResult<()> {
+    pub fn offer(&mut self, handoff_id: HandoffId, traveller_id: TravellerId) -> QueryResult<()> {
         self.hold()?;
         self.pending.offer(HandoffTraveller {
             handoff_id,
@@ -133,7 +133,7 @@ impl Tx<'_> {
     /// Records what became of a traveller offered in a handoff.
     pub fn set_outcome(
         &mut self,
-        handoff_id: Id,
+        handoff_id: HandoffId,
         traveller_id: TravellerId,
         outcome: HandoffOutcome,
     ) -> QueryResult<()> {

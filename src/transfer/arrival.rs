@@ -9,7 +9,7 @@ use serde_json::json;
 use super::batches::{close, load, move_batch, move_riders, riders};
 use super::vehicles::move_vehicle;
 use crate::auth::{Actor, Scope};
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{BatchId, Id, Timestamp};
 use crate::domain::batch::{self, BatchEvent};
 use crate::domain::message::msg;
 use crate::domain::traveller::TravellerEvent;
@@ -22,7 +22,7 @@ use crate::store::Tx;
 
 /// The vehicle reaches the city: one pending handoff per destination district, and the vehicle
 /// needs disinfection before its next trip.
-pub fn arrive(conn: &mut Tx<'_>, actor: &Actor, id: Id, sla_minutes: i64) -> ApiResult<Batch> {
+pub fn arrive(conn: &mut Tx<'_>, actor: &Actor, id: BatchId, sla_minutes: i64) -> ApiResult<Batch> {
     let mut b = load(conn.conn()?, actor, id)?;
     let next = batch::transition(b.status, BatchEvent::Arrive)?;
     let vehicle_id = b

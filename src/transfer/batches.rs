@@ -9,7 +9,7 @@ use serde_json::json;
 use super::vehicles::move_vehicle;
 use super::{changed_concurrently, load_named, step_traveller, Step};
 use crate::auth::{Actor, Scope};
-use crate::db::types::{Id, Json, Timestamp, TravellerId};
+use crate::db::types::{BatchId, Id, Json, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::batch::{self, batch_code, seats_suffice, BatchEvent, BatchStatus, CrewRole};
 use crate::domain::message::msg;
@@ -219,7 +219,7 @@ pub fn create(conn: &mut Tx<'_>, actor: &Actor, input: NewBatch) -> ApiResult<Ba
     let number = batches::count_with_prefix(conn.conn()?, prefix)? + 1;
     let now = Timestamp::now();
     let mut b = Batch {
-        id: new_id(),
+        id: BatchId::new(),
         code: batch_code(&port.code, day, number),
         port_id: port.id,
         city_id,
@@ -265,7 +265,7 @@ pub fn create(conn: &mut Tx<'_>, actor: &Actor, input: NewBatch) -> ApiResult<Ba
     Ok(b)
 }
 
-pub fn load(conn: &mut DbConnection, actor: &Actor, id: Id) -> ApiResult<Batch> {
+pub fn load(conn: &mut DbConnection, actor: &Actor, id: BatchId) -> ApiResult<Batch> {
     batches::find(conn, actor.scope, id)?.ok_or_else(|| ApiError::not_found("batch"))
 }
 
@@ -273,7 +273,7 @@ pub fn load(conn: &mut DbConnection, actor: &Actor, id: Id) -> ApiResult<Batch> 
 pub fn edit_travellers(
     conn: &mut Tx<'_>,
     actor: &Actor,
-    id: Id,
+    id: BatchId,
     add: Vec<TravellerId>,
     remove: Vec<TravellerId>,
 ) -> ApiResult<Batch> {
@@ -425,7 +425,7 @@ fn release_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &Batch, vehicle_id: Id) 
 pub fn record_boarding(
     conn: &mut Tx<'_>,
     actor: &Actor,
-    id: Id,
+    id: BatchId,
     boarded: Vec<TravellerId>,
     no_show: Vec<TravellerId>,
 ) -> ApiResult<Batch> {
@@ -523,7 +523,7 @@ pub fn record_boarding(
 }
 
 /// The vehicle leaves the port with everyone who boarded.
-pub fn depart(conn: &mut Tx<'_>, actor: &Actor, id: Id) -> ApiResult<Batch> {
+pub fn depart(conn: &mut Tx<'_>, actor: &Actor, id: BatchId) -> ApiResult<Batch> {
     let mut b = load(conn.conn()?, actor, id)?;
     let next = batch::transition(b.status, BatchEvent::Depart)?;
     let vehicle_id = b
@@ -577,7 +577,7 @@ pub(super) fn move_riders(
 }
 
 /// Cancels a batch before departure: its travellers wait for another batch, its vehicle is free.
-pub fn cancel(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiResult<Batch> {
+pub fn cancel(conn: &mut Tx<'_>, actor: &Actor, id: BatchId, reason: String) -> ApiResult<Batch> {
     let mut b = load(conn.conn()?, actor, id)?;
     let next = batch::transition(b.status, BatchEvent::Cancel)?;
     let mut list = riders(conn.conn()?, &b)?;
@@ -611,7 +611,7 @@ pub(super) fn close(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch) -> ApiResul
 }
 
 /// Closes the batch once every traveller it carried is received or an exception.
-pub fn close_if_done(conn: &mut Tx<'_>, actor: &Actor, batch_id: Id) -> ApiResult<()> {
+pub fn close_if_done(conn: &mut Tx<'_>, actor: &Actor, batch_id: BatchId) -> ApiResult<()> {
     let Some(mut b) = batches::find(conn.conn()?, Scope::All, batch_id)? else {
         return Ok(());
     };

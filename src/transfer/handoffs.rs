@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{acts_for, load_named, step_traveller, unit_place, unit_places, Step};
 use crate::auth::{Actor, Scope, UnitPlace};
-use crate::db::types::{Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::handoff::{
     check_action, check_code, code_from, split_received, CodeCheck, HandoffAction, HandoffOutcome,
@@ -21,7 +21,6 @@ use crate::domain::{Refusal, Role, UnitLevel};
 use crate::error::{ApiError, ApiResult};
 use crate::store::events;
 use crate::store::handoffs::{self, Handoff};
-use crate::store::new_id;
 use crate::store::travellers::{self, Traveller};
 use crate::store::units::{self, Unit};
 use crate::store::Tx;
@@ -56,7 +55,7 @@ fn save_handoff(conn: &mut Tx<'_>, before: HandoffStatus, h: &mut Handoff) -> Ap
 pub fn open(
     conn: &mut Tx<'_>,
     actor: &Actor,
-    batch_id: Option<Id>,
+    batch_id: Option<BatchId>,
     from_unit_id: Id,
     to: UnitPlace,
     mut group: Vec<Traveller>,
@@ -69,7 +68,7 @@ pub fn open(
         _ => (to.district_id.unwrap_or(to.city_id), Some(to.id)),
     };
     let handoff = Handoff {
-        id: new_id(),
+        id: HandoffId::new(),
         batch_id,
         from_unit_id,
         to_unit_id,
@@ -178,7 +177,7 @@ pub fn send(
     open(conn, actor, batch_id, custodian.id, to_place, group, sla_minutes)
 }
 
-pub fn load(conn: &mut DbConnection, actor: &Actor, id: Id) -> ApiResult<Handoff> {
+pub fn load(conn: &mut DbConnection, actor: &Actor, id: HandoffId) -> ApiResult<Handoff> {
     handoffs::find(conn, actor.scope, id)?.ok_or_else(|| ApiError::not_found("handoff"))
 }
 
@@ -232,7 +231,7 @@ pub enum Confirmation {
 pub fn confirm(
     conn: &mut Tx<'_>,
     actor: &Actor,
-    id: Id,
+    id: HandoffId,
     code: &str,
     received_ids: Vec<TravellerId>,
     note: Option<String>,
@@ -365,7 +364,7 @@ pub fn confirm(
             open(conn, actor, h.batch_id, to.id, place, travellers_for, sla_minutes)?;
         }
     } else {
-        let batches: std::collections::BTreeSet<Id> = group.iter().filter_map(|t| t.batch_id).collect();
+        let batches: std::collections::BTreeSet<BatchId> = group.iter().filter_map(|t| t.batch_id).collect();
         for batch_id in batches {
             super::batches::close_if_done(conn, actor, batch_id)?;
         }
@@ -449,7 +448,7 @@ fn locked_problem(conn: &mut Tx<'_>, h: &Handoff, refusal: Refusal) -> ApiError 
 }
 
 /// The receiver refuses the handoff: custody stays with the sender, who may hand again.
-pub fn reject(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiResult<Handoff> {
+pub fn reject(conn: &mut Tx<'_>, actor: &Actor, id: HandoffId, reason: String) -> ApiResult<Handoff> {
     let mut h = load(conn.conn()?, actor, id)?;
     let to = unit_place(conn, h.to_unit_id)?;
     check_receiver(actor, &to)?;
@@ -465,7 +464,7 @@ pub fn reject(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiRe
 }
 
 /// The sender withdraws a pending handoff (a locked one, say) to hand the travellers again.
-pub fn cancel(conn: &mut Tx<'_>, actor: &Actor, id: Id, reason: String) -> ApiResult<Handoff> {
+pub fn cancel(conn: &mut Tx<'_>, actor: &Actor, id: HandoffId, reason: String) -> ApiResult<Handoff> {
     let mut h = load(conn.conn()?, actor, id)?;
     let from = unit_place(conn, h.from_unit_id)?;
     if !acts_for(actor, &from) {

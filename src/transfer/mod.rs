@@ -14,8 +14,7 @@ pub mod vehicles;
 use serde_json::{json, Value};
 
 use crate::auth::{Actor, Scope, UnitPlace};
-use crate::db::types::Timestamp;
-use crate::db::types::{Id, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
 use crate::domain::message::msg;
 use crate::domain::traveller::{self as traveller_rules, TravellerEvent};
 use crate::domain::{Role, UnitLevel};
@@ -63,9 +62,9 @@ pub fn step_traveller(
 #[derive(Default)]
 pub struct Step {
     pub unit_id: Option<Id>,
-    pub batch_id: Option<Id>,
+    pub batch_id: Option<BatchId>,
     pub vehicle_id: Option<Id>,
-    pub handoff_id: Option<Id>,
+    pub handoff_id: Option<HandoffId>,
     pub detail: Value,
 }
 
@@ -81,7 +80,7 @@ pub fn record_step(
         Some(actor.id),
         &format!("traveller.{action}"),
         "traveller",
-        t.id.into(),
+        t.id,
         t.place(),
         json!({
             "status": t.status,

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{BatchId, Id, Timestamp};
 
 /// Travellers in the scope.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -52,7 +52,7 @@ pub struct OverviewVehicles {
 /// A batch on the road.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RoadBatch {
-    pub batch_id: Id,
+    pub batch_id: BatchId,
     pub code: String,
     pub travellers: i64,
 }
