@@ -9,7 +9,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 
 use inbound_transfer::config::Settings;
-use inbound_transfer::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
+use inbound_transfer::db::types::{BatchId, HandoffId, Id, PortId, Timestamp, TravellerId, VehicleId};
 use inbound_transfer::db::{DatabaseUrl, DbConnection, Lock};
 use inbound_transfer::domain::batch::BatchStatus;
 use inbound_transfer::domain::handoff::{HandoffOutcome, HandoffStatus};
@@ -46,10 +46,10 @@ const BATCH_SIZE: usize = 20;
 struct Place {
     city: Id,
     communities: Vec<(Id, Id)>,
-    ports: Vec<Id>,
+    ports: Vec<PortId>,
     dispatcher: Id,
     district_officer: Id,
-    vehicles: Vec<Id>,
+    vehicles: Vec<VehicleId>,
 }
 
 fn load_place(conn: &mut DbConnection) -> Result<Place, String> {
@@ -65,7 +65,7 @@ fn load_place(conn: &mut DbConnection) -> Result<Place, String> {
         .select((units::id, units::parent_id.assume_not_null()))
         .load(conn)
         .map_err(e)?;
-    let ports: Vec<Id> = ports::table
+    let ports: Vec<PortId> = ports::table
         .order(ports::code.asc())
         .select(ports::id)
         .load(conn)
@@ -78,7 +78,7 @@ fn load_place(conn: &mut DbConnection) -> Result<Place, String> {
     };
     let dispatcher = user("cz.dispatcher", conn).map_err(e)?;
     let district_officer = user("tn.officer", conn).map_err(e)?;
-    let vehicles: Vec<Id> = vehicles::table.select(vehicles::id).load(conn).map_err(e)?;
+    let vehicles: Vec<VehicleId> = vehicles::table.select(vehicles::id).load(conn).map_err(e)?;
     Ok(Place {
         city,
         communities,

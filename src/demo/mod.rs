@@ -1,8 +1,7 @@
 //! The demo data set: city CZ (Changzhou) with three districts and six communities, the ports PVG,
 //! SHA and NKG, four vehicles and one user of each role. Loading it twice changes nothing.
 
-use crate::db::types::Id;
-use crate::db::types::Timestamp;
+use crate::db::types::{Id, PortId, Timestamp, VehicleId};
 use diesel::prelude::*;
 
 use crate::auth::password;
@@ -174,7 +173,7 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
                     .get_result(tx.conn()?)?;
             if !exists {
                 let port = Port {
-                    id: new_id(),
+                    id: PortId::new(),
                     code: (*code).into(),
                     name: (*name).into(),
                     kind: PortKind::Airport,
@@ -192,7 +191,7 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
             if !exists {
                 let now = Timestamp::now();
                 tx.insert_vehicle(&Vehicle {
-                    id: new_id(),
+                    id: VehicleId::new(),
                     plate: (*plate).into(),
                     kind: *kind,
                     seats: *seats,

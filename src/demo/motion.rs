@@ -10,7 +10,7 @@ use chrono::{Duration, Local};
 use diesel::prelude::*;
 
 use crate::auth::{Actor, Scope};
-use crate::db::types::{BatchId, Id, TravellerId};
+use crate::db::types::{BatchId, Id, PortId, TravellerId, VehicleId};
 use crate::db::{DbConnection, Lock};
 use crate::domain::batch::CrewRole;
 use crate::domain::handoff::HandoffStatus;
@@ -128,14 +128,14 @@ fn register(
         .load(tx.conn()?)?)
 }
 
-fn vehicle(tx: &mut Tx<'_>, plate: &str) -> ApiResult<Id> {
+fn vehicle(tx: &mut Tx<'_>, plate: &str) -> ApiResult<VehicleId> {
     Ok(vehicles::table
         .filter(vehicles::plate.eq(plate))
         .select(vehicles::id)
         .first(tx.conn()?)?)
 }
 
-fn port(tx: &mut Tx<'_>, code: &str) -> ApiResult<Id> {
+fn port(tx: &mut Tx<'_>, code: &str) -> ApiResult<PortId> {
     Ok(crate::schema::ports::table
         .filter(crate::schema::ports::code.eq(code))
         .select(crate::schema::ports::id)

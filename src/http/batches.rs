@@ -15,7 +15,7 @@ use super::handoffs::{handoff_views, HandoffView};
 use super::vehicles::VehicleView;
 use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission};
-use crate::db::types::{BatchId, Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, Id, PortId, Timestamp, TravellerId, VehicleId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::batch::{BatchStatus, CrewRole};
 use crate::domain::clean_multi_line;
@@ -59,9 +59,9 @@ pub struct BatchView {
     /// `PORTCODE-YYYYMMDD-NNN`.
     code: String,
     status: BatchStatus,
-    port_id: Id,
+    port_id: PortId,
     city_id: Id,
-    vehicle_id: Option<Id>,
+    vehicle_id: Option<VehicleId>,
     traveller_ids: Vec<TravellerId>,
     scheduled_departure_at: Option<Timestamp>,
     departed_at: Option<Timestamp>,
@@ -101,8 +101,8 @@ fn batch_views(conn: &mut DbConnection, actor: &Actor, list: Vec<Batch>) -> ApiR
         });
     }
     // A vehicle serves one batch after another: several batches of a page may name it.
-    let vehicle_ids: Vec<Id> = list.iter().filter_map(|b| b.vehicle_id).collect();
-    let vehicles_by_id: HashMap<Id, VehicleView> = vehicles::by_ids(conn, &vehicle_ids)?
+    let vehicle_ids: Vec<VehicleId> = list.iter().filter_map(|b| b.vehicle_id).collect();
+    let vehicles_by_id: HashMap<VehicleId, VehicleView> = vehicles::by_ids(conn, &vehicle_ids)?
         .into_iter()
         .map(|v| (v.id, VehicleView::from(v)))
         .collect();
@@ -164,7 +164,7 @@ fn batch_view_of(
 #[into_params(parameter_in = Query)]
 pub struct BatchQuery {
     status: Option<BatchStatus>,
-    port_id: Option<Id>,
+    port_id: Option<PortId>,
     /// Created at or after this instant.
     from: Option<Timestamp>,
     /// Created before this instant.
@@ -294,11 +294,11 @@ pub struct CrewBody {
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBatch {
-    port_id: Id,
+    port_id: PortId,
     #[schema(min_items = 1, max_items = 100)]
     traveller_ids: Vec<TravellerId>,
     #[serde(default)]
-    vehicle_id: Option<Id>,
+    vehicle_id: Option<VehicleId>,
     #[serde(default)]
     #[schema(max_items = 10)]
     crew: Vec<CrewBody>,
@@ -415,7 +415,7 @@ async fn edit_travellers(
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignVehicle {
-    vehicle_id: Id,
+    vehicle_id: VehicleId,
 }
 
 /// Assign a vehicle

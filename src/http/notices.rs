@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
 use crate::auth::{Actor, Permission};
-use crate::db::types::{BatchId, Id, TravellerId};
+use crate::db::types::{BatchId, Id, TravellerId, VehicleId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::traveller::Language;
 use crate::error::{ApiError, ApiResult};
@@ -42,8 +42,8 @@ fn notice_data(
         .into_iter()
         .map(|b| (b.id, b))
         .collect();
-    let vehicle_ids: Vec<Id> = trips.values().filter_map(|b| b.vehicle_id).collect();
-    let plates: HashMap<Id, String> = vehicles::by_ids(conn, &vehicle_ids)?
+    let vehicle_ids: Vec<VehicleId> = trips.values().filter_map(|b| b.vehicle_id).collect();
+    let plates: HashMap<VehicleId, String> = vehicles::by_ids(conn, &vehicle_ids)?
         .into_iter()
         .map(|v| (v.id, v.plate))
         .collect();

@@ -1,7 +1,6 @@
 //! `/ports`: ports of entry, reference data every city uses.
 
-use crate::db::types::Id;
-use crate::db::types::Timestamp;
+use crate::db::types::{Id, PortId, Timestamp};
 use actix_web::http::StatusCode;
 use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -28,7 +27,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// A port of entry.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PortView {
-    pub id: Id,
+    pub id: PortId,
     pub code: String,
     pub name: String,
     pub kind: PortKind,
@@ -84,7 +83,7 @@ async fn list_ports(
         .db(move |conn| Ok(ports::list(conn, page.after, page.limit)?))
         .await?;
     Ok(web::Json(List::from_page(
-        Page::from_rows(rows, page.limit, |p| p.id),
+        Page::from_rows(rows, page.limit, |p| p.id.into()),
         PortView::from,
     )))
 }
@@ -106,7 +105,7 @@ async fn list_ports(
 async fn get_port(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<Id>,
+    id: web::Path<PortId>,
 ) -> ApiResult<web::Json<PortView>> {
     actor.require(Permission::ReadPorts)?;
     let id = id.into_inner();

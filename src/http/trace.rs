@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::docs::{Forbidden, NotFound, Unauthorized, Unavailable};
 use super::travellers::TravellerView;
 use crate::auth::{Actor, Permission, Scope};
-use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, PortId, Timestamp, TravellerId, VehicleId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::batch::BatchStatus;
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
@@ -47,7 +47,7 @@ struct ChainStep {
     /// The unit that held the traveller after this step.
     unit_id: Option<Id>,
     batch_id: Option<BatchId>,
-    vehicle_id: Option<Id>,
+    vehicle_id: Option<VehicleId>,
     handoff_id: Option<HandoffId>,
     /// The traveller's status after this step.
     status: Option<TravellerStatus>,
@@ -60,7 +60,7 @@ struct ChainStep {
 struct StepData {
     unit_id: Option<Id>,
     batch_id: Option<BatchId>,
-    vehicle_id: Option<Id>,
+    vehicle_id: Option<VehicleId>,
     handoff_id: Option<HandoffId>,
     status: Option<TravellerStatus>,
     #[serde(default)]
@@ -70,7 +70,7 @@ struct StepData {
 /// The vehicle of a batch, in a trace.
 #[derive(Clone, Serialize, utoipa::ToSchema)]
 struct TraceVehicle {
-    id: Id,
+    id: VehicleId,
     plate: String,
     kind: VehicleKind,
     seats: i32,
@@ -82,7 +82,7 @@ struct TraceBatch {
     id: BatchId,
     code: String,
     status: BatchStatus,
-    port_id: Id,
+    port_id: PortId,
     vehicle: Option<TraceVehicle>,
     crew: Vec<batches::CrewMember>,
     departed_at: Option<Timestamp>,
@@ -175,8 +175,8 @@ fn build_trace(conn: &mut DbConnection, scope: Scope, id: TravellerId) -> ApiRes
     // A fixed number of queries, however many batches and handoffs the traveller went through.
     let batch_ids: Vec<BatchId> = batches::of_traveller(conn, id)?.into_iter().collect();
     let found = batches::by_ids(conn, &batch_ids)?;
-    let vehicle_ids: Vec<Id> = found.iter().filter_map(|b| b.vehicle_id).collect();
-    let vehicles_by_id: HashMap<Id, TraceVehicle> = vehicles::by_ids(conn, &vehicle_ids)?
+    let vehicle_ids: Vec<VehicleId> = found.iter().filter_map(|b| b.vehicle_id).collect();
+    let vehicles_by_id: HashMap<VehicleId, TraceVehicle> = vehicles::by_ids(conn, &vehicle_ids)?
         .into_iter()
         .map(|v| {
             let vehicle = TraceVehicle {

@@ -13,7 +13,7 @@ use super::docs::{
 };
 use super::{fingerprint, write, write_within, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission};
-use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, PortId, Timestamp, TravellerId};
 use crate::db::Lock;
 use crate::domain::clean_text;
 use crate::domain::message::msg;
@@ -58,7 +58,7 @@ pub struct TravellerView {
     pub nationality: String,
     pub phone: Option<String>,
     pub flight_no: Option<String>,
-    pub port_id: Id,
+    pub port_id: PortId,
     pub arrived_at: Timestamp,
     pub destination_city_id: Id,
     pub destination_district_id: Id,
@@ -133,7 +133,7 @@ impl From<Traveller> for TravellerView {
 #[into_params(parameter_in = Query)]
 pub struct TravellerQuery {
     status: Option<TravellerStatus>,
-    port_id: Option<Id>,
+    port_id: Option<PortId>,
     batch_id: Option<BatchId>,
     destination_district_id: Option<Id>,
     /// Search in names, document numbers and flight numbers (at most 100 characters).
@@ -243,7 +243,7 @@ pub struct RegisterTraveller {
     #[serde(default)]
     #[schema(pattern = r"^[^\S\t\n\v\f\r]*(?:(?:[A-Za-z0-9] *){2,10})?[^\S\t\n\v\f\r]*$")]
     flight_no: Option<String>,
-    port_id: Id,
+    port_id: PortId,
     /// RFC 3339.
     #[schema(format = DateTime)]
     arrived_at: String,

@@ -1,7 +1,6 @@
 //! `/vehicles`: the dedicated vehicles of each city's transfer team.
 
-use crate::db::types::Id;
-use crate::db::types::Timestamp;
+use crate::db::types::{Id, Timestamp, VehicleId};
 use actix_web::http::StatusCode;
 use actix_web::{get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -33,7 +32,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// A vehicle of a city's transfer team.
 #[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct VehicleView {
-    pub id: Id,
+    pub id: VehicleId,
     pub plate: String,
     pub kind: VehicleKind,
     pub seats: i32,
@@ -98,7 +97,7 @@ async fn list_vehicles(
         .db(move |conn| Ok(vehicles::list(conn, actor.scope, status, page.after, page.limit)?))
         .await?;
     Ok(web::Json(List::from_page(
-        Page::from_rows(rows, page.limit, |v| v.id),
+        Page::from_rows(rows, page.limit, |v| v.id.into()),
         VehicleView::from,
     )))
 }
@@ -120,7 +119,7 @@ async fn list_vehicles(
 async fn get_vehicle(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<Id>,
+    id: web::Path<VehicleId>,
 ) -> ApiResult<web::Json<VehicleView>> {
     actor.require(Permission::ReadVehicles)?;
     let id = id.into_inner();
@@ -250,7 +249,7 @@ pub struct UpdateVehicle {
 async fn update_vehicle(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<Id>,
+    id: web::Path<VehicleId>,
     req: HttpRequest,
     body: Body<UpdateVehicle>,
 ) -> ApiResult<HttpResponse> {
@@ -287,7 +286,7 @@ pub struct Disinfection {
 #[derive(Serialize, utoipa::ToSchema)]
 struct DisinfectionView {
     id: Id,
-    vehicle_id: Id,
+    vehicle_id: VehicleId,
     note: Option<String>,
     performed_by: Id,
     vehicle: VehicleView,
@@ -319,7 +318,7 @@ async fn record_disinfection(
     actor: Actor,
     key: IdempotencyKey,
     req: HttpRequest,
-    id: web::Path<Id>,
+    id: web::Path<VehicleId>,
     body: Body<Disinfection>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ManageVehicles)?;

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{BatchId, Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, Id, PortId, Timestamp, TravellerId, VehicleId};
 use crate::db::DbConnection;
 use crate::domain::batch::{BatchStatus, CrewRole};
 use crate::schema::{batch_travellers, batches, crew_members};
@@ -13,9 +13,9 @@ use crate::schema::{batch_travellers, batches, crew_members};
 pub struct Batch {
     pub id: BatchId,
     pub code: String,
-    pub port_id: Id,
+    pub port_id: PortId,
     pub city_id: Id,
-    pub vehicle_id: Option<Id>,
+    pub vehicle_id: Option<VehicleId>,
     pub status: BatchStatus,
     pub scheduled_departure_at: Option<Timestamp>,
     pub departed_at: Option<Timestamp>,
@@ -77,7 +77,7 @@ pub fn find(conn: &mut DbConnection, scope: Scope, id: BatchId) -> QueryResult<O
 
 pub struct BatchFilter {
     pub status: Option<BatchStatus>,
-    pub port_id: Option<Id>,
+    pub port_id: Option<PortId>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
     pub after: Option<Id>,
@@ -166,7 +166,7 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[BatchId]) -> QueryResult<Vec<Batch
 /// The batches some travellers are in, with the plates of their vehicles.
 pub struct Trips {
     batches: std::collections::HashMap<BatchId, Batch>,
-    plates: std::collections::HashMap<Id, String>,
+    plates: std::collections::HashMap<VehicleId, String>,
 }
 
 impl Trips {
@@ -178,7 +178,7 @@ impl Trips {
         let batch_ids: Vec<BatchId> = travellers.iter().filter_map(|t| t.batch_id).collect();
         let batches: std::collections::HashMap<BatchId, Batch> =
             by_ids(conn, &batch_ids)?.into_iter().map(|b| (b.id, b)).collect();
-        let vehicle_ids: Vec<Id> = batches.values().filter_map(|b| b.vehicle_id).collect();
+        let vehicle_ids: Vec<VehicleId> = batches.values().filter_map(|b| b.vehicle_id).collect();
         let plates = crate::store::vehicles::by_ids(conn, &vehicle_ids)?
             .into_iter()
             .map(|v| (v.id, v.plate))
@@ -321,7 +321,7 @@ pub fn set_boarded(
 }
 
 /// The last batch the vehicle carried, for the record of its disinfection.
-pub fn last_of_vehicle(conn: &mut DbConnection, vehicle_id: Id) -> QueryResult<Option<BatchId>> {
+pub fn last_of_vehicle(conn: &mut DbConnection, vehicle_id: VehicleId) -> QueryResult<Option<BatchId>> {
     batches::table
         .filter(batches::vehicle_id.eq(vehicle_id))
         .filter(batches::arrived_at.is_not_null())
@@ -334,7 +334,7 @@ pub fn last_of_vehicle(conn: &mut DbConnection, vehicle_id: Id) -> QueryResult<O
 pub fn insert_disinfection(
     conn: &mut DbConnection,
     id: Id,
-    vehicle_id: Id,
+    vehicle_id: VehicleId,
     batch_id: Option<BatchId>,
     note: Option<String>,
     performed_by: Id,

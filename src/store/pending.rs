@@ -37,7 +37,7 @@ impl Row for Handoff {
 
 impl Row for Vehicle {
     fn key(&self) -> Id {
-        self.id
+        self.id.into()
     }
 }
 

@@ -1,7 +1,6 @@
 //! Ports of entry: reference data shared by every city.
 
-use crate::db::types::Id;
-use crate::db::types::Timestamp;
+use crate::db::types::{Id, PortId, Timestamp};
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
@@ -11,7 +10,7 @@ use crate::schema::ports;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ports)]
 pub struct Port {
-    pub id: Id,
+    pub id: PortId,
     pub code: String,
     pub name: String,
     pub kind: PortKind,
@@ -19,7 +18,7 @@ pub struct Port {
     pub created_at: Timestamp,
 }
 
-pub fn find(conn: &mut DbConnection, id: Id) -> QueryResult<Option<Port>> {
+pub fn find(conn: &mut DbConnection, id: PortId) -> QueryResult<Option<Port>> {
     ports::table
         .find(id)
         .select(Port::as_select())

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, PortId, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::batch::CrewRole;
 use crate::domain::handoff::HandoffOutcome;
@@ -70,7 +70,7 @@ pub struct RosterRow {
 /// The names of every unit (in the roster's language) and port, read once per roster.
 pub struct Names {
     units: HashMap<Id, String>,
-    ports: HashMap<Id, String>,
+    ports: HashMap<PortId, String>,
 }
 
 impl Names {
@@ -87,7 +87,7 @@ impl Names {
             .collect();
         let ports = port_table::table
             .select((port_table::id, port_table::name))
-            .load::<(Id, String)>(conn)?
+            .load::<(PortId, String)>(conn)?
             .into_iter()
             .collect();
         Ok(Names { units, ports })

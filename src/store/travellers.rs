@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{BatchId, HandoffId, Id, Json, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, Json, PortId, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::batch::BatchStatus;
 use crate::domain::traveller::{DocumentType, ExceptionKind, Language, TravellerStatus};
@@ -25,7 +25,7 @@ pub struct Traveller {
     pub nationality: String,
     pub phone: Option<String>,
     pub flight_no: Option<String>,
-    pub port_id: Id,
+    pub port_id: PortId,
     pub arrived_at: Timestamp,
     pub destination_city_id: Id,
     pub destination_district_id: Id,
@@ -109,7 +109,7 @@ pub fn find_many(
 #[derive(Default)]
 pub struct TravellerFilter {
     pub status: Option<TravellerStatus>,
-    pub port_id: Option<Id>,
+    pub port_id: Option<PortId>,
     pub batch_id: Option<BatchId>,
     pub destination_district_id: Option<Id>,
     pub query: Option<String>,
@@ -179,7 +179,7 @@ pub fn registration_facts(
     conn: &mut DbConnection,
     scope: Scope,
     community_id: Id,
-    port_id: Id,
+    port_id: PortId,
     document_type: &str,
     document_no: &str,
 ) -> QueryResult<RegistrationFacts> {

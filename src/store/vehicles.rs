@@ -1,7 +1,6 @@
 //! Vehicles of each city's transfer team.
 
-use crate::db::types::Id;
-use crate::db::types::Timestamp;
+use crate::db::types::{Id, Timestamp, VehicleId};
 use diesel::prelude::*;
 
 use crate::auth::Scope;
@@ -14,7 +13,7 @@ use crate::store::statements::Statements;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = vehicles)]
 pub struct Vehicle {
-    pub id: Id,
+    pub id: VehicleId,
     pub plate: String,
     pub kind: VehicleKind,
     pub seats: i32,
@@ -41,14 +40,14 @@ pub fn scoped<'a>(scope: Scope) -> BoxedVehicles<'a> {
 }
 
 /// The vehicles of these ids, in one query.
-pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> QueryResult<Vec<Vehicle>> {
+pub fn by_ids(conn: &mut DbConnection, ids: &[VehicleId]) -> QueryResult<Vec<Vehicle>> {
     vehicles::table
         .filter(vehicles::id.eq_any(ids.to_vec()))
         .select(Vehicle::as_select())
         .load(conn)
 }
 
-pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option<Vehicle>> {
+pub fn find(conn: &mut DbConnection, scope: Scope, id: VehicleId) -> QueryResult<Option<Vehicle>> {
     scoped(scope)
         .filter(vehicles::id.eq(id))
         .select(Vehicle::as_select())

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::vehicles::move_vehicle;
 use super::{changed_concurrently, load_named, step_traveller, Step};
 use crate::auth::{Actor, Scope};
-use crate::db::types::{BatchId, Id, Json, Timestamp, TravellerId};
+use crate::db::types::{BatchId, Id, Json, PortId, Timestamp, TravellerId, VehicleId};
 use crate::db::DbConnection;
 use crate::domain::batch::{self, batch_code, seats_suffice, BatchEvent, BatchStatus, CrewRole};
 use crate::domain::message::msg;
@@ -32,9 +32,9 @@ pub struct CrewInput {
 }
 
 pub struct NewBatch {
-    pub port_id: Id,
+    pub port_id: PortId,
     pub traveller_ids: Vec<TravellerId>,
-    pub vehicle_id: Option<Id>,
+    pub vehicle_id: Option<VehicleId>,
     pub crew: Vec<CrewInput>,
     pub scheduled_departure_at: Option<Timestamp>,
 }
@@ -380,7 +380,12 @@ fn check_seats(vehicle: &Vehicle, riding: usize, crew: usize) -> ApiResult<()> {
 }
 
 /// Assigns (or replaces) the vehicle of a planned batch.
-pub fn assign_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch, vehicle_id: Id) -> ApiResult<()> {
+pub fn assign_vehicle(
+    conn: &mut Tx<'_>,
+    actor: &Actor,
+    b: &mut Batch,
+    vehicle_id: VehicleId,
+) -> ApiResult<()> {
     batch::transition(b.status, BatchEvent::AssignVehicle)?;
     let mut vehicle = vehicles::find(conn.conn()?, actor.scope, vehicle_id)?
         .filter(|v| v.unit_id == b.city_id)
@@ -408,7 +413,7 @@ pub fn assign_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &mut Batch, vehicle_i
     })
 }
 
-fn release_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &Batch, vehicle_id: Id) -> ApiResult<()> {
+fn release_vehicle(conn: &mut Tx<'_>, actor: &Actor, b: &Batch, vehicle_id: VehicleId) -> ApiResult<()> {
     if let Some(mut v) = vehicles::find(conn.conn()?, Scope::All, vehicle_id)? {
         move_vehicle(
             conn,

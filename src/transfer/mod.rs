@@ -14,7 +14,7 @@ pub mod vehicles;
 use serde_json::{json, Value};
 
 use crate::auth::{Actor, Scope, UnitPlace};
-use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId, VehicleId};
 use crate::domain::message::msg;
 use crate::domain::traveller::{self as traveller_rules, TravellerEvent};
 use crate::domain::{Role, UnitLevel};
@@ -63,7 +63,7 @@ pub fn step_traveller(
 pub struct Step {
     pub unit_id: Option<Id>,
     pub batch_id: Option<BatchId>,
-    pub vehicle_id: Option<Id>,
+    pub vehicle_id: Option<VehicleId>,
     pub handoff_id: Option<HandoffId>,
     pub detail: Value,
 }

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::auth::{Actor, Scope};
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, PortId, Timestamp};
 use crate::domain::message::msg;
 use crate::domain::{PortKind, UnitLevel};
 use crate::error::{ApiError, ApiResult};
@@ -134,7 +134,7 @@ pub fn create_port(tx: &mut Tx<'_>, actor: &Actor, new: NewPort) -> ApiResult<Po
         return Err(ApiError::conflict(msg!("port_code_taken", code = new.code)));
     }
     let port = Port {
-        id: new_id(),
+        id: PortId::new(),
         code: new.code,
         name: new.name,
         kind: new.kind,

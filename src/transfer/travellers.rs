@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{acts_for, record_step, step_traveller, unit_place, Step};
 use crate::auth::{Actor, Scope};
-use crate::db::types::{Id, Timestamp, TravellerId};
+use crate::db::types::{Id, PortId, Timestamp, TravellerId};
 use crate::db::DbConnection;
 use crate::domain::message::{msg, Message};
 use crate::domain::traveller::{
@@ -142,7 +142,7 @@ pub fn check(raw: &RawTraveller, now: DateTime<Utc>) -> Result<CheckedTraveller,
 fn new_traveller(
     actor: &Actor,
     c: CheckedTraveller,
-    port_id: Id,
+    port_id: PortId,
     dest: &crate::auth::UnitPlace,
 ) -> Traveller {
     let now = Timestamp::now();
@@ -209,7 +209,7 @@ pub fn register(
     conn: &mut Tx<'_>,
     actor: &Actor,
     c: CheckedTraveller,
-    port_id: Id,
+    port_id: PortId,
     community_id: Id,
 ) -> ApiResult<Traveller> {
     let mut errors = Vec::new();
@@ -284,7 +284,7 @@ pub fn import(
     chunks: impl IntoIterator<Item = ApiResult<Vec<ManifestRow>>>,
 ) -> ApiResult<usize> {
     let mut errors: Vec<FieldError> = Vec::new();
-    let mut port_ids: HashMap<String, Option<Id>> = HashMap::new();
+    let mut port_ids: HashMap<String, Option<PortId>> = HashMap::new();
     let mut destinations: HashMap<String, Result<crate::auth::UnitPlace, Message>> = HashMap::new();
     let mut documents = HashSet::new();
     let mut written = 0;

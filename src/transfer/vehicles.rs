@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::auth::Actor;
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, Timestamp, VehicleId};
 use crate::domain::message::msg;
 use crate::domain::vehicle::{self as vehicle_rules, VehicleEvent, VehicleStatus};
 use crate::domain::Refusal;
@@ -88,7 +88,7 @@ pub fn move_vehicle(
 pub fn disinfect(
     conn: &mut Tx<'_>,
     actor: &Actor,
-    vehicle_id: Id,
+    vehicle_id: VehicleId,
     note: Option<String>,
 ) -> ApiResult<(Id, Vehicle)> {
     let mut vehicle = vehicles::find(conn.conn()?, actor.scope, vehicle_id)?
@@ -127,7 +127,7 @@ pub fn register(conn: &mut Tx<'_>, actor: &Actor, new: NewVehicle) -> ApiResult<
     }
     let now = Timestamp::now();
     let vehicle = Vehicle {
-        id: new_id(),
+        id: VehicleId::new(),
         plate: new.plate,
         kind: new.kind,
         seats: new.seats,
@@ -148,7 +148,7 @@ pub fn register(conn: &mut Tx<'_>, actor: &Actor, new: NewVehicle) -> ApiResult<
 pub fn update(
     conn: &mut Tx<'_>,
     actor: &Actor,
-    id: Id,
+    id: VehicleId,
     seats: Option<i32>,
     out_of_service: Option<bool>,
 ) -> ApiResult<Vehicle> {

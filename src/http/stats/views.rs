@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::db::types::{BatchId, Id, Timestamp};
+use crate::db::types::{BatchId, Id, PortId, Timestamp};
 
 /// Travellers in the scope.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -91,7 +91,7 @@ pub struct Overview {
 /// Flows through one port of entry.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PortRow {
-    pub port_id: Id,
+    pub port_id: PortId,
     pub code: String,
     pub name: String,
     pub batches: i64,
