@@ -72,11 +72,6 @@ impl<'c> Statements<'c> {
         }
     }
 
-    /// The connection the writes go to.
-    pub fn conn(&mut self) -> &mut DbConnection {
-        self.conn
-    }
-
     /// A write that changes any number of rows.
     pub fn write<Q>(&mut self, query: Q) -> QueryResult<()>
     where

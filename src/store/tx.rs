@@ -171,11 +171,12 @@ impl Tx<'_> {
     /// (`append_events`), so that the rows of the numbers, which every change of a city moves, are
     /// held from that statement to the commit only.
     fn finish(mut self) -> QueryResult<BTreeSet<Id>> {
+        let on_sqlite = matches!(self.conn, DbConnection::Sqlite(_));
         let mut out = Statements::new(self.conn);
         std::mem::take(&mut self.pending).write(&mut out)?;
         let counts = std::mem::take(&mut self.counts);
         let events = std::mem::take(&mut self.events);
-        if events.is_empty() || matches!(out.conn(), DbConnection::Sqlite(_)) {
+        if events.is_empty() || on_sqlite {
             if !counts.is_empty() {
                 self.touched.extend(counts.write(&mut out)?);
             }
