@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use inbound_transfer::db::types::Id;
+use inbound_transfer::db::types::{TravellerId, UnitId};
 use inbound_transfer::db::{ConnectionManager, DatabaseUrl, DbConnection};
 use inbound_transfer::schema::{travellers, units};
 
@@ -602,13 +602,13 @@ fn check(url: &str, tally: &Tally) -> Result<Vec<String>, String> {
     if stored != recounted {
         problems.push("the stored statistics differ from a recount".to_owned());
     }
-    let levels: BTreeMap<Id, String> = units::table
+    let levels: BTreeMap<UnitId, String> = units::table
         .select((units::id, units::level))
-        .load::<(Id, String)>(conn)
+        .load::<(UnitId, String)>(conn)
         .map_err(|e| e.to_string())?
         .into_iter()
         .collect();
-    let rows: Vec<(Id, String, Id, Id, Id, Option<Id>)> = travellers::table
+    let rows: Vec<(TravellerId, String, UnitId, UnitId, UnitId, Option<UnitId>)> = travellers::table
         .select((
             travellers::id,
             travellers::status,

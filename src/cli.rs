@@ -1,6 +1,6 @@
 //! Administrative commands run from the shell.
 
-use crate::db::types::Timestamp;
+use crate::db::types::{Timestamp, UserId};
 use diesel::prelude::*;
 
 use crate::auth::password;
@@ -87,7 +87,7 @@ pub fn create_user(
         }
         let now = Timestamp::now();
         let user = User {
-            id: crate::store::new_id(),
+            id: UserId::new(),
             username: username.to_owned(),
             password_hash: hash,
             display_name: display_name.unwrap_or(username).to_owned(),

@@ -222,20 +222,20 @@ fn in_scope(scope: Scope, event: &Event) -> bool {
 /// instance counts its own.
 #[derive(Default)]
 pub struct StreamSlots {
-    open: std::sync::Mutex<(usize, std::collections::HashMap<crate::db::types::Id, usize>)>,
+    open: std::sync::Mutex<(usize, std::collections::HashMap<crate::db::types::UserId, usize>)>,
 }
 
 /// One open stream's place, given back when the stream ends or its client goes away.
 pub struct Slot {
     slots: Arc<StreamSlots>,
-    user: crate::db::types::Id,
+    user: crate::db::types::UserId,
 }
 
 impl StreamSlots {
     /// A place for one more stream of `user`, unless the limits are reached.
     pub fn take(
         self: &Arc<Self>,
-        user: crate::db::types::Id,
+        user: crate::db::types::UserId,
         max_per_user: usize,
         max_total: usize,
     ) -> Option<Slot> {

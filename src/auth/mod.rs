@@ -5,7 +5,7 @@
 pub mod password;
 pub mod tokens;
 
-use crate::db::types::Id;
+use crate::db::types::{UnitId, UserId};
 use crate::domain::message::msg;
 use diesel::prelude::*;
 
@@ -17,12 +17,12 @@ use crate::schema::{units, users};
 /// The authenticated caller, as the database knows it now.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub id: Id,
+    pub id: UserId,
     pub username: String,
     pub role: Role,
-    pub unit_id: Option<Id>,
+    pub unit_id: Option<UnitId>,
     /// The city of the home unit (none for an admin without one).
-    pub city_id: Option<Id>,
+    pub city_id: Option<UnitId>,
     pub scope: Scope,
 }
 
@@ -37,7 +37,15 @@ impl Actor {
     }
 }
 
-type UserAuthRow = (String, String, Option<Id>, bool, i32, Option<String>, Option<Id>);
+type UserAuthRow = (
+    String,
+    String,
+    Option<UnitId>,
+    bool,
+    i32,
+    Option<String>,
+    Option<UnitId>,
+);
 
 /// The caller as the database knows it now: a deactivated user, or a token issued before a logout
 /// or a change of role or unit, is refused here.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::db::types::Id;
+use crate::db::types::{UnitId, UserId};
 use crate::domain::message::msg;
 
 use crate::config::AuthSettings;
@@ -23,9 +23,9 @@ pub const ACCESS_TYPE: &str = "access";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
-    pub sub: Id,
+    pub sub: UserId,
     pub role: Role,
-    pub unit: Option<Id>,
+    pub unit: Option<UnitId>,
     /// The user's token version when issued; a logout, deactivation or change of role moves it on.
     pub ver: i32,
     /// Always `access`: nothing else may pass as an access token.
@@ -82,7 +82,7 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue_access(&self, user_id: Id, role: Role, unit: Option<Id>, ver: i32) -> String {
+    pub fn issue_access(&self, user_id: UserId, role: Role, unit: Option<UnitId>, ver: i32) -> String {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id,
@@ -225,7 +225,7 @@ mod tests {
     #[test]
     fn issued_tokens_verify_and_carry_the_user() {
         let keys = TokenKeys::new(&settings("k1", "0123456789abcdef0123456789abcdef"));
-        let id = Id::new();
+        let id = UserId::new();
         let token = keys.issue_access(id, Role::Dispatcher, None, 3);
         let claims = keys.verify_access(&token).unwrap();
         assert_eq!((claims.sub, claims.role, claims.ver), (id, Role::Dispatcher, 3));
@@ -234,7 +234,7 @@ mod tests {
     #[test]
     fn rotated_keys_still_verify_and_unknown_keys_do_not() {
         let old = TokenKeys::new(&settings("k1", "0123456789abcdef0123456789abcdef"));
-        let token = old.issue_access(Id::new(), Role::Admin, None, 1);
+        let token = old.issue_access(UserId::new(), Role::Admin, None, 1);
         let mut rotated = settings("k2", "fedcba9876543210fedcba9876543210");
         assert!(TokenKeys::new(&rotated).verify_access(&token).is_err());
         rotated.previous_keys.push(SigningKey {
@@ -247,7 +247,7 @@ mod tests {
     #[test]
     fn a_checked_token_is_refused_once_expired_and_a_tampered_one_is_checked_afresh() {
         let keys = TokenKeys::new(&settings("k1", "0123456789abcdef0123456789abcdef"));
-        let token = keys.issue_access(Id::new(), Role::Viewer, None, 1);
+        let token = keys.issue_access(UserId::new(), Role::Viewer, None, 1);
         let mut claims = keys.verify_access(&token).unwrap();
         assert!(
             keys.verify_access(&token).is_ok(),

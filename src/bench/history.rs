@@ -9,7 +9,9 @@ use chrono::Utc;
 use diesel::prelude::*;
 
 use inbound_transfer::config::Settings;
-use inbound_transfer::db::types::{BatchId, HandoffId, Id, PortId, Timestamp, TravellerId, VehicleId};
+use inbound_transfer::db::types::{
+    BatchId, HandoffId, PortId, Timestamp, TravellerId, UnitId, UserId, VehicleId,
+};
 use inbound_transfer::db::{DatabaseUrl, DbConnection, Lock};
 use inbound_transfer::domain::batch::BatchStatus;
 use inbound_transfer::domain::handoff::{HandoffOutcome, HandoffStatus};
@@ -44,22 +46,22 @@ macro_rules! bulk_insert {
 const BATCH_SIZE: usize = 20;
 
 struct Place {
-    city: Id,
-    communities: Vec<(Id, Id)>,
+    city: UnitId,
+    communities: Vec<(UnitId, UnitId)>,
     ports: Vec<PortId>,
-    dispatcher: Id,
-    district_officer: Id,
+    dispatcher: UserId,
+    district_officer: UserId,
     vehicles: Vec<VehicleId>,
 }
 
 fn load_place(conn: &mut DbConnection) -> Result<Place, String> {
     let e = |e: diesel::result::Error| e.to_string();
-    let city: Id = units::table
+    let city: UnitId = units::table
         .filter(units::code.eq("CZ"))
         .select(units::id)
         .first(conn)
         .map_err(e)?;
-    let communities: Vec<(Id, Id)> = units::table
+    let communities: Vec<(UnitId, UnitId)> = units::table
         .filter(units::level.eq("community"))
         .order(units::code.asc())
         .select((units::id, units::parent_id.assume_not_null()))
@@ -74,7 +76,7 @@ fn load_place(conn: &mut DbConnection) -> Result<Place, String> {
         users::table
             .filter(users::username.eq(name.to_owned()))
             .select(users::id)
-            .first::<Id>(conn)
+            .first::<UserId>(conn)
     };
     let dispatcher = user("cz.dispatcher", conn).map_err(e)?;
     let district_officer = user("tn.officer", conn).map_err(e)?;
@@ -110,7 +112,8 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
             let pending = b >= batch_count - pending_tail;
             let batch_id = BatchId::new();
             let port = p.ports[b % p.ports.len()];
-            let mut by_district: std::collections::BTreeMap<Id, Vec<(TravellerId, Id)>> = Default::default();
+            let mut by_district: std::collections::BTreeMap<UnitId, Vec<(TravellerId, UnitId)>> =
+                Default::default();
             for k in 0..BATCH_SIZE.min(n - made) {
                 made += 1;
                 let (community, district) = p.communities[(b + k) % p.communities.len()];
@@ -201,28 +204,30 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
             });
             for (district, group) in by_district {
                 let handoff =
-                    |from: Id, to: Id, community: Option<Id>, status: HandoffStatus, at: i64| Handoff {
-                        id: HandoffId::new(),
-                        batch_id: Some(batch_id),
-                        from_unit_id: from,
-                        to_unit_id: to,
-                        city_id: p.city,
-                        district_id: district,
-                        community_id: community,
-                        status,
-                        code: "123456".into(),
-                        failed_attempts: 0,
-                        locked: false,
-                        created_by: p.dispatcher,
-                        created_at: hours(at),
-                        due_at: hours(at + 2),
-                        confirmed_at: (status == HandoffStatus::Confirmed).then(|| hours(at + 1)),
-                        confirmed_by: (status == HandoffStatus::Confirmed).then_some(p.district_officer),
-                        rejected_at: None,
-                        rejected_by: None,
-                        reason: None,
-                        note: None,
-                        version: 2,
+                    |from: UnitId, to: UnitId, community: Option<UnitId>, status: HandoffStatus, at: i64| {
+                        Handoff {
+                            id: HandoffId::new(),
+                            batch_id: Some(batch_id),
+                            from_unit_id: from,
+                            to_unit_id: to,
+                            city_id: p.city,
+                            district_id: district,
+                            community_id: community,
+                            status,
+                            code: "123456".into(),
+                            failed_attempts: 0,
+                            locked: false,
+                            created_by: p.dispatcher,
+                            created_at: hours(at),
+                            due_at: hours(at + 2),
+                            confirmed_at: (status == HandoffStatus::Confirmed).then(|| hours(at + 1)),
+                            confirmed_by: (status == HandoffStatus::Confirmed).then_some(p.district_officer),
+                            rejected_at: None,
+                            rejected_by: None,
+                            reason: None,
+                            note: None,
+                            version: 2,
+                        }
                     };
                 let to_district = handoff(
                     p.city,
@@ -254,7 +259,7 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                         }
                     }
                 } else {
-                    let mut by_community: std::collections::BTreeMap<Id, Vec<TravellerId>> =
+                    let mut by_community: std::collections::BTreeMap<UnitId, Vec<TravellerId>> =
                         Default::default();
                     for (t, c) in &group {
                         by_community.entry(*c).or_default().push(*t);

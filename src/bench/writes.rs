@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use inbound_transfer::config::Settings;
-use inbound_transfer::db::types::Id;
+use inbound_transfer::db::types::{PortId, UnitId, UserId};
 use inbound_transfer::db::DatabaseUrl;
 use inbound_transfer::schema::{ports, units, users};
 use inbound_transfer::startup::{prepare_database, Application};
@@ -38,25 +38,25 @@ const PENDING_BATCHES: usize = 20_000;
 
 /// What the scripts and the clients need to know of the demo city and the second one.
 struct Place {
-    city: Id,
-    district: Id,
-    community: Id,
-    port: Id,
-    dispatcher: Id,
+    city: UnitId,
+    district: UnitId,
+    community: UnitId,
+    port: PortId,
+    dispatcher: UserId,
 }
 
 fn place(conn: &mut PgConnection, community_code: &str, dispatcher: &str) -> Result<Place, String> {
-    let (community, district, city): (Id, Option<Id>, Id) = units::table
+    let (community, district, city): (UnitId, Option<UnitId>, UnitId) = units::table
         .filter(units::code.eq(community_code))
         .select((units::id, units::district_id, units::city_id))
         .first(conn)
         .map_err(|e| format!("unit {community_code}: {e}"))?;
-    let port: Id = ports::table
+    let port: PortId = ports::table
         .select(ports::id)
         .order(ports::code.asc())
         .first(conn)
         .map_err(|e| e.to_string())?;
-    let dispatcher: Id = users::table
+    let dispatcher: UserId = users::table
         .filter(users::username.eq(dispatcher))
         .select(users::id)
         .first(conn)
@@ -99,7 +99,7 @@ fn event_insert(p: &Place) -> String {
 }
 
 /// The numbers a registration moves, as the arguments of `append_events`: units, metrics, values.
-fn counter_arrays(units: &[Id], metrics: &[&str]) -> String {
+fn counter_arrays(units: &[UnitId], metrics: &[&str]) -> String {
     let mut u = Vec::new();
     let mut m = Vec::new();
     for unit in units {
@@ -118,7 +118,7 @@ fn counter_arrays(units: &[Id], metrics: &[&str]) -> String {
 }
 
 /// A registration's daily numbers, as the arguments of `append_events`: units, days, metrics, values.
-fn daily_arrays(units: &[Id]) -> String {
+fn daily_arrays(units: &[UnitId]) -> String {
     let u: Vec<String> = units.iter().map(|u| format!("'{u}'::uuid")).collect();
     let days = vec!["to_char(now(), 'YYYY-MM-DD')"; u.len()];
     let metrics = vec!["'registered'"; u.len()];
@@ -132,7 +132,7 @@ fn daily_arrays(units: &[Id]) -> String {
     )
 }
 
-fn counter_rows(units: &[Id], metrics: &[&str]) -> String {
+fn counter_rows(units: &[UnitId], metrics: &[&str]) -> String {
     let mut rows = Vec::new();
     for unit in units {
         for metric in metrics {
@@ -142,7 +142,7 @@ fn counter_rows(units: &[Id], metrics: &[&str]) -> String {
     rows.join(", ")
 }
 
-fn daily_rows(units: &[Id]) -> String {
+fn daily_rows(units: &[UnitId]) -> String {
     units
         .iter()
         .map(|u| format!("('{u}', to_char(now(), 'YYYY-MM-DD'), 'registered', 1)"))
@@ -196,7 +196,7 @@ fn registration_at_5b42eca(p: &Place) -> String {
 /// checkouts with a ping each, the caller's lookup, one lock for every write in the system, and
 /// counters of the whole system (the nil unit) moved by every write.
 fn registration_before(p: &Place) -> String {
-    let nil = Id(uuid::Uuid::nil());
+    let nil = UnitId(uuid::Uuid::nil());
     let units = [nil, p.city, p.district, p.community];
     format!(
         "\\set doc random(1, 999999999999)\n\
@@ -220,7 +220,7 @@ fn registration_before(p: &Place) -> String {
 }
 
 /// The advisory lock key of a city, as `db::Lock::City` takes it.
-fn city_key(city: Id) -> i64 {
+fn city_key(city: UnitId) -> i64 {
     i64::from_be_bytes(city.0.as_bytes()[..8].try_into().unwrap_or([0; 8]))
 }
 
@@ -231,7 +231,12 @@ const PER_HANDOFF: usize = 7;
 /// `PER_HANDOFF` travellers bound for two communities (read off PostgreSQL's statement log): the district takes custody and hands the
 /// travellers on to their communities at once. The handoff comes from `bench_queue`, one more
 /// statement than the server sends.
-fn confirmation_at_5b42eca(city: Id, district: Id, communities: [Id; 2], officer: Id) -> String {
+fn confirmation_at_5b42eca(
+    city: UnitId,
+    district: UnitId,
+    communities: [UnitId; 2],
+    officer: UserId,
+) -> String {
     let ids = |k: usize| format!("(':ids'::uuid[])[{k}]");
     let mut script = format!(
         "SELECT id AS h, ids::text AS ids FROM bench_queue WHERE n = (SELECT nextval('bench_next')) \\gset\n\
@@ -675,13 +680,13 @@ pub fn run(base: Settings, opts: WriteOptions) -> Result<(), String> {
             .filter(units::parent_id.eq(first.district))
             .select(units::id)
             .order(units::code.asc())
-            .load::<Id>(&mut pg)
+            .load::<UnitId>(&mut pg)
             .map_err(|e| e.to_string())?
             .into_iter();
         let (Some(c0), Some(c1)) = (communities.next(), communities.next()) else {
             return Err("the district has two communities".into());
         };
-        let officer_id: Id = users::table
+        let officer_id: UserId = users::table
             .filter(users::username.eq("tn.officer"))
             .select(users::id)
             .first(&mut pg)

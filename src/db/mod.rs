@@ -15,7 +15,7 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::DatabaseSettings;
-use crate::db::types::Id;
+use crate::db::types::UnitId;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -361,7 +361,7 @@ pub fn try_exclusive(conn: &mut DbConnection, key: i64) -> diesel::QueryResult<b
 pub enum Lock {
     /// A change within one city that reads rows to decide on others (a batch, a handoff): it
     /// waits for the other writers of its city.
-    City(Id),
+    City(UnitId),
     /// A change that only adds rows (a registration, a manifest): unique indexes, the row locks
     /// of the statistics counters (taken at commit, in one order) and the log's commit step keep
     /// it right, so it waits for no other writer.

@@ -1,7 +1,7 @@
 //! The demo data set: city CZ (Changzhou) with three districts and six communities, the ports PVG,
 //! SHA and NKG, four vehicles and one user of each role. Loading it twice changes nothing.
 
-use crate::db::types::{Id, PortId, Timestamp, VehicleId};
+use crate::db::types::{PortId, Timestamp, UnitId, UserId, VehicleId};
 use diesel::prelude::*;
 
 use crate::auth::password;
@@ -11,7 +11,6 @@ use crate::domain::{PortKind, Role, UnitLevel, VehicleKind};
 use crate::schema::{ports, units, users, vehicles};
 use crate::store;
 use crate::store::events::{self, EventPlace};
-use crate::store::new_id;
 use crate::store::ports::Port;
 use crate::store::units::Unit;
 use crate::store::users::User;
@@ -103,7 +102,7 @@ fn ensure_unit(
     if let Some(unit) = unit_by_code(conn.conn()?, code)? {
         return Ok(unit);
     }
-    let id = new_id();
+    let id = UnitId::new();
     let (city_id, district_id) = match (level, parent) {
         (UnitLevel::District, Some(p)) => (p.id, Some(id)),
         (UnitLevel::Community, Some(p)) => (p.city_id, Some(p.id)),
@@ -206,13 +205,13 @@ pub fn seed(conn: &mut DbConnection) -> Result<(), String> {
         }
         for ((username, _, display_name, role, unit_code), hash) in DEMO_USERS.iter().zip(hashes) {
             let Some(password_hash) = hash else { continue };
-            let unit_id: Option<Id> =
+            let unit_id: Option<UnitId> =
                 unit_code.and_then(|c| by_code.iter().find(|(code, _)| code == c).map(|(_, u)| u.id));
             let now = Timestamp::now();
             crate::store::users::insert(
                 tx.conn()?,
                 &User {
-                    id: new_id(),
+                    id: UserId::new(),
                     username: (*username).into(),
                     password_hash,
                     display_name: (*display_name).into(),

@@ -10,7 +10,7 @@ use chrono::{Duration, Local};
 use diesel::prelude::*;
 
 use crate::auth::{Actor, Scope};
-use crate::db::types::{BatchId, Id, PortId, TravellerId, VehicleId};
+use crate::db::types::{BatchId, PortId, TravellerId, UnitId, VehicleId};
 use crate::db::{DbConnection, Lock};
 use crate::domain::batch::CrewRole;
 use crate::domain::handoff::HandoffStatus;
@@ -186,7 +186,7 @@ fn trip(
     Ok(batch.id)
 }
 
-fn pending_handoffs(tx: &mut Tx<'_>, to_unit_id: Id) -> ApiResult<Vec<Handoff>> {
+fn pending_handoffs(tx: &mut Tx<'_>, to_unit_id: UnitId) -> ApiResult<Vec<Handoff>> {
     Ok(handoffs::table
         .filter(handoffs::to_unit_id.eq(to_unit_id))
         .filter(handoffs::status.eq(HandoffStatus::Pending))

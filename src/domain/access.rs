@@ -1,7 +1,7 @@
 //! Who may see and do what: the jurisdiction scope every query is filtered by, where a unit sits
 //! in the tree, and the role table.
 
-use crate::db::types::Id;
+use crate::db::types::UnitId;
 
 use super::{Role, UnitLevel};
 
@@ -9,15 +9,15 @@ use super::{Role, UnitLevel};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     All,
-    City(Id),
-    District(Id),
-    Community(Id),
+    City(UnitId),
+    District(UnitId),
+    Community(UnitId),
 }
 
 impl Scope {
     /// What a user of this role and home unit may see. Only an admin sees everything; any other
     /// role without a home unit of a known level sees nothing (`None`), never everything.
-    pub fn of(role: Role, level: Option<UnitLevel>, unit_id: Option<Id>) -> Option<Scope> {
+    pub fn of(role: Role, level: Option<UnitLevel>, unit_id: Option<UnitId>) -> Option<Scope> {
         match (role, level, unit_id) {
             (Role::Admin, _, _) => Some(Scope::All),
             (_, Some(UnitLevel::City), Some(id)) => Some(Scope::City(id)),
@@ -41,10 +41,10 @@ impl Scope {
 /// Where a unit sits in the tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnitPlace {
-    pub id: Id,
+    pub id: UnitId,
     pub level: UnitLevel,
-    pub city_id: Id,
-    pub district_id: Option<Id>,
+    pub city_id: UnitId,
+    pub district_id: Option<UnitId>,
 }
 
 /// Everything a role may be allowed to do; `Actor::require` checks one against the role table.
@@ -113,7 +113,7 @@ pub fn role_may(role: Role, permission: Permission) -> bool {
 
 impl Scope {
     /// The unit whose numbers the scope reads: the whole system's (`GLOBAL`) for `All`.
-    pub fn unit(self) -> Id {
+    pub fn unit(self) -> UnitId {
         match self {
             Scope::All => GLOBAL,
             Scope::City(id) | Scope::District(id) | Scope::Community(id) => id,
@@ -122,7 +122,7 @@ impl Scope {
 }
 
 /// The scope of the whole system: its numbers are the sum of its cities', added up at read.
-pub const GLOBAL: Id = Id(uuid::Uuid::nil());
+pub const GLOBAL: UnitId = UnitId(uuid::Uuid::nil());
 
 #[cfg(test)]
 mod tests {
@@ -130,9 +130,9 @@ mod tests {
 
     #[test]
     fn scopes_contain_only_their_subtree() {
-        let (city, other_city) = (Id::new(), Id::new());
-        let (district, other_district) = (Id::new(), Id::new());
-        let community = Id::new();
+        let (city, other_city) = (UnitId::new(), UnitId::new());
+        let (district, other_district) = (UnitId::new(), UnitId::new());
+        let community = UnitId::new();
         let place = UnitPlace {
             id: community,
             level: UnitLevel::Community,
@@ -145,7 +145,7 @@ mod tests {
         assert!(Scope::District(district).contains(&place));
         assert!(!Scope::District(other_district).contains(&place));
         assert!(Scope::Community(community).contains(&place));
-        assert!(!Scope::Community(Id::new()).contains(&place));
+        assert!(!Scope::Community(UnitId::new()).contains(&place));
         let city_place = UnitPlace {
             id: city,
             level: UnitLevel::City,
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn a_scope_fails_closed_without_a_known_home_unit() {
-        let id = Id::new();
+        let id = UnitId::new();
         assert_eq!(Scope::of(Role::Admin, None, None), Some(Scope::All));
         assert_eq!(
             Scope::of(Role::Viewer, Some(UnitLevel::District), Some(id)),

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use crate::auth::tokens::Claims;
 use crate::auth::Actor;
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Id, Timestamp, UnitId, UserId};
 use crate::db::DatabaseUrl;
 use moka::sync::Cache;
 
@@ -83,7 +83,7 @@ impl fmt::Display for Numbers {
 /// The numbers of a scope's unit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NumbersKey {
-    pub unit: Id,
+    pub unit: UnitId,
     pub numbers: Numbers,
 }
 
@@ -91,7 +91,7 @@ pub struct NumbersKey {
 pub struct Freshness {
     inner: Mutex<Inner>,
     /// Callers' records by user id, with the token version and the epoch they were read at.
-    actors: Cache<Id, Arc<KnownActor>>,
+    actors: Cache<UserId, Arc<KnownActor>>,
     /// The current ETag, and the body once read, of each scope's numbers.
     tags: Cache<NumbersKey, Arc<Tag>>,
     /// Whether the thread that hears of changes is at work: nothing is answered from memory
@@ -143,7 +143,8 @@ struct Tag {
 }
 
 impl Inner {
-    fn valid(&self, id: Id, epoch: u64) -> bool {
+    fn valid(&self, id: impl Into<Id>, epoch: u64) -> bool {
+        let id = id.into();
         epoch >= self.everything_since && self.invalidated.get(&id).is_none_or(|at| epoch >= *at)
     }
 
@@ -156,8 +157,8 @@ impl Inner {
     fn forget(&mut self, ids: &BTreeSet<Id>) {
         self.epoch += 1;
         // The whole system's numbers are the sum of its cities': any change may move them.
-        for id in ids.iter().chain([&crate::domain::access::GLOBAL]) {
-            self.invalidated.insert(*id, self.epoch);
+        for id in ids.iter().copied().chain([crate::domain::access::GLOBAL.into()]) {
+            self.invalidated.insert(id, self.epoch);
         }
         if self.invalidated.len() > MAX_ENTRIES {
             self.forget_all();
@@ -426,8 +427,8 @@ mod tests {
         freshness
     }
 
-    fn caller(city: Id) -> (Claims, Actor) {
-        let id = Id::new();
+    fn caller(city: UnitId) -> (Claims, Actor) {
+        let id = UserId::new();
         let claims = Claims {
             sub: id,
             role: Role::Viewer,
@@ -472,7 +473,7 @@ mod tests {
     #[test]
     fn an_answer_read_before_a_change_is_never_given() {
         let f = cache();
-        let city = Id::new();
+        let city = UnitId::new();
         let (claims, actor) = caller(city);
         let now = Timestamp::now();
         let epoch = f.begin().unwrap();
@@ -488,7 +489,7 @@ mod tests {
         // A request begins reading, a change to the city commits, then the request keeps its
         // answer: memory must not give it.
         let slow = f.begin().unwrap();
-        f.forget(&[city].into_iter().collect());
+        f.forget(&[city.into()].into_iter().collect());
         assert!(f.current(&claims, &Numbers::Overview, now).is_none());
         keep(&f, slow, &claims, &actor, Numbers::Overview, 10);
         assert!(f.current(&claims, &Numbers::Overview, now).is_none());
@@ -502,7 +503,7 @@ mod tests {
     #[test]
     fn bodies_are_bounded_by_their_weight() {
         let f = cache();
-        let (claims, actor) = caller(Id::new());
+        let (claims, actor) = caller(UnitId::new());
         let epoch = f.begin().unwrap();
         // 200 bodies of 200 KiB: 40 MiB offered, at most MAX_BODIES kept.
         for day in 0..200 {

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::types::Id;
+use crate::db::types::{UnitId, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::client::ClientAddress;
@@ -38,11 +38,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// The caller (or the user a token was issued to).
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MeView {
-    pub id: Id,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub role: Role,
-    pub unit_id: Option<Id>,
+    pub unit_id: Option<UnitId>,
 }
 
 impl From<&User> for MeView {

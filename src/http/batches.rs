@@ -15,7 +15,7 @@ use super::handoffs::{handoff_views, HandoffView};
 use super::vehicles::VehicleView;
 use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission};
-use crate::db::types::{BatchId, Id, PortId, Timestamp, TravellerId, VehicleId};
+use crate::db::types::{BatchId, Id, PortId, Timestamp, TravellerId, UnitId, VehicleId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::batch::{BatchStatus, CrewRole};
 use crate::domain::clean_multi_line;
@@ -45,8 +45,8 @@ pub struct BatchTravellerView {
     id: TravellerId,
     full_name: String,
     status: crate::domain::traveller::TravellerStatus,
-    destination_district_id: Id,
-    destination_community_id: Option<Id>,
+    destination_district_id: UnitId,
+    destination_community_id: Option<UnitId>,
     /// Whether the traveller boarded; null until boarding is recorded.
     boarded: Option<bool>,
 }
@@ -60,7 +60,7 @@ pub struct BatchView {
     code: String,
     status: BatchStatus,
     port_id: PortId,
-    city_id: Id,
+    city_id: UnitId,
     vehicle_id: Option<VehicleId>,
     traveller_ids: Vec<TravellerId>,
     scheduled_departure_at: Option<Timestamp>,
@@ -210,7 +210,7 @@ async fn list_batches(
         .db(move |conn| {
             read_transaction(conn, |tx| {
                 let rows = batches::list(tx, actor.scope, &filter)?;
-                let page = Page::from_rows(rows, page.limit, |b| b.id.into());
+                let page = Page::from_rows(rows, page.limit, |b| b.id);
                 let next = page.next_after;
                 let items = batch_views(tx, &actor, page.items)?;
                 Ok::<_, ApiError>(List {

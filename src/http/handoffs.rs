@@ -13,7 +13,7 @@ use super::docs::{
 };
 use super::{fingerprint, write, write_answer, Answer, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission, Scope};
-use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId, UnitId, UserId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::clean_multi_line;
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
@@ -51,7 +51,7 @@ pub struct HandoffTravellerView {
 /// One side of a handoff: whom to call, even where that unit lies outside the caller's subtree.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HandoffUnitView {
-    id: Id,
+    id: UnitId,
     name: String,
     /// The unit's name in English, where it is set.
     name_en: Option<String>,
@@ -63,8 +63,8 @@ pub struct HandoffUnitView {
 pub struct HandoffView {
     id: HandoffId,
     batch_id: Option<BatchId>,
-    from_unit_id: Id,
-    to_unit_id: Id,
+    from_unit_id: UnitId,
+    to_unit_id: UnitId,
     from_unit: HandoffUnitView,
     to_unit: HandoffUnitView,
     status: HandoffStatus,
@@ -75,7 +75,7 @@ pub struct HandoffView {
     due_at: Timestamp,
     overdue: bool,
     confirmed_at: Option<Timestamp>,
-    confirmed_by: Option<Id>,
+    confirmed_by: Option<UserId>,
     received_traveller_ids: Option<Vec<TravellerId>>,
     missing_traveller_ids: Option<Vec<TravellerId>>,
     rejected_at: Option<Timestamp>,
@@ -116,8 +116,8 @@ pub fn handoff_views(
             .flatten()
             .map(|t| (t.id, t))
             .collect();
-    let unit_ids: Vec<Id> = rows.iter().flat_map(|h| [h.from_unit_id, h.to_unit_id]).collect();
-    let sides: HashMap<Id, Unit> = crate::store::units::by_ids(conn, &unit_ids)?
+    let unit_ids: Vec<UnitId> = rows.iter().flat_map(|h| [h.from_unit_id, h.to_unit_id]).collect();
+    let sides: HashMap<UnitId, Unit> = crate::store::units::by_ids(conn, &unit_ids)?
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
@@ -148,9 +148,9 @@ fn assemble(
     rows: Vec<Handoff>,
     mut members: HashMap<HandoffId, Vec<(TravellerId, HandoffOutcome)>>,
     people: HashMap<TravellerId, travellers::Traveller>,
-    sides: HashMap<Id, Unit>,
+    sides: HashMap<UnitId, Unit>,
 ) -> Vec<HandoffView> {
-    let side = |id: Id| HandoffUnitView {
+    let side = |id: UnitId| HandoffUnitView {
         id,
         name: sides.get(&id).map(|u| u.name.clone()).unwrap_or_default(),
         name_en: sides.get(&id).and_then(|u| u.name_en.clone()),
@@ -212,8 +212,8 @@ fn assemble(
 #[into_params(parameter_in = Query)]
 pub struct HandoffQuery {
     status: Option<HandoffStatus>,
-    from_unit_id: Option<Id>,
-    to_unit_id: Option<Id>,
+    from_unit_id: Option<UnitId>,
+    to_unit_id: Option<UnitId>,
     batch_id: Option<BatchId>,
     /// Only pending handoffs past their `due_at`.
     overdue: Option<bool>,
@@ -259,7 +259,7 @@ async fn list_handoffs(
         .db(move |conn| {
             read_transaction(conn, |tx| {
                 let rows = handoffs::list(tx, actor.scope, &filter)?;
-                let page = Page::from_rows(rows, page.limit, |h| h.id.into());
+                let page = Page::from_rows(rows, page.limit, |h| h.id);
                 let next = page.next_after.map(super::encode_cursor);
                 Ok::<_, ApiError>(List {
                     items: handoff_views(tx, &actor, page.items)?,
@@ -312,7 +312,7 @@ async fn get_handoff(
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendHandoff {
-    to_unit_id: Id,
+    to_unit_id: UnitId,
     #[schema(min_items = 1, max_items = 100)]
     traveller_ids: Vec<TravellerId>,
 }

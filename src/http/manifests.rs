@@ -14,7 +14,7 @@ use super::docs::{
 };
 use super::{attachment, fingerprint, write_within, IdempotencyKey};
 use crate::auth::{Actor, Permission};
-use crate::db::types::Id;
+use crate::db::types::UnitId;
 use crate::db::{read_transaction, Lock};
 use crate::domain::message::msg;
 use crate::domain::UnitLevel;
@@ -75,10 +75,11 @@ async fn manifest_template(
                 .db(move |conn| {
                     read_transaction(conn, |tx| {
                         let ports = ports::list(tx, None, 10_000)?;
-                        let districts: HashMap<Id, String> = units::of_level(tx, scope, UnitLevel::District)?
-                            .into_iter()
-                            .map(|d| (d.id, d.name))
-                            .collect();
+                        let districts: HashMap<UnitId, String> =
+                            units::of_level(tx, scope, UnitLevel::District)?
+                                .into_iter()
+                                .map(|d| (d.id, d.name))
+                                .collect();
                         let communities = units::of_level(tx, scope, UnitLevel::Community)?;
                         let ports = ports
                             .into_iter()

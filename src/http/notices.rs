@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::docs::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
 use crate::auth::{Actor, Permission};
-use crate::db::types::{BatchId, Id, TravellerId, VehicleId};
+use crate::db::types::{BatchId, Id, TravellerId, UnitId, VehicleId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::traveller::Language;
 use crate::error::{ApiError, ApiResult};
@@ -47,7 +47,7 @@ fn notice_data(
         .into_iter()
         .map(|v| (v.id, v.plate))
         .collect();
-    let unit_ids: Vec<Id> = list
+    let unit_ids: Vec<UnitId> = list
         .iter()
         .flat_map(|t| {
             [
@@ -58,7 +58,7 @@ fn notice_data(
         })
         .flatten()
         .collect();
-    let places: HashMap<Id, units::Unit> = units::by_ids(conn, &unit_ids)?
+    let places: HashMap<UnitId, units::Unit> = units::by_ids(conn, &unit_ids)?
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
@@ -67,7 +67,7 @@ fn notice_data(
         .map(|t| {
             let trip = t.batch_id.and_then(|b| trips.get(&b));
             let language = lang.or(t.language).unwrap_or(Language::Zh);
-            let name = |id: Id| {
+            let name = |id: UnitId| {
                 places
                     .get(&id)
                     .map(|u| u.name_in(language == Language::Zh).to_owned())

@@ -83,7 +83,7 @@ async fn list_ports(
         .db(move |conn| Ok(ports::list(conn, page.after, page.limit)?))
         .await?;
     Ok(web::Json(List::from_page(
-        Page::from_rows(rows, page.limit, |p| p.id.into()),
+        Page::from_rows(rows, page.limit, |p| p.id),
         PortView::from,
     )))
 }

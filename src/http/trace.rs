@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::docs::{Forbidden, NotFound, Unauthorized, Unavailable};
 use super::travellers::TravellerView;
 use crate::auth::{Actor, Permission, Scope};
-use crate::db::types::{BatchId, HandoffId, Id, PortId, Timestamp, TravellerId, VehicleId};
+use crate::db::types::{BatchId, HandoffId, Id, PortId, Timestamp, TravellerId, UnitId, UserId, VehicleId};
 use crate::db::{read_transaction, DbConnection};
 use crate::domain::batch::BatchStatus;
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
@@ -31,7 +31,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// Who did something.
 #[derive(Clone, Serialize, utoipa::ToSchema)]
 struct ActorView {
-    id: Option<Id>,
+    id: Option<UserId>,
     username: Option<String>,
     role: Option<Role>,
 }
@@ -45,7 +45,7 @@ struct ChainStep {
     kind: String,
     actor: ActorView,
     /// The unit that held the traveller after this step.
-    unit_id: Option<Id>,
+    unit_id: Option<UnitId>,
     batch_id: Option<BatchId>,
     vehicle_id: Option<VehicleId>,
     handoff_id: Option<HandoffId>,
@@ -58,7 +58,7 @@ struct ChainStep {
 /// What a traveller's event records (`transfer::record_step`), as the log keeps it.
 #[derive(Deserialize)]
 struct StepData {
-    unit_id: Option<Id>,
+    unit_id: Option<UnitId>,
     batch_id: Option<BatchId>,
     vehicle_id: Option<VehicleId>,
     handoff_id: Option<HandoffId>,
@@ -93,8 +93,8 @@ struct TraceBatch {
 #[derive(Serialize, utoipa::ToSchema)]
 struct TraceHandoff {
     id: HandoffId,
-    from_unit_id: Id,
-    to_unit_id: Id,
+    from_unit_id: UnitId,
+    to_unit_id: UnitId,
     status: HandoffStatus,
     /// The traveller's outcome in this handoff.
     outcome: HandoffOutcome,
@@ -116,9 +116,9 @@ struct Trace {
 
 fn actor_views(
     conn: &mut DbConnection,
-    ids: impl IntoIterator<Item = Id>,
-) -> ApiResult<HashMap<Id, ActorView>> {
-    let ids: Vec<Id> = ids.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
+    ids: impl IntoIterator<Item = UserId>,
+) -> ApiResult<HashMap<UserId, ActorView>> {
+    let ids: Vec<UserId> = ids.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
     Ok(users::by_ids(conn, &ids)?
         .into_iter()
         .map(|u| {

@@ -13,7 +13,7 @@ use super::docs::{
 };
 use super::{fingerprint, write, write_within, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission};
-use crate::db::types::{BatchId, HandoffId, Id, PortId, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, PortId, Timestamp, TravellerId, UnitId, UserId};
 use crate::db::Lock;
 use crate::domain::clean_text;
 use crate::domain::message::msg;
@@ -45,7 +45,7 @@ pub struct ExceptionView {
     pub reason_params: Option<serde_json::Value>,
     pub facility: Option<String>,
     pub at: Option<Timestamp>,
-    pub recorded_by: Option<Id>,
+    pub recorded_by: Option<UserId>,
 }
 
 /// A traveller and where they are in the loop.
@@ -60,15 +60,15 @@ pub struct TravellerView {
     pub flight_no: Option<String>,
     pub port_id: PortId,
     pub arrived_at: Timestamp,
-    pub destination_city_id: Id,
-    pub destination_district_id: Id,
-    pub destination_community_id: Option<Id>,
+    pub destination_city_id: UnitId,
+    pub destination_district_id: UnitId,
+    pub destination_community_id: Option<UnitId>,
     pub address: Option<String>,
     pub language: Option<Language>,
     pub notes: Option<String>,
     pub status: TravellerStatus,
     /// The unit that holds the traveller now.
-    pub custodian_unit_id: Id,
+    pub custodian_unit_id: UnitId,
     pub batch_id: Option<BatchId>,
     /// The pending handoff the traveller is offered in, if any.
     pub handoff_id: Option<HandoffId>,
@@ -135,7 +135,7 @@ pub struct TravellerQuery {
     status: Option<TravellerStatus>,
     port_id: Option<PortId>,
     batch_id: Option<BatchId>,
-    destination_district_id: Option<Id>,
+    destination_district_id: Option<UnitId>,
     /// Search in names, document numbers and flight numbers (at most 100 characters).
     #[param(max_length = 100)]
     q: Option<String>,
@@ -188,7 +188,7 @@ async fn list_travellers(
         .db(move |conn| Ok(travellers::list(conn, actor.scope, &filter)?))
         .await?;
     Ok(web::Json(List::from_page(
-        Page::from_rows(rows, page.limit, |t| t.id.into()),
+        Page::from_rows(rows, page.limit, |t| t.id),
         TravellerView::from,
     )))
 }
@@ -247,7 +247,7 @@ pub struct RegisterTraveller {
     /// RFC 3339.
     #[schema(format = DateTime)]
     arrived_at: String,
-    destination_community_id: Id,
+    destination_community_id: UnitId,
     #[serde(default)]
     #[schema(max_length = 500)]
     address: Option<String>,

@@ -1,7 +1,7 @@
 //! `/units`: the organisation tree, city > district > community.
 
-use crate::db::types::Id;
 use crate::db::types::Timestamp;
+use crate::db::types::{Id, UnitId};
 use actix_web::http::StatusCode;
 use actix_web::{get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -31,7 +31,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// A unit of the organisation tree.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UnitView {
-    pub id: Id,
+    pub id: UnitId,
     /// The unit's name in Chinese, used by Chinese notices, screens and files.
     pub name: String,
     /// The unit's name in English, used by notices, screens and files in English, Japanese and
@@ -39,7 +39,7 @@ pub struct UnitView {
     pub name_en: Option<String>,
     pub code: String,
     pub level: UnitLevel,
-    pub parent_id: Option<Id>,
+    pub parent_id: Option<UnitId>,
     /// A phone number shown on notices: a city's 24-hour hotline.
     pub hotline: Option<String>,
     pub address: Option<String>,
@@ -66,7 +66,7 @@ impl From<Unit> for UnitView {
 #[into_params(parameter_in = Query)]
 pub struct UnitQuery {
     level: Option<UnitLevel>,
-    parent_id: Option<Id>,
+    parent_id: Option<UnitId>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -127,7 +127,7 @@ async fn list_units(
 async fn get_unit(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<Id>,
+    id: web::Path<UnitId>,
 ) -> ApiResult<web::Json<UnitView>> {
     actor.require(Permission::ReadUnits)?;
     let id = id.into_inner();
@@ -154,7 +154,7 @@ pub struct CreateUnit {
     code: String,
     level: UnitLevel,
     #[serde(default)]
-    parent_id: Option<Id>,
+    parent_id: Option<UnitId>,
     /// A phone number shown on notices: 5 to 32 digits, with an optional leading `+`, spaces or
     /// dashes.
     #[serde(default)]
@@ -278,7 +278,7 @@ pub struct UpdateUnit {
 async fn update_unit(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<Id>,
+    id: web::Path<UnitId>,
     req: HttpRequest,
     body: Body<UpdateUnit>,
 ) -> ApiResult<HttpResponse> {

@@ -1,7 +1,7 @@
 //! `/users`: accounts, managed by admins.
 
-use crate::db::types::Id;
 use crate::db::types::Timestamp;
+use crate::db::types::{Id, UnitId, UserId};
 use actix_web::http::StatusCode;
 use actix_web::{get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -35,11 +35,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// An account.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UserView {
-    pub id: Id,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub role: Role,
-    pub unit_id: Option<Id>,
+    pub unit_id: Option<UnitId>,
     pub active: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -64,7 +64,7 @@ impl From<User> for UserView {
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
     role: Option<Role>,
-    unit_id: Option<Id>,
+    unit_id: Option<UnitId>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -123,7 +123,7 @@ async fn list_users(
 async fn get_user(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<Id>,
+    id: web::Path<UserId>,
 ) -> ApiResult<web::Json<UserView>> {
     actor.require(Permission::ManageUsers)?;
     let id = id.into_inner();
@@ -148,7 +148,7 @@ pub struct CreateUser {
     display_name: String,
     role: Role,
     #[serde(default)]
-    unit_id: Option<Id>,
+    unit_id: Option<UnitId>,
 }
 
 /// Create a user (admin)
@@ -216,7 +216,7 @@ pub struct UpdateUser {
     #[serde(default)]
     role: Option<Role>,
     #[serde(default, deserialize_with = "double_option")]
-    unit_id: Option<Option<Id>>,
+    unit_id: Option<Option<UnitId>>,
     #[serde(default)]
     active: Option<bool>,
 }
@@ -242,7 +242,7 @@ pub struct UpdateUser {
 async fn update_user(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<Id>,
+    id: web::Path<UserId>,
     req: HttpRequest,
     body: Body<UpdateUser>,
 ) -> ApiResult<HttpResponse> {
@@ -304,7 +304,7 @@ pub struct ResetPassword {
 async fn reset_password(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<Id>,
+    id: web::Path<UserId>,
     body: Body<ResetPassword>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ManageUsers)?;

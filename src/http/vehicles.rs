@@ -1,6 +1,6 @@
 //! `/vehicles`: the dedicated vehicles of each city's transfer team.
 
-use crate::db::types::{Id, Timestamp, VehicleId};
+use crate::db::types::{Id, Timestamp, UnitId, UserId, VehicleId};
 use actix_web::http::StatusCode;
 use actix_web::{get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -37,7 +37,7 @@ pub struct VehicleView {
     pub kind: VehicleKind,
     pub seats: i32,
     /// The city the vehicle belongs to.
-    pub unit_id: Id,
+    pub unit_id: UnitId,
     pub status: VehicleStatus,
     pub out_of_service: bool,
     pub created_at: Timestamp,
@@ -97,7 +97,7 @@ async fn list_vehicles(
         .db(move |conn| Ok(vehicles::list(conn, actor.scope, status, page.after, page.limit)?))
         .await?;
     Ok(web::Json(List::from_page(
-        Page::from_rows(rows, page.limit, |v| v.id.into()),
+        Page::from_rows(rows, page.limit, |v| v.id),
         VehicleView::from,
     )))
 }
@@ -166,7 +166,7 @@ pub struct CreateVehicle {
     #[serde(deserialize_with = "super::whole_number")]
     seats: i32,
     /// A city in the caller's jurisdiction.
-    unit_id: Id,
+    unit_id: UnitId,
 }
 
 /// Register a vehicle
@@ -288,7 +288,7 @@ struct DisinfectionView {
     id: Id,
     vehicle_id: VehicleId,
     note: Option<String>,
-    performed_by: Id,
+    performed_by: UserId,
     vehicle: VehicleView,
 }
 

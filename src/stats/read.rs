@@ -6,16 +6,16 @@ use diesel::prelude::*;
 
 use super::GLOBAL;
 use crate::auth::Scope;
-use crate::db::types::{BatchId, Id, Timestamp};
+use crate::db::types::{BatchId, Timestamp, UnitId};
 use crate::db::DbConnection;
 use crate::schema::{batches, handoffs, stat_daily, stat_totals, travellers, units};
 
 /// The current numbers of these units; those of `GLOBAL` are the sum of every city's.
-pub fn totals(conn: &mut DbConnection, units: &[Id]) -> QueryResult<HashMap<(Id, String), i64>> {
-    let mut numbers: HashMap<(Id, String), i64> = stat_totals::table
+pub fn totals(conn: &mut DbConnection, units: &[UnitId]) -> QueryResult<HashMap<(UnitId, String), i64>> {
+    let mut numbers: HashMap<(UnitId, String), i64> = stat_totals::table
         .filter(stat_totals::unit_id.eq_any(units.to_vec()))
         .select((stat_totals::unit_id, stat_totals::metric, stat_totals::value))
-        .load::<(Id, String, i64)>(conn)?
+        .load::<(UnitId, String, i64)>(conn)?
         .into_iter()
         .map(|(u, m, v)| ((u, m), v))
         .collect();
@@ -57,9 +57,9 @@ pub fn overdue(
     conn: &mut DbConnection,
     scope: Scope,
     now: Timestamp,
-) -> QueryResult<(HashMap<Id, i64>, Option<Timestamp>)> {
+) -> QueryResult<(HashMap<UnitId, i64>, Option<Timestamp>)> {
     let query = crate::store::handoffs::scoped(scope).filter(handoffs::status.eq("pending"));
-    let rows: Vec<(Id, Option<Id>, Timestamp)> = query
+    let rows: Vec<(UnitId, Option<UnitId>, Timestamp)> = query
         .select((handoffs::district_id, handoffs::community_id, handoffs::due_at))
         .load(conn)?;
     let mut map = HashMap::new();
@@ -84,7 +84,7 @@ pub fn overdue(
 /// Flows per day in `[from, to]` (local days, inclusive), for the metrics starting with `prefix`.
 pub fn daily(
     conn: &mut DbConnection,
-    unit: Id,
+    unit: UnitId,
     from: &str,
     to: &str,
     prefix: &str,
@@ -120,7 +120,7 @@ pub fn daily(
 pub fn district_rows(
     conn: &mut DbConnection,
     scope: Scope,
-) -> QueryResult<Vec<(Id, String, Option<String>)>> {
+) -> QueryResult<Vec<(UnitId, String, Option<String>)>> {
     let query = units::table
         .select((units::id, units::name, units::name_en))
         .order(units::code.asc());

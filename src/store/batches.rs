@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{BatchId, Id, PortId, Timestamp, TravellerId, VehicleId};
+use crate::db::types::{BatchId, Id, PortId, Timestamp, TravellerId, UnitId, UserId, VehicleId};
 use crate::db::DbConnection;
 use crate::domain::batch::{BatchStatus, CrewRole};
 use crate::schema::{batch_travellers, batches, crew_members};
@@ -14,7 +14,7 @@ pub struct Batch {
     pub id: BatchId,
     pub code: String,
     pub port_id: PortId,
-    pub city_id: Id,
+    pub city_id: UnitId,
     pub vehicle_id: Option<VehicleId>,
     pub status: BatchStatus,
     pub scheduled_departure_at: Option<Timestamp>,
@@ -23,7 +23,7 @@ pub struct Batch {
     pub closed_at: Option<Timestamp>,
     pub cancelled_at: Option<Timestamp>,
     pub cancel_reason: Option<String>,
-    pub created_by: Id,
+    pub created_by: UserId,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i32,
@@ -51,8 +51,8 @@ pub struct BatchTraveller {
     pub boarded: Option<bool>,
     pub removed: bool,
     /// Where the traveller was bound when the batch took them.
-    pub district_id: Option<Id>,
-    pub community_id: Option<Id>,
+    pub district_id: Option<UnitId>,
+    pub community_id: Option<UnitId>,
 }
 
 type Boxed<'a> = batches::BoxedQuery<'a, crate::db::MultiBackend>;
@@ -337,7 +337,7 @@ pub fn insert_disinfection(
     vehicle_id: VehicleId,
     batch_id: Option<BatchId>,
     note: Option<String>,
-    performed_by: Id,
+    performed_by: UserId,
 ) -> QueryResult<()> {
     use crate::schema::disinfections;
     diesel::insert_into(disinfections::table)

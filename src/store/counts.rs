@@ -18,7 +18,7 @@ use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType, Text};
 
-use crate::db::types::{DbUuid, Id, Timestamp};
+use crate::db::types::{DbUuid, Timestamp, UnitId};
 use crate::db::DbConnection;
 use crate::schema::{batch_travellers, batches, handoffs, stat_daily, stat_totals, travellers, vehicles};
 use crate::store::batches::Batch;
@@ -46,8 +46,8 @@ pub fn local_day(at: Timestamp) -> String {
     (at.0 + offset).date_naive().to_string()
 }
 
-pub type Totals = BTreeMap<(Id, String), i64>;
-pub type Daily = BTreeMap<(Id, String, String), i64>;
+pub type Totals = BTreeMap<(UnitId, String), i64>;
+pub type Daily = BTreeMap<(UnitId, String, String), i64>;
 
 /// Changes to the numbers, netted before they are written.
 #[derive(Default)]
@@ -57,13 +57,13 @@ pub struct Deltas {
 }
 
 impl Deltas {
-    pub fn total(&mut self, units: &[Id], metric: &str, delta: i64) {
+    pub fn total(&mut self, units: &[UnitId], metric: &str, delta: i64) {
         for unit in units {
             *self.totals.entry((*unit, metric.to_owned())).or_default() += delta;
         }
     }
 
-    pub fn daily(&mut self, units: &[Id], day: &str, metric: &str, delta: i64) {
+    pub fn daily(&mut self, units: &[UnitId], day: &str, metric: &str, delta: i64) {
         for unit in units {
             *self
                 .daily
@@ -82,7 +82,7 @@ impl Deltas {
     pub fn netted(mut self) -> Netted {
         self.totals.retain(|_, v| *v != 0);
         self.daily.retain(|_, v| *v != 0);
-        let touched: BTreeSet<Id> = self
+        let touched: BTreeSet<UnitId> = self
             .totals
             .keys()
             .map(|(u, _)| *u)
@@ -100,7 +100,7 @@ impl Deltas {
 
     /// Writes the non-zero changes in one statement per table (a thousand rows a statement for
     /// a large rebuild). Answers the units they touch.
-    pub fn write(self, out: &mut Statements<'_>) -> QueryResult<BTreeSet<Id>> {
+    pub fn write(self, out: &mut Statements<'_>) -> QueryResult<BTreeSet<UnitId>> {
         let netted = self.netted();
         for chunk in netted.totals.chunks(1000) {
             out.write(Upsert::Totals(chunk.to_vec()))?;
@@ -115,15 +115,15 @@ impl Deltas {
 /// Changes to the numbers as they are written.
 pub struct Netted {
     /// The units whose numbers move.
-    pub touched: BTreeSet<Id>,
-    pub totals: Vec<((Id, String), i64)>,
-    pub daily: Vec<((Id, String, String), i64)>,
+    pub touched: BTreeSet<UnitId>,
+    pub totals: Vec<((UnitId, String), i64)>,
+    pub daily: Vec<((UnitId, String, String), i64)>,
 }
 
 /// Adds deltas to the stored numbers: `INSERT … ON CONFLICT DO UPDATE`, on either backend.
 enum Upsert {
-    Totals(Vec<((Id, String), i64)>),
-    Daily(Vec<((Id, String, String), i64)>),
+    Totals(Vec<((UnitId, String), i64)>),
+    Daily(Vec<((UnitId, String, String), i64)>),
 }
 
 impl QueryId for Upsert {
@@ -134,7 +134,7 @@ impl QueryId for Upsert {
 impl<DB> QueryFragment<DB> for Upsert
 where
     DB: Backend + HasSqlType<DbUuid>,
-    Id: ToSql<DbUuid, DB>,
+    UnitId: ToSql<DbUuid, DB>,
     String: ToSql<Text, DB>,
     i64: ToSql<BigInt, DB>,
 {
@@ -180,14 +180,14 @@ where
 }
 
 /// The units whose subtree holds a traveller bound for this district and community.
-pub fn place_units(city: Id, district: Option<Id>, community: Option<Id>) -> Vec<Id> {
+pub fn place_units(city: UnitId, district: Option<UnitId>, community: Option<UnitId>) -> Vec<UnitId> {
     let mut units = vec![city];
     units.extend(district);
     units.extend(community);
     units
 }
 
-fn traveller_units(t: &Traveller) -> Vec<Id> {
+fn traveller_units(t: &Traveller) -> Vec<UnitId> {
     place_units(
         t.destination_city_id,
         Some(t.destination_district_id),
@@ -195,7 +195,7 @@ fn traveller_units(t: &Traveller) -> Vec<Id> {
     )
 }
 
-fn origin_units(t: &Traveller) -> Vec<Id> {
+fn origin_units(t: &Traveller) -> Vec<UnitId> {
     place_units(
         t.destination_city_id,
         t.origin_district_id.or(Some(t.destination_district_id)),
@@ -239,7 +239,7 @@ pub fn traveller_changed(d: &mut Deltas, old: &Traveller, new: &Traveller) {
     }
 }
 
-fn handoff_units(h: &Handoff) -> Vec<Id> {
+fn handoff_units(h: &Handoff) -> Vec<UnitId> {
     place_units(h.city_id, Some(h.district_id), h.community_id)
 }
 
@@ -268,11 +268,11 @@ pub fn vehicle_changed(d: &mut Deltas, old_status: Option<VehicleStatus>, v: &Ve
 #[derive(Debug, Clone)]
 pub struct BatchSnapshot {
     pub status: BatchStatus,
-    pub units: Vec<Id>,
+    pub units: Vec<UnitId>,
 }
 
 pub fn batch_snapshot(conn: &mut DbConnection, b: &Batch) -> QueryResult<BatchSnapshot> {
-    let members: Vec<(Option<Id>, Option<Id>)> = batch_travellers::table
+    let members: Vec<(Option<UnitId>, Option<UnitId>)> = batch_travellers::table
         .filter(batch_travellers::batch_id.eq(b.id))
         .filter(batch_travellers::removed.eq(false))
         .select((batch_travellers::district_id, batch_travellers::community_id))
@@ -283,8 +283,8 @@ pub fn batch_snapshot(conn: &mut DbConnection, b: &Batch) -> QueryResult<BatchSn
     })
 }
 
-fn batch_units(city: Id, members: &[(Option<Id>, Option<Id>)]) -> Vec<Id> {
-    let mut units: BTreeSet<Id> = [city].into_iter().collect();
+fn batch_units(city: UnitId, members: &[(Option<UnitId>, Option<UnitId>)]) -> Vec<UnitId> {
+    let mut units: BTreeSet<UnitId> = [city].into_iter().collect();
     for (district, community) in members {
         units.extend(*district);
         units.extend(*community);
@@ -319,7 +319,7 @@ fn departure_deltas(
     d.daily(&snapshot.units, &day, "departed_batches", 1);
     d.daily(&snapshot.units, &day, &port_batches, 1);
     d.total(&snapshot.units, &port_batches, 1);
-    let riders: Vec<(Option<Id>, Option<Id>)> = batch_travellers::table
+    let riders: Vec<(Option<UnitId>, Option<UnitId>)> = batch_travellers::table
         .filter(batch_travellers::batch_id.eq(b.id))
         .filter(batch_travellers::removed.eq(false))
         .filter(batch_travellers::boarded.eq(true))
@@ -348,7 +348,7 @@ pub fn stored(conn: &mut DbConnection) -> QueryResult<(Totals, Daily)> {
         .filter(stat_totals::metric.ne("changes"))
         .filter(stat_totals::value.ne(0))
         .select((stat_totals::unit_id, stat_totals::metric, stat_totals::value))
-        .load::<(Id, String, i64)>(conn)?
+        .load::<(UnitId, String, i64)>(conn)?
         .into_iter()
         .map(|(u, m, v)| ((u, m), v))
         .collect();
@@ -360,7 +360,7 @@ pub fn stored(conn: &mut DbConnection) -> QueryResult<(Totals, Daily)> {
             stat_daily::metric,
             stat_daily::value,
         ))
-        .load::<(Id, String, String, i64)>(conn)?
+        .load::<(UnitId, String, String, i64)>(conn)?
         .into_iter()
         .map(|(u, day, m, v)| ((u, day, m), v))
         .collect();
@@ -408,7 +408,7 @@ pub fn recount(conn: &mut DbConnection) -> QueryResult<(Totals, Daily)> {
 pub fn rebuild(conn: &mut DbConnection) -> QueryResult<()> {
     let (totals, daily) = recount(conn)?;
     // Every unit that had numbers changes, even one left with none.
-    let had: Vec<Id> = stat_totals::table
+    let had: Vec<UnitId> = stat_totals::table
         .select(stat_totals::unit_id)
         .distinct()
         .load(conn)?;
@@ -435,6 +435,6 @@ pub fn rebuild_if_missing(conn: &mut DbConnection) -> QueryResult<()> {
 
 /// Moves on the change counters of these units without changing a number: a new unit or port
 /// changes what the dashboards list.
-pub fn touch(d: &mut Deltas, units: &[Id]) {
+pub fn touch(d: &mut Deltas, units: &[UnitId]) {
     d.total(units, "changes", 1);
 }

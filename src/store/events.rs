@@ -8,7 +8,7 @@
 //! place) refuses a fork regardless.
 
 use crate::db::types::Id;
-use crate::db::types::{Json, Timestamp};
+use crate::db::types::{Json, Timestamp, UnitId, UserId};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -19,9 +19,9 @@ use crate::schema::events;
 /// Whose jurisdiction an event belongs to, from the unit it concerns.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EventPlace {
-    pub city_id: Option<Id>,
-    pub district_id: Option<Id>,
-    pub community_id: Option<Id>,
+    pub city_id: Option<UnitId>,
+    pub district_id: Option<UnitId>,
+    pub community_id: Option<UnitId>,
 }
 
 impl From<&UnitPlace> for EventPlace {
@@ -42,16 +42,16 @@ pub struct Event {
     pub seq: i64,
     pub id: Id,
     pub at: Timestamp,
-    pub actor_id: Option<Id>,
+    pub actor_id: Option<UserId>,
     pub action: String,
     pub entity_type: String,
     pub entity_id: Id,
     #[serde(skip)]
-    pub city_id: Option<Id>,
+    pub city_id: Option<UnitId>,
     #[serde(skip)]
-    pub district_id: Option<Id>,
+    pub district_id: Option<UnitId>,
     #[serde(skip)]
-    pub community_id: Option<Id>,
+    pub community_id: Option<UnitId>,
     pub data: Json,
     /// The `hash` of the event before this one in its chain (64 zeros for the first).
     pub prev_hash: String,
@@ -70,13 +70,13 @@ pub struct Chained<'a> {
     pub prev_hash: &'a str,
     pub id: Id,
     pub at: Timestamp,
-    pub actor_id: Option<Id>,
+    pub actor_id: Option<UserId>,
     pub action: &'a str,
     pub entity_type: &'a str,
     pub entity_id: Id,
-    pub city_id: Option<Id>,
-    pub district_id: Option<Id>,
-    pub community_id: Option<Id>,
+    pub city_id: Option<UnitId>,
+    pub district_id: Option<UnitId>,
+    pub community_id: Option<UnitId>,
     pub data: &'a serde_json::Value,
 }
 
@@ -96,10 +96,10 @@ impl Chained<'_> {
     fn rest(&self) -> String {
         use std::fmt::Write;
         /// An id, or nothing for none.
-        struct Maybe(Option<Id>);
-        impl std::fmt::Display for Maybe {
+        struct Maybe<T>(Option<T>);
+        impl<T: std::fmt::Display> std::fmt::Display for Maybe<T> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                match self.0 {
+                match &self.0 {
                     Some(id) => write!(f, "{id}"),
                     None => Ok(()),
                 }
@@ -212,7 +212,7 @@ impl Head {
 }
 
 /// The newest event of a city's chain (or of the chain of no city).
-fn chain_head(conn: &mut DbConnection, city_id: Option<Id>) -> QueryResult<Head> {
+fn chain_head(conn: &mut DbConnection, city_id: Option<UnitId>) -> QueryResult<Head> {
     let query = events::table
         .select((events::hash, events::chain_seq))
         .filter(events::hash.ne(""))
@@ -227,7 +227,7 @@ fn chain_head(conn: &mut DbConnection, city_id: Option<Id>) -> QueryResult<Head>
 type BoxedEvents<'a, S> = events::BoxedQuery<'a, crate::db::MultiBackend, S>;
 
 /// Narrows a query of the log to one chain: a city's, or that of events of no city.
-fn in_chain<S>(query: BoxedEvents<'_, S>, city_id: Option<Id>) -> BoxedEvents<'_, S> {
+fn in_chain<S>(query: BoxedEvents<'_, S>, city_id: Option<UnitId>) -> BoxedEvents<'_, S> {
     match city_id {
         Some(city) => query.filter(events::city_id.eq(city)),
         None => query.filter(events::city_id.is_null()),
@@ -236,7 +236,7 @@ fn in_chain<S>(query: BoxedEvents<'_, S>, city_id: Option<Id>) -> BoxedEvents<'_
 
 /// An event recorded by a change, appended to the log when its transaction commits.
 pub struct PendingEvent {
-    actor_id: Option<Id>,
+    actor_id: Option<UserId>,
     action: String,
     entity_type: String,
     entity_id: Id,
@@ -247,7 +247,7 @@ pub struct PendingEvent {
 /// Records one event of the change `tx` makes; it is appended at commit.
 pub fn record(
     tx: &mut crate::store::Tx<'_>,
-    actor_id: Option<Id>,
+    actor_id: Option<UserId>,
     action: &str,
     entity_type: &str,
     entity_id: impl Into<Id>,
@@ -287,7 +287,7 @@ pub(super) fn append(
 fn append_in_order(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> QueryResult<()> {
     use chrono::SubsecRound;
     let at = Timestamp(chrono::Utc::now().trunc_subsecs(6));
-    let mut heads: std::collections::HashMap<Option<Id>, Head> = Default::default();
+    let mut heads: std::collections::HashMap<Option<UnitId>, Head> = Default::default();
     let mut rows = Vec::with_capacity(pending.len());
     for event in pending {
         let city_id = event.place.city_id;
@@ -349,7 +349,7 @@ fn append_in_order(conn: &mut DbConnection, pending: Vec<PendingEvent>) -> Query
 
 /// Numbers to add as `append_events` adds them: (unit, metric) totals and (unit, day, metric)
 /// flows, each with its delta (`store::counts::Netted`).
-pub type Numbers = (Vec<((Id, String), i64)>, Vec<((Id, String, String), i64)>);
+pub type Numbers = (Vec<((UnitId, String), i64)>, Vec<((UnitId, String, String), i64)>);
 
 /// A transaction's events and the numbers it moves, as PostgreSQL's `append_events` takes them (see
 /// its migration): one statement after the transaction's rows, which takes the log's lock, adds to
@@ -358,19 +358,19 @@ pub type Numbers = (Vec<((Id, String), i64)>, Vec<((Id, String, String), i64)>);
 /// COMMIT only, and taken after every other row the change writes.
 pub(super) struct Appending {
     ids: Vec<Id>,
-    actor_ids: Vec<Option<Id>>,
+    actor_ids: Vec<Option<UserId>>,
     actions: Vec<String>,
     entity_types: Vec<String>,
     entity_ids: Vec<Id>,
-    city_ids: Vec<Option<Id>>,
-    district_ids: Vec<Option<Id>>,
-    community_ids: Vec<Option<Id>>,
+    city_ids: Vec<Option<UnitId>>,
+    district_ids: Vec<Option<UnitId>>,
+    community_ids: Vec<Option<UnitId>>,
     datas: Vec<Json>,
     texts: Vec<Vec<u8>>,
-    total_units: Vec<Id>,
+    total_units: Vec<UnitId>,
     total_metrics: Vec<String>,
     total_values: Vec<i64>,
-    daily_units: Vec<Id>,
+    daily_units: Vec<UnitId>,
     daily_days: Vec<String>,
     daily_metrics: Vec<String>,
     daily_values: Vec<i64>,
@@ -499,13 +499,13 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for Appending {
 struct NewEvent {
     id: Id,
     at: Timestamp,
-    actor_id: Option<Id>,
+    actor_id: Option<UserId>,
     action: String,
     entity_type: String,
     entity_id: Id,
-    city_id: Option<Id>,
-    district_id: Option<Id>,
-    community_id: Option<Id>,
+    city_id: Option<UnitId>,
+    district_id: Option<UnitId>,
+    community_id: Option<UnitId>,
     data: Json,
     prev_hash: String,
     hash: String,
@@ -516,7 +516,7 @@ struct NewEvent {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChainReport {
     /// The city of the chain; null for the chain of events that belong to no city.
-    pub city_id: Option<Id>,
+    pub city_id: Option<UnitId>,
     pub events: i64,
     /// The hash of the chain's newest event.
     pub head_hash: String,
@@ -547,7 +547,7 @@ const VERIFY_PAGE: i64 = 1000;
 /// Checks every chain from its first event: each event must name the hash of the one before it,
 /// hold the next place, and its own hash must be that of its content.
 pub fn verify(conn: &mut DbConnection) -> QueryResult<Vec<ChainReport>> {
-    let cities: Vec<Option<Id>> = events::table.select(events::city_id).distinct().load(conn)?;
+    let cities: Vec<Option<UnitId>> = events::table.select(events::city_id).distinct().load(conn)?;
     let mut cities = cities;
     cities.sort_by_key(|c| c.map(|i| i.to_string()));
     let mut reports = Vec::new();
@@ -629,7 +629,7 @@ pub fn chain_legacy(conn: &mut DbConnection) -> Result<(), String> {
 
 /// Chains the events written before the log was chained, oldest first, inside `chain_legacy`.
 fn chain_unchained(conn: &mut DbConnection) -> QueryResult<usize> {
-    let mut heads: std::collections::HashMap<Option<Id>, Head> = Default::default();
+    let mut heads: std::collections::HashMap<Option<UnitId>, Head> = Default::default();
     let mut done = 0;
     loop {
         let page: Vec<Event> = events::table
@@ -729,7 +729,7 @@ mod tests {
             action: "traveller.registered",
             entity_type: "traveller",
             entity_id: id("01890a5d-ac96-774b-bcce-b302099a8058"),
-            city_id: Some(id("01890a5d-ac96-774b-bcce-b302099a8059")),
+            city_id: Some(UnitId(id("01890a5d-ac96-774b-bcce-b302099a8059").0)),
             district_id: None,
             community_id: None,
             data: &data,

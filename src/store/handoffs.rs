@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId, UnitId, UserId};
 use crate::db::DbConnection;
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
 use crate::schema::{handoff_travellers, handoffs};
@@ -14,22 +14,22 @@ use crate::store::statements::Statements;
 pub struct Handoff {
     pub id: HandoffId,
     pub batch_id: Option<BatchId>,
-    pub from_unit_id: Id,
-    pub to_unit_id: Id,
-    pub city_id: Id,
-    pub district_id: Id,
-    pub community_id: Option<Id>,
+    pub from_unit_id: UnitId,
+    pub to_unit_id: UnitId,
+    pub city_id: UnitId,
+    pub district_id: UnitId,
+    pub community_id: Option<UnitId>,
     pub status: HandoffStatus,
     pub code: String,
     pub failed_attempts: i32,
     pub locked: bool,
-    pub created_by: Id,
+    pub created_by: UserId,
     pub created_at: Timestamp,
     pub due_at: Timestamp,
     pub confirmed_at: Option<Timestamp>,
-    pub confirmed_by: Option<Id>,
+    pub confirmed_by: Option<UserId>,
     pub rejected_at: Option<Timestamp>,
-    pub rejected_by: Option<Id>,
+    pub rejected_by: Option<UserId>,
     pub reason: Option<String>,
     pub note: Option<String>,
     pub version: i32,
@@ -76,8 +76,8 @@ pub fn find(conn: &mut DbConnection, scope: Scope, id: HandoffId) -> QueryResult
 
 pub struct HandoffFilter {
     pub status: Option<HandoffStatus>,
-    pub from_unit_id: Option<Id>,
-    pub to_unit_id: Option<Id>,
+    pub from_unit_id: Option<UnitId>,
+    pub to_unit_id: Option<UnitId>,
     pub batch_id: Option<BatchId>,
     pub overdue_at: Option<Timestamp>,
     pub after: Option<Id>,

@@ -1,8 +1,7 @@
 //! Stored answers to POSTs made with an `Idempotency-Key`, written in the transaction of the change
 //! they answer, so that a retry on any instance replays the answer instead of acting twice.
 
-use crate::db::types::Id;
-use crate::db::types::{Json, Timestamp};
+use crate::db::types::{Json, Timestamp, UserId};
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
@@ -20,7 +19,7 @@ pub struct StoredResponse {
 /// so the request runs afresh under the caller's authority of now.
 pub fn find(
     conn: &mut DbConnection,
-    user_id: Id,
+    user_id: UserId,
     key: &str,
     scope: &str,
     not_before: Timestamp,
@@ -67,7 +66,7 @@ pub fn sweep(conn: &mut DbConnection, older_than: Timestamp) -> QueryResult<usiz
 
 /// An answer to keep with its key, written with the change it answers (`Tx::remember_answer`).
 pub struct StoredAnswer {
-    pub user_id: Id,
+    pub user_id: UserId,
     pub key: String,
     pub scope: String,
     pub request_hash: String,

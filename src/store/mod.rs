@@ -33,10 +33,14 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    pub fn from_rows(mut rows: Vec<T>, limit: i64, id_of: impl Fn(&T) -> Id) -> Self {
+    pub fn from_rows<I: Into<Id>>(mut rows: Vec<T>, limit: i64, id_of: impl Fn(&T) -> I) -> Self {
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        let next_after = if more { rows.last().map(&id_of) } else { None };
+        let next_after = if more {
+            rows.last().map(|row| id_of(row).into())
+        } else {
+            None
+        };
         Page {
             items: rows,
             next_after,

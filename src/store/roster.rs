@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{BatchId, HandoffId, Id, PortId, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, PortId, Timestamp, TravellerId, UnitId, UserId};
 use crate::db::DbConnection;
 use crate::domain::batch::CrewRole;
 use crate::domain::handoff::HandoffOutcome;
@@ -69,7 +69,7 @@ pub struct RosterRow {
 
 /// The names of every unit (in the roster's language) and port, read once per roster.
 pub struct Names {
-    units: HashMap<Id, String>,
+    units: HashMap<UnitId, String>,
     ports: HashMap<PortId, String>,
 }
 
@@ -78,7 +78,7 @@ impl Names {
         use crate::schema::{ports as port_table, units as unit_table};
         let units = unit_table::table
             .select((unit_table::id, unit_table::name, unit_table::name_en))
-            .load::<(Id, String, Option<String>)>(conn)?
+            .load::<(UnitId, String, Option<String>)>(conn)?
             .into_iter()
             .map(|(id, name, name_en)| match (name_en, chinese) {
                 (Some(en), false) => (id, en),
@@ -93,7 +93,7 @@ impl Names {
         Ok(Names { units, ports })
     }
 
-    fn unit(&self, id: Id) -> String {
+    fn unit(&self, id: UnitId) -> String {
         self.units.get(&id).cloned().unwrap_or_default()
     }
 }
@@ -152,8 +152,8 @@ pub fn page(
         .into_iter()
         .filter_map(|(h, t, outcome)| found.get(&h).map(|h| (t, outcome, h.clone())))
         .collect();
-    let confirmer_ids: Vec<Id> = offered.iter().filter_map(|(_, _, h)| h.confirmed_by).collect();
-    let confirmers: HashMap<Id, String> = users::by_ids(conn, &confirmer_ids)?
+    let confirmer_ids: Vec<UserId> = offered.iter().filter_map(|(_, _, h)| h.confirmed_by).collect();
+    let confirmers: HashMap<UserId, String> = users::by_ids(conn, &confirmer_ids)?
         .into_iter()
         .map(|u| (u.id, u.display_name))
         .collect();

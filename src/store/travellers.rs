@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::auth::Scope;
-use crate::db::types::{BatchId, HandoffId, Id, Json, PortId, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Id, Json, PortId, Timestamp, TravellerId, UnitId, UserId};
 use crate::db::DbConnection;
 use crate::domain::batch::BatchStatus;
 use crate::domain::traveller::{DocumentType, ExceptionKind, Language, TravellerStatus};
@@ -27,14 +27,14 @@ pub struct Traveller {
     pub flight_no: Option<String>,
     pub port_id: PortId,
     pub arrived_at: Timestamp,
-    pub destination_city_id: Id,
-    pub destination_district_id: Id,
-    pub destination_community_id: Option<Id>,
+    pub destination_city_id: UnitId,
+    pub destination_district_id: UnitId,
+    pub destination_community_id: Option<UnitId>,
     pub address: Option<String>,
     pub language: Option<Language>,
     pub notes: Option<String>,
     pub status: TravellerStatus,
-    pub custodian_unit_id: Id,
+    pub custodian_unit_id: UnitId,
     pub batch_id: Option<BatchId>,
     pub handoff_id: Option<HandoffId>,
     pub missing: bool,
@@ -42,13 +42,13 @@ pub struct Traveller {
     pub exception_reason: Option<String>,
     pub exception_facility: Option<String>,
     pub exception_at: Option<Timestamp>,
-    pub exception_by: Option<Id>,
-    pub registered_by: Id,
+    pub exception_by: Option<UserId>,
+    pub registered_by: UserId,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i32,
-    pub origin_district_id: Option<Id>,
-    pub origin_community_id: Option<Id>,
+    pub origin_district_id: Option<UnitId>,
+    pub origin_community_id: Option<UnitId>,
     pub received_at: Option<Timestamp>,
     /// When the personal data was erased, once the loop had been closed for
     /// `privacy.retain_days`.
@@ -111,7 +111,7 @@ pub struct TravellerFilter {
     pub status: Option<TravellerStatus>,
     pub port_id: Option<PortId>,
     pub batch_id: Option<BatchId>,
-    pub destination_district_id: Option<Id>,
+    pub destination_district_id: Option<UnitId>,
     pub query: Option<String>,
     pub after: Option<Id>,
     pub limit: i64,
@@ -178,7 +178,7 @@ pub struct RegistrationFacts {
 pub fn registration_facts(
     conn: &mut DbConnection,
     scope: Scope,
-    community_id: Id,
+    community_id: UnitId,
     port_id: PortId,
     document_type: &str,
     document_no: &str,
@@ -298,8 +298,8 @@ pub fn expired_personal_data(
     conn: &mut DbConnection,
     closed_before: Timestamp,
     limit: i64,
-) -> QueryResult<Vec<(Id, Id)>> {
-    let received: Vec<(Id, Id)> = travellers::table
+) -> QueryResult<Vec<(TravellerId, UnitId)>> {
+    let received: Vec<(TravellerId, UnitId)> = travellers::table
         .filter(travellers::erased_at.is_null())
         .filter(travellers::status.eq(TravellerStatus::Received))
         .filter(travellers::received_at.lt(closed_before))
@@ -311,7 +311,7 @@ pub fn expired_personal_data(
     if left <= 0 {
         return Ok(received);
     }
-    let excepted: Vec<(Id, Id)> = travellers::table
+    let excepted: Vec<(TravellerId, UnitId)> = travellers::table
         .filter(travellers::erased_at.is_null())
         .filter(travellers::status.eq(TravellerStatus::Exception))
         .filter(travellers::exception_at.lt(closed_before))
@@ -325,7 +325,11 @@ pub fn expired_personal_data(
 /// Erases the name, document number, phone, address and notes of these travellers (still
 /// closed and not yet erased); returns how many. Everything else stays, so every statistic, the
 /// trace and the event log keep holding.
-pub fn erase_personal_data(conn: &mut DbConnection, ids: &[Id], at: Timestamp) -> QueryResult<usize> {
+pub fn erase_personal_data(
+    conn: &mut DbConnection,
+    ids: &[TravellerId],
+    at: Timestamp,
+) -> QueryResult<usize> {
     diesel::update(
         travellers::table
             .filter(travellers::id.eq_any(ids.to_vec()))
@@ -391,7 +395,7 @@ pub fn batch_companions(
         .filter(batches::status.ne(BatchStatus::Cancelled))
         .select(batch_travellers::batch_id)
         .load(conn)?;
-    let companion_ids: Vec<Id> = batch_travellers::table
+    let companion_ids: Vec<TravellerId> = batch_travellers::table
         .filter(batch_travellers::batch_id.eq_any(batch_ids))
         .filter(batch_travellers::removed.eq(false))
         .filter(
@@ -439,7 +443,7 @@ pub fn flight_companions(
             .filter(travellers::id.ne(traveller.id))
     };
     let total: i64 = same_flight().count().get_result(conn)?;
-    let ids: Vec<Id> = same_flight().select(travellers::id).load(conn)?;
+    let ids: Vec<TravellerId> = same_flight().select(travellers::id).load(conn)?;
     let visible = scoped(scope)
         .filter(travellers::id.eq_any(ids))
         .select(Traveller::as_select())

@@ -64,10 +64,9 @@ impl Tx<'_> {
         self.events.push(event);
     }
 
-    /// Marks users and units whose cached answers the change makes stale (the units whose
-    /// numbers move are marked at commit).
-    pub fn touch(&mut self, ids: impl IntoIterator<Item = Id>) {
-        self.touched.extend(ids);
+    /// Notes rows (units whose numbers, users whose records) other instances' memories must forget.
+    pub fn touch<I: Into<Id>>(&mut self, ids: impl IntoIterator<Item = I>) {
+        self.touched.extend(ids.into_iter().map(Into::into));
     }
 
     /// Registers a traveller, counted.
@@ -178,7 +177,8 @@ impl Tx<'_> {
         let events = std::mem::take(&mut self.events);
         if events.is_empty() || on_sqlite {
             if !counts.is_empty() {
-                self.touched.extend(counts.write(&mut out)?);
+                self.touched
+                    .extend(counts.write(&mut out)?.into_iter().map(Id::from));
             }
             out.send()?;
             if !events.is_empty() {
@@ -187,7 +187,7 @@ impl Tx<'_> {
         } else {
             out.send()?;
             let netted = counts.netted();
-            self.touched.extend(netted.touched);
+            self.touched.extend(netted.touched.into_iter().map(Id::from));
             events::append(self.conn, events, (netted.totals, netted.daily))?;
         }
         Ok(self.touched)

@@ -1,7 +1,7 @@
 //! The organisation tree.
 
-use crate::db::types::Id;
 use crate::db::types::Timestamp;
+use crate::db::types::{Id, UnitId};
 use diesel::prelude::*;
 
 use crate::auth::{Scope, UnitPlace};
@@ -13,13 +13,13 @@ use crate::store::events::EventPlace;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = units)]
 pub struct Unit {
-    pub id: Id,
+    pub id: UnitId,
     pub name: String,
     pub code: String,
     pub level: UnitLevel,
-    pub parent_id: Option<Id>,
-    pub city_id: Id,
-    pub district_id: Option<Id>,
+    pub parent_id: Option<UnitId>,
+    pub city_id: UnitId,
+    pub district_id: Option<UnitId>,
     pub created_at: Timestamp,
     /// A phone number shown on notices: a city's 24-hour hotline.
     pub hotline: Option<String>,
@@ -61,7 +61,7 @@ pub fn scoped<'a>(scope: Scope) -> BoxedUnits<'a> {
     }
 }
 
-pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option<Unit>> {
+pub fn find(conn: &mut DbConnection, scope: Scope, id: UnitId) -> QueryResult<Option<Unit>> {
     scoped(scope)
         .filter(units::id.eq(id))
         .select(Unit::as_select())
@@ -71,7 +71,7 @@ pub fn find(conn: &mut DbConnection, scope: Scope, id: Id) -> QueryResult<Option
 
 pub struct UnitFilter {
     pub level: Option<UnitLevel>,
-    pub parent_id: Option<Id>,
+    pub parent_id: Option<UnitId>,
     pub after: Option<Id>,
     pub limit: i64,
 }
@@ -103,7 +103,7 @@ pub fn of_level(conn: &mut DbConnection, scope: Scope, level: UnitLevel) -> Quer
 }
 
 /// Where the events of someone of this unit belong (none for no unit).
-pub fn event_place(conn: &mut DbConnection, unit_id: Option<Id>) -> QueryResult<EventPlace> {
+pub fn event_place(conn: &mut DbConnection, unit_id: Option<UnitId>) -> QueryResult<EventPlace> {
     Ok(match unit_id {
         Some(id) => find(conn, Scope::All, id)?
             .map(|u| EventPlace::from(&u.place()))
@@ -131,12 +131,12 @@ pub fn find_by_code(conn: &mut DbConnection, scope: Scope, code: &str) -> QueryR
         .optional()
 }
 
-pub fn all_ids(conn: &mut DbConnection) -> QueryResult<Vec<Id>> {
+pub fn all_ids(conn: &mut DbConnection) -> QueryResult<Vec<UnitId>> {
     units::table.select(units::id).load(conn)
 }
 
 /// The units with these ids, whatever the caller's scope (for naming the other side of a handoff).
-pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> QueryResult<Vec<Unit>> {
+pub fn by_ids(conn: &mut DbConnection, ids: &[UnitId]) -> QueryResult<Vec<Unit>> {
     units::table
         .filter(units::id.eq_any(ids.to_vec()))
         .select(Unit::as_select())

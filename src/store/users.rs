@@ -2,8 +2,8 @@
 
 use chrono::Duration;
 
-use crate::db::types::Id;
 use crate::db::types::Timestamp;
+use crate::db::types::{Id, UnitId, UserId};
 use diesel::prelude::*;
 
 use super::events::EventPlace;
@@ -15,12 +15,12 @@ use crate::store::Tx;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: Id,
+    pub id: UserId,
     pub username: String,
     pub password_hash: String,
     pub display_name: String,
     pub role: Role,
-    pub unit_id: Option<Id>,
+    pub unit_id: Option<UnitId>,
     pub active: bool,
     pub token_version: i32,
     pub created_at: Timestamp,
@@ -28,14 +28,14 @@ pub struct User {
 }
 
 /// The users of these ids that exist, in one query.
-pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> QueryResult<Vec<User>> {
+pub fn by_ids(conn: &mut DbConnection, ids: &[UserId]) -> QueryResult<Vec<User>> {
     users::table
         .filter(users::id.eq_any(ids.to_vec()))
         .select(User::as_select())
         .load(conn)
 }
 
-pub fn find(conn: &mut DbConnection, id: Id) -> QueryResult<Option<User>> {
+pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<User>> {
     users::table
         .find(id)
         .select(User::as_select())
@@ -53,7 +53,7 @@ pub fn find_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<
 
 pub struct UserFilter {
     pub role: Option<Role>,
-    pub unit_id: Option<Id>,
+    pub unit_id: Option<UnitId>,
     pub after: Option<Id>,
     pub limit: i64,
 }
@@ -107,7 +107,7 @@ pub fn update(tx: &mut Tx<'_>, user: &User) -> QueryResult<()> {
 
 /// Ends every session of a user: access tokens by moving the token version on, refresh tokens by
 /// revoking them.
-pub fn end_sessions(tx: &mut Tx<'_>, user_id: Id) -> QueryResult<()> {
+pub fn end_sessions(tx: &mut Tx<'_>, user_id: UserId) -> QueryResult<()> {
     let now = Timestamp::now();
     tx.touch([user_id]);
     diesel::update(users::table.find(user_id))
@@ -119,7 +119,7 @@ pub fn end_sessions(tx: &mut Tx<'_>, user_id: Id) -> QueryResult<()> {
     revoke_refresh_tokens(tx.conn()?, user_id)
 }
 
-pub fn revoke_refresh_tokens(conn: &mut DbConnection, user_id: Id) -> QueryResult<()> {
+pub fn revoke_refresh_tokens(conn: &mut DbConnection, user_id: UserId) -> QueryResult<()> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
@@ -134,7 +134,7 @@ pub fn revoke_refresh_tokens(conn: &mut DbConnection, user_id: Id) -> QueryResul
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshToken {
     pub id: Id,
-    pub user_id: Id,
+    pub user_id: UserId,
     pub expires_at: Timestamp,
     pub used_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
@@ -142,7 +142,7 @@ pub struct RefreshToken {
 
 pub fn insert_refresh_token(
     conn: &mut DbConnection,
-    user_id: Id,
+    user_id: UserId,
     digest: &str,
     ttl_secs: u64,
 ) -> QueryResult<()> {
@@ -281,7 +281,7 @@ pub fn place_of(conn: &mut DbConnection, user: &User) -> QueryResult<EventPlace>
 }
 
 /// Replaces a user's password hash, ends every session of the user and records who did it.
-pub fn set_password(conn: &mut Tx<'_>, user: &User, hash: &str, actor_id: Option<Id>) -> QueryResult<()> {
+pub fn set_password(conn: &mut Tx<'_>, user: &User, hash: &str, actor_id: Option<UserId>) -> QueryResult<()> {
     diesel::update(users::table.find(user.id))
         .set(users::password_hash.eq(hash))
         .execute(conn.conn()?)?;

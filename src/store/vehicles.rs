@@ -1,6 +1,6 @@
 //! Vehicles of each city's transfer team.
 
-use crate::db::types::{Id, Timestamp, VehicleId};
+use crate::db::types::{Id, Timestamp, UnitId, VehicleId};
 use diesel::prelude::*;
 
 use crate::auth::Scope;
@@ -17,7 +17,7 @@ pub struct Vehicle {
     pub plate: String,
     pub kind: VehicleKind,
     pub seats: i32,
-    pub unit_id: Id,
+    pub unit_id: UnitId,
     pub status: VehicleStatus,
     pub out_of_service: bool,
     pub version: i32,

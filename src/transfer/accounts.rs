@@ -3,17 +3,17 @@
 //! as the change and its event.
 
 use crate::auth::{Actor, Scope};
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Timestamp, UnitId, UserId};
 use crate::db::DbConnection;
 use crate::domain::message::msg;
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::store::events::{self, EventPlace};
 use crate::store::users::{self, User};
-use crate::store::{new_id, units, Tx};
+use crate::store::{units, Tx};
 
 /// Checks that the unit exists and its level fits the role; returns where the user's events belong.
-fn place_for(conn: &mut DbConnection, role: Role, unit_id: Option<Id>) -> ApiResult<EventPlace> {
+fn place_for(conn: &mut DbConnection, role: Role, unit_id: Option<UnitId>) -> ApiResult<EventPlace> {
     let unit = match unit_id {
         Some(id) => Some(
             units::find(conn, Scope::All, id)?
@@ -40,7 +40,7 @@ pub struct NewUser {
     pub password_hash: String,
     pub display_name: String,
     pub role: Role,
-    pub unit_id: Option<Id>,
+    pub unit_id: Option<UnitId>,
 }
 
 pub fn create(tx: &mut Tx<'_>, actor: &Actor, new: NewUser) -> ApiResult<User> {
@@ -53,7 +53,7 @@ pub fn create(tx: &mut Tx<'_>, actor: &Actor, new: NewUser) -> ApiResult<User> {
     }
     let now = Timestamp::now();
     let user = User {
-        id: new_id(),
+        id: UserId::new(),
         username: new.username,
         password_hash: new.password_hash,
         display_name: new.display_name,
@@ -78,14 +78,14 @@ pub struct UserChanges {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub unit_id: Option<Option<Id>>,
+    pub unit_id: Option<Option<UnitId>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
 }
 
 /// Changes an account; tokens carry role and unit, so a change of either, or a deactivation, ends
 /// every session of the user. Nobody demotes or deactivates themselves.
-pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: Id, changes: UserChanges) -> ApiResult<User> {
+pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: UserId, changes: UserChanges) -> ApiResult<User> {
     let mut user = users::find(tx.conn()?, id)?.ok_or_else(|| ApiError::not_found("user"))?;
     let old_role = user.role;
     let role = changes.role.unwrap_or(old_role);
@@ -113,7 +113,7 @@ pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: Id, changes: UserChanges) -> A
 
 /// Sets a user's password (hashed by the caller, off the database's thread); every session of
 /// the user ends.
-pub fn set_password(tx: &mut Tx<'_>, actor: &Actor, id: Id, hash: &str) -> ApiResult<()> {
+pub fn set_password(tx: &mut Tx<'_>, actor: &Actor, id: UserId, hash: &str) -> ApiResult<()> {
     let user = users::find(tx.conn()?, id)?.ok_or_else(|| ApiError::not_found("user"))?;
     Ok(users::set_password(tx, &user, hash, Some(actor.id))?)
 }

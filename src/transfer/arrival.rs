@@ -9,7 +9,7 @@ use serde_json::json;
 use super::batches::{close, load, move_batch, move_riders, riders};
 use super::vehicles::move_vehicle;
 use crate::auth::{Actor, Scope};
-use crate::db::types::{BatchId, Id, Timestamp};
+use crate::db::types::{BatchId, Timestamp, UnitId};
 use crate::domain::batch::{self, BatchEvent};
 use crate::domain::message::msg;
 use crate::domain::traveller::TravellerEvent;
@@ -42,7 +42,7 @@ pub fn arrive(conn: &mut Tx<'_>, actor: &Actor, id: BatchId, sla_minutes: i64) -
     move_batch(conn, actor, &mut b, next, "arrived", data, |b| {
         b.arrived_at = Some(Timestamp::now())
     })?;
-    let mut by_district: BTreeMap<Id, Vec<Traveller>> = BTreeMap::new();
+    let mut by_district: BTreeMap<UnitId, Vec<Traveller>> = BTreeMap::new();
     for t in arrived {
         by_district.entry(t.destination_district_id).or_default().push(t);
     }

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::vehicles::move_vehicle;
 use super::{changed_concurrently, load_named, step_traveller, Step};
 use crate::auth::{Actor, Scope};
-use crate::db::types::{BatchId, Id, Json, PortId, Timestamp, TravellerId, VehicleId};
+use crate::db::types::{BatchId, Json, PortId, Timestamp, TravellerId, UnitId, VehicleId};
 use crate::db::DbConnection;
 use crate::domain::batch::{self, batch_code, seats_suffice, BatchEvent, BatchStatus, CrewRole};
 use crate::domain::message::msg;
@@ -93,8 +93,8 @@ pub(super) fn move_batch(
 }
 
 /// The batch's city must be the dispatcher's own; admins take the city of the travellers.
-fn batch_city(actor: &Actor, travellers: &[Traveller]) -> ApiResult<Id> {
-    let cities: HashSet<Id> = travellers.iter().map(|t| t.destination_city_id).collect();
+fn batch_city(actor: &Actor, travellers: &[Traveller]) -> ApiResult<UnitId> {
+    let cities: HashSet<UnitId> = travellers.iter().map(|t| t.destination_city_id).collect();
     if cities.len() > 1 {
         return Err(ApiError::invalid_field("traveller_ids", msg!("batch_one_city")));
     }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{acts_for, load_named, step_traveller, unit_place, unit_places, Step};
 use crate::auth::{Actor, Scope, UnitPlace};
-use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId};
+use crate::db::types::{BatchId, HandoffId, Timestamp, TravellerId, UnitId};
 use crate::db::DbConnection;
 use crate::domain::handoff::{
     check_action, check_code, code_from, split_received, CodeCheck, HandoffAction, HandoffOutcome,
@@ -56,7 +56,7 @@ pub fn open(
     conn: &mut Tx<'_>,
     actor: &Actor,
     batch_id: Option<BatchId>,
-    from_unit_id: Id,
+    from_unit_id: UnitId,
     to: UnitPlace,
     mut group: Vec<Traveller>,
     sla_minutes: i64,
@@ -119,7 +119,7 @@ pub fn open(
 pub fn send(
     conn: &mut Tx<'_>,
     actor: &Actor,
-    to_unit_id: Id,
+    to_unit_id: UnitId,
     traveller_ids: Vec<TravellerId>,
     sla_minutes: i64,
 ) -> ApiResult<Handoff> {
@@ -350,7 +350,7 @@ pub fn confirm(
     if to.level == UnitLevel::District {
         // Onward to each destination community; travellers whose community is not known yet stay
         // with the district until its officer hands them on.
-        let mut by_community: BTreeMap<Id, Vec<Traveller>> = BTreeMap::new();
+        let mut by_community: BTreeMap<UnitId, Vec<Traveller>> = BTreeMap::new();
         for t in moved_on {
             if let Some(c) = t.destination_community_id {
                 by_community.entry(c).or_default().push(t);

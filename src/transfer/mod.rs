@@ -14,7 +14,7 @@ pub mod vehicles;
 use serde_json::{json, Value};
 
 use crate::auth::{Actor, Scope, UnitPlace};
-use crate::db::types::{BatchId, HandoffId, Id, Timestamp, TravellerId, VehicleId};
+use crate::db::types::{BatchId, HandoffId, Timestamp, TravellerId, UnitId, VehicleId};
 use crate::domain::message::msg;
 use crate::domain::traveller::{self as traveller_rules, TravellerEvent};
 use crate::domain::{Role, UnitLevel};
@@ -61,7 +61,7 @@ pub fn step_traveller(
 /// What a traveller's event says: where it happened and what it involved. The trace reads these.
 #[derive(Default)]
 pub struct Step {
-    pub unit_id: Option<Id>,
+    pub unit_id: Option<UnitId>,
     pub batch_id: Option<BatchId>,
     pub vehicle_id: Option<VehicleId>,
     pub handoff_id: Option<HandoffId>,
@@ -95,7 +95,7 @@ pub fn record_step(
     Ok(())
 }
 
-pub fn unit_place(conn: &mut Tx<'_>, id: Id) -> ApiResult<UnitPlace> {
+pub fn unit_place(conn: &mut Tx<'_>, id: UnitId) -> ApiResult<UnitPlace> {
     units::find(conn.conn()?, Scope::All, id)?
         .map(|u| u.place())
         .ok_or_else(|| ApiError::internal(format!("unit {id} vanished")))
@@ -104,10 +104,10 @@ pub fn unit_place(conn: &mut Tx<'_>, id: Id) -> ApiResult<UnitPlace> {
 /// The places of these units, read in one statement.
 pub fn unit_places(
     conn: &mut Tx<'_>,
-    ids: impl IntoIterator<Item = Id>,
-) -> ApiResult<std::collections::BTreeMap<Id, UnitPlace>> {
-    let ids: Vec<Id> = ids.into_iter().collect();
-    let places: std::collections::BTreeMap<Id, UnitPlace> = units::by_ids(conn.conn()?, &ids)?
+    ids: impl IntoIterator<Item = UnitId>,
+) -> ApiResult<std::collections::BTreeMap<UnitId, UnitPlace>> {
+    let ids: Vec<UnitId> = ids.into_iter().collect();
+    let places: std::collections::BTreeMap<UnitId, UnitPlace> = units::by_ids(conn.conn()?, &ids)?
         .into_iter()
         .map(|u| (u.id, u.place()))
         .collect();

@@ -5,14 +5,14 @@
 use serde_json::json;
 
 use crate::auth::{Actor, Scope};
-use crate::db::types::{Id, PortId, Timestamp};
+use crate::db::types::{PortId, Timestamp, UnitId};
 use crate::domain::message::msg;
 use crate::domain::{PortKind, UnitLevel};
 use crate::error::{ApiError, ApiResult};
 use crate::store::events::{self, EventPlace};
 use crate::store::ports::{self, Port};
 use crate::store::units::{self, Unit};
-use crate::store::{counts, new_id, Tx};
+use crate::store::{counts, Tx};
 
 /// A unit to create, its fields checked.
 pub struct NewUnit {
@@ -20,14 +20,14 @@ pub struct NewUnit {
     pub name_en: Option<String>,
     pub code: String,
     pub level: UnitLevel,
-    pub parent_id: Option<Id>,
+    pub parent_id: Option<UnitId>,
     pub hotline: Option<String>,
     pub address: Option<String>,
 }
 
 /// Adds a unit below a parent of the level above (a city has none).
 pub fn create_unit(tx: &mut Tx<'_>, actor: &Actor, new: NewUnit) -> ApiResult<Unit> {
-    let id = new_id();
+    let id = UnitId::new();
     let (city_id, district_id) = match (new.level, new.parent_id) {
         (UnitLevel::City, _) => (id, None),
         (level, Some(parent_id)) => {
@@ -89,7 +89,7 @@ pub struct UnitChanges {
 
 /// Renames a unit, or changes the hotline and address shown on notices and to the other side of a
 /// handoff.
-pub fn update_unit(tx: &mut Tx<'_>, actor: &Actor, id: Id, changes: UnitChanges) -> ApiResult<Unit> {
+pub fn update_unit(tx: &mut Tx<'_>, actor: &Actor, id: UnitId, changes: UnitChanges) -> ApiResult<Unit> {
     let mut unit = units::find(tx.conn()?, Scope::All, id)?.ok_or_else(|| ApiError::not_found("unit"))?;
     unit.name = changes.name.unwrap_or(unit.name);
     unit.name_en = changes.name_en.unwrap_or(unit.name_en);

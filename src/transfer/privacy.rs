@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Timestamp, TravellerId, UnitId};
 use crate::error::ApiResult;
 use crate::store::events::{self, EventPlace};
 use crate::store::travellers as traveller_store;
@@ -16,7 +16,7 @@ use crate::store::Tx;
 /// Travellers erased in one round, per destination city.
 #[derive(Debug, Default)]
 pub struct Erased {
-    pub by_city: BTreeMap<Id, Vec<Id>>,
+    pub by_city: BTreeMap<UnitId, Vec<TravellerId>>,
 }
 
 impl Erased {
@@ -39,7 +39,7 @@ pub fn erase_expired(
     if expired.is_empty() {
         return Ok(erased);
     }
-    let ids: Vec<Id> = expired.iter().map(|(id, _)| *id).collect();
+    let ids: Vec<TravellerId> = expired.iter().map(|(id, _)| *id).collect();
     traveller_store::erase_personal_data(conn.conn()?, &ids, now)?;
     for (id, city) in expired {
         erased.by_city.entry(city).or_default().push(id);

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{acts_for, record_step, step_traveller, unit_place, Step};
 use crate::auth::{Actor, Scope};
-use crate::db::types::{Id, PortId, Timestamp, TravellerId};
+use crate::db::types::{PortId, Timestamp, TravellerId, UnitId};
 use crate::db::DbConnection;
 use crate::domain::message::{msg, Message};
 use crate::domain::traveller::{
@@ -210,7 +210,7 @@ pub fn register(
     actor: &Actor,
     c: CheckedTraveller,
     port_id: PortId,
-    community_id: Id,
+    community_id: UnitId,
 ) -> ApiResult<Traveller> {
     let mut errors = Vec::new();
     let facts = travellers::registration_facts(

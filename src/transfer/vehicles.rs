@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::auth::Actor;
-use crate::db::types::{Id, Timestamp, VehicleId};
+use crate::db::types::{Id, Timestamp, UnitId, VehicleId};
 use crate::domain::message::msg;
 use crate::domain::vehicle::{self as vehicle_rules, VehicleEvent, VehicleStatus};
 use crate::domain::Refusal;
@@ -114,7 +114,7 @@ pub struct NewVehicle {
     pub plate: String,
     pub kind: crate::domain::VehicleKind,
     pub seats: i32,
-    pub unit_id: Id,
+    pub unit_id: UnitId,
 }
 
 /// Registers a vehicle of a city in the caller's jurisdiction, available.

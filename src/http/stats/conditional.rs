@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::auth::{load_actor, Permission, Scope};
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Timestamp, UnitId};
 use crate::db::{read_transaction, DbConnection};
 use crate::error::{ApiError, ApiResult};
 use crate::freshness::{Numbers, NumbersKey, Remembered};
@@ -28,9 +28,9 @@ use crate::stats::read;
 pub struct Version {
     pub tag: String,
     /// The scope unit's current numbers, its change counter among them.
-    pub totals: HashMap<(Id, String), i64>,
+    pub totals: HashMap<(UnitId, String), i64>,
     /// Overdue handoffs per unit of the scope.
-    pub overdue: HashMap<Id, i64>,
+    pub overdue: HashMap<UnitId, i64>,
     /// Minutes from offer to confirmation of the handoffs confirmed in the last 24 hours, sorted.
     pub minutes: Vec<f64>,
     /// The first moment the numbers may change without a write.
@@ -53,7 +53,7 @@ fn version(
     } else {
         (Vec::new(), None)
     };
-    let sorted: BTreeMap<&Id, &i64> = overdue.iter().collect();
+    let sorted: BTreeMap<&UnitId, &i64> = overdue.iter().collect();
     let mut hasher = Sha256::new();
     hasher.update(format!(
         "{numbers}|{unit}|{changes}|{sorted:?}|{}|{earliest:?}",

@@ -8,7 +8,7 @@ use chrono::{Duration, NaiveDate};
 use super::conditional::Version;
 use super::views::*;
 use crate::auth::Scope;
-use crate::db::types::{Id, Timestamp};
+use crate::db::types::{Timestamp, UnitId};
 use crate::db::DbConnection;
 use crate::domain::batch::BatchStatus;
 use crate::domain::handoff::HandoffStatus;
@@ -19,8 +19,8 @@ use crate::stats::read;
 use crate::store::ports;
 
 fn by_status(
-    totals: &HashMap<(Id, String), i64>,
-    unit: Id,
+    totals: &HashMap<(UnitId, String), i64>,
+    unit: UnitId,
     prefix: &str,
     words: &[&str],
 ) -> BTreeMap<String, i64> {
@@ -165,7 +165,7 @@ pub fn ports(
 /// One row per district of the scope.
 pub fn districts(conn: &mut DbConnection, scope: Scope, version: &Version) -> ApiResult<DistrictStats> {
     let rows = read::district_rows(conn, scope)?;
-    let ids: Vec<Id> = rows.iter().map(|(id, _, _)| *id).collect();
+    let ids: Vec<UnitId> = rows.iter().map(|(id, _, _)| *id).collect();
     let totals = read::totals(conn, &ids)?;
     let community = matches!(scope, Scope::Community(_));
     let items: Vec<DistrictRow> = rows

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::db::types::{BatchId, Id, PortId, Timestamp};
+use crate::db::types::{BatchId, PortId, Timestamp, UnitId};
 
 /// Travellers in the scope.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -111,7 +111,7 @@ pub struct PortStats {
 /// One district's numbers.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DistrictRow {
-    pub unit_id: Id,
+    pub unit_id: UnitId,
     pub name: String,
     /// The district's name in English, where it is set.
     pub name_en: Option<String>,
