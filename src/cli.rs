@@ -10,7 +10,7 @@ use crate::domain::{password_problem, valid_username, Role};
 use crate::schema::units;
 use crate::startup::prepare_database;
 use crate::store;
-use crate::store::events::{self, EventPlace};
+use crate::store::events::EventPlace;
 use crate::store::units::Unit;
 use crate::store::users::{self, User};
 
@@ -100,16 +100,14 @@ pub fn create_user(
         };
         users::insert(tx.conn()?, &user).map_err(|e| e.to_string())?;
         let place = unit.map(|u| EventPlace::from(&u.place())).unwrap_or_default();
-        events::record(
-            tx,
+        tx.event(
             None,
             "user.created",
             "user",
             user.id,
             place,
             serde_json::json!({"username": username, "role": role, "via": "cli"}),
-        )
-        .map_err(|e| e.to_string())?;
+        );
         println!("created user {username} ({role}) with id {}", user.id);
         Ok(())
     })

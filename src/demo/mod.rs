@@ -10,7 +10,7 @@ use crate::domain::vehicle::VehicleStatus;
 use crate::domain::{PortKind, Role, UnitLevel, VehicleKind};
 use crate::schema::{ports, units, users, vehicles};
 use crate::store;
-use crate::store::events::{self, EventPlace};
+use crate::store::events::EventPlace;
 use crate::store::ports::Port;
 use crate::store::units::Unit;
 use crate::store::users::User;
@@ -123,15 +123,14 @@ fn ensure_unit(
         name_en: Some(name_en.to_owned()),
     };
     crate::store::units::insert(conn.conn()?, &unit)?;
-    events::record(
-        conn,
+    conn.event(
         None,
         "unit.created",
         "unit",
         id,
         EventPlace::from(&unit.place()),
         serde_json::json!({"code": code, "seed": "demo"}),
-    )?;
+    );
     Ok(unit)
 }
 

@@ -15,7 +15,7 @@ use super::docs::{
 };
 use super::{fingerprint, Body, IdempotencyKey};
 use crate::auth::password::Admission;
-use crate::auth::tokens::{new_refresh_token, refresh_token_digest};
+use crate::auth::tokens::refresh_token_digest;
 use crate::auth::Actor;
 use crate::db::{DbConnection, Lock};
 use crate::domain::message::msg;
@@ -23,8 +23,7 @@ use crate::domain::{password_problem, Role};
 use crate::error::{ApiError, ApiResult, ProblemCode};
 use crate::state::AppState;
 use crate::store;
-use crate::store::events::{self, EventPlace};
-use crate::store::users::{self, LoginGate, LoginLimits, User};
+use crate::store::users::{self, LoginLimits, User};
 use crate::transfer::sessions;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -76,25 +75,17 @@ fn invalid_credentials() -> ApiError {
     ApiError::unauthorized(msg!("wrong_credentials"))
 }
 
-/// Issues an access token and a new refresh token (stored as its digest) for the user.
-fn issue_tokens(state: &AppState, conn: &mut DbConnection, user: &User) -> ApiResult<TokenResponse> {
-    let refresh_token = new_refresh_token();
-    users::insert_refresh_token(
-        conn,
-        user.id,
-        &refresh_token_digest(&refresh_token),
-        state.settings.auth.refresh_ttl_secs,
-    )?;
-    let role = user.role;
-    Ok(TokenResponse {
+/// The answer that opens a session: a new access token beside the refresh token just stored.
+fn tokens(state: &AppState, user: &User, refresh_token: String) -> TokenResponse {
+    TokenResponse {
         access_token: state
             .keys
-            .issue_access(user.id, role, user.unit_id, user.token_version),
+            .issue_access(user.id, user.role, user.unit_id, user.token_version),
         token_type: "Bearer",
         expires_in: state.keys.access_ttl_secs,
         refresh_token,
         user: MeView::from(user),
-    })
+    }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -143,34 +134,21 @@ async fn login(
         return Err(invalid_credentials());
     };
 
-    let st = state.clone();
-    let addr = address.0;
-    let tokens = state
+    let ttl = state.settings.auth.refresh_ttl_secs;
+    let (signed_in, addr) = (user.clone(), address.0);
+    let refresh_token = state
         .write(move |conn| {
             store::write(conn, Lock::Logins, |tx| {
-                users::clear_failures(tx.conn()?, &user.username, &addr)?;
-                let tokens = issue_tokens(&st, tx.conn()?, &user)?;
-                let place = users::place_of(tx.conn()?, &user)?;
-                events::record(
-                    tx,
-                    Some(user.id),
-                    "auth.login",
-                    "user",
-                    user.id,
-                    place,
-                    serde_json::json!({}),
-                )?;
-                Ok::<_, ApiError>(tokens)
+                sessions::sign_in(tx, &signed_in, &addr, ttl)
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(tokens))
+    Ok(HttpResponse::Ok().json(tokens(&state, &user, refresh_token)))
 }
 
 /// Takes a place in the hashing queue (a refusal there does not count as a failure), then counts
-/// the attempt as a failure before the password is checked, in the transaction that reads the
-/// limits, so parallel attempts cannot get past them; a locked pair costs no hashing. Returns
-/// what `find` read in that transaction, and the place to check the password with.
+/// the attempt (`sessions::begin_attempt`); a locked pair costs no hashing. Returns what `find`
+/// read in that transaction, and the place to check the password with.
 async fn counted_attempt<T: Send + 'static>(
     state: &AppState,
     username: &str,
@@ -183,10 +161,7 @@ async fn counted_attempt<T: Send + 'static>(
     let found = state
         .write(move |conn| {
             store::write(conn, Lock::Logins, |tx| {
-                match users::begin_login_attempt(tx.conn()?, &name, &addr, &limits)? {
-                    LoginGate::Closed { retry_after_secs } => Err(ApiError::rate_limited(retry_after_secs)),
-                    LoginGate::Open => find(tx.conn()?),
-                }
+                sessions::begin_attempt(tx, &name, &addr, &limits, find)
             })
         })
         .await?;
@@ -239,11 +214,13 @@ async fn refresh(
     // The request as its digest: the token itself is kept nowhere.
     let print = fingerprint(&req, &digest);
     let st = state.clone();
+    let ttl = state.settings.auth.refresh_ttl_secs;
     let outcome = state
         .write(move |conn| {
             store::write(conn, Lock::Logins, |tx| {
                 sessions::refresh(tx, &presented, key.0.as_deref(), &print, |tx, user| {
-                    serde_json::to_vec(&issue_tokens(&st, tx.conn()?, user)?).map_err(ApiError::internal)
+                    let refresh_token = sessions::open_session(tx, user, ttl)?;
+                    serde_json::to_vec(&tokens(&st, user, refresh_token)).map_err(ApiError::internal)
                 })
             })
         })
@@ -281,25 +258,7 @@ async fn refresh(
 async fn logout(state: web::Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
     let user_id = actor.id;
     state
-        .write(move |conn| {
-            store::write(conn, Lock::Logins, |tx| {
-                users::end_sessions(tx, user_id)?;
-                let place = match users::find(tx.conn()?, user_id)? {
-                    Some(user) => users::place_of(tx.conn()?, &user)?,
-                    None => EventPlace::default(),
-                };
-                events::record(
-                    tx,
-                    Some(user_id),
-                    "auth.logout",
-                    "user",
-                    user_id,
-                    place,
-                    serde_json::json!({}),
-                )?;
-                Ok::<_, ApiError>(())
-            })
-        })
+        .write(move |conn| store::write(conn, Lock::Logins, |tx| sessions::sign_out(tx, user_id)))
         .await?;
     Ok(HttpResponse::build(StatusCode::NO_CONTENT).finish())
 }
@@ -384,8 +343,7 @@ async fn change_own_password(
     state
         .write(move |conn| {
             store::write(conn, Lock::Logins, |tx| {
-                users::clear_failures(tx.conn()?, &user.username, &addr)?;
-                Ok(users::set_password(tx, &user, &hash, Some(user.id))?)
+                sessions::change_own_password(tx, &user, &hash, &addr)
             })
         })
         .await?;

@@ -7,23 +7,22 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 use chrono::{NaiveDate, TimeZone};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::attachment;
 use super::docs::{BadRequest, Forbidden, TooManyRequests, Unauthorized, Unavailable, Unprocessable};
-use crate::auth::{Actor, Permission, Scope};
-use crate::db::types::{Id, Timestamp, TravellerId};
+use crate::auth::{Actor, Permission};
+use crate::db::types::{Timestamp, TravellerId};
 use crate::db::{read_transaction, DbConnection, Lock};
 use crate::domain::message::msg;
 use crate::error::{ApiError, ApiResult};
 use crate::sheets::roster::{CsvRoster, XlsxRoster};
 use crate::sheets::{FileFormat, HeaderLanguage};
 use crate::state::AppState;
+use crate::store;
 use crate::store::counts::local_offset;
-use crate::store::events;
 use crate::store::roster::{self, Names, RosterFilter, RosterRow};
-use crate::store::{self, units};
+use crate::transfer::exports::{self, RosterExport};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(roster_file);
@@ -66,15 +65,6 @@ fn local_midnight(day: NaiveDate) -> ApiResult<Timestamp> {
         .single()
         .map(|at| Timestamp(at.with_timezone(&chrono::Utc)))
         .ok_or_else(|| ApiError::invalid_field("from", msg!("not_a_day")))
-}
-
-fn scope_word(scope: Scope) -> serde_json::Value {
-    match scope {
-        Scope::All => json!({"level": "all"}),
-        Scope::City(id) => json!({"level": "city", "unit_id": id}),
-        Scope::District(id) => json!({"level": "district", "unit_id": id}),
-        Scope::Community(id) => json!({"level": "community", "unit_id": id}),
-    }
 }
 
 /// The roster
@@ -136,35 +126,17 @@ async fn roster_file(
         .try_acquire_owned()
         .map_err(|_| ApiError::rate_limited(BUSY_RETRY_SECS))?;
     // The download is recorded before a byte is sent, with the rows it holds.
-    let who = actor.clone();
+    let export = RosterExport {
+        extension: format.extension(),
+        most_rows: (format == FileFormat::Xlsx).then_some(XLSX_MAX_ROWS),
+        from: query.from,
+        to: query.to,
+    };
+    let (who, counted) = (actor.clone(), filter);
     let rows = state
         .write(move |conn| {
             store::write(conn, Lock::Rows, |tx| {
-                let rows = roster::count(tx.conn()?, &filter)?;
-                if format == FileFormat::Xlsx && rows > XLSX_MAX_ROWS {
-                    return Err(ApiError::invalid_field(
-                        "format",
-                        msg!("too_many_rows_for_xlsx", rows = rows, max_rows = XLSX_MAX_ROWS),
-                    ));
-                }
-                let place = units::event_place(tx.conn()?, who.unit_id)?;
-                let data = json!({
-                    "format": format.extension(),
-                    "scope": scope_word(who.scope),
-                    "from": query.from,
-                    "to": query.to,
-                    "rows": rows,
-                });
-                events::record(
-                    tx,
-                    Some(who.id),
-                    "report.exported",
-                    "report",
-                    Id::new(),
-                    place,
-                    data,
-                )?;
-                Ok::<_, ApiError>(rows)
+                exports::record_roster(tx, &who, &counted, &export)
             })
         })
         .await?;

@@ -236,34 +236,12 @@ fn in_chain<S>(query: BoxedEvents<'_, S>, city_id: Option<UnitId>) -> BoxedEvent
 
 /// An event recorded by a change, appended to the log when its transaction commits.
 pub struct PendingEvent {
-    actor_id: Option<UserId>,
-    action: String,
-    entity_type: String,
-    entity_id: Id,
-    place: EventPlace,
-    data: serde_json::Value,
-}
-
-/// Records one event of the change `tx` makes; it is appended at commit.
-pub fn record(
-    tx: &mut crate::store::Tx<'_>,
-    actor_id: Option<UserId>,
-    action: &str,
-    entity_type: &str,
-    entity_id: impl Into<Id>,
-    place: EventPlace,
-    data: serde_json::Value,
-) -> QueryResult<()> {
-    let entity_id = entity_id.into();
-    tx.record(PendingEvent {
-        actor_id,
-        action: action.to_owned(),
-        entity_type: entity_type.to_owned(),
-        entity_id,
-        place,
-        data,
-    });
-    Ok(())
+    pub(super) actor_id: Option<UserId>,
+    pub(super) action: String,
+    pub(super) entity_type: String,
+    pub(super) entity_id: Id,
+    pub(super) place: EventPlace,
+    pub(super) data: serde_json::Value,
 }
 
 /// Appends a transaction's events at its commit, in order, each chained to the one before it in

@@ -15,12 +15,12 @@ use std::collections::BTreeSet;
 
 use diesel::QueryResult;
 
-use crate::db::types::{HandoffId, Id, TravellerId};
+use crate::db::types::{HandoffId, Id, TravellerId, UserId};
 use crate::db::{write_transaction, DbConnection, Lock};
 use crate::domain::handoff::{HandoffOutcome, HandoffStatus};
 use crate::domain::vehicle::VehicleStatus;
 use crate::store::counts::{self, Deltas};
-use crate::store::events::{self, PendingEvent};
+use crate::store::events::{self, EventPlace, PendingEvent};
 use crate::store::handoffs::{Handoff, HandoffTraveller};
 use crate::store::idempotency::StoredAnswer;
 use crate::store::pending::Pending;
@@ -59,9 +59,25 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Appends an event to the log at commit.
-    pub fn record(&mut self, event: PendingEvent) {
-        self.events.push(event);
+    /// Records one event of this change: it is chained and appended to the log at commit, with
+    /// the change's rows and numbers.
+    pub fn event(
+        &mut self,
+        actor_id: Option<UserId>,
+        action: &str,
+        entity_type: &str,
+        entity_id: impl Into<Id>,
+        place: EventPlace,
+        data: serde_json::Value,
+    ) {
+        self.events.push(PendingEvent {
+            actor_id,
+            action: action.to_owned(),
+            entity_type: entity_type.to_owned(),
+            entity_id: entity_id.into(),
+            place,
+            data,
+        });
     }
 
     /// Notes rows (units whose numbers, users whose records) other instances' memories must forget.

@@ -287,13 +287,13 @@ pub fn set_password(conn: &mut Tx<'_>, user: &User, hash: &str, actor_id: Option
         .execute(conn.conn()?)?;
     end_sessions(conn, user.id)?;
     let place = place_of(conn.conn()?, user)?;
-    super::events::record(
-        conn,
+    conn.event(
         actor_id,
         "user.password_changed",
         "user",
         user.id,
         place,
         serde_json::json!({"sessions": "ended"}),
-    )
+    );
+    Ok(())
 }

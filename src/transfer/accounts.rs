@@ -8,7 +8,7 @@ use crate::db::DbConnection;
 use crate::domain::message::msg;
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
-use crate::store::events::{self, EventPlace};
+use crate::store::events::EventPlace;
 use crate::store::users::{self, User};
 use crate::store::{units, Tx};
 
@@ -66,7 +66,7 @@ pub fn create(tx: &mut Tx<'_>, actor: &Actor, new: NewUser) -> ApiResult<User> {
     };
     users::insert(tx.conn()?, &user)?;
     let data = serde_json::json!({"username": user.username, "role": user.role, "unit_id": user.unit_id});
-    events::record(tx, Some(actor.id), "user.created", "user", user.id, place, data)?;
+    tx.event(Some(actor.id), "user.created", "user", user.id, place, data);
     Ok(user)
 }
 
@@ -107,7 +107,7 @@ pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: UserId, changes: UserChanges) 
     }
     users::update(tx, &user)?;
     let data = serde_json::to_value(&changes).unwrap_or_default();
-    events::record(tx, Some(actor.id), "user.updated", "user", user.id, place, data)?;
+    tx.event(Some(actor.id), "user.updated", "user", user.id, place, data);
     Ok(user)
 }
 

@@ -50,15 +50,14 @@ fn batch_event(
         city_id: Some(b.city_id),
         ..Default::default()
     };
-    events::record(
-        conn,
+    conn.event(
         Some(actor.id),
         &format!("batch.{action}"),
         "batch",
         b.id,
         place,
         data,
-    )?;
+    );
     Ok(())
 }
 

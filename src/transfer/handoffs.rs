@@ -19,7 +19,6 @@ use crate::domain::message::msg;
 use crate::domain::traveller::{TravellerEvent, TravellerStatus};
 use crate::domain::{Refusal, Role, UnitLevel};
 use crate::error::{ApiError, ApiResult};
-use crate::store::events;
 use crate::store::handoffs::{self, Handoff};
 use crate::store::travellers::{self, Traveller};
 use crate::store::units::{self, Unit};
@@ -32,15 +31,14 @@ fn handoff_event(
     action: &str,
     data: serde_json::Value,
 ) -> ApiResult<()> {
-    events::record(
-        conn,
+    conn.event(
         Some(actor.id),
         &format!("handoff.{action}"),
         "handoff",
         h.id,
         h.place(),
         data,
-    )?;
+    );
     Ok(())
 }
 

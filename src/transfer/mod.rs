@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod arrival;
 pub mod batches;
+pub mod exports;
 pub mod handoffs;
 pub mod organisation;
 pub mod privacy;
@@ -19,7 +20,6 @@ use crate::domain::message::msg;
 use crate::domain::traveller::{self as traveller_rules, TravellerEvent};
 use crate::domain::{Role, UnitLevel};
 use crate::error::{ApiError, ApiResult};
-use crate::store::events;
 use crate::store::travellers::{self as traveller_store, Traveller};
 use crate::store::units;
 use crate::store::Tx;
@@ -75,8 +75,7 @@ pub fn record_step(
     action: &str,
     step: Step,
 ) -> ApiResult<()> {
-    events::record(
-        conn,
+    conn.event(
         Some(actor.id),
         &format!("traveller.{action}"),
         "traveller",
@@ -91,7 +90,7 @@ pub fn record_step(
             "handoff_id": step.handoff_id,
             "detail": step.detail,
         }),
-    )?;
+    );
     Ok(())
 }
 

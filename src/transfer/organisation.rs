@@ -9,7 +9,7 @@ use crate::db::types::{PortId, Timestamp, UnitId};
 use crate::domain::message::msg;
 use crate::domain::{PortKind, UnitLevel};
 use crate::error::{ApiError, ApiResult};
-use crate::store::events::{self, EventPlace};
+use crate::store::events::EventPlace;
 use crate::store::ports::{self, Port};
 use crate::store::units::{self, Unit};
 use crate::store::{counts, Tx};
@@ -67,15 +67,14 @@ pub fn create_unit(tx: &mut Tx<'_>, actor: &Actor, new: NewUnit) -> ApiResult<Un
     touch_dashboards(tx, &unit);
     let data = json!({"name": unit.name, "name_en": unit.name_en, "code": unit.code, "level": unit.level,
         "parent_id": unit.parent_id, "hotline": unit.hotline, "address": unit.address});
-    events::record(
-        tx,
+    tx.event(
         Some(actor.id),
         "unit.created",
         "unit",
         unit.id,
         EventPlace::from(&unit.place()),
         data,
-    )?;
+    );
     Ok(unit)
 }
 
@@ -99,15 +98,14 @@ pub fn update_unit(tx: &mut Tx<'_>, actor: &Actor, id: UnitId, changes: UnitChan
     touch_dashboards(tx, &unit);
     let data = json!({"name": unit.name, "name_en": unit.name_en, "hotline": unit.hotline,
         "address": unit.address});
-    events::record(
-        tx,
+    tx.event(
         Some(actor.id),
         "unit.updated",
         "unit",
         unit.id,
         EventPlace::from(&unit.place()),
         data,
-    )?;
+    );
     Ok(unit)
 }
 
@@ -145,14 +143,13 @@ pub fn create_port(tx: &mut Tx<'_>, actor: &Actor, new: NewPort) -> ApiResult<Po
     let everyone = units::all_ids(tx.conn()?)?;
     counts::touch(&mut tx.counts, &everyone);
     let data = json!({"code": port.code, "name": port.name, "kind": port.kind});
-    events::record(
-        tx,
+    tx.event(
         Some(actor.id),
         "port.created",
         "port",
         port.id,
         EventPlace::default(),
         data,
-    )?;
+    );
     Ok(port)
 }

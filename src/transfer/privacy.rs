@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::db::types::{Timestamp, TravellerId, UnitId};
 use crate::error::ApiResult;
-use crate::store::events::{self, EventPlace};
+use crate::store::events::EventPlace;
 use crate::store::travellers as traveller_store;
 use crate::store::Tx;
 
@@ -45,8 +45,7 @@ pub fn erase_expired(
         erased.by_city.entry(city).or_default().push(id);
     }
     for (city, travellers) in &erased.by_city {
-        events::record(
-            conn,
+        conn.event(
             None,
             "privacy.personal_data_erased",
             "unit",
@@ -62,7 +61,7 @@ pub fn erase_expired(
                 "retain_days": retain_days,
                 "closed_before": closed_before,
             }),
-        )?;
+        );
     }
     Ok(erased)
 }

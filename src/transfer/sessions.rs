@@ -4,12 +4,85 @@
 
 use chrono::Duration;
 
-use crate::auth::tokens::{open_answer, refresh_token_digest, seal_answer};
-use crate::db::types::Timestamp;
+use crate::auth::tokens::{new_refresh_token, open_answer, refresh_token_digest, seal_answer};
+use crate::db::types::{Timestamp, UserId};
+use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
-use crate::store::events::{self, EventPlace};
-use crate::store::users::{self, User};
+use crate::store::events::EventPlace;
+use crate::store::users::{self, LoginGate, LoginLimits, User};
 use crate::store::{idempotency, Tx};
+
+/// Counts an attempt to prove a password (a sign-in, a change of one's own password) as a failure
+/// before the password is checked, in the transaction that reads the limits, so that parallel
+/// attempts cannot get past them: 429 while the username or the address is locked. Returns what
+/// `find` reads in the same transaction.
+pub fn begin_attempt<T>(
+    tx: &mut Tx<'_>,
+    username: &str,
+    address: &str,
+    limits: &LoginLimits,
+    find: impl FnOnce(&mut DbConnection) -> ApiResult<T>,
+) -> ApiResult<T> {
+    match users::begin_login_attempt(tx.conn()?, username, address, limits)? {
+        LoginGate::Closed { retry_after_secs } => Err(ApiError::rate_limited(retry_after_secs)),
+        LoginGate::Open => find(tx.conn()?),
+    }
+}
+
+/// Starts a session of a user whose password was right: forgets the attempt's failure, stores a
+/// new refresh token (as its digest) valid for `refresh_ttl_secs`, and records the sign-in.
+/// Returns the refresh token, which is kept nowhere else.
+pub fn sign_in(tx: &mut Tx<'_>, user: &User, address: &str, refresh_ttl_secs: u64) -> ApiResult<String> {
+    users::clear_failures(tx.conn()?, &user.username, address)?;
+    let token = open_session(tx, user, refresh_ttl_secs)?;
+    let place = users::place_of(tx.conn()?, user)?;
+    tx.event(
+        Some(user.id),
+        "auth.login",
+        "user",
+        user.id,
+        place,
+        serde_json::json!({}),
+    );
+    Ok(token)
+}
+
+/// Stores a new refresh token of the user, as its digest, and returns the token.
+pub fn open_session(tx: &mut Tx<'_>, user: &User, refresh_ttl_secs: u64) -> ApiResult<String> {
+    let token = new_refresh_token();
+    users::insert_refresh_token(
+        tx.conn()?,
+        user.id,
+        &refresh_token_digest(&token),
+        refresh_ttl_secs,
+    )?;
+    Ok(token)
+}
+
+/// Ends every session of the user, and records it.
+pub fn sign_out(tx: &mut Tx<'_>, user_id: UserId) -> ApiResult<()> {
+    users::end_sessions(tx, user_id)?;
+    let place = match users::find(tx.conn()?, user_id)? {
+        Some(user) => users::place_of(tx.conn()?, &user)?,
+        None => EventPlace::default(),
+    };
+    tx.event(
+        Some(user_id),
+        "auth.logout",
+        "user",
+        user_id,
+        place,
+        serde_json::json!({}),
+    );
+    Ok(())
+}
+
+/// A user's change of their own password, once the current one was proved: forgets the attempt's
+/// failure, stores the new hash and ends every session.
+pub fn change_own_password(tx: &mut Tx<'_>, user: &User, hash: &str, address: &str) -> ApiResult<()> {
+    users::clear_failures(tx.conn()?, &user.username, address)?;
+    Ok(users::set_password(tx, user, hash, Some(user.id))?)
+}
 
 /// How long the answer to a refresh stays ready for a retry of it.
 const REFRESH_REPLAY_SECS: i64 = 300;
@@ -73,15 +146,14 @@ pub fn refresh(
             Some(u) => users::place_of(tx.conn()?, u)?,
             None => EventPlace::default(),
         };
-        events::record(
-            tx,
+        tx.event(
             Some(token.user_id),
             "auth.refresh_token_reused",
             "user",
             token.user_id,
             place,
             serde_json::json!({"ended": "every session"}),
-        )?;
+        );
         return Ok(RefreshOutcome::Reused);
     }
     let Some(user) = users::find(tx.conn()?, token.user_id)?.filter(|u| u.active) else {

@@ -28,15 +28,14 @@ fn vehicle_event(
         city_id: Some(v.unit_id),
         ..Default::default()
     };
-    events::record(
-        conn,
+    conn.event(
         Some(actor.id),
         &format!("vehicle.{action}"),
         "vehicle",
         v.id,
         place,
         data,
-    )?;
+    );
     Ok(())
 }
 
