@@ -34,6 +34,9 @@ pub struct Settings {
     pub reports: ReportSettings,
     #[serde(default)]
     pub notices: NoticeSettings,
+    /// The `[loop]` section: when what keeps the loop open becomes a loose end.
+    #[serde(default, rename = "loop")]
+    pub closed_loop: LoopSettings,
     /// The value of APP_ENV (`local` when unset); not read from the files.
     #[serde(skip)]
     pub environment: String,
@@ -189,6 +192,21 @@ impl std::fmt::Debug for AuthSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct HandoffSettings {
     pub sla_minutes: i64,
+}
+
+/// When what keeps the loop open becomes a loose end.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoopSettings {
+    /// Travellers awaiting transfer at a port longer than this are a `waiting` loose end.
+    pub waiting_alert_minutes: i64,
+}
+
+impl Default for LoopSettings {
+    fn default() -> Self {
+        LoopSettings {
+            waiting_alert_minutes: 240,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -430,6 +448,9 @@ impl Settings {
             if n == 0 || n > self.database.pool_size as usize {
                 return Err("reports.max_concurrent must be between 1 and database.pool_size".into());
             }
+        }
+        if !(1..=10_080).contains(&self.closed_loop.waiting_alert_minutes) {
+            return Err("loop.waiting_alert_minutes must be between 1 and 10080 (a week)".into());
         }
         if self.stream.max_per_user == 0 || self.stream.max_total == 0 {
             return Err("stream.max_per_user and stream.max_total must be at least 1".into());

@@ -210,6 +210,7 @@ diesel::table! {
         received_at -> Nullable<DbTimestamp>,
         erased_at -> Nullable<DbTimestamp>,
         exception_message -> Nullable<DbJson>,
+        missing_since -> Nullable<DbTimestamp>,
     }
 }
 
@@ -276,6 +277,9 @@ diesel::table! {
         reason -> Nullable<Text>,
         note -> Nullable<Text>,
         version -> Integer,
+        locked_at -> Nullable<DbTimestamp>,
+        replaces -> Nullable<DbUuid>,
+        replaced_by -> Nullable<DbUuid>,
     }
 }
 

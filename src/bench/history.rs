@@ -167,6 +167,7 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                             serde_json::json!({"code": "did_not_board", "params": {"batch_code": "history"}}),
                         )
                     }),
+                    missing_since: None,
                 });
                 bts.push(BatchTraveller {
                     batch_id,
@@ -226,6 +227,9 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                             rejected_by: None,
                             reason: None,
                             note: None,
+                            locked_at: None,
+                            replaces: None,
+                            replaced_by: None,
                             version: 2,
                         }
                     };

@@ -130,3 +130,20 @@ mod tests {
         assert_eq!(batch_code("PVG", day, 7), "PVG-20200307-007");
     }
 }
+
+word_enum!(
+    /// What became of a batch's traveller: `boarded`, `no_show`, or `missing` (boarded, then left
+    /// out at a handoff and not yet handed again or given an exception).
+    TravellerOutcome { Boarded => "boarded", NoShow => "no_show", Missing => "missing" }
+);
+
+/// A batch traveller's outcome from the boarding record and the missing flag; none before
+/// boarding is recorded.
+pub fn traveller_outcome(boarded: Option<bool>, missing: bool) -> Option<TravellerOutcome> {
+    match (boarded, missing) {
+        (Some(false), _) => Some(TravellerOutcome::NoShow),
+        (_, true) => Some(TravellerOutcome::Missing),
+        (Some(true), false) => Some(TravellerOutcome::Boarded),
+        (None, false) => None,
+    }
+}

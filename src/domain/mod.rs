@@ -4,6 +4,7 @@
 pub mod access;
 pub mod batch;
 pub mod handoff;
+pub mod loose_end;
 pub mod message;
 pub mod traveller;
 pub mod vehicle;

@@ -17,7 +17,7 @@ use super::{fingerprint, write, Body, IdempotencyKey, List, PageRequest};
 use crate::auth::{Actor, Permission};
 use crate::db::types::{BatchId, Id, PortId, Timestamp, TravellerId, UnitId, VehicleId};
 use crate::db::{read_transaction, DbConnection};
-use crate::domain::batch::{BatchStatus, CrewRole};
+use crate::domain::batch::{traveller_outcome, BatchStatus, CrewRole, TravellerOutcome};
 use crate::domain::clean_multi_line;
 use crate::domain::message::msg;
 use crate::error::{ApiError, ApiResult};
@@ -49,6 +49,9 @@ pub struct BatchTravellerView {
     destination_community_id: Option<UnitId>,
     /// Whether the traveller boarded; null until boarding is recorded.
     boarded: Option<bool>,
+    /// `boarded`, `no_show`, or `missing` (left out at a handoff and not yet resolved); null
+    /// before boarding.
+    outcome: Option<TravellerOutcome>,
 }
 
 /// A batch: one trip from a port of entry to the city, with its travellers, vehicle, crew and
@@ -98,6 +101,7 @@ fn batch_views(conn: &mut DbConnection, actor: &Actor, list: Vec<Batch>) -> ApiR
             destination_district_id: t.destination_district_id,
             destination_community_id: t.destination_community_id,
             boarded: m.boarded,
+            outcome: traveller_outcome(m.boarded, t.missing),
         });
     }
     // A vehicle serves one batch after another: several batches of a page may name it.

@@ -115,6 +115,7 @@ pub const BEARER: &str = "bearer";
         (name = "travellers", description = "Registration, manifests, trace, contacts, exceptions"),
         (name = "batches", description = "Trips from the port of entry to the city"),
         (name = "handoffs", description = "Custody offered to the next level, confirmed or rejected"),
+        (name = "loose-ends", description = "Everything that keeps the loop open, with whom must act and what to do"),
         (name = "reports", description = "The roster as a spreadsheet, for officers"),
         (name = "stats", description = "Dashboard numbers, scoped to the caller's subtree"),
         (name = "events", description = "The audit trail"),

@@ -33,7 +33,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(get_handoff)
         .service(confirm)
         .service(reject)
-        .service(cancel);
+        .service(cancel)
+        .service(reissue);
 }
 
 /// A traveller handed over, so the receiver can check them in person.
@@ -56,6 +57,18 @@ pub struct HandoffUnitView {
     /// The unit's name in English, where it is set.
     name_en: Option<String>,
     hotline: Option<String>,
+}
+
+impl HandoffUnitView {
+    /// The unit `id`, as read (or nameless when it was not).
+    pub fn of(id: UnitId, unit: Option<&Unit>) -> Self {
+        HandoffUnitView {
+            id,
+            name: unit.map(|u| u.name.clone()).unwrap_or_default(),
+            name_en: unit.and_then(|u| u.name_en.clone()),
+            hotline: unit.and_then(|u| u.hotline.clone()),
+        }
+    }
 }
 
 /// An offer of custody from one unit to the next.
@@ -83,6 +96,12 @@ pub struct HandoffView {
     note: Option<String>,
     failed_attempts: i32,
     locked: bool,
+    /// When the fifth wrong code locked it.
+    locked_at: Option<Timestamp>,
+    /// The handoff this one was reissued from.
+    replaces: Option<HandoffId>,
+    /// The handoff reissued from this one, which cancelled it.
+    replaced_by: Option<HandoffId>,
     /// The 6-digit confirmation code, shown to the sending side only.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String)]
@@ -150,12 +169,7 @@ fn assemble(
     people: HashMap<TravellerId, travellers::Traveller>,
     sides: HashMap<UnitId, Unit>,
 ) -> Vec<HandoffView> {
-    let side = |id: UnitId| HandoffUnitView {
-        id,
-        name: sides.get(&id).map(|u| u.name.clone()).unwrap_or_default(),
-        name_en: sides.get(&id).and_then(|u| u.name_en.clone()),
-        hotline: sides.get(&id).and_then(|u| u.hotline.clone()),
-    };
+    let side = |id: UnitId| HandoffUnitView::of(id, sides.get(&id));
     let now = Timestamp::now();
     rows.into_iter()
         .map(|h| {
@@ -202,6 +216,9 @@ fn assemble(
                 note: h.note.clone(),
                 failed_attempts: h.failed_attempts,
                 locked: h.locked,
+                locked_at: h.locked_at,
+                replaces: h.replaces,
+                replaced_by: h.replaced_by,
                 code: sender.then(|| h.code.clone()),
             }
         })
@@ -522,6 +539,43 @@ async fn cancel(
     let who = actor.clone();
     write(&state, &actor, key, print, StatusCode::OK, move |conn| {
         let h = custody::cancel(conn, &who, id, reason)?;
+        one_view(conn.conn()?, &who, h)
+    })
+    .await
+}
+
+/// Reissue a handoff
+///
+/// By the sending unit, while it is pending (locked by wrong codes or not): cancels it and opens a
+/// new pending handoff of the same travellers to the same unit, with a new code, in one
+/// transaction. Each names the other (`replaces`, `replaced_by`); the old code stops working.
+#[utoipa::path(
+    tag = "handoffs",
+    params(("id" = Id, Path, description = "The handoff's id"), IdempotencyHeader),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new handoff, `pending`", body = HandoffView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[post("/handoffs/{id}/reissue")]
+async fn reissue(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    id: web::Path<HandoffId>,
+) -> ApiResult<HttpResponse> {
+    actor.require(Permission::SendHandoffs)?;
+    let id = id.into_inner();
+    let print = fingerprint(&req, &id);
+    let (who, sla) = (actor.clone(), state.settings.handoff.sla_minutes);
+    write(&state, &actor, key, print, StatusCode::CREATED, move |conn| {
+        let h = custody::reissue(conn, &who, id, sla)?;
         one_view(conn.conn()?, &who, h)
     })
     .await

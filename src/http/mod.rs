@@ -13,6 +13,7 @@ pub mod edge;
 pub mod events;
 pub mod handoffs;
 pub mod health;
+pub mod loose_ends;
 pub mod manifests;
 pub mod metrics;
 pub mod notices;
@@ -79,6 +80,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .configure(reports::routes)
                 .configure(batches::routes)
                 .configure(handoffs::routes)
+                .configure(loose_ends::routes)
                 .configure(stream::routes)
                 .configure(events::routes),
         );

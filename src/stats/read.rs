@@ -195,6 +195,35 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
+/// Travellers of a scope awaiting transfer at a port since before `before` (a `waiting` loose
+/// end), and the first moment another will be: the arrival after `before` that is the earliest,
+/// plus `alert`.
+pub fn waiting(
+    conn: &mut DbConnection,
+    scope: Scope,
+    before: Timestamp,
+    alert: chrono::Duration,
+) -> QueryResult<(i64, Option<Timestamp>)> {
+    if !matches!(scope, Scope::All | Scope::City(_)) {
+        return Ok((0, None));
+    }
+    let awaiting = || {
+        crate::store::travellers::scoped(scope)
+            .filter(travellers::status.eq(crate::domain::traveller::TravellerStatus::AwaitingTransfer))
+    };
+    let count: i64 = awaiting()
+        .filter(travellers::arrived_at.lt(before))
+        .count()
+        .get_result(conn)?;
+    let next: Option<Timestamp> = awaiting()
+        .filter(travellers::arrived_at.ge(before))
+        .select(travellers::arrived_at)
+        .order(travellers::arrived_at.asc())
+        .first(conn)
+        .optional()?;
+    Ok((count, next.map(|at| at + alert)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::percentile;

@@ -33,6 +33,11 @@ pub struct Handoff {
     pub reason: Option<String>,
     pub note: Option<String>,
     pub version: i32,
+    /// When the fifth wrong code locked it.
+    pub locked_at: Option<Timestamp>,
+    /// The handoff this one was reissued from, and the one reissued from this.
+    pub replaces: Option<HandoffId>,
+    pub replaced_by: Option<HandoffId>,
 }
 
 impl Handoff {
@@ -146,6 +151,8 @@ pub(super) fn save(out: &mut Statements<'_>, expected: i32, h: Handoff) -> Query
             handoffs::reason.eq(h.reason),
             handoffs::note.eq(h.note),
             handoffs::version.eq(h.version),
+            handoffs::locked_at.eq(h.locked_at),
+            handoffs::replaced_by.eq(h.replaced_by),
         )),
     )
 }

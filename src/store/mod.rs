@@ -6,6 +6,7 @@ pub mod counts;
 pub mod events;
 pub mod handoffs;
 pub mod idempotency;
+pub mod loose_ends;
 pub mod pending;
 pub mod ports;
 pub mod roster;

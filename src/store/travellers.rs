@@ -56,6 +56,9 @@ pub struct Traveller {
     /// The reason of an exception the service recorded itself (a no-show), as a message of the
     /// catalogues: `{"code", "params"}`, shown in each reader's language.
     pub exception_message: Option<Json>,
+    /// Since when the traveller is missing: left out of a confirmed handoff, still in the sender's
+    /// custody, until handed again or given an exception.
+    pub missing_since: Option<Timestamp>,
 }
 
 impl Traveller {
@@ -228,7 +231,7 @@ pub(super) fn insert_many(conn: &mut DbConnection, list: &[Traveller]) -> QueryR
                 .from_insertable(list)
                 .execute(pg)?;
         }
-        // 33 values a row: 900 rows stay within SQLite's limit of 32,766 bound values.
+        // 34 values a row: 900 rows stay within SQLite's limit of 32,766 bound values.
         DbConnection::Sqlite(lite) => {
             for chunk in list.chunks(900) {
                 diesel::insert_into(travellers::table)
@@ -367,6 +370,7 @@ pub(super) fn save(out: &mut Statements<'_>, expected: i32, t: Traveller) -> Que
             travellers::batch_id.eq(t.batch_id),
             travellers::handoff_id.eq(t.handoff_id),
             travellers::missing.eq(t.missing),
+            travellers::missing_since.eq(t.missing_since),
             travellers::exception_kind.eq(t.exception_kind),
             travellers::exception_reason.eq(t.exception_reason),
             travellers::exception_message.eq(t.exception_message),

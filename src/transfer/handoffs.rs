@@ -56,20 +56,32 @@ pub fn open(
     batch_id: Option<BatchId>,
     from_unit_id: UnitId,
     to: UnitPlace,
-    mut group: Vec<Traveller>,
+    group: Vec<Traveller>,
     sla_minutes: i64,
 ) -> ApiResult<Handoff> {
-    let to_unit_id = to.id;
+    let handoff = new_handoff(actor, batch_id, from_unit_id, to, sla_minutes);
+    conn.insert_handoff(&handoff)?;
+    offer_in(conn, actor, handoff, group)
+}
+
+/// A new pending handoff to `to`, with a fresh code, due `sla_minutes` from now.
+fn new_handoff(
+    actor: &Actor,
+    batch_id: Option<BatchId>,
+    from_unit_id: UnitId,
+    to: UnitPlace,
+    sla_minutes: i64,
+) -> Handoff {
     let now = Timestamp::now();
     let (district_id, community_id) = match to.level {
         UnitLevel::District => (to.id, None),
         _ => (to.district_id.unwrap_or(to.city_id), Some(to.id)),
     };
-    let handoff = Handoff {
+    Handoff {
         id: HandoffId::new(),
         batch_id,
         from_unit_id,
-        to_unit_id,
+        to_unit_id: to.id,
         city_id: to.city_id,
         district_id,
         community_id,
@@ -87,19 +99,31 @@ pub fn open(
         reason: None,
         note: None,
         version: 1,
-    };
-    conn.insert_handoff(&handoff)?;
+        locked_at: None,
+        replaces: None,
+        replaced_by: None,
+    }
+}
+
+/// Offers the travellers in a handoff just inserted, and records its creation.
+fn offer_in(
+    conn: &mut Tx<'_>,
+    actor: &Actor,
+    handoff: Handoff,
+    mut group: Vec<Traveller>,
+) -> ApiResult<Handoff> {
     for t in group.iter_mut() {
         conn.offer(handoff.id, t.id)?;
         let step = Step {
             batch_id: t.batch_id,
             handoff_id: Some(handoff.id),
-            detail: json!({"to_unit_id": to_unit_id}),
+            detail: json!({"to_unit_id": handoff.to_unit_id}),
             ..Step::default()
         };
         step_traveller(conn, actor, t, None, "handed", step, |t| {
             t.handoff_id = Some(handoff.id);
             t.missing = false;
+            t.missing_since = None;
         })?;
     }
     handoff_event(
@@ -107,7 +131,13 @@ pub fn open(
         actor,
         &handoff,
         "created",
-        json!({"from_unit_id": from_unit_id, "to_unit_id": to_unit_id, "travellers": group.iter().map(|t| t.id).collect::<Vec<_>>(), "due_at": handoff.due_at}),
+        json!({
+            "from_unit_id": handoff.from_unit_id,
+            "to_unit_id": handoff.to_unit_id,
+            "travellers": group.iter().map(|t| t.id).collect::<Vec<_>>(),
+            "due_at": handoff.due_at,
+            "replaces": handoff.replaces,
+        }),
     )?;
     Ok(handoff)
 }
@@ -262,6 +292,7 @@ pub fn confirm(
         CodeCheck::LocksNow => {
             h.failed_attempts += 1;
             h.locked = true;
+            h.locked_at = Some(Timestamp::now());
             save_handoff(conn, HandoffStatus::Pending, &mut h)?;
             handoff_event(
                 conn,
@@ -318,6 +349,7 @@ pub fn confirm(
                 t.handoff_id = None;
                 t.custodian_unit_id = to.id;
                 t.missing = false;
+                t.missing_since = None;
                 if to.level == UnitLevel::Community {
                     t.received_at = Some(now);
                 }
@@ -334,6 +366,7 @@ pub fn confirm(
             step_traveller(conn, actor, t, None, "reported_missing", step, |t| {
                 t.handoff_id = None;
                 t.missing = true;
+                t.missing_since = Some(now);
             })?;
             conn.set_outcome(h.id, t.id, HandoffOutcome::Missing)?;
         }
@@ -410,20 +443,28 @@ fn correct_destination(t: &mut Traveller, to: &UnitPlace) {
     }
 }
 
-fn release(conn: &mut Tx<'_>, actor: &Actor, h: &Handoff, action: &str, reason: &str) -> ApiResult<()> {
+/// Gives a handoff's travellers back to its sender (a rejection, a cancellation, a reissue), and
+/// returns them as they now are.
+fn release(
+    conn: &mut Tx<'_>,
+    actor: &Actor,
+    h: &Handoff,
+    action: &str,
+    detail: serde_json::Value,
+) -> ApiResult<Vec<Traveller>> {
     let mut group = offered(conn.conn()?, h)?;
     for t in group.iter_mut() {
         let step = Step {
             batch_id: t.batch_id,
             handoff_id: Some(h.id),
             unit_id: Some(h.from_unit_id),
-            detail: json!({"reason": reason}),
+            detail: detail.clone(),
             ..Step::default()
         };
         step_traveller(conn, actor, t, None, action, step, |t| t.handoff_id = None)?;
         conn.set_outcome(h.id, t.id, HandoffOutcome::Returned)?;
     }
-    Ok(())
+    Ok(group)
 }
 
 /// A refusal of the receiver's action; a locked handoff names the sending unit and its hotline, whom
@@ -456,7 +497,7 @@ pub fn reject(conn: &mut Tx<'_>, actor: &Actor, id: HandoffId, reason: String) -
     h.rejected_by = Some(actor.id);
     h.reason = Some(reason.clone());
     save_handoff(conn, HandoffStatus::Pending, &mut h)?;
-    release(conn, actor, &h, "handoff_rejected", &reason)?;
+    release(conn, actor, &h, "handoff_rejected", json!({"reason": reason}))?;
     handoff_event(conn, actor, &h, "rejected", json!({"reason": reason}))?;
     Ok(h)
 }
@@ -471,7 +512,43 @@ pub fn cancel(conn: &mut Tx<'_>, actor: &Actor, id: HandoffId, reason: String) -
     h.status = check_action(h.status, h.locked, HandoffAction::Cancel)?;
     h.reason = Some(reason.clone());
     save_handoff(conn, HandoffStatus::Pending, &mut h)?;
-    release(conn, actor, &h, "handoff_cancelled", &reason)?;
+    release(conn, actor, &h, "handoff_cancelled", json!({"reason": reason}))?;
     handoff_event(conn, actor, &h, "cancelled", json!({"reason": reason}))?;
     Ok(h)
+}
+
+/// The sender reissues a pending handoff (locked by wrong codes, say, or whose code was lost): it
+/// is cancelled, and a new pending handoff of the same travellers to the same unit opens with a
+/// new code, in one transaction. Each names the other (`replaces`, `replaced_by`).
+pub fn reissue(conn: &mut Tx<'_>, actor: &Actor, id: HandoffId, sla_minutes: i64) -> ApiResult<Handoff> {
+    let mut h = load(conn.conn()?, actor, id)?;
+    let [from, to] = {
+        let places = unit_places(conn, [h.from_unit_id, h.to_unit_id])?;
+        let place = |id: UnitId| {
+            places
+                .get(&id)
+                .copied()
+                .ok_or_else(|| ApiError::internal(format!("unit {id} vanished")))
+        };
+        [place(h.from_unit_id)?, place(h.to_unit_id)?]
+    };
+    if !acts_for(actor, &from) {
+        return Err(ApiError::forbidden_because(msg!("sender_only")));
+    }
+    h.status = check_action(h.status, h.locked, HandoffAction::Cancel)?;
+    let mut next = new_handoff(actor, h.batch_id, h.from_unit_id, to, sla_minutes);
+    next.replaces = Some(h.id);
+    h.replaced_by = Some(next.id);
+    // The new row first: the old one points at it.
+    conn.insert_handoff(&next)?;
+    save_handoff(conn, HandoffStatus::Pending, &mut h)?;
+    let group = release(
+        conn,
+        actor,
+        &h,
+        "handoff_reissued",
+        json!({"reissued_as": next.id}),
+    )?;
+    handoff_event(conn, actor, &h, "reissued", json!({"reissued_as": next.id}))?;
+    offer_in(conn, actor, next, group)
 }

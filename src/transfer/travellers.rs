@@ -181,6 +181,7 @@ fn new_traveller(
         received_at: None,
         erased_at: None,
         exception_message: None,
+        missing_since: None,
     }
 }
 

@@ -14,6 +14,7 @@ mod integrity;
 mod layout;
 mod live;
 mod logins;
+mod loose_ends;
 mod manifests;
 mod notices;
 mod openapi;

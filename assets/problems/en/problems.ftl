@@ -136,7 +136,7 @@ role_needs_unit = a user with role { $role } needs { $level ->
     }
 roster_interrupted = the roster's reading stopped before its end
 row_unreadable = unreadable: { $reason }
-sender_only = only the sending unit may cancel a handoff
+sender_only = only the sending unit may cancel or reissue a handoff
 time_format = must be a date and time, e.g. 2020-03-07T09:30:00Z, or 2020-03-07 17:30 in local time
 token_invalid = invalid or expired access token
 token_revoked = the token has been revoked
@@ -180,3 +180,21 @@ xlsx_unreadable = the XLSX workbook cannot be read: { $reason }
 zip_sent_as_csv = this is a zip file, such as an XLSX workbook, sent as text/csv; send a workbook as { $content_type }
 time_needs_offset = must be a date and time with its offset, e.g. 2020-03-07T09:30:00Z or 2020-03-07T17:30:00+08:00
 did_not_board = did not board batch { $batch_code }
+
+## Loose ends: what is wrong and what to do
+
+loose_end_missing = { $count ->
+    [one] 1 person was
+   *[other] { $count } people were
+  } left out when { $to } confirmed the handoff: hand them again, or record an exception
+loose_end_rejected = { $to } rejected the handoff ({ $reason }): hand the { $count ->
+    [one] person
+   *[other] { $count } people
+  } again, to a corrected unit if need be, or record an exception
+loose_end_locked = the handoff to { $to } is locked by wrong codes: reissue it with a new code, or cancel it; { $to } answers on { $hotline }
+loose_end_overdue = the handoff from { $from } to { $to } is past due: { $to } should confirm it; { $from } answers on { $hotline }
+loose_end_waiting = { $count ->
+    [one] 1 person has
+   *[other] { $count } people have
+  } waited at { $port } longer than { $minutes } minutes: plan a batch
+no_hotline = no hotline on record

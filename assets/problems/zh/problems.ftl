@@ -196,7 +196,7 @@ role_needs_unit = 角色为“{ $role ->
     }
 roster_interrupted = 名册读取未完成就中断了
 row_unreadable = 无法读取：{ $reason }
-sender_only = 只有移交单位可以撤销交接
+sender_only = 只有移交单位可以撤销或重新签发交接
 time_format = 须为日期和时间，例如 2020-03-07T09:30:00Z，或本地时间 2020-03-07 17:30
 token_invalid = 访问令牌无效或已过期
 token_revoked = 令牌已被撤销
@@ -362,3 +362,12 @@ field-traveller_ids = 人员
 field-unit_id = 单位
 field-username = 用户名
 field-vehicle_id = 车辆
+
+## 未闭环事项：问题与处置
+
+loose_end_missing = { $to }确认交接时有 { $count } 人未到：请重新交接，或登记异常
+loose_end_rejected = { $to }拒收了交接（{ $reason }）：请将这 { $count } 人重新交接（必要时改交正确的单位），或登记异常
+loose_end_locked = 移交给{ $to }的交接因交接码错误次数过多已锁定：请重新签发新的交接码，或撤销交接；{ $to }联系电话 { $hotline }
+loose_end_overdue = { $from }移交给{ $to }的交接已超时：请{ $to }尽快确认；{ $from }联系电话 { $hotline }
+loose_end_waiting = 有 { $count } 人在{ $port }等待转运已超过 { $minutes } 分钟：请安排转运批次
+no_hotline = 未登记联系电话

@@ -35,6 +35,8 @@ pub struct Version {
     pub minutes: Vec<f64>,
     /// The first moment the numbers may change without a write.
     pub until: Option<Timestamp>,
+    /// Travellers who arrived before this and still await transfer are a `waiting` loose end.
+    pub waiting_before: Timestamp,
 }
 
 fn version(
@@ -43,8 +45,10 @@ fn version(
     numbers: &Numbers,
     sliding: bool,
     now: Timestamp,
+    waiting_alert: Duration,
 ) -> ApiResult<Version> {
     let unit = scope.unit();
+    let waiting_before = now - waiting_alert;
     let totals = read::totals(conn, &[unit])?;
     let changes = totals.get(&(unit, "changes".to_owned())).copied().unwrap_or(0);
     let (overdue, next_due) = read::overdue(conn, scope, now)?;
@@ -53,24 +57,27 @@ fn version(
     } else {
         (Vec::new(), None)
     };
+    // The overview's loose ends include travellers who became `waiting` with time alone.
+    let (waiting, next_waiting) = match numbers {
+        Numbers::Overview => read::waiting(conn, scope, waiting_before, waiting_alert)?,
+        _ => (0, None),
+    };
     let sorted: BTreeMap<&UnitId, &i64> = overdue.iter().collect();
     let mut hasher = Sha256::new();
     hasher.update(format!(
-        "{numbers}|{unit}|{changes}|{sorted:?}|{}|{earliest:?}",
+        "{numbers}|{unit}|{changes}|{sorted:?}|{}|{earliest:?}|{waiting}",
         minutes.len()
     ));
     let tag = format!("W/\"{}\"", &hex::encode(hasher.finalize())[..20]);
     let leaves = earliest.map(|e| e + Duration::hours(24));
-    let until = match (next_due, leaves) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
+    let until = [next_due, leaves, next_waiting].into_iter().flatten().min();
     Ok(Version {
         tag,
         totals,
         overdue,
         minutes,
         until,
+        waiting_before,
     })
 }
 
@@ -132,6 +139,7 @@ where
         }
     }
     let freshness = state.freshness.clone();
+    let waiting_alert = Duration::minutes(state.settings.closed_loop.waiting_alert_minutes);
     let (tag, body) = state
         .db(move |conn| {
             let epoch = freshness.begin();
@@ -143,7 +151,7 @@ where
             let scope = actor.scope;
             let now = Timestamp::now();
             let (version, body) = read_transaction(conn, |tx| {
-                let version = version(tx, scope, &numbers, sliding, now)?;
+                let version = version(tx, scope, &numbers, sliding, now, waiting_alert)?;
                 let body = match holds(held.as_deref(), &version.tag) {
                     true => None,
                     false => Some(build(tx, scope, now, &version)?),

@@ -12,6 +12,7 @@ use crate::db::types::{Timestamp, UnitId};
 use crate::db::DbConnection;
 use crate::domain::batch::BatchStatus;
 use crate::domain::handoff::HandoffStatus;
+use crate::domain::loose_end::LooseEndKind;
 use crate::domain::traveller::TravellerStatus;
 use crate::domain::vehicle::VehicleStatus;
 use crate::error::{ApiError, ApiResult};
@@ -96,6 +97,17 @@ pub fn overview(
             closed: received,
             exceptions,
             missing: get("missing"),
+        },
+        loose_ends: {
+            let ends = crate::store::loose_ends::of_scope(conn, scope, now, version.waiting_before)?;
+            let count = |kind: LooseEndKind| ends.iter().filter(|e| e.kind == kind).count() as i64;
+            OverviewLooseEnds {
+                missing: count(LooseEndKind::Missing),
+                rejected: count(LooseEndKind::Rejected),
+                locked: count(LooseEndKind::Locked),
+                overdue: count(LooseEndKind::Overdue),
+                waiting: count(LooseEndKind::Waiting),
+            }
         },
         vehicles: OverviewVehicles { by_status: vehicles },
         on_the_road: OnTheRoad {

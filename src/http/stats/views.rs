@@ -42,6 +42,16 @@ pub struct OverviewLoop {
     pub missing: i64,
 }
 
+/// The loose ends of the scope, as `/loose-ends` lists them: the number of each kind.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OverviewLooseEnds {
+    pub missing: i64,
+    pub rejected: i64,
+    pub locked: i64,
+    pub overdue: i64,
+    pub waiting: i64,
+}
+
 /// Vehicles in the scope.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct OverviewVehicles {
@@ -83,6 +93,7 @@ pub struct Overview {
     pub handoffs: OverviewHandoffs,
     #[serde(rename = "loop")]
     pub loop_: OverviewLoop,
+    pub loose_ends: OverviewLooseEnds,
     pub vehicles: OverviewVehicles,
     pub on_the_road: OnTheRoad,
     pub handoff_minutes_24h: HandoffMinutes,
