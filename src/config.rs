@@ -336,6 +336,13 @@ impl PrivacySettings {
 pub struct ImportSettings {
     /// The largest manifest accepted, in bytes (CSV or XLSX).
     pub max_body_bytes: usize,
+    /// Manifests read at once by one instance; beyond them 429.
+    #[serde(default = "two")]
+    pub max_concurrent: usize,
+}
+
+fn two() -> usize {
+    2
 }
 
 /// Roster downloads: each holds a database connection while its pages are read.
@@ -349,6 +356,7 @@ impl Default for ImportSettings {
     fn default() -> Self {
         Self {
             max_body_bytes: 16 << 20,
+            max_concurrent: two(),
         }
     }
 }
@@ -451,6 +459,9 @@ impl Settings {
         }
         if !(1..=10_080).contains(&self.closed_loop.waiting_alert_minutes) {
             return Err("loop.waiting_alert_minutes must be between 1 and 10080 (a week)".into());
+        }
+        if self.import.max_concurrent == 0 {
+            return Err("import.max_concurrent must be at least 1".into());
         }
         if self.stream.max_per_user == 0 || self.stream.max_total == 0 {
             return Err("stream.max_per_user and stream.max_total must be at least 1".into());

@@ -173,6 +173,67 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, ProblemCode::ValidationFailed, message)
     }
 
+    /// The problems of a file's rows: a problem with the same field and code on several rows is
+    /// one entry naming every such row (`rows`; `row` is the first). Problems of a single row come
+    /// first, in row order, then the grouped ones in column order (`column` of their field). At
+    /// most `MAX_LISTED_ERRORS` entries; `error_count` counts every (row, field) problem.
+    pub fn row_problems(errors: Vec<FieldError>, column: impl Fn(&str) -> usize) -> Self {
+        let count = errors
+            .iter()
+            .map(|e| (e.row, e.field.as_str()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let mut groups: Vec<(String, &'static str, Vec<FieldError>)> = Vec::new();
+        for error in errors {
+            match groups
+                .iter_mut()
+                .find(|(field, id, _)| *field == error.field && *id == error.message.id)
+            {
+                Some((_, _, members)) => members.push(error),
+                None => groups.push((error.field.clone(), error.message.id, vec![error])),
+            }
+        }
+        let (mut single, mut grouped): (Vec<FieldError>, Vec<FieldError>) = (Vec::new(), Vec::new());
+        for (_, _, mut members) in groups {
+            members.sort_by_key(|e| e.row);
+            if members.len() == 1 {
+                single.extend(members);
+                continue;
+            }
+            let mut rows: Vec<usize> = members.iter().filter_map(|e| e.row).collect();
+            rows.dedup();
+            let first = members.swap_remove(0);
+            grouped.push(FieldError {
+                row: rows.first().copied(),
+                rows,
+                ..first
+            });
+        }
+        single.sort_by_key(|e| e.row);
+        grouped.sort_by_key(|e| (column(&e.field), e.row));
+        let mut entries = single;
+        entries.extend(grouped);
+        entries.truncate(MAX_LISTED_ERRORS);
+        // One problem names its field before what is wrong.
+        let (subject, message) = match entries.as_slice() {
+            [one] if count == 1 => (
+                Some(one.field.as_str().into()),
+                one.message.clone().with("field", one.field.clone()),
+            ),
+            _ => (None, msg!("manifest_problems", count = count)),
+        };
+        Self {
+            subject,
+            errors: entries,
+            error_count: Some(count as u32),
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ProblemCode::ValidationFailed,
+                message,
+            )
+        }
+    }
+
     /// Well-formed request whose values break a rule. At most `MAX_LISTED_ERRORS` problems are
     /// listed, the first in row order; `error_count` tells how many there are in all.
     pub fn invalid(mut errors: Vec<FieldError>) -> Self {

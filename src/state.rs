@@ -36,6 +36,8 @@ pub struct AppState {
     pub notices: Arc<crate::notices::Notices>,
     /// Places for the rosters being built on this instance.
     pub exports: Arc<tokio::sync::Semaphore>,
+    /// Places for the manifests being read on this instance.
+    pub imports: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
             keys: TokenKeys::new(&settings.auth),
             passwords: Passwords::new(settings.auth.hash_concurrency, settings.auth.hash_queue),
             exports: Arc::new(tokio::sync::Semaphore::new(settings.concurrent_rosters())),
+            imports: Arc::new(tokio::sync::Semaphore::new(settings.import.max_concurrent)),
             pool,
             settings,
         }

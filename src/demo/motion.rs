@@ -120,7 +120,7 @@ fn register(
             )
         })
         .collect();
-    transfer::travellers::import(tx, dispatcher, [Ok(rows)])?;
+    transfer::travellers::import(tx, dispatcher, rows, |_| 0)?;
     let documents: Vec<&str> = people.iter().map(|p| p.1).collect();
     Ok(travellers::table
         .filter(travellers::document_no.eq_any(documents))

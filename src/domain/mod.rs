@@ -236,6 +236,19 @@ pub fn multi_line_problem(value: &str, max: usize) -> Result<(), Message> {
     }
 }
 
+/// A heading or a written value as it is compared: full-width forms as their ASCII, lower case,
+/// without spaces or punctuation (`护照号码：`, `Passport No.` and `ＰＡＳＳＰＯＲＴ　ＮＯ` alike).
+pub fn written_key(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            _ => c,
+        })
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

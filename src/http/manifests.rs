@@ -19,12 +19,16 @@ use crate::db::{read_transaction, Lock};
 use crate::domain::message::msg;
 use crate::domain::UnitLevel;
 use crate::error::{ApiError, ApiResult, ProblemCode};
-use crate::sheets::manifest::{self, Format};
+use crate::sheets::fields;
+use crate::sheets::manifest::{self, Format, Manifest};
 use crate::sheets::template::{self, Code};
 use crate::sheets::{FileFormat, HeaderLanguage};
 use crate::state::AppState;
 use crate::store::{ports, units};
 use crate::transfer::travellers as registration;
+
+/// When a client refused for too many manifests at once may try again, in seconds.
+const BUSY_RETRY_SECS: u64 = 5;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(import_manifest).service(manifest_template);
@@ -107,10 +111,13 @@ async fn manifest_template(
     Ok(attachment(format, "manifest-template", body))
 }
 
-/// How many travellers a manifest registered.
+/// How many travellers a manifest registered, and the columns it ignored.
 #[derive(Serialize, utoipa::ToSchema)]
 struct Imported {
     created: usize,
+    /// The headings of the columns the service does not use, or that repeat a field of a column
+    /// to their left, as written.
+    ignored_columns: Vec<String>,
 }
 
 /// Import a manifest
@@ -175,8 +182,20 @@ async fn import_manifest(
             <sha2::Sha256 as sha2::Digest>::new_with_prefix(&body),
         )),
     );
-    // The file is read on a thread of its own while the transaction writes what was read so far.
-    let rows = manifest::Reading::start(body, format)?;
+    // The whole file is read and checked before the transaction opens, by a few imports at a time.
+    let place = state
+        .imports
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::rate_limited(BUSY_RETRY_SECS))?;
+    let read = web::block(move || manifest::read(&body, format))
+        .await
+        .map_err(|_| ApiError::bad_request(msg!("manifest_unreadable")))?;
+    drop(place);
+    let Manifest {
+        rows,
+        ignored_columns,
+    } = read?;
     let who = actor.clone();
     // Thousands of rows take longer than a request's usual deadline.
     let deadline = Some(std::time::Duration::from_secs(120));
@@ -187,7 +206,12 @@ async fn import_manifest(
         print,
         StatusCode::CREATED,
         (deadline, Lock::Rows),
-        move |conn| registration::import(conn, &who, rows).map(|created| Imported { created }),
+        move |conn| {
+            registration::import(conn, &who, rows, fields::position_of).map(|created| Imported {
+                created,
+                ignored_columns,
+            })
+        },
     )
     .await
 }

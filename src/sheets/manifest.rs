@@ -1,45 +1,19 @@
-//! Manifests as the airports send them: one traveller a row under a header row, as CSV (UTF-8 or
-//! GB18030) or as an XLSX workbook (its first sheet). Reading a file only maps cells to fields;
-//! every rule is checked by the one path that also checks JSON registrations
-//! (`transfer::travellers::check`).
+//! Manifests as the airports send them: one traveller a row under a header row, as CSV (UTF-8,
+//! UTF-16 with a byte-order mark, or GB18030) or as an XLSX workbook (its first sheet). Headings are
+//! read by meaning and columns the service does not use are named and ignored (`fields`); values
+//! are read as people write them (`values`). Every rule is then checked by the one path that also
+//! checks JSON registrations (`transfer::travellers::check`).
 
 use std::io::{Cursor, Read};
 
 use actix_web::http::StatusCode;
 use calamine::{DataRef, Reader, Xlsx};
 
+use super::fields::{self, FIELDS};
+use super::values;
 use crate::domain::message::{msg, Message};
-use crate::domain::traveller::{DocumentType, Language};
 use crate::error::{ApiError, ApiResult, FieldError, ProblemCode};
 use crate::transfer::travellers::{ManifestRow, RawTraveller, MAX_MANIFEST_ROWS};
-
-/// A column of a manifest: its field name, the Chinese header that may stand for it, and whether
-/// every manifest must have it.
-pub struct Column {
-    pub field: &'static str,
-    pub zh: &'static str,
-    pub required: bool,
-}
-
-const fn column(field: &'static str, zh: &'static str, required: bool) -> Column {
-    Column { field, zh, required }
-}
-
-/// The columns of a manifest, in the template's order.
-pub const COLUMNS: [Column; 12] = [
-    column("full_name", "姓名", true),
-    column("document_type", "证件类型", true),
-    column("document_no", "证件号码", true),
-    column("nationality", "国籍", true),
-    column("phone", "电话", false),
-    column("flight_no", "航班号", false),
-    column("port_code", "入境口岸", true),
-    column("arrived_at", "入境时间", true),
-    column("destination_community_code", "目的社区", true),
-    column("address", "住址", false),
-    column("language", "语言", false),
-    column("notes", "备注", false),
-];
 
 /// The media type of an XLSX workbook.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -83,64 +57,24 @@ impl Format {
     }
 }
 
-/// Rows handed on together to whoever writes them: two of SQLite's multi-row inserts.
-const CHUNK_ROWS: usize = 1800;
+/// A manifest as read: a traveller a row, and the columns it ignored.
+pub struct Manifest {
+    pub rows: Vec<ManifestRow>,
+    /// The headings of the columns the service does not use (or that repeat a field), as written.
+    pub ignored_columns: Vec<String>,
+}
 
-/// Reads a manifest in `format` (as `Reading::start` checked), handing its travellers to `take`
-/// in chunks of `CHUNK_ROWS` as they are read, until the end of the file or until `take` answers
-/// false. A problem of the file as a whole (its size, its header) ends the reading with an error,
-/// which may come after some chunks were handed on.
-fn read_each(body: &[u8], format: Format, take: impl FnMut(Vec<ManifestRow>) -> bool) -> ApiResult<()> {
-    let mut rows = Rows::new(take);
+/// Reads a whole manifest in `format`, every row checked: a file that is not what its
+/// `Content-Type` says, or a problem of the file as a whole (its size, its header), is an error.
+/// Run before any transaction opens: reading a large file holds nothing else up.
+pub fn read(body: &[u8], format: Format) -> ApiResult<Manifest> {
+    refuse_other_formats(body, format)?;
+    let mut rows = Rows::default();
     match format {
         Format::Csv => csv_rows(body, &mut rows)?,
         Format::Xlsx => xlsx_rows(body, &mut rows)?,
     }
     rows.finish()
-}
-
-/// What a reading thread hands on: a chunk of travellers, the end (`None`), or why it stopped.
-pub type Chunk = ApiResult<Option<Vec<ManifestRow>>>;
-
-/// The travellers of a manifest as a thread of their own reads them, a few chunks ahead: writing
-/// them overlaps reading the rest. Dropping it stops the reading.
-pub struct Reading {
-    chunks: std::sync::mpsc::Receiver<Chunk>,
-}
-
-impl Reading {
-    /// Starts reading `body` on a thread of its own; a file that is not what its `Content-Type`
-    /// says is refused at once, before any transaction begins.
-    pub fn start(body: impl AsRef<[u8]> + Send + 'static, format: Format) -> ApiResult<Reading> {
-        refuse_other_formats(body.as_ref(), format)?;
-        const AHEAD: usize = 4;
-        let (sender, chunks) = std::sync::mpsc::sync_channel::<Chunk>(AHEAD);
-        std::thread::Builder::new()
-            .name("manifest-reader".into())
-            .spawn(move || {
-                let read = read_each(body.as_ref(), format, |chunk| {
-                    sender.send(Ok(Some(chunk))).is_ok()
-                });
-                let _ = sender.send(read.map(|()| None));
-            })
-            .map_err(ApiError::internal)?;
-        Ok(Reading { chunks })
-    }
-}
-
-impl Iterator for Reading {
-    type Item = ApiResult<Vec<ManifestRow>>;
-
-    /// The next chunk, or the problem that ended the reading. A reader that gave up on a
-    /// malformed file by panicking ends it with a 400.
-    fn next(&mut self) -> Option<Self::Item> {
-        match self.chunks.recv() {
-            Ok(Ok(Some(chunk))) => Some(Ok(chunk)),
-            Ok(Ok(None)) => None,
-            Ok(Err(error)) => Some(Err(error)),
-            Err(_) => Some(Err(ApiError::bad_request(msg!("manifest_unreadable")))),
-        }
-    }
 }
 
 fn unsupported(message: Message) -> ApiError {
@@ -167,9 +101,21 @@ fn refuse_other_formats(body: &[u8], format: Format) -> ApiResult<()> {
     }
 }
 
-/// CSV text: UTF-8 with or without a byte-order mark, or GB18030 as Chinese spreadsheet programs
-/// save it.
+/// CSV text: UTF-8 with or without a byte-order mark, UTF-16 with one (as spreadsheet programs
+/// save "Unicode text"), or GB18030 as Chinese spreadsheet programs save it.
 fn decode_csv(body: &[u8]) -> ApiResult<String> {
+    for (mark, encoding) in [
+        (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE),
+        (&b"\xFE\xFF"[..], encoding_rs::UTF_16BE),
+    ] {
+        if let Some(rest) = body.strip_prefix(mark) {
+            let (text, malformed) = encoding.decode_without_bom_handling(rest);
+            if malformed {
+                return Err(ApiError::bad_request(msg!("csv_encoding")));
+            }
+            return Ok(text.into_owned());
+        }
+    }
     if let Some(rest) = body.strip_prefix(b"\xEF\xBB\xBF") {
         return std::str::from_utf8(rest)
             .map(str::to_owned)
@@ -185,7 +131,7 @@ fn decode_csv(body: &[u8]) -> ApiResult<String> {
     Ok(text.into_owned())
 }
 
-fn csv_rows<F: FnMut(Vec<ManifestRow>) -> bool>(body: &[u8], rows: &mut Rows<F>) -> ApiResult<()> {
+fn csv_rows(body: &[u8], rows: &mut Rows) -> ApiResult<()> {
     let text = decode_csv(body)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -209,9 +155,7 @@ fn csv_rows<F: FnMut(Vec<ManifestRow>) -> bool>(body: &[u8], rows: &mut Rows<F>)
         if cells > MAX_CELLS {
             return Err(too_many_cells());
         }
-        if !rows.push(row, record.iter().map(str::to_owned).collect())? {
-            break;
-        }
+        rows.push(row, record.iter().map(str::to_owned).collect())?;
     }
     Ok(())
 }
@@ -220,7 +164,7 @@ fn too_wide(row: usize) -> ApiError {
     ApiError::invalid(vec![FieldError::at_row(
         row,
         "row",
-        msg!("too_wide", max_columns = MAX_COLUMNS, columns = COLUMNS.len()),
+        msg!("too_wide", max_columns = MAX_COLUMNS, columns = FIELDS.len()),
     )])
 }
 
@@ -244,7 +188,9 @@ fn too_many_rows(read: usize) -> ApiResult<()> {
 }
 
 /// Refuses a workbook that unpacks to more than `MAX_UNPACKED_BYTES`, measured by unpacking it,
-/// not by what its directory claims.
+/// not by what its directory claims; and, before the reader keeps anything in memory, one whose
+/// XML holds a text longer than a cell may be, or whose shared strings are more or longer than a
+/// manifest needs (the reader loads them all before the first cell).
 fn check_unpacked_size(body: &[u8]) -> ApiResult<()> {
     let not_a_workbook =
         |e: zip::result::ZipError| ApiError::bad_request(msg!("xlsx_unreadable", reason = e.to_string()));
@@ -255,24 +201,103 @@ fn check_unpacked_size(body: &[u8]) -> ApiResult<()> {
             max_files = MAX_ENTRIES
         )));
     }
+    let too_large = |message: Message| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemCode::PayloadTooLarge,
+            message,
+        )
+    };
     let mut left = MAX_UNPACKED_BYTES;
     for i in 0..archive.len() {
         let entry = archive.by_index(i).map_err(not_a_workbook)?;
-        let read = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink())
+        let shared = entry.name().eq_ignore_ascii_case("xl/sharedStrings.xml");
+        let mut scan = XmlScan::default();
+        let read = std::io::copy(&mut entry.take(left + 1), &mut scan)
             .map_err(|e| ApiError::bad_request(msg!("xlsx_unreadable", reason = e.to_string())))?;
         if read > left {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ProblemCode::PayloadTooLarge,
-                msg!("xlsx_too_large", max_mib = MAX_UNPACKED_BYTES >> 20),
-            ));
+            return Err(too_large(msg!(
+                "xlsx_too_large",
+                max_mib = MAX_UNPACKED_BYTES >> 20
+            )));
+        }
+        if scan.longest_text > MAX_XML_TEXT_BYTES {
+            return Err(too_large(msg!("cell_too_long", max_bytes = MAX_CELL_BYTES)));
+        }
+        if shared && (scan.strings > MAX_SHARED_STRINGS || read > MAX_SHARED_STRINGS_BYTES) {
+            return Err(too_large(msg!(
+                "xlsx_too_many_strings",
+                max_strings = MAX_SHARED_STRINGS
+            )));
         }
         left -= read;
     }
     Ok(())
 }
 
-fn xlsx_rows<F: FnMut(Vec<ManifestRow>) -> bool>(body: &[u8], rows: &mut Rows<F>) -> ApiResult<()> {
+/// The most entries of a workbook's shared-strings table: every cell of the largest manifest,
+/// twelve columns to a row, once.
+const MAX_SHARED_STRINGS: usize = (MAX_MANIFEST_ROWS + 1) * 12;
+/// The most bytes of the shared-strings table's XML.
+const MAX_SHARED_STRINGS_BYTES: u64 = 24 << 20;
+/// The longest text between two XML tags: a cell's text at its longest, every character escaped.
+const MAX_XML_TEXT_BYTES: usize = MAX_CELL_BYTES * 6;
+
+/// What a pass over a part's XML finds, without keeping any of it: the longest text between two
+/// tags, and the number of shared strings (`<si>` elements).
+#[derive(Default)]
+struct XmlScan {
+    in_tag: bool,
+    /// The first bytes of the tag being read, and how many were read.
+    name: [u8; 3],
+    name_len: usize,
+    naming: bool,
+    text: usize,
+    longest_text: usize,
+    strings: usize,
+}
+
+impl std::io::Write for XmlScan {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        for &b in bytes {
+            if b == b'<' {
+                self.in_tag = true;
+                self.naming = true;
+                self.name_len = 0;
+                self.text = 0;
+                continue;
+            }
+            if self.in_tag {
+                if self.naming {
+                    if b == b'>' || b == b'/' || b.is_ascii_whitespace() {
+                        self.naming = false;
+                        if &self.name[..self.name_len.min(3)] == b"si" && self.name_len == 2 {
+                            self.strings += 1;
+                        }
+                    } else {
+                        if self.name_len < 3 {
+                            self.name[self.name_len] = b;
+                        }
+                        self.name_len += 1;
+                    }
+                }
+                if b == b'>' {
+                    self.in_tag = false;
+                }
+                continue;
+            }
+            self.text += 1;
+            self.longest_text = self.longest_text.max(self.text);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn xlsx_rows(body: &[u8], rows: &mut Rows) -> ApiResult<()> {
     check_unpacked_size(body)?;
     let unreadable =
         |e: calamine::XlsxError| ApiError::bad_request(msg!("xlsx_unreadable", reason = e.to_string()));
@@ -321,9 +346,7 @@ fn xlsx_rows<F: FnMut(Vec<ManifestRow>) -> bool>(body: &[u8], rows: &mut Rows<F>
             too_many_rows(started)?;
             started += 1;
             if let Some((line, values)) = current.replace((row, Vec::new())) {
-                if !rows.push(line, values)? {
-                    return Ok(());
-                }
+                rows.push(line, values)?;
             }
         }
         let (_, values) = current.as_mut().expect("a row was just started");
@@ -389,120 +412,104 @@ fn number_text(f: f64) -> String {
     }
 }
 
-/// Maps the header (the first row with a value) to columns and every other row with a value to a
-/// traveller, and hands the travellers on a chunk at a time.
-struct Rows<F> {
+/// Maps the header (the first row with a value) to fields and every other row with a value to a
+/// traveller.
+#[derive(Default)]
+struct Rows {
     /// The column of each field, by position in the header, once the header is read.
-    positions: Option<[Option<usize>; COLUMNS.len()]>,
-    chunk: Vec<ManifestRow>,
-    handed: usize,
-    take: F,
+    positions: Option<[Option<usize>; FIELDS.len()]>,
+    ignored: Vec<String>,
+    read: Vec<ManifestRow>,
 }
 
-impl<F: FnMut(Vec<ManifestRow>) -> bool> Rows<F> {
-    fn new(take: F) -> Self {
-        Rows {
-            positions: None,
-            chunk: Vec::new(),
-            handed: 0,
-            take,
-        }
-    }
-
-    /// Takes a row as read; false when whoever takes the travellers wants no more.
-    fn push(&mut self, line: usize, cells: Vec<String>) -> ApiResult<bool> {
+impl Rows {
+    /// Takes a row as read.
+    fn push(&mut self, line: usize, cells: Vec<String>) -> ApiResult<()> {
         if cells.iter().all(|c| c.trim().is_empty()) {
-            return Ok(true);
+            return Ok(());
         }
         let Some(positions) = &self.positions else {
-            self.positions = Some(header_positions(line, &cells)?);
-            return Ok(true);
+            let (positions, ignored) = header_positions(line, &cells)?;
+            self.positions = Some(positions);
+            self.ignored = ignored;
+            return Ok(());
         };
         let get = |field: &str| {
-            COLUMNS
-                .iter()
-                .position(|c| c.field == field)
-                .and_then(|k| positions[k])
+            positions[fields::position(field)]
                 .and_then(|i| cells.get(i))
                 .map(|v| v.trim().to_owned())
                 .unwrap_or_default()
         };
         let opt = |field: &str| Some(get(field)).filter(|v| !v.is_empty());
-        self.chunk.push(ManifestRow::read(
+        self.read.push(ManifestRow::read(
             line,
             &RawTraveller {
                 full_name: get("full_name"),
-                document_type: {
-                    let word = get("document_type");
-                    DocumentType::parse(&word).ok_or(word)
-                },
+                document_type: values::document_type(&get("document_type")),
                 document_no: get("document_no"),
-                nationality: get("nationality"),
+                nationality: values::nationality(&get("nationality")),
                 phone: opt("phone"),
                 flight_no: opt("flight_no"),
-                arrived_at: get("arrived_at"),
+                arrived_at: values::time(&get("arrived_at")),
                 address: opt("address"),
-                language: opt("language").map(|word| Language::parse(&word).ok_or(word)),
+                language: opt("language").map(|word| values::language(&word)),
                 notes: opt("notes"),
             },
             get("port_code"),
             get("destination_community_code"),
         ));
-        if self.chunk.len() < CHUNK_ROWS {
-            return Ok(true);
-        }
-        Ok(self.hand_on())
+        Ok(())
     }
 
-    fn hand_on(&mut self) -> bool {
-        let chunk = std::mem::take(&mut self.chunk);
-        self.handed += chunk.len();
-        (self.take)(chunk)
-    }
-
-    /// Hands on the last chunk; an error when the file had no header or no traveller.
-    fn finish(mut self) -> ApiResult<()> {
+    /// The manifest; an error when the file had no header or no traveller.
+    fn finish(self) -> ApiResult<Manifest> {
         if self.positions.is_none() {
             return Err(ApiError::invalid_field("body", msg!("no_header_row")));
         }
-        if !self.chunk.is_empty() {
-            self.hand_on();
-        }
-        if self.handed == 0 {
+        if self.read.is_empty() {
             return Err(ApiError::invalid_field("body", msg!("no_rows")));
         }
-        Ok(())
+        Ok(Manifest {
+            rows: self.read,
+            ignored_columns: self.ignored,
+        })
     }
 }
 
-/// The column of each field in a header row, or every problem of the header.
-fn header_positions(header_row: usize, header: &[String]) -> ApiResult<[Option<usize>; COLUMNS.len()]> {
-    let at_header = |field: &str, message: Message| FieldError::at_row(header_row, field, message);
-    let mut problems = Vec::new();
-    let mut positions: [Option<usize>; COLUMNS.len()] = [None; COLUMNS.len()];
-    for (i, name) in header.iter().enumerate() {
-        let name = name.trim().trim_start_matches('\u{feff}');
-        if name.is_empty() {
+/// The column of each field in a header row, by the meaning of its heading, and the headings of
+/// the columns ignored: those no field has, and those of a field an earlier column has. A required
+/// field without a column is a problem naming it.
+type Positions = [Option<usize>; FIELDS.len()];
+
+fn header_positions(header_row: usize, header: &[String]) -> ApiResult<(Positions, Vec<String>)> {
+    let mut positions: Positions = [None; FIELDS.len()];
+    let mut ignored = Vec::new();
+    for (i, heading) in header.iter().enumerate() {
+        let heading = heading.trim().trim_start_matches('\u{feff}').trim();
+        if heading.is_empty() {
             continue;
         }
-        match COLUMNS
-            .iter()
-            .position(|c| c.field.eq_ignore_ascii_case(name) || c.zh == name)
-        {
-            Some(k) if positions[k].is_some() => problems.push(at_header(name, msg!("column_twice"))),
-            Some(k) => positions[k] = Some(i),
-            None => problems.push(at_header(name, msg!("unknown_column"))),
+        match fields::field_of_heading(heading) {
+            Some(k) if positions[k].is_none() => positions[k] = Some(i),
+            _ => ignored.push(heading.to_owned()),
         }
     }
-    for (k, c) in COLUMNS.iter().enumerate() {
-        if c.required && positions[k].is_none() {
-            problems.push(at_header(c.field, msg!("column_missing")));
-        }
-    }
+    let problems: Vec<FieldError> = FIELDS
+        .iter()
+        .zip(positions)
+        .filter(|(f, at)| f.required && at.is_none())
+        .map(|(f, _)| {
+            FieldError::at_row(
+                header_row,
+                f.name,
+                msg!("column_missing", column = f.name, heading = f.zh),
+            )
+        })
+        .collect();
     if !problems.is_empty() {
         return Err(ApiError::invalid(problems));
     }
-    Ok(positions)
+    Ok((positions, ignored))
 }
 
 #[cfg(test)]
@@ -525,6 +532,33 @@ mod tests {
         assert_eq!(column_name(27), "AB");
         assert_eq!(column_name(701), "ZZ");
         assert_eq!(column_name(702), "AAA");
+    }
+
+    #[test]
+    fn a_scan_counts_shared_strings_and_measures_texts() {
+        use std::io::Write;
+        let mut scan = XmlScan::default();
+        scan.write_all(b"<sst count=\"3\"><si><t>one</t></si><si><t xml:space=\"preserve\">tw")
+            .unwrap();
+        scan.write_all(b"o</t></si><si/><sheet>").unwrap();
+        assert_eq!(scan.strings, 3);
+        assert_eq!(scan.longest_text, 3);
+        let mut long = XmlScan::default();
+        long.write_all(b"<c><is><t>").unwrap();
+        long.write_all(&[b'x'; 10_000]).unwrap();
+        long.write_all(&[b'x'; 10_000]).unwrap();
+        assert_eq!(long.longest_text, 20_000);
+    }
+
+    #[test]
+    fn utf16_with_its_mark_reads_like_utf8() {
+        let text = "姓名,证件类型\n李伟,护照\n";
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        assert_eq!(decode_csv(&le).unwrap(), text);
+        let mut be = vec![0xFE, 0xFF];
+        be.extend(text.encode_utf16().flat_map(|u| u.to_be_bytes()));
+        assert_eq!(decode_csv(&be).unwrap(), text);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Spreadsheets, "one table to the end": manifests read from the files airports send, the
 //! template a dispatcher fills in, and the rosters officers download.
 
+pub mod fields;
 pub mod manifest;
 pub mod roster;
 pub mod template;
+pub mod values;
 
 /// The language of a file's header row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]

@@ -14,7 +14,7 @@ use crate::domain::traveller::{
     normalize_document_no, parse_time, transition, valid_flight_no, valid_nationality, valid_phone,
     DocumentType, ExceptionKind, Language, TravellerEvent, TravellerStatus,
 };
-use crate::domain::{clean_text, multi_line_problem, UnitLevel};
+use crate::domain::{clean_text, multi_line_problem, written_key, UnitLevel};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::store::counts::local_offset;
 use crate::store::travellers::{self, Traveller};
@@ -276,102 +276,136 @@ impl ManifestRow {
 /// The most rows of one manifest: a long-haul flight's passengers many times over.
 pub const MAX_MANIFEST_ROWS: usize = 50_000;
 
-/// Imports a manifest as it is read, a chunk of rows at a time: each chunk is checked, and written
-/// while no row so far had a problem. Every row is checked to the end, so that a refused manifest
-/// lists every problem; the caller's transaction then drops what was written. All rows, or none.
+/// Where a manifest's rows may name their port and community: by code, or by name (a community
+/// of the caller's subtree also by its name without 社区, or its English name).
+struct Places {
+    ports: HashMap<String, Vec<(String, PortId)>>,
+    communities: HashMap<String, Vec<(String, crate::auth::UnitPlace)>>,
+}
+
+impl Places {
+    fn load(conn: &mut DbConnection, scope: Scope) -> ApiResult<Places> {
+        let mut ports: HashMap<String, Vec<(String, PortId)>> = HashMap::new();
+        for port in ports::list(conn, None, 100_000)? {
+            for key in [written_key(&port.code), written_key(&port.name)] {
+                let list = ports.entry(key).or_default();
+                if !list.iter().any(|(code, _)| *code == port.code) {
+                    list.push((port.code.clone(), port.id));
+                }
+            }
+        }
+        let mut communities: HashMap<String, Vec<(String, crate::auth::UnitPlace)>> = HashMap::new();
+        for unit in units::of_level(conn, scope, UnitLevel::Community)? {
+            let short = unit.name.strip_suffix("社区").unwrap_or(&unit.name).to_owned();
+            let mut keys = vec![
+                written_key(&unit.code),
+                written_key(&unit.name),
+                written_key(&short),
+            ];
+            keys.extend(unit.name_en.as_deref().map(written_key));
+            for key in keys.into_iter().filter(|k| !k.is_empty()) {
+                let list = communities.entry(key).or_default();
+                if !list.iter().any(|(code, _)| *code == unit.code) {
+                    list.push((unit.code.clone(), unit.place()));
+                }
+            }
+        }
+        Ok(Places { ports, communities })
+    }
+
+    /// The one thing `written` names, or the problem: none, or several (their codes).
+    fn one<T: Copy>(
+        list: Option<&Vec<(String, T)>>,
+        written: &str,
+        none: impl FnOnce() -> Message,
+    ) -> Result<T, Message> {
+        match list.map(Vec::as_slice) {
+            Some([(_, one)]) => Ok(*one),
+            Some(many) if !many.is_empty() => {
+                let mut codes: Vec<&str> = many.iter().map(|(code, _)| code.as_str()).collect();
+                codes.sort();
+                Err(msg!("name_matches_several", value = written, codes = codes))
+            }
+            _ => Err(none()),
+        }
+    }
+
+    fn port(&self, written: &str) -> Result<PortId, Message> {
+        Self::one(self.ports.get(&written_key(written)), written, || {
+            msg!("no_port_with_code", code = written)
+        })
+    }
+
+    fn community(&self, written: &str) -> Result<crate::auth::UnitPlace, Message> {
+        Self::one(self.communities.get(&written_key(written)), written, || {
+            msg!("no_community_with_code", code = written)
+        })
+    }
+}
+
+/// Imports a whole manifest, read and checked before: every row is checked against the database
+/// too (its port, its community, its document), and then all rows are written, or, when any row
+/// has a problem, none, and the answer lists the problems (`ApiError::row_problems`).
+/// `column` orders the grouped problems by the column of their field.
 pub fn import(
     conn: &mut Tx<'_>,
     actor: &Actor,
-    chunks: impl IntoIterator<Item = ApiResult<Vec<ManifestRow>>>,
+    rows: Vec<ManifestRow>,
+    column: impl Fn(&str) -> usize,
 ) -> ApiResult<usize> {
+    let places = Places::load(conn.conn()?, actor.scope)?;
     let mut errors: Vec<FieldError> = Vec::new();
-    let mut port_ids: HashMap<String, Option<PortId>> = HashMap::new();
-    let mut destinations: HashMap<String, Result<crate::auth::UnitPlace, Message>> = HashMap::new();
     let mut documents = HashSet::new();
-    let mut written = 0;
-    for chunk in chunks {
-        let mut accepted = Vec::new();
-        for row in chunk? {
-            let mut row_errors = Vec::new();
-            let checked = row.traveller.map_err(|e| row_errors.extend(e)).ok();
-            let code = row.port_code.trim().to_uppercase();
-            let port_id = match port_ids.get(&code) {
-                Some(id) => *id,
-                None => {
-                    let id = ports::find_by_code(conn.conn()?, &code)?.map(|p| p.id);
-                    port_ids.insert(code.clone(), id);
-                    id
-                }
-            };
-            if port_id.is_none() {
-                row_errors.push(FieldError::new(
-                    "port_code",
-                    msg!("no_port_with_code", code = code),
-                ));
-            }
-            let community = row.community_code.trim().to_uppercase();
-            if !destinations.contains_key(&community) {
-                let place = match units::find_by_code(conn.conn()?, actor.scope, &community)? {
-                    Some(u) if u.level == UnitLevel::Community => Ok(u.place()),
-                    _ => Err(msg!("no_community_with_code", code = community)),
-                };
-                destinations.insert(community.clone(), place);
-            }
-            let dest = match &destinations[&community] {
-                Ok(place) => Some(*place),
-                Err(message) => {
-                    row_errors.push(FieldError::new("destination_community_code", message.clone()));
-                    None
-                }
-            };
-            if let Some(c) = &checked {
-                if !documents.insert((c.document_type, c.document_no.clone())) {
-                    row_errors.push(FieldError::new("document_no", msg!("document_twice_in_manifest")));
-                }
-            }
-            match (checked, port_id, dest) {
-                (Some(c), Some(port_id), Some(dest)) if row_errors.is_empty() => {
-                    accepted.push((row.line, new_traveller(actor, c, port_id, &dest)))
-                }
-                _ => errors.extend(row_errors.into_iter().map(|e| FieldError {
-                    row: Some(row.line),
-                    ..e
-                })),
+    let mut accepted = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut row_errors = Vec::new();
+        let checked = row.traveller.map_err(|e| row_errors.extend(e)).ok();
+        let port_id = places
+            .port(row.port_code.trim())
+            .map_err(|m| row_errors.push(FieldError::new("port_code", m)))
+            .ok();
+        let dest = places
+            .community(row.community_code.trim())
+            .map_err(|m| row_errors.push(FieldError::new("destination_community_code", m)))
+            .ok();
+        if let Some(c) = &checked {
+            if !documents.insert((c.document_type, c.document_no.clone())) {
+                row_errors.push(FieldError::new("document_no", msg!("document_twice_in_manifest")));
             }
         }
-        // A document of an earlier chunk is not asked for again: a repeat "appears twice".
-        let asked: Vec<(DocumentType, String)> = accepted
-            .iter()
-            .map(|(_, t)| (t.document_type, t.document_no.clone()))
-            .collect();
-        let open = travellers::open_documents(conn.conn()?, &asked)?;
-        for (line, t) in &accepted {
-            if open.contains(&(t.document_type, t.document_no.clone())) {
-                errors.push(FieldError {
-                    row: Some(*line),
-                    ..FieldError::new("document_no", msg!("open_transfer"))
-                });
+        match (checked, port_id, dest) {
+            (Some(c), Some(port_id), Some(dest)) if row_errors.is_empty() => {
+                accepted.push((row.line, new_traveller(actor, c, port_id, &dest)))
             }
+            _ => errors.extend(row_errors.into_iter().map(|e| FieldError {
+                row: Some(row.line),
+                ..e
+            })),
         }
-        if errors.is_empty() {
-            let accepted: Vec<Traveller> = accepted.into_iter().map(|(_, t)| t).collect();
-            conn.insert_travellers(&accepted)?;
-            for traveller in &accepted {
-                record_registered(conn, actor, traveller, "manifest")?;
-            }
-            written += accepted.len();
+    }
+    // Documents with an open transfer, a thousand a query.
+    let asked: Vec<(DocumentType, String)> = accepted
+        .iter()
+        .map(|(_, t)| (t.document_type, t.document_no.clone()))
+        .collect();
+    let open = travellers::open_documents(conn.conn()?, &asked)?;
+    for (line, t) in &accepted {
+        if open.contains(&(t.document_type, t.document_no.clone())) {
+            errors.push(FieldError {
+                row: Some(*line),
+                ..FieldError::new("document_no", msg!("open_transfer"))
+            });
         }
     }
     if !errors.is_empty() {
-        // In row order, as the spreadsheet shows them.
-        errors.sort_by_key(|e| e.row);
-        let count = errors.len();
-        let mut error = ApiError::invalid(errors);
-        error.subject = None;
-        error.message = msg!("manifest_problems", count = count);
-        return Err(error);
+        return Err(ApiError::row_problems(errors, column));
     }
-    Ok(written)
+    let accepted: Vec<Traveller> = accepted.into_iter().map(|(_, t)| t).collect();
+    conn.insert_travellers(&accepted)?;
+    for traveller in &accepted {
+        record_registered(conn, actor, traveller, "manifest")?;
+    }
+    Ok(accepted.len())
 }
 
 /// Records a terminal exception for a traveller, by the officer of the unit that holds them.

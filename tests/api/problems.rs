@@ -316,7 +316,7 @@ struct Reason {
 async fn a_manifest_with_one_problem_names_its_column_in_the_detail() {
     let w = World::new().await;
     let csv = "full_name,document_type,document_no,nationality,port_code,arrived_at,destination_community_code,seat\n\
-               Li Wei,passport,E1,CHN,PVG,2020-03-07 08:30,CZ-TN-HM,12A\n";
+               Li Wei,passport,E1,CHN,XXX,2020-03-07 08:30,CZ-TN-HM,12A\n";
     let res = w
         .app
         .send_raw(
@@ -328,9 +328,14 @@ async fn a_manifest_with_one_problem_names_its_column_in_the_detail() {
         )
         .await
         .expect_problem(422, "validation_failed");
-    assert_eq!(res.body["errors"][0]["row"], 1);
-    assert_eq!(res.body["errors"][0]["code"], "unknown_column");
-    assert_eq!(res.body["detail"], "seat: unknown column");
+    assert_eq!(res.body["errors"][0]["row"], 2);
+    assert_eq!(res.body["errors"][0]["code"], "no_port_with_code");
+    assert_eq!(res.body["errors"][0]["params"]["code"], "XXX");
+    assert_eq!(
+        res.body["detail"],
+        "port_code: no port of entry with the code or name XXX"
+    );
+    assert_eq!(res.body["error_count"], 1);
 }
 
 #[actix_web::test]

@@ -16,8 +16,14 @@ document_no_characters = may contain only letters, digits and '-'
 
 ## Whole requests
 
-fields_invalid = { $count } fields are invalid
-manifest_problems = { $count } problems in the manifest; nothing was imported
+fields_invalid = { $count ->
+    [one] 1 field is invalid
+   *[other] { $count } fields are invalid
+  }
+manifest_problems = { $count ->
+    [one] 1 problem in the manifest; nothing was imported
+   *[other] { $count } problems in the manifest; nothing was imported
+  }
 role_may_not = your role may not do this
 not_found = { $resource } not found
 rate_limited = too many attempts; try again in { $retry_after_secs } s
@@ -78,7 +84,7 @@ cell_error = the cell holds an error ({ $error })
 cell_too_long = longer than { $max_bytes } bytes
 changed_concurrently = the { $resource } was changed by another request; retry
 city_has_no_parent = a city has no parent
-column_missing = required column is missing
+column_missing = the required column { $column } ({ $heading }) is missing
 column_twice = this column appears twice
 csv_encoding = the CSV is neither UTF-8 nor GB18030 text
 csv_not_utf8 = the CSV is not valid UTF-8: { $reason }
@@ -97,10 +103,10 @@ metrics_token = this scrape needs the metrics token
 missing_token = missing bearer token
 nationality_format = must be an ISO 3166-1 alpha-3 code, e.g. CHN
 needs_parent = a { $level } needs a parent
-no_community_with_code = no community with code { $code } in your jurisdiction
+no_community_with_code = no community with the code or name { $code } in your jurisdiction
 no_header_row = the manifest has no header row
 no_home_unit = the account has no usable home unit
-no_port_with_code = no port of entry with code { $code }
+no_port_with_code = no port of entry with the code or name { $code }
 no_rows = the manifest has no rows
 no_sheet = the workbook has no sheet
 no_such_port = no such port of entry
@@ -198,3 +204,5 @@ loose_end_waiting = { $count ->
    *[other] { $count } people have
   } waited at { $port } longer than { $minutes } minutes: plan a batch
 no_hotline = no hotline on record
+name_matches_several = { $value } names more than one: { $codes }; write the code
+xlsx_too_many_strings = the workbook holds more than { $max_strings } shared strings, more than a manifest needs

@@ -116,7 +116,7 @@ cell_error = 单元格中是错误值（{ $error }）
 cell_too_long = 超过 { $max_bytes } 字节
 changed_concurrently = 数据已被其他操作修改（{ $resource }），请重试
 city_has_no_parent = 市级单位没有上级单位
-column_missing = 缺少必需的列
+column_missing = 缺少必需的列：{ $heading }（{ $column }）
 column_twice = 此列出现了两次
 csv_encoding = CSV 文件既不是 UTF-8 也不是 GB18030 编码的文本
 csv_not_utf8 = CSV 文件不是有效的 UTF-8：{ $reason }
@@ -145,10 +145,10 @@ needs_parent = { $level ->
     [community] 社区
    *[other] { $level }
 }级单位必须有上级单位
-no_community_with_code = 您的辖区内没有编码为 { $code } 的社区
+no_community_with_code = 您的辖区内没有代码或名称为 { $code } 的社区
 no_header_row = 名单没有表头行
 no_home_unit = 该账号没有可用的所属单位
-no_port_with_code = 没有编码为 { $code } 的入境口岸
+no_port_with_code = 没有代码或名称为 { $code } 的入境口岸
 no_rows = 名单中没有数据行
 no_sheet = 工作簿中没有工作表
 no_such_port = 没有这个入境口岸
@@ -371,3 +371,5 @@ loose_end_locked = 移交给{ $to }的交接因交接码错误次数过多已锁
 loose_end_overdue = { $from }移交给{ $to }的交接已超时：请{ $to }尽快确认；{ $from }联系电话 { $hotline }
 loose_end_waiting = 有 { $count } 人在{ $port }等待转运已超过 { $minutes } 分钟：请安排转运批次
 no_hotline = 未登记联系电话
+name_matches_several = “{ $value }”对应多个：{ $codes }；请填写代码
+xlsx_too_many_strings = 工作簿中的共享字符串超过 { $max_strings } 个，超出名单所需
