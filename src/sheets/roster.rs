@@ -5,22 +5,29 @@
 use chrono::NaiveDateTime;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
+use super::fields::FIELDS;
 use super::{HeaderLanguage, UTF8_BOM};
 use crate::db::types::Timestamp;
-use crate::domain::traveller::{DocumentType, ExceptionKind, TravellerStatus};
+use crate::domain::traveller::{DocumentType, ExceptionKind, Language, TravellerStatus};
 use crate::store::counts::local_offset;
 use crate::store::roster::RosterRow;
 
-/// The roster's columns: the English header, the Chinese header and a width that fits.
-pub const COLUMNS: [(&str, &str, f64); 24] = [
-    ("full_name", "姓名", 20.0),
-    ("document_type", "证件类型", 12.0),
-    ("document_no", "证件号码", 16.0),
-    ("nationality", "国籍", 8.0),
-    ("phone", "电话", 18.0),
-    ("flight_no", "航班号", 10.0),
+/// A traveller's field as a roster column: its name, its Chinese header, a width.
+const fn field(k: usize, width: f64) -> (&'static str, &'static str, f64) {
+    (FIELDS[k].name, FIELDS[k].zh, width)
+}
+
+/// The roster's columns: the English header, the Chinese header and a width that fits. The
+/// traveller's own fields are those of a manifest (`fields::FIELDS`).
+pub const COLUMNS: [(&str, &str, f64); 28] = [
+    field(0, 20.0),
+    field(1, 12.0),
+    field(2, 16.0),
+    field(3, 8.0),
+    field(4, 18.0),
+    field(5, 10.0),
     ("port", "入境口岸", 18.0),
-    ("arrived_at", "入境时间", 17.0),
+    field(7, 17.0),
     ("district", "目的区", 14.0),
     ("community", "目的社区", 16.0),
     ("batch_code", "转运批次", 18.0),
@@ -37,6 +44,10 @@ pub const COLUMNS: [(&str, &str, f64); 24] = [
     ("status", "状态", 12.0),
     ("custodian", "当前责任单位", 16.0),
     ("exception", "异常情况", 24.0),
+    field(9, 30.0),
+    field(10, 8.0),
+    field(11, 30.0),
+    ("missing_since", "未到登记时间", 17.0),
 ];
 
 /// One cell of the roster.
@@ -157,7 +168,24 @@ pub fn cells(row: &RosterRow, lang: HeaderLanguage) -> Vec<Cell> {
     cells.push(text(Some(status_word(t.status, lang).to_owned())));
     cells.push(text(Some(row.custodian.clone())));
     cells.push(text(exception));
+    cells.push(text(t.address.clone()));
+    cells.push(text(t.language.map(|l| language_word(l, lang).to_owned())));
+    cells.push(text(t.notes.clone()));
+    cells.push(time(t.missing_since));
     cells
+}
+
+fn language_word(language: Language, lang: HeaderLanguage) -> &'static str {
+    match (lang, language) {
+        (HeaderLanguage::En, Language::Zh) => "Chinese",
+        (HeaderLanguage::En, Language::En) => "English",
+        (HeaderLanguage::En, Language::Ja) => "Japanese",
+        (HeaderLanguage::En, Language::Ko) => "Korean",
+        (HeaderLanguage::Zh, Language::Zh) => "中文",
+        (HeaderLanguage::Zh, Language::En) => "英文",
+        (HeaderLanguage::Zh, Language::Ja) => "日文",
+        (HeaderLanguage::Zh, Language::Ko) => "韩文",
+    }
 }
 
 fn header(lang: HeaderLanguage) -> impl Iterator<Item = &'static str> {

@@ -124,6 +124,26 @@ async fn a_time_in_json_must_carry_its_offset() {
         .await
         .expect(201);
     assert_eq!(ok.body["arrived_at"], "2020-03-07T08:30:00Z");
+    // In a query too: a time without its offset is refused, never read as local time.
+    let res = w
+        .app
+        .get("/api/v1/batches?from=2024-01-01T00:00:00", &w.dispatcher)
+        .await;
+    assert!(
+        res.status == 400 || res.status == 422,
+        "{} {}",
+        res.status,
+        res.body
+    );
+    assert_eq!(res.body["code"], "validation_failed");
+    w.app
+        .get("/api/v1/batches?from=2024-01-01T00:00:00Z", &w.dispatcher)
+        .await
+        .expect(200);
+    w.app
+        .get("/api/v1/batches?from=2024-01-01T08:00:00%2B08:00", &w.dispatcher)
+        .await
+        .expect(200);
 }
 
 #[actix_web::test]

@@ -379,3 +379,99 @@ async fn rosters_are_for_officers_of_the_jurisdiction_and_every_download_is_reco
     let me = w.app.get("/api/v1/me", &w.dispatcher).await.expect(200).body;
     assert!(exports.iter().any(|e| e["actor_id"] == me["id"]));
 }
+
+#[actix_web::test]
+async fn the_roster_ends_with_address_language_notes_and_since_when_missing_in_its_language() {
+    let w = World::new().await;
+    let mut body = w.traveller_body("PVG", "CZ-TN-HM", "MU7001");
+    body["address"] = "红梅新村 5 栋 301".into();
+    body["notes"] = "needs a wheelchair".into();
+    let a = w
+        .app
+        .post("/api/v1/travellers", &w.dispatcher, body)
+        .await
+        .expect(201)
+        .id();
+    let b = w.register("PVG", "CZ-TN-HM", "MU7001").await;
+    let no_show = w.register("PVG", "CZ-TN-HM", "MU7001").await;
+    let bus = w.vehicle("苏D·Z0003").await;
+    w.run_batch(
+        "PVG",
+        &[a.clone(), b.clone(), no_show.clone()],
+        &bus,
+        std::slice::from_ref(&no_show),
+    )
+    .await;
+    // The district receives one of two: the other is missing.
+    let h = w.pending_to("CZ-TN").await.remove(0);
+    let confirmed = w.confirm(&h, "CZ-TN", &[a.as_str()]).await.expect(200);
+    let roster = |lang: &'static str| {
+        let w = &w;
+        async move {
+            let res = w
+                .app
+                .get(
+                    &format!("/api/v1/reports/roster?format=xlsx&lang={lang}"),
+                    &w.dispatcher,
+                )
+                .await
+                .expect(200);
+            let sheets = read_workbook(&res.bytes);
+            let header: Vec<String> = sheets[0].1[0].iter().map(|c| c.to_string()).collect();
+            (header, roster_rows(&res.bytes))
+        }
+    };
+    let (header, rows) = roster("en").await;
+    let exception_at = header.iter().position(|h| h == "exception").unwrap();
+    assert_eq!(
+        header[exception_at + 1..],
+        ["address", "language", "notes", "missing_since"]
+    );
+    let by_document = |rows: &[std::collections::HashMap<String, Data>], document: &str, column: &str| {
+        rows.iter()
+            .find(|r| r.values().any(|v| *v == document))
+            .unwrap_or_else(|| panic!("the row of {document}"))
+            .get(column)
+            .cloned()
+            .unwrap_or(Data::Empty)
+    };
+    let doc = |id: &str| {
+        let id = id.to_owned();
+        let w = &w;
+        async move { w.traveller(&id).await["document_no"].as_str().unwrap().to_owned() }
+    };
+    let (doc_a, doc_b, doc_no_show) = (doc(&a).await, doc(&b).await, doc(&no_show).await);
+    assert_eq!(
+        by_document(&rows, &doc_a, "address").to_string(),
+        "红梅新村 5 栋 301"
+    );
+    assert_eq!(by_document(&rows, &doc_a, "language").to_string(), "Chinese");
+    assert_eq!(
+        by_document(&rows, &doc_a, "notes").to_string(),
+        "needs a wheelchair"
+    );
+    assert_eq!(by_document(&rows, &doc_a, "missing_since"), Data::Empty);
+    let missing_at = confirmed.body["confirmed_at"].clone();
+    assert_eq!(
+        cell_time(&by_document(&rows, &doc_b, "missing_since")),
+        local(&missing_at)
+    );
+    assert!(by_document(&rows, &doc_no_show, "exception")
+        .to_string()
+        .starts_with("no-show: did not board"));
+    // In Chinese: the headers, the language, the status and the exception.
+    let (header, rows) = roster("zh").await;
+    assert_eq!(
+        header[exception_at + 1..],
+        ["住址", "语言", "备注", "未到登记时间"]
+    );
+    assert_eq!(by_document(&rows, &doc_a, "语言").to_string(), "中文");
+    assert_eq!(by_document(&rows, &doc_a, "状态").to_string(), "已交接至区");
+    let exception = by_document(&rows, &doc_no_show, "异常情况").to_string();
+    assert!(exception.starts_with("未登车"), "{exception}");
+    assert!(!exception.contains("did not board"), "{exception}");
+    assert_eq!(
+        cell_time(&by_document(&rows, &doc_b, "未到登记时间")),
+        local(&missing_at)
+    );
+}
