@@ -8,6 +8,7 @@ import { h, select } from './ui.js';
 import * as signin from './signin.js';
 import * as dashboard from './dashboard.js';
 import * as desk from './desk.js';
+import * as looseEnds from './loose-ends.js';
 import * as board from './board.js';
 import * as trace from './trace.js';
 import * as admin from './admin.js';
@@ -18,6 +19,7 @@ const OFFICERS = ['district_officer', 'community_officer'];
 const SCREENS = [
   ['dashboard', dashboard, null, true],
   ['desk', desk, OFFICERS, true],
+  ['loose-ends', looseEnds, ['admin', 'dispatcher', ...OFFICERS], true],
   ['board', board, ['dispatcher'], true],
   ['trace', trace, ['admin', 'dispatcher', ...OFFICERS], true],
   ['admin', admin, ['admin'], true],

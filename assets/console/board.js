@@ -181,6 +181,14 @@ export function mount(main) {
       board.picked(true);
       return Promise.all([panels.vehicles.load(), panels.batches.load(), panels.waiting.load()]);
     })
+    .then(() => {
+      // Come from a loose end (#/board?port=PVG): that port's people, in view.
+      const port = new URLSearchParams(location.hash.split('?')[1] || '').get('port');
+      const rows = port && [...main.querySelectorAll('[data-port]')].find((el) => el.dataset.port === port);
+      if (!rows) return;
+      rows.classList.add('highlight');
+      rows.scrollIntoView({ block: 'center' });
+    })
     .catch((e) => panels.waiting.failed(e));
 
   main.replaceChildren(

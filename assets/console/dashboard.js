@@ -20,6 +20,12 @@ addStrings({
     'dash.pending': 'Pending handoffs',
     'dash.overdue': 'Overdue handoffs',
     'dash.missing': 'Missing people',
+    'dash.loose': 'Loose ends',
+    'dash.loose.missing': 'missing',
+    'dash.loose.rejected': 'rejected',
+    'dash.loose.locked': 'locked',
+    'dash.loose.overdue': 'overdue',
+    'dash.loose.waiting': 'waiting',
     'dash.loop': 'Loop closed',
     'dash.loop_of': '{closed} of {total}',
     'dash.districts': 'Districts',
@@ -54,6 +60,12 @@ addStrings({
     'dash.pending': '待确认交接',
     'dash.overdue': '超时交接',
     'dash.missing': '未到人员',
+    'dash.loose': '未闭环事项',
+    'dash.loose.missing': '未到',
+    'dash.loose.rejected': '被拒收',
+    'dash.loose.locked': '已锁定',
+    'dash.loose.overdue': '超时',
+    'dash.loose.waiting': '口岸滞留',
     'dash.loop': '闭环率',
     'dash.loop_of': '{total} 人中 {closed} 人',
     'dash.districts': '各区情况',
@@ -96,7 +108,24 @@ function card(id, label, value, extra, tone) {
   );
 }
 
-function cards(o) {
+/** The loose ends of the scope: a figure that leads to their list for those who may act. */
+function looseCard(o, linkable) {
+  const ends = o.loose_ends || {};
+  const total = Object.values(ends).reduce((sum, n) => sum + n, 0);
+  const parts = ['missing', 'rejected', 'locked', 'overdue', 'waiting']
+    .filter((k) => ends[k])
+    .map((k) => `${t(`dash.loose.${k}`)} ${number(ends[k])}`)
+    .join(' · ');
+  const inner = [
+    h('div', { class: 'stat-label' }, t('dash.loose')),
+    h('div', { class: 'stat-value' }, number(total)),
+    parts ? h('div', { class: 'stat-extra' }, parts) : null,
+  ];
+  const attrs = { class: `stat ${total ? 'bad' : 'good'}`, id: 'stat-loose', dataset: { value: String(total) } };
+  return linkable ? h('a', { ...attrs, href: '#/loose-ends', class: `${attrs.class} link-card` }, ...inner) : h('div', attrs, ...inner);
+}
+
+function cards(o, linkable) {
   const s = o.travellers.by_status;
   const total = o.loop.open + o.loop.closed + o.loop.exceptions;
   const closed = o.loop.closed + o.loop.exceptions;
@@ -111,6 +140,7 @@ function cards(o) {
     card('pending', t('dash.pending'), o.handoffs.pending),
     card('overdue', t('dash.overdue'), o.handoffs.overdue, null, o.handoffs.overdue ? 'bad' : ''),
     card('missing', t('dash.missing'), o.loop.missing, null, o.loop.missing ? 'bad' : ''),
+    looseCard(o, linkable),
     h(
       'div',
       { class: 'stat', id: 'stat-loop', dataset: { value: String(pct) } },
@@ -206,7 +236,7 @@ export function mount(main, user) {
         fresh('/stats/daily', range),
       ]);
       if (stopped) return;
-      fill(grid, cards(overview));
+      fill(grid, cards(overview, watchesFeed));
       fill(districts, districtsTable(d.items));
       fill(ports, portsTable(p.items));
       fill(chart, dailyChart(t('dash.daily'), daily.items, SERIES()));

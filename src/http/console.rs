@@ -44,6 +44,7 @@ console_files![
     ("signin.js", JS),
     ("dashboard.js", JS),
     ("desk.js", JS),
+    ("loose-ends.js", JS),
     ("board.js", JS),
     ("board-waiting.js", JS),
     ("board-batches.js", JS),

@@ -15,6 +15,7 @@ mod layout;
 mod live;
 mod logins;
 mod loose_ends;
+mod loose_ends_screen;
 mod manifests;
 mod notices;
 mod openapi;
