@@ -19,7 +19,8 @@ export function panel(board) {
     try {
       const lists = await Promise.all(OPEN.map((status) => all('/batches', { status }, 200)));
       if (board.stopped || mine !== loads) return;
-      state.batches = lists.flat();
+      // Newest first, whatever their status: a card stays where it is after each step.
+      state.batches = lists.flat().sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
       // Cards of unchanged batches keep the dispatcher's ticks and reasons.
       if (state.batches.length) keepOrDraw(el, state.batches, batchShape, batchCard);
       else fill(el, h('p', { class: 'muted' }, t('board.no_batches')));
@@ -37,7 +38,17 @@ export function panel(board) {
   board.picked = drawForm;
 
   /** What a drawn batch card shows that can change: a new shape draws it anew. */
-  const batchShape = (b) => [b.status, b.vehicle?.id, ...(b.handoffs || []).map((x) => x.status)].join('|');
+  const batchShape = (b) =>
+    [
+      b.status,
+      b.vehicle?.id,
+      ...(b.handoffs || []).map((x) => `${x.status}${x.locked ? 'L' : ''}${x.overdue ? 'O' : ''}`),
+      ...b.travellers.map((x) => x.outcome || ''),
+    ].join('|');
+
+  /** The people a dispatcher unticked at boarding, kept across a reload of the page. */
+  const NO_SHOW_KEY = (id) => `inbound-transfer.no-show.${id}`;
+  const unticked = (id) => new Set(JSON.parse(sessionStorage.getItem(NO_SHOW_KEY(id)) || '[]'));
 
   function crewRow() {
     return h(
@@ -128,8 +139,13 @@ export function panel(board) {
           actions.push(h('p', { class: 'muted' }, t('board.no_fit')));
         }
       } else {
-        const boxes = b.travellers.map((x) => h('li', {}, h('label', {}, h('input', { type: 'checkbox', checked: true, value: x.id }), ' ', x.full_name)));
+        const away = unticked(b.id);
+        const boxes = b.travellers.map((x) => h('li', {}, h('label', {}, h('input', { type: 'checkbox', checked: !away.has(x.id), value: x.id }), ' ', x.full_name)));
         const list = h('ul', { class: 'ticks' }, boxes);
+        list.addEventListener('change', () => {
+          const off = [...list.querySelectorAll('input')].filter((i) => !i.checked).map((i) => i.value);
+          sessionStorage.setItem(NO_SHOW_KEY(b.id), JSON.stringify(off));
+        });
         actions.push(
           h('fieldset', {}, h('legend', {}, t('board.boarding')), list),
           run('board.record_boarding', 'primary', () => {
@@ -163,17 +179,41 @@ export function panel(board) {
           h(
             'ul',
             {},
-            b.handoffs.map((x) =>
-              h('li', { dataset: { handoff: x.id } }, `${unitName(x.to_unit) || board.unitName(x.to_unit_id)} · `, badge('handoff', x.status), ' ', x.status === 'pending' ? h('strong', { class: 'handoff-code' }, x.code || '') : null),
-            ),
+            b.handoffs.map((x) => {
+              // Pending, overdue, locked, rejected or confirmed, with the step that fits.
+              const mark = x.status === 'pending' && x.locked ? 'locked' : x.status === 'pending' && x.overdue ? 'overdue' : x.status;
+              const missing = x.status === 'confirmed' && x.missing_traveller_ids?.length;
+              const loose = mark === 'locked' || mark === 'rejected' || missing;
+              return h(
+                'li',
+                { dataset: { handoff: x.id, mark } },
+                `${unitName(x.to_unit) || board.unitName(x.to_unit_id)} · `,
+                h('span', { class: `badge handoff-${mark}` }, t(`board.mark.${mark}`)),
+                ' ',
+                x.status === 'pending' && !x.locked ? h('strong', { class: 'handoff-code' }, x.code || '') : null,
+                missing ? [' ', t('board.missing_n', { n: x.missing_traveller_ids.length })] : null,
+                mark === 'overdue' && x.to_unit?.hotline ? [' ', t('board.call', { hotline: x.to_unit.hotline })] : null,
+                loose ? [' ', h('a', { href: `#/loose-ends?kind=${missing ? 'missing' : mark}` }, t('board.resolve'))] : null,
+              );
+            }),
           ),
         )
       : null;
+    // Once boarding is recorded: who boarded, who did not show, who went missing at a door.
+    const outcomes = b.travellers.some((x) => x.outcome)
+      ? h(
+          'ul',
+          { class: 'outcomes' },
+          b.travellers.map((x) => h('li', { dataset: { traveller: x.id, outcome: x.outcome || '' } }, x.full_name, ' ', x.outcome ? h('span', { class: `badge outcome-${x.outcome}` }, t(`board.outcome.${x.outcome}`)) : null)),
+        )
+      : null;
+    const riding = b.travellers.filter((x) => x.outcome !== 'no_show').length;
     return h(
       'article',
-      { class: 'card batch', dataset: { batch: b.id, code: b.code, status: b.status } },
+      { class: 'card batch', dataset: { batch: b.id, code: b.code, status: b.status, people: String(riding) } },
       h('h3', {}, b.code, ' ', badge('batch', b.status)),
-      h('p', { class: 'meta' }, `${b.travellers.length} · ${b.vehicle?.plate || t('board.no_vehicle')} · ${dateTime(b.created_at)}`),
+      h('p', { class: 'meta' }, `${t('board.people_n', { n: riding })} · ${b.vehicle?.plate || t('board.no_vehicle')} · ${dateTime(b.created_at)}`),
+      outcomes,
       codes,
       h('div', { class: 'actions' }, actions, printButton),
       message.el,

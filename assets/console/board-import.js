@@ -5,6 +5,19 @@ import { api, download } from './api.js';
 import { fieldName, t } from './i18n.js';
 import { act, field, fill, h, messageArea, section, table } from './ui.js';
 
+/** The rows of a problem: one row, or every row with the same problem, as ranges (2–31, 40). */
+function rowsText(problem) {
+  const rows = problem.rows?.length ? problem.rows : [problem.row].filter((r) => r !== undefined && r !== null);
+  const ranges = [];
+  for (const row of rows) {
+    const last = ranges[ranges.length - 1];
+    if (last && row === last[1] + 1) last[1] = row;
+    else ranges.push([row, row]);
+  }
+  const text = ranges.map(([a, b]) => (a === b ? String(a) : `${a}–${b}`)).join(', ');
+  return rows.length > 1 ? `${text} (${t('board.rows_count', { n: rows.length })})` : text;
+}
+
 export function importForm(board) {
   const message = messageArea();
   const errors = h('div', { id: 'import-errors' });
@@ -23,6 +36,9 @@ export function importForm(board) {
     try {
       const done = await api('POST', '/travellers/import', { body: chosen, contentType: type });
       message.ok(t('board.imported', { n: done.created }));
+      if (done.ignored_columns?.length) {
+        fill(errors, h('p', { class: 'muted', id: 'import-ignored' }, t('board.ignored', { columns: done.ignored_columns.join(', ') })));
+      }
       file.value = '';
       board.reload('waiting');
     } catch (err) {
@@ -33,7 +49,7 @@ export function importForm(board) {
           table(
             t('board.import'),
             [t('board.row'), t('board.column'), t('board.problem')],
-            err.errors.map((x) => [String(x.row ?? ''), fieldName(x.field), x.message]),
+            err.errors.map((x) => [rowsText(x), fieldName(x.field), x.message]),
             { class: 'errors' },
           ),
         );

@@ -15,6 +15,7 @@ import * as waiting from './board-waiting.js';
 import * as batches from './board-batches.js';
 import * as vehicles from './board-vehicles.js';
 import { importForm } from './board-import.js';
+import { walkInForm } from './board-walkin.js';
 
 addStrings({
   en: {
@@ -57,6 +58,23 @@ addStrings({
     'board.file': 'Manifest file (.xlsx or .csv)',
     'board.upload': 'Import',
     'board.imported': '{n} travellers registered.',
+    'board.imported.one': '1 traveller registered.',
+    'board.ignored': 'Columns not used, and left out: {columns}.',
+    'board.rows_count': '{n} rows',
+    'board.people_n': '{n} people',
+    'board.people_n.one': '1 person',
+    'board.mark.pending': 'pending',
+    'board.mark.overdue': 'overdue',
+    'board.mark.locked': 'locked',
+    'board.mark.rejected': 'rejected',
+    'board.mark.confirmed': 'confirmed',
+    'board.mark.cancelled': 'cancelled',
+    'board.missing_n': '{n} missing',
+    'board.call': 'call {hotline}',
+    'board.resolve': 'Resolve',
+    'board.outcome.boarded': 'boarded',
+    'board.outcome.no_show': 'no-show',
+    'board.outcome.missing': 'missing',
     'board.row_errors': 'Nothing was written. Correct these rows and import the file again ({n} problems):',
     'board.template': 'Template',
     'board.downloaded': 'Downloaded {name}.',
@@ -118,6 +136,21 @@ addStrings({
     'board.file': '名单文件（.xlsx 或 .csv）',
     'board.upload': '导入',
     'board.imported': '已登记 {n} 人。',
+    'board.ignored': '以下列未使用，已忽略：{columns}。',
+    'board.rows_count': '共 {n} 行',
+    'board.people_n': '{n} 人',
+    'board.mark.pending': '待确认',
+    'board.mark.overdue': '已超时',
+    'board.mark.locked': '已锁定',
+    'board.mark.rejected': '被拒收',
+    'board.mark.confirmed': '已确认',
+    'board.mark.cancelled': '已撤销',
+    'board.missing_n': '{n} 人未到',
+    'board.call': '电话 {hotline}',
+    'board.resolve': '去处理',
+    'board.outcome.boarded': '已登车',
+    'board.outcome.no_show': '未登车',
+    'board.outcome.missing': '未到',
     'board.row_errors': '未写入任何数据。请修改以下各行后重新导入（共 {n} 处问题）：',
     'board.template': '模板',
     'board.downloaded': '已下载 {name}。',
@@ -153,7 +186,7 @@ const CONCERNS = [
 
 export function mount(main) {
   const board = {
-    state: { ports: [], units: new Map(), districts: [], waiting: [], more: [], vehicles: [], batches: [], picked: new Set() },
+    state: { ports: [], units: new Map(), districts: [], communities: [], waiting: [], more: [], vehicles: [], batches: [], picked: new Set() },
     stopped: false,
     /** A unit's name by id, in the console's language. */
     unitName: (id) => board.state.units.get(id) || '',
@@ -178,6 +211,8 @@ export function mount(main) {
       board.state.ports = ports;
       board.state.units = new Map(units.map((u) => [u.id, unitName(u)]));
       board.state.districts = units.filter((u) => u.level === 'district');
+      board.state.communities = units.filter((u) => u.level === 'community');
+      walkIn.draw();
       board.picked(true);
       return Promise.all([panels.vehicles.load(), panels.batches.load(), panels.waiting.load()]);
     })
@@ -191,12 +226,14 @@ export function mount(main) {
     })
     .catch((e) => panels.waiting.failed(e));
 
+  const walkIn = walkInForm(board);
   main.replaceChildren(
     h('h1', {}, t('board.title')),
     section(t('board.waiting'), ...panels.waiting.el),
     section(t('board.new_batch'), panels.batches.newBatch),
     section(t('board.batches'), panels.batches.el),
     h('div', { class: 'columns' }, section(t('board.vehicles'), panels.vehicles.el), importForm(board)),
+    walkIn.el,
   );
   return () => {
     board.stopped = true;

@@ -22,6 +22,7 @@ addStrings({
     'desk.from': 'From {unit}',
     'desk.to': 'To {unit}',
     'desk.people': '{n} people',
+    'desk.people.one': '1 person',
     'desk.due': 'Due {time}',
     'desk.overdue': 'Overdue',
     'desk.code': '6-digit code read out by the sender',
@@ -38,9 +39,12 @@ addStrings({
     'desk.hotline': ' on {hotline}',
     'desk.read_out': 'Code to read out',
     'desk.new': 'New handoff from {unit}: {n} people.',
+    'desk.new.one': 'New handoff from {unit}: 1 person.',
     'desk.sound': 'Sound on a new handoff',
     'desk.none_ticked': 'Tick at least one person, or reject the handoff.',
     'desk.code_format': 'The code is 6 digits.',
+    'desk.batch': 'Batch {code}',
+    'desk.driver': 'driver {name}{phone}',
   },
   zh: {
     'desk.title': '交接台',
@@ -70,6 +74,8 @@ addStrings({
     'desk.sound': '新交接时提示音',
     'desk.none_ticked': '请至少勾选一人，或选择拒收。',
     'desk.code_format': '交接码为 6 位数字。',
+    'desk.batch': '批次 {code}',
+    'desk.driver': '驾驶员 {name}{phone}',
   },
 });
 
@@ -101,6 +107,15 @@ function lockedText(handoff) {
     unit: unitName(handoff.from_unit),
     hotline: hotline ? t('desk.hotline', { hotline }) : '',
   });
+}
+
+/** The trip that brought the people: batch code, vehicle plate and driver, so that two vehicles of
+ * the city at one door cannot be confused. */
+function trip(handoff) {
+  const b = handoff.batch;
+  if (!b) return null;
+  const driver = b.driver ? t('desk.driver', { name: b.driver, phone: b.driver_phone ? ` ${b.driver_phone}` : '' }) : null;
+  return h('p', { class: 'trip', dataset: { batch: b.code } }, [t('desk.batch', { code: b.code }), b.vehicle_plate, driver].filter(Boolean).join(' · '));
 }
 
 function meta(handoff) {
@@ -209,6 +224,7 @@ function incomingCard(handoff, reload, announce) {
     'article',
     { class: `handoff card ${handoff.overdue ? 'overdue' : ''}`, dataset: { handoff: handoff.id } },
     h('h3', {}, t('desk.from', { unit: unitName(handoff.from_unit) })),
+    trip(handoff),
     meta(handoff),
     form,
     h('details', {}, h('summary', {}, t('desk.reject_title')), rejectForm),
@@ -221,6 +237,7 @@ function outgoingCard(handoff) {
     'article',
     { class: `handoff card ${handoff.overdue ? 'overdue' : ''}`, dataset: { handoff: handoff.id } },
     h('h3', {}, t('desk.to', { unit: unitName(handoff.to_unit) })),
+    trip(handoff),
     meta(handoff),
     h('p', { class: 'read-out' }, h('span', {}, t('desk.read_out')), ' ', h('strong', { class: 'handoff-code' }, handoff.code || '——')),
     h('ul', { class: 'names' }, handoff.travellers.map((p) => h('li', {}, p.full_name))),
@@ -233,7 +250,17 @@ export function mount(main, user) {
   const alert = h('div', { id: 'desk-alert', class: 'alert', role: 'alert', hidden: true });
   const outcome = messageArea();
   outcome.el.id = 'desk-message';
-  const announce = (text) => outcome.ok(text);
+  // What an action came to is said at the top, in view and focused (the card it came from is
+  // gone), and fades after a minute so that it never sits beside a newer alert.
+  let fade = null;
+  const announce = (text) => {
+    outcome.ok(text);
+    outcome.el.tabIndex = -1;
+    outcome.el.scrollIntoView({ block: 'start' });
+    outcome.el.focus({ preventScroll: true });
+    clearTimeout(fade);
+    fade = setTimeout(() => outcome.clear(), 60000);
+  };
   const sound = h('input', {
     type: 'checkbox',
     id: 'desk-sound',
@@ -255,6 +282,7 @@ export function mount(main, user) {
       const fresh = known ? ins.filter((x) => !known.has(x.id)) : [];
       known = new Set(ins.map((x) => x.id));
       if (fresh.length) {
+        outcome.clear();
         alert.hidden = false;
         alert.textContent = fresh.map((x) => t('desk.new', { unit: unitName(x.from_unit), n: x.traveller_ids.length })).join(' ');
         if (sound.checked) beep();
@@ -281,6 +309,7 @@ export function mount(main, user) {
   );
   return () => {
     stopped = true;
+    clearTimeout(fade);
     clearInterval(poll);
     unfollow();
   };

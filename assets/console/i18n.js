@@ -44,9 +44,11 @@ export function addStrings(more) {
   for (const l of Object.keys(strings)) Object.assign(strings[l], more[l] || {});
 }
 
-/** The text of `key` in the current language, with `{name}` filled from `params`. */
+/** The text of `key` in the current language, with `{name}` filled from `params`; where the
+ * number `n` is 1 and the language has a `key.one`, that one ("1 person", not "1 people"). */
 export function t(key, params = {}) {
-  const text = strings[lang][key] ?? strings.en[key] ?? key;
+  const one = params.n === 1 ? strings[lang][`${key}.one`] : undefined;
+  const text = one ?? strings[lang][key] ?? strings.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`).toString());
 }
 

@@ -50,6 +50,7 @@ console_files![
     ("board-batches.js", JS),
     ("board-vehicles.js", JS),
     ("board-import.js", JS),
+    ("board-walkin.js", JS),
     ("trace.js", JS),
     ("admin.js", JS),
     ("account.js", JS),

@@ -71,11 +71,24 @@ impl HandoffUnitView {
     }
 }
 
+/// The trip that brought a handoff's people: what tells two vehicles of the city apart at a door.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HandoffBatchView {
+    code: String,
+    vehicle_plate: Option<String>,
+    /// The driver of the crew, and their phone.
+    driver: Option<String>,
+    driver_phone: Option<String>,
+}
+
 /// An offer of custody from one unit to the next.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HandoffView {
     id: HandoffId,
     batch_id: Option<BatchId>,
+    /// The batch's code, vehicle and driver, for a handoff of a batch (null in the answer of a
+    /// confirmation).
+    batch: Option<HandoffBatchView>,
     from_unit_id: UnitId,
     to_unit_id: UnitId,
     from_unit: HandoffUnitView,
@@ -135,12 +148,16 @@ pub fn handoff_views(
             .flatten()
             .map(|t| (t.id, t))
             .collect();
+    let mut batch_ids: Vec<BatchId> = rows.iter().filter_map(|h| h.batch_id).collect();
+    batch_ids.sort();
+    batch_ids.dedup();
+    let trips = batch_summaries(conn, &batch_ids)?;
     let unit_ids: Vec<UnitId> = rows.iter().flat_map(|h| [h.from_unit_id, h.to_unit_id]).collect();
     let sides: HashMap<UnitId, Unit> = crate::store::units::by_ids(conn, &unit_ids)?
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
-    Ok(assemble(actor, rows, members, people, sides))
+    Ok(assemble(actor, rows, members, people, sides, &trips))
 }
 
 /// The view of a handoff just confirmed, from what the confirmation wrote: no statement after the
@@ -156,9 +173,18 @@ pub fn confirmed_view(actor: &Actor, confirmed: custody::Confirmed) -> ApiResult
     )]);
     let people = confirmed.offered.into_iter().map(|(t, _)| (t.id, t)).collect();
     let sides = confirmed.sides.into_iter().map(|u| (u.id, u)).collect();
-    assemble(actor, vec![confirmed.handoff], members, people, sides)
-        .pop()
-        .ok_or_else(|| ApiError::internal("handoff view"))
+    // The batch's summary is for the desk's pending cards: a confirmation answers without it,
+    // within its statements.
+    assemble(
+        actor,
+        vec![confirmed.handoff],
+        members,
+        people,
+        sides,
+        &HashMap::new(),
+    )
+    .pop()
+    .ok_or_else(|| ApiError::internal("handoff view"))
 }
 
 /// Views of handoffs from their members, the travellers and the units on both sides.
@@ -168,6 +194,7 @@ fn assemble(
     mut members: HashMap<HandoffId, Vec<(TravellerId, HandoffOutcome)>>,
     people: HashMap<TravellerId, travellers::Traveller>,
     sides: HashMap<UnitId, Unit>,
+    trips: &HashMap<BatchId, HandoffBatchView>,
 ) -> Vec<HandoffView> {
     let side = |id: UnitId| HandoffUnitView::of(id, sides.get(&id));
     let now = Timestamp::now();
@@ -185,6 +212,12 @@ fn assemble(
             HandoffView {
                 id: h.id,
                 batch_id: h.batch_id,
+                batch: h.batch_id.and_then(|b| trips.get(&b)).map(|t| HandoffBatchView {
+                    code: t.code.clone(),
+                    vehicle_plate: t.vehicle_plate.clone(),
+                    driver: t.driver.clone(),
+                    driver_phone: t.driver_phone.clone(),
+                }),
                 from_unit_id: h.from_unit_id,
                 to_unit_id: h.to_unit_id,
                 from_unit: side(h.from_unit_id),
@@ -223,6 +256,44 @@ fn assemble(
             }
         })
         .collect()
+}
+
+/// The code, plate and driver of these batches, whatever the caller's scope: an officer at a door
+/// sees which vehicle brought whom.
+fn batch_summaries(
+    conn: &mut DbConnection,
+    ids: &[BatchId],
+) -> ApiResult<HashMap<BatchId, HandoffBatchView>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let batches = crate::store::batches::by_ids(conn, ids)?;
+    let vehicle_ids: Vec<_> = batches.iter().filter_map(|b| b.vehicle_id).collect();
+    let plates: HashMap<_, String> = crate::store::vehicles::by_ids(conn, &vehicle_ids)?
+        .into_iter()
+        .map(|v| (v.id, v.plate))
+        .collect();
+    let mut drivers: HashMap<BatchId, (String, Option<String>)> = HashMap::new();
+    for member in crate::store::batches::crews(conn, ids)? {
+        if member.role == crate::domain::batch::CrewRole::Driver {
+            drivers
+                .entry(member.batch_id)
+                .or_insert((member.name, member.phone));
+        }
+    }
+    Ok(batches
+        .into_iter()
+        .map(|b| {
+            let driver = drivers.remove(&b.id);
+            let view = HandoffBatchView {
+                code: b.code,
+                vehicle_plate: b.vehicle_id.and_then(|v| plates.get(&v).cloned()),
+                driver: driver.as_ref().map(|d| d.0.clone()),
+                driver_phone: driver.and_then(|d| d.1),
+            };
+            (b.id, view)
+        })
+        .collect())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

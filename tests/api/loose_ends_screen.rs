@@ -215,3 +215,132 @@ async fn a_viewer_sees_the_count_of_loose_ends_but_not_the_list() {
     browser.wait_for("#stats").await;
     assert!(!browser.exists("#loose-ends").await);
 }
+
+#[actix_web::test]
+async fn a_walk_in_is_registered_on_the_board_and_cards_say_who_boarded_and_which_vehicle() {
+    let w = World::new().await;
+    let people = [
+        w.register("PVG", "CZ-TN-HM", "LS201").await,
+        w.register("PVG", "CZ-TN-HM", "LS201").await,
+        w.register("PVG", "CZ-TN-HM", "LS201").await,
+    ];
+    let bus = w.new_vehicle("苏D·LS201", 20).await;
+    let batch = w
+        .run_batch("PVG", &people, &bus, std::slice::from_ref(&people[2]))
+        .await;
+    let to_tn = w.pending_to("CZ-TN").await.remove(0);
+    w.confirm(&to_tn, "CZ-TN", &[people[0].as_str()])
+        .await
+        .expect(200);
+    let code = batch["code"].as_str().unwrap().to_owned();
+
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&w.app.base, DISPATCHER).await;
+    browser.open(&format!("{}/console/#/board", w.app.base)).await;
+    // The batch card counts those who rode, and says what became of each.
+    let card = format!("#batches article[data-code='{code}']");
+    browser.wait_for(&card).await;
+    assert_eq!(
+        browser
+            .run(&format!(
+                "return document.querySelector(\"{card}\").dataset.people;"
+            ))
+            .await,
+        json!("2")
+    );
+    let outcome = |id: &str| format!("{card} [data-traveller='{id}']");
+    assert_eq!(
+        browser
+            .run(&format!(
+                "return document.querySelector(\"{}\").dataset.outcome;",
+                outcome(&people[0])
+            ))
+            .await,
+        json!("boarded")
+    );
+    assert_eq!(
+        browser
+            .run(&format!(
+                "return document.querySelector(\"{}\").dataset.outcome;",
+                outcome(&people[1])
+            ))
+            .await,
+        json!("missing")
+    );
+    assert_eq!(
+        browser
+            .run(&format!(
+                "return document.querySelector(\"{}\").dataset.outcome;",
+                outcome(&people[2])
+            ))
+            .await,
+        json!("no_show")
+    );
+    assert!(
+        browser
+            .exists(&format!("{card} a[href='#/loose-ends?kind=missing']"))
+            .await
+    );
+
+    // A walk-in typed at the port waits with the others.
+    browser
+        .type_into("#walkin-form input[name=full_name]", "王小明")
+        .await;
+    browser
+        .type_into("#walkin-form input[name=document_no]", "W0000001")
+        .await;
+    browser
+        .type_into("#walkin-form input[name=nationality]", "chn")
+        .await;
+    browser.click("#walkin-submit").await;
+    browser.wait_for_text("#walkin .message.ok", "王小明").await;
+    browser.wait_for_text("#view", "王小明").await;
+    browser.screenshot("board-walk-in").await;
+    let found = w
+        .app
+        .get("/api/v1/travellers?q=W0000001", &w.dispatcher)
+        .await
+        .expect(200)
+        .body;
+    let walk_in = &found["items"][0];
+    assert_eq!(walk_in["status"], "awaiting_transfer");
+    assert_eq!(walk_in["nationality"], "CHN");
+    assert_eq!(walk_in["port_id"], w.port("PVG"));
+}
+
+#[actix_web::test]
+async fn a_desk_card_names_the_batch_the_vehicle_and_the_driver() {
+    let w = World::new().await;
+    w.new_vehicle("苏D·LS301", 20).await;
+    let (_, handoff, _) = w.one_arrival("PVG", "CZ-TN-HM", "LS301", "苏D·LS301").await;
+    let batch_code = w
+        .app
+        .get(&format!("/api/v1/handoffs/{handoff}"), w.officer("CZ-TN"))
+        .await
+        .expect(200)
+        .body["batch"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let Some(browser) = Browser::start(Screen::Phone).await else {
+        return;
+    };
+    browser.sign_in(&w.app.base, DISTRICT_OFFICER).await;
+    browser.open(&format!("{}/console/#/desk", w.app.base)).await;
+    let trip = browser
+        .text(&format!("#incoming article[data-handoff='{handoff}'] .trip"))
+        .await;
+    assert!(trip.contains(&batch_code), "{trip}");
+    assert!(trip.contains("苏D·LS301"), "{trip}");
+    assert!(trip.contains("Zhang Wei"), "{trip}");
+    let overflow = browser
+        .run("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+        .await;
+    assert_eq!(overflow, json!(0));
+    let text = browser.run("return document.body.innerText;").await;
+    let text = text.as_str().unwrap();
+    assert!(!text.contains("null") && !text.contains("undefined"), "{text}");
+    browser.screenshot("desk-trip").await;
+}
