@@ -287,7 +287,7 @@ export function mount(main) {
     m.error(e);
     fill(usersEl, m.el);
   });
-  main.replaceChildren(
+  fill(main,
     h('h1', {}, t('admin.title')),
     section(t('admin.users'), usersEl),
     section(t('admin.units'), unitsEl),

@@ -108,7 +108,9 @@ export function panel(board) {
         ]),
         { class: 'waiting', dataset: { port: port.code } },
       );
-      return more ? [h('p', { class: 'message notice', dataset: { more: port.code } }, t('board.more', { port: port.code, n: list.length })), rows] : rows;
+      // A table wider than a phone scrolls inside its box.
+      const box = h('div', { class: 'scroll' }, rows);
+      return more ? [h('p', { class: 'message notice', dataset: { more: port.code } }, t('board.more', { port: port.code, n: list.length })), box] : box;
     });
   }
 

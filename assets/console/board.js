@@ -10,7 +10,7 @@
 import { all } from './api.js';
 import { followSoon } from './live.js';
 import { addStrings, t, unitName } from './i18n.js';
-import { h, section } from './ui.js';
+import { fill, h, section } from './ui.js';
 import * as waiting from './board-waiting.js';
 import * as batches from './board-batches.js';
 import * as vehicles from './board-vehicles.js';
@@ -227,7 +227,7 @@ export function mount(main) {
     .catch((e) => panels.waiting.failed(e));
 
   const walkIn = walkInForm(board);
-  main.replaceChildren(
+  fill(main,
     h('h1', {}, t('board.title')),
     section(t('board.waiting'), ...panels.waiting.el),
     section(t('board.new_batch'), panels.batches.newBatch),

@@ -51,12 +51,17 @@ export function dailyChart(title, days, series) {
     series.map(([, label, colour]) => h('li', {}, h('span', { class: 'swatch', style: `background:${colour}` }), label)),
   );
   // The same figures as a table, for screen readers.
+  // (A table never shrinks to 1 px: the box around it is what screen readers only hear.)
   const figures = h(
-    'table',
+    'div',
     { class: 'sr-only' },
-    h('caption', {}, title),
+    h(
+      'table',
+      {},
+      h('caption', {}, title),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, ''), series.map(([, label]) => h('th', { scope: 'col' }, label)))),
-    h('tbody', {}, days.map((d) => h('tr', {}, h('th', { scope: 'row' }, d.date), series.map(([key]) => h('td', {}, String(d[key] || 0)))))),
+      h('tbody', {}, days.map((d) => h('tr', {}, h('th', { scope: 'row' }, d.date), series.map(([key]) => h('td', {}, String(d[key] || 0)))))),
+    ),
   );
   svg.setAttribute('aria-hidden', 'true');
   return h('figure', { class: 'chart-figure' }, svg, legend, figures);

@@ -21,6 +21,7 @@ addStrings({
     'dash.overdue': 'Overdue handoffs',
     'dash.missing': 'Missing people',
     'dash.loose': 'Loose ends',
+    'dash.port_name': 'Name',
     'dash.loose.missing': 'missing',
     'dash.loose.rejected': 'rejected',
     'dash.loose.locked': 'locked',
@@ -61,6 +62,7 @@ addStrings({
     'dash.overdue': '超时交接',
     'dash.missing': '未到人员',
     'dash.loose': '未闭环事项',
+    'dash.port_name': '口岸名称',
     'dash.loose.missing': '未到',
     'dash.loose.rejected': '被拒收',
     'dash.loose.locked': '已锁定',
@@ -175,7 +177,7 @@ function districtsTable(items) {
 function portsTable(items) {
   return table(
     t('dash.ports'),
-    [t('common.port'), t('common.name'), t('dash.batches'), t('common.travellers')],
+    [t('common.port'), t('dash.port_name'), t('dash.batches'), t('common.travellers')],
     items.map((p) => [p.code, p.name, number(p.batches), number(p.travellers)]),
     { id: 'ports' },
     true,
@@ -277,7 +279,7 @@ export function mount(main, user) {
   };
   tick();
 
-  main.replaceChildren(
+  fill(main,
     h('div', { class: 'title-row' }, h('h1', {}, t('dash.title')), asOf),
     grid,
     h('div', { class: 'columns districts-ports' }, section(t('dash.districts'), districts), section(t('dash.ports'), ports)),

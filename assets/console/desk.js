@@ -300,7 +300,7 @@ export function mount(main, user) {
   const poll = setInterval(load, 15000);
   load();
 
-  main.replaceChildren(
+  fill(main,
     h('div', { class: 'title-row' }, h('h1', {}, t('desk.title')), h('label', { class: 'toggle' }, sound, ' ', t('desk.sound'))),
     alert,
     outcome.el,

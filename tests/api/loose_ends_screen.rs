@@ -344,3 +344,67 @@ async fn a_desk_card_names_the_batch_the_vehicle_and_the_driver() {
     assert!(!text.contains("null") && !text.contains("undefined"), "{text}");
     browser.screenshot("desk-trip").await;
 }
+
+/// Every screen of every role at a phone's width: nothing wider than the viewport, no `null` or
+/// `undefined` in the text, in both languages.
+#[actix_web::test]
+async fn at_phone_width_no_screen_is_wider_than_the_phone_or_says_null() {
+    let w = World::new().await;
+    w.new_vehicle("苏D·LS401", 20).await;
+    w.one_arrival("PVG", "CZ-TN-HM", "LS401", "苏D·LS401").await;
+    w.register("PVG", "CZ-TN-QL", "LS402").await;
+    let Some(browser) = Browser::start(Screen::Phone).await else {
+        return;
+    };
+    let cases: [((&str, &str), &[&str]); 5] = [
+        (DISPATCHER, &["dashboard", "loose-ends", "board", "trace"]),
+        (DISTRICT_OFFICER, &["dashboard", "desk", "loose-ends", "trace"]),
+        (COMMUNITY_OFFICER, &["dashboard", "desk", "loose-ends"]),
+        (VIEWER, &["dashboard"]),
+        (ADMIN, &["dashboard", "loose-ends", "admin"]),
+    ];
+    for (account, screens) in cases {
+        browser.sign_in(&w.app.base, account).await;
+        for lang in ["en", "zh"] {
+            browser
+                .run(&format!(
+                    "localStorage.setItem('inbound-transfer.lang', '{lang}'); return 1;"
+                ))
+                .await;
+            for screen in screens {
+                browser.open(&format!("{}/console/#/{screen}", w.app.base)).await;
+                browser.run("location.reload(); return 1;").await;
+                browser
+                    .wait_for(&format!("main[data-screen='{screen}'] :is(h1, h2)"))
+                    .await;
+                // Let the screen's data arrive.
+                tokio::time::sleep(Duration::from_millis(700)).await;
+                let overflow = browser
+                    .run(
+                        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                    )
+                    .await;
+                if overflow != json!(0) {
+                    browser
+                        .screenshot(&format!("overflow-{}-{screen}-{lang}", account.0))
+                        .await;
+                    let wide = browser
+                        .run("const w = document.documentElement.clientWidth + 1; return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w && e.parentElement.getBoundingClientRect().right <= w && !e.parentElement.closest('.scroll')).slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id + ' in ' + e.parentElement.tagName + '.' + e.parentElement.className).join(' | ');")
+                        .await;
+                    panic!(
+                        "{} {screen} {lang}: {overflow} px wider than the phone: {wide}",
+                        account.0
+                    );
+                }
+                let text = browser.run("return document.body.innerText;").await;
+                let text = text.as_str().unwrap();
+                assert!(
+                    !text.contains("null") && !text.contains("undefined"),
+                    "{} {screen} {lang}: {text}",
+                    account.0
+                );
+            }
+        }
+        browser.run("localStorage.clear(); return 1;").await;
+    }
+}
