@@ -186,7 +186,9 @@ function portsTable(items) {
 
 function eventLine(e) {
   const what = word('action', e.action);
-  return h('li', {}, h('time', { datetime: e.at }, time(e.at)), ' ', h('span', { class: 'action' }, what));
+  // What the event is about, where its data names it: a vehicle's plate, a batch's code.
+  const about = e.data?.plate || e.data?.code || e.data?.batch_code || '';
+  return h('li', {}, h('time', { datetime: e.at }, time(e.at)), ' ', h('span', { class: 'action' }, what), about ? [' · ', h('span', { class: 'about' }, about)] : null);
 }
 
 function rosterForm() {

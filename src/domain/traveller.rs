@@ -168,12 +168,11 @@ pub fn normalize_document_no(no: &str) -> Result<String, super::message::Message
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_uppercase();
-    if cleaned.is_empty() || cleaned.len() > 64 {
-        Err(super::message::msg!(
-            "length_between",
-            min_length = 1,
-            max_length = 64
-        ))
+    if cleaned.is_empty() {
+        // An empty document number is one missing, not one of the wrong length.
+        Err(super::message::msg!("required"))
+    } else if cleaned.len() > 64 {
+        Err(super::message::msg!("too_long", max_length = 64))
     } else if !cleaned.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         Err(super::message::msg!("document_no_characters"))
     } else {

@@ -22,8 +22,12 @@ fn vehicle_event(
     actor: &Actor,
     v: &Vehicle,
     action: &str,
-    data: serde_json::Value,
+    mut data: serde_json::Value,
 ) -> ApiResult<()> {
+    // Every event of a vehicle names it, so that a feed says which one.
+    if let Some(fields) = data.as_object_mut() {
+        fields.entry("plate").or_insert_with(|| v.plate.clone().into());
+    }
     let place = events::EventPlace {
         city_id: Some(v.unit_id),
         ..Default::default()

@@ -276,6 +276,10 @@ async fn repeated_problems_are_grouped_so_that_real_mistakes_stand_out() {
     assert_eq!(errors[0]["field"], "arrived_at");
     assert_eq!(errors[1]["row"], 14);
     assert_eq!(errors[1]["field"], "document_no");
+    assert_eq!(
+        errors[1]["code"], "required",
+        "a missing number says it is required"
+    );
     assert_eq!(errors[2]["field"], "document_type");
     assert_eq!(errors[2]["code"], "one_of");
     assert_eq!(errors[2]["row"], 2);
