@@ -166,6 +166,7 @@ impl Feed {
                     entity_id: None,
                     after,
                     limit: PAGE,
+                    newest: false,
                 };
                 events::list(&mut conn, Scope::All, &filter)
                     .map(Read::Events)

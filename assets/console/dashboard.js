@@ -2,7 +2,7 @@
 // roles that may read the event log follow the live feed and refresh on each event, a viewer
 // polls every two seconds.
 
-import { download, fresh } from './api.js';
+import { api, download, fresh } from './api.js';
 import { follow, followSoon } from './live.js';
 import { addStrings, dateTime, number, t, time, unitName, word } from './i18n.js';
 import { dailyChart } from './chart.js';
@@ -264,6 +264,13 @@ export function mount(main, user) {
 
   const unfollow = [];
   if (watchesFeed) {
+    // Opened afresh (a reload, say), the feed starts with the newest events of the log.
+    api('GET', '/events', { query: { newest: true, limit: 30 } })
+      .then((page) => {
+        if (stopped || !page.items.length || !feed.firstChild?.classList?.contains('muted')) return;
+        feed.replaceChildren(...page.items.map(eventLine));
+      })
+      .catch(() => {});
     unfollow.push(
       follow((event) => {
         if (feed.firstChild?.classList?.contains('muted')) feed.replaceChildren();

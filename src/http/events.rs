@@ -57,9 +57,12 @@ pub struct EventQuery {
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// `true`: the newest `limit` events, newest first, without a next page (a live feed opened
+    /// afresh fills itself so); `after` and `cursor` are not read.
+    newest: Option<bool>,
 }
 
-/// A page of the audit trail, oldest first.
+/// A page of the audit trail, oldest first (or the newest, newest first).
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct EventList {
     items: Vec<Event>,
@@ -106,11 +109,13 @@ async fn list_events(
             (_, after) => after.unwrap_or(0).max(0),
         },
         limit,
+        newest: query.newest.unwrap_or(false),
     };
+    let newest = filter.newest;
     let items = state
         .db(move |conn| Ok(events::list(conn, actor.scope, &filter)?))
         .await?;
-    let next_cursor = (items.len() as i64 == limit)
+    let next_cursor = (!newest && items.len() as i64 == limit)
         .then(|| items.last().map(|e| e.seq.to_string()))
         .flatten();
     Ok(web::Json(EventList { items, next_cursor }))

@@ -118,6 +118,7 @@ impl Cursor {
             entity_id: None,
             after: self.after,
             limit: BATCH,
+            newest: false,
         };
         let scope = self.scope;
         match self

@@ -142,6 +142,7 @@ fn build_trace(conn: &mut DbConnection, scope: Scope, id: TravellerId) -> ApiRes
         entity_id: Some(id.into()),
         after: 0,
         limit: 10_000,
+        newest: false,
     };
     let log = events::list(conn, Scope::All, &filter)?;
     let mut actors = actor_views(conn, log.iter().filter_map(|e| e.actor_id))?;

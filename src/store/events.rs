@@ -651,16 +651,24 @@ pub struct EventFilter {
     pub entity_id: Option<Id>,
     pub after: i64,
     pub limit: i64,
+    /// The newest `limit` events, newest first, instead of those after `after`.
+    pub newest: bool,
 }
 
-/// Events in the caller's jurisdiction, in log order, after a sequence number.
+/// Events in the caller's jurisdiction, in log order, after a sequence number; or the newest,
+/// newest first.
 pub fn list(conn: &mut DbConnection, scope: Scope, filter: &EventFilter) -> QueryResult<Vec<Event>> {
     let mut query = events::table
         .select(Event::as_select())
-        .filter(events::seq.gt(filter.after))
-        .order(events::seq.asc())
         .limit(filter.limit)
         .into_boxed();
+    query = if filter.newest {
+        query.order(events::seq.desc())
+    } else {
+        query
+            .filter(events::seq.gt(filter.after))
+            .order(events::seq.asc())
+    };
     query = match scope {
         Scope::All => query,
         Scope::City(id) => query.filter(events::city_id.eq(id)),

@@ -134,7 +134,10 @@ async fn travellers_go_from_the_port_to_their_community_and_the_batch_closes() {
     assert_eq!(cleaned.body["note"], "sprayed\r\n\tseats and rails");
     // The log (and so the live feed) says which vehicle was disinfected.
     let events = w.app.events_of(&w.admin, "vehicle", &bus).await;
-    let disinfected = events.iter().find(|e| e["action"] == "vehicle.disinfected").expect("the event");
+    let disinfected = events
+        .iter()
+        .find(|e| e["action"] == "vehicle.disinfected")
+        .expect("the event");
     assert_eq!(disinfected["data"]["plate"], "苏D·Z0003");
     w.app
         .post(

@@ -408,3 +408,40 @@ async fn at_phone_width_no_screen_is_wider_than_the_phone_or_says_null() {
         browser.run("localStorage.clear(); return 1;").await;
     }
 }
+
+#[actix_web::test]
+async fn a_dashboard_opened_afresh_shows_the_newest_events_and_says_which_vehicle() {
+    let w = World::new().await;
+    let bus = w.new_vehicle("苏D·LS501", 20).await;
+    let t = w.register("PVG", "CZ-TN-HM", "LS501").await;
+    w.run_batch("PVG", std::slice::from_ref(&t), &bus, &[]).await;
+    w.disinfect(&bus).await;
+    // The log's newest events, newest first, without a next page.
+    let newest = w
+        .app
+        .get("/api/v1/events?newest=true&limit=3", &w.dispatcher)
+        .await
+        .expect(200)
+        .body;
+    let seqs: Vec<i64> = newest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs.len(), 3);
+    assert!(seqs.windows(2).all(|p| p[0] > p[1]), "{seqs:?}");
+    assert!(newest["next_cursor"].is_null());
+    assert_eq!(newest["items"][0]["action"], "vehicle.disinfected");
+
+    let Some(browser) = Browser::start(Screen::Laptop).await else {
+        return;
+    };
+    browser.sign_in(&w.app.base, DISPATCHER).await;
+    browser.open(&format!("{}/console/#/dashboard", w.app.base)).await;
+    browser.run("location.reload(); return 1;").await;
+    // The newest first (the sign-in itself), the disinfection among them, naming the vehicle.
+    let feed = browser.wait_for_text("#feed", "苏D·LS501").await;
+    let line = feed.lines().find(|l| l.contains("苏D·LS501")).unwrap();
+    assert!(line.contains("disinfected"), "{feed}");
+}
