@@ -8,7 +8,7 @@
 import { all, api } from './api.js';
 import { followSoon } from './live.js';
 import { addStrings, dateTime, t, unitName } from './i18n.js';
-import { field, fill, h, messageArea, select } from './ui.js';
+import { field, fill, h, keepOrDraw, messageArea, select } from './ui.js';
 
 const KINDS = ['missing', 'rejected', 'locked', 'overdue', 'waiting'];
 const EXCEPTIONS = ['hospitalised', 'absconded', 'transferred_out', 'refused', 'no_show'];
@@ -289,16 +289,10 @@ export function mount(main, user) {
       fill(list, h('p', { class: 'empty', id: 'loose-none' }, t('loose.none')));
       return;
     }
-    // Cards the user is working in stay as they are; ends resolved elsewhere leave.
-    const drawn = new Map([...list.children].filter((el) => el.dataset.end).map((el) => [el.dataset.end, el]));
-    fill(list, shown.map((e) => {
-      const card = drawn.get(e.id);
-      return card && card.dataset.people === e.traveller_ids.join(',') ? card : drawEnd(e);
-    }));
-    for (const card of list.children) {
-      const end = shown.find((e) => e.id === card.dataset.end);
-      if (end) card.dataset.people = end.traveller_ids.join(',');
-    }
+    // Cards the user is working in stay as they are, untouched while nothing changed (a reading
+    // that finds the same ends moves no node); ends resolved elsewhere leave.
+    if (list.querySelector('#loose-none') || !list.querySelector('[data-end]')) list.replaceChildren();
+    keepOrDraw(list, shown, (e) => e.traveller_ids.join(','), drawEnd);
   }
 
   // A failure to read the list is said until a reading succeeds; what an action came to stays.

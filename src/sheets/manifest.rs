@@ -211,7 +211,11 @@ fn check_unpacked_size(body: &[u8]) -> ApiResult<()> {
     let mut left = MAX_UNPACKED_BYTES;
     for i in 0..archive.len() {
         let entry = archive.by_index(i).map_err(not_a_workbook)?;
-        let shared = entry.name().eq_ignore_ascii_case("xl/sharedStrings.xml");
+        // Named as the workbook reader finds it: either slash, any case.
+        let shared = entry
+            .name()
+            .replace('\\', "/")
+            .eq_ignore_ascii_case("xl/sharedStrings.xml");
         let mut scan = XmlScan::default();
         let read = std::io::copy(&mut entry.take(left + 1), &mut scan)
             .map_err(|e| ApiError::bad_request(msg!("xlsx_unreadable", reason = e.to_string())))?;
@@ -221,7 +225,7 @@ fn check_unpacked_size(body: &[u8]) -> ApiResult<()> {
                 max_mib = MAX_UNPACKED_BYTES >> 20
             )));
         }
-        if scan.longest_text > MAX_XML_TEXT_BYTES {
+        if scan.longest_text > MAX_XML_TEXT_BYTES || scan.longest_tag > MAX_XML_TAG_BYTES {
             return Err(too_large(msg!("cell_too_long", max_bytes = MAX_CELL_BYTES)));
         }
         if shared && (scan.strings > MAX_SHARED_STRINGS || read > MAX_SHARED_STRINGS_BYTES) {
@@ -242,16 +246,22 @@ const MAX_SHARED_STRINGS: usize = (MAX_MANIFEST_ROWS + 1) * 12;
 const MAX_SHARED_STRINGS_BYTES: u64 = 24 << 20;
 /// The longest text between two XML tags: a cell's text at its longest, every character escaped.
 const MAX_XML_TEXT_BYTES: usize = MAX_CELL_BYTES * 6;
+/// The longest tag (attributes, a comment, a CDATA section), which the reader also keeps whole.
+const MAX_XML_TAG_BYTES: usize = 64 << 10;
 
 /// What a pass over a part's XML finds, without keeping any of it: the longest text between two
-/// tags, and the number of shared strings (`<si>` elements).
+/// tags, the longest tag, and the number of shared strings (`<si>` elements, with or without a
+/// namespace prefix).
 #[derive(Default)]
 struct XmlScan {
     in_tag: bool,
-    /// The first bytes of the tag being read, and how many were read.
+    /// The local name of the tag being read (after any prefix), as far as it matters: its first
+    /// bytes and its length.
     name: [u8; 3],
     name_len: usize,
     naming: bool,
+    tag: usize,
+    longest_tag: usize,
     text: usize,
     longest_text: usize,
     strings: usize,
@@ -265,15 +275,21 @@ impl std::io::Write for XmlScan {
                 self.naming = true;
                 self.name_len = 0;
                 self.text = 0;
+                self.tag = 0;
                 continue;
             }
             if self.in_tag {
+                self.tag += 1;
+                self.longest_tag = self.longest_tag.max(self.tag);
                 if self.naming {
                     if b == b'>' || b == b'/' || b.is_ascii_whitespace() {
                         self.naming = false;
-                        if &self.name[..self.name_len.min(3)] == b"si" && self.name_len == 2 {
+                        if self.name_len == 2 && &self.name[..2] == b"si" {
                             self.strings += 1;
                         }
+                    } else if b == b':' {
+                        // A prefix: the local name starts after it.
+                        self.name_len = 0;
                     } else {
                         if self.name_len < 3 {
                             self.name[self.name_len] = b;
@@ -540,8 +556,9 @@ mod tests {
         let mut scan = XmlScan::default();
         scan.write_all(b"<sst count=\"3\"><si><t>one</t></si><si><t xml:space=\"preserve\">tw")
             .unwrap();
-        scan.write_all(b"o</t></si><si/><sheet>").unwrap();
-        assert_eq!(scan.strings, 3);
+        scan.write_all(b"o</t></si><si/><sheet><x:si><t>3</t></x:si><sit>")
+            .unwrap();
+        assert_eq!(scan.strings, 4, "a prefixed <x:si> is one too, <sit> is not");
         assert_eq!(scan.longest_text, 3);
         let mut long = XmlScan::default();
         long.write_all(b"<c><is><t>").unwrap();

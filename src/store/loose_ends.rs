@@ -97,25 +97,22 @@ fn pending_ends(conn: &mut DbConnection, scope: Scope, now: Timestamp) -> QueryR
 /// a rejection, and since neither handed again nor given an exception. Each belongs to the last
 /// handoff they were offered in, so a person handed and rejected twice is one end, the newer.
 fn left_behind(conn: &mut DbConnection, scope: Scope) -> QueryResult<Vec<LooseEnd>> {
-    // Candidates: people the scope sees flagged missing (a partial index holds them), with the
-    // confirmations that left them out; and people returned by a rejection the scope sees, with
-    // no handoff of theirs pending and still with that handoff's sender.
-    let flagged: Vec<TravellerId> = traveller_rows::scoped(scope)
-        .filter(travellers::missing.eq(true))
-        .select(travellers::id)
-        .load(conn)?;
-    let mut candidates: Vec<(Handoff, TravellerId, HandoffOutcome, Option<Timestamp>)> = handoffs::table
-        .inner_join(handoff_travellers::table.inner_join(travellers::table))
-        .filter(handoff_travellers::traveller_id.eq_any(flagged))
-        .filter(handoff_travellers::outcome.eq(HandoffOutcome::Missing))
-        .filter(travellers::custodian_unit_id.eq(handoffs::from_unit_id))
-        .select((
-            Handoff::as_select(),
-            handoff_travellers::traveller_id,
-            handoff_travellers::outcome,
-            travellers::missing_since,
-        ))
-        .load(conn)?;
+    // Candidates: people flagged missing (a partial index holds them) by a confirmation of a
+    // handoff the scope sees; and people returned by a rejection the scope sees, with no handoff
+    // of theirs pending. Both still with that handoff's sender.
+    let mut candidates: Vec<(Handoff, TravellerId, HandoffOutcome, Option<Timestamp>)> =
+        handoff_rows::scoped(scope)
+            .inner_join(handoff_travellers::table.inner_join(travellers::table))
+            .filter(travellers::missing.eq(true))
+            .filter(handoff_travellers::outcome.eq(HandoffOutcome::Missing))
+            .filter(travellers::custodian_unit_id.eq(handoffs::from_unit_id))
+            .select((
+                Handoff::as_select(),
+                handoff_travellers::traveller_id,
+                handoff_travellers::outcome,
+                travellers::missing_since,
+            ))
+            .load(conn)?;
     candidates.extend(
         handoff_rows::scoped(scope)
             .inner_join(handoff_travellers::table.inner_join(travellers::table))
@@ -134,12 +131,14 @@ fn left_behind(conn: &mut DbConnection, scope: Scope) -> QueryResult<Vec<LooseEn
     if candidates.is_empty() {
         return Ok(Vec::new());
     }
-    // The last handoff each candidate was offered in.
+    // The last handoff each candidate was offered in; one the sender cancelled hands nobody on,
+    // so the end before it stands.
     let people: Vec<TravellerId> = candidates.iter().map(|(_, t, _, _)| *t).collect();
     let mut last: HashMap<TravellerId, (Timestamp, HandoffId)> = HashMap::new();
     let offers: Vec<(TravellerId, Timestamp, HandoffId)> = handoff_travellers::table
         .inner_join(handoffs::table)
         .filter(handoff_travellers::traveller_id.eq_any(people))
+        .filter(handoffs::status.ne(HandoffStatus::Cancelled))
         .select((
             handoff_travellers::traveller_id,
             handoffs::created_at,

@@ -180,6 +180,9 @@ async fn every_kind_of_loose_end_is_listed_for_whom_must_act_scoped_and_gone_onc
     assert!(end_of(&tn, "missing", &missing_from).is_some());
     assert!(end_of(&tn, "rejected", &rejected_id).is_none());
     assert!(end_of(&tn, "locked", &locked_id).is_none());
+    // A community sees no end of a handoff it is not part of, even about people bound for it.
+    let hm = ends(&w, w.officer("CZ-TN-HM")).await;
+    assert!(end_of(&hm, "missing", &missing_from).is_none(), "{hm:?}");
     let zl = ends(&w, w.officer("CZ-ZL")).await;
     assert!(end_of(&zl, "rejected", &rejected_id).is_some());
     assert!(end_of(&zl, "missing", &missing_from).is_none());
@@ -436,4 +439,43 @@ async fn only_the_sending_side_reissues_and_only_a_pending_handoff() {
     let traveller = w.traveller(&person).await;
     assert_eq!(traveller["handoff_id"], new.id().as_str());
     w.assert_invariants();
+}
+
+#[actix_web::test]
+async fn a_re_hand_the_sender_cancels_leaves_the_rejection_open() {
+    let w = World::new().await;
+    w.new_vehicle("苏D·LE501", 20).await;
+    let (person, first, _) = w.one_arrival("PVG", "CZ-ZL-XC", "LE501", "苏D·LE501").await;
+    w.app
+        .post(
+            &format!("/api/v1/handoffs/{first}/reject"),
+            w.officer("CZ-ZL"),
+            json!({"reason": "full"}),
+        )
+        .await
+        .expect(200);
+    assert!(end_of(&ends(&w, &w.dispatcher).await, "rejected", &first).is_some());
+    // Handed again: the end leaves. The dispatcher thinks better of it and cancels: it is back.
+    let again = w
+        .app
+        .post(
+            "/api/v1/handoffs",
+            &w.dispatcher,
+            json!({"to_unit_id": w.app.unit("CZ-ZL"), "traveller_ids": [person]}),
+        )
+        .await
+        .expect(201)
+        .id();
+    assert!(end_of(&ends(&w, &w.dispatcher).await, "rejected", &first).is_none());
+    w.app
+        .post(
+            &format!("/api/v1/handoffs/{again}/cancel"),
+            &w.dispatcher,
+            json!({"reason": "wrong district"}),
+        )
+        .await
+        .expect(200);
+    let list = ends(&w, &w.dispatcher).await;
+    let end = end_of(&list, "rejected", &first).expect("the rejection is open again");
+    assert_eq!(end["traveller_ids"], json!([person]));
 }

@@ -135,6 +135,12 @@ async fn a_dispatcher_clears_one_loose_end_of_each_kind_on_its_screen() {
             "taken to hospital",
         )
         .await;
+    let typed = browser
+        .run(&format!(
+            "return document.querySelector(\"{returned_card} input[name=reason]\").value;"
+        ))
+        .await;
+    assert_eq!(typed, json!("taken to hospital"), "the card kept what was typed");
     browser
         .click(&format!("{returned_card} button[data-action=exception]"))
         .await;
