@@ -100,12 +100,17 @@ fn encode_position((since, digest): Position) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The position a cursor names. Any cursor of the documented pattern names one: a time beyond
+/// what can be written is the earliest or the latest.
 fn decode_position(cursor: &str) -> Option<Position> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()?;
+    let bytes = super::cursor_bytes(cursor)?;
     let (micros, digest) = bytes.split_first_chunk::<8>()?;
-    let since = chrono::DateTime::from_timestamp_micros(i64::from_be_bytes(*micros))?;
+    let micros = i64::from_be_bytes(*micros);
+    let since = chrono::DateTime::from_timestamp_micros(micros).unwrap_or(if micros < 0 {
+        chrono::DateTime::<chrono::Utc>::MIN_UTC
+    } else {
+        chrono::DateTime::<chrono::Utc>::MAX_UTC
+    });
     Some((Timestamp(since), digest.try_into().ok()?))
 }
 

@@ -294,8 +294,12 @@ impl PageRequest {
 }
 
 fn decode_cursor(cursor: &str) -> Option<Id> {
-    // Any 22 characters of the alphabet name 16 bytes; the unused low bits of the last one are
-    // ignored, as the pattern the document states allows them.
+    cursor_bytes(cursor).map(|bytes| Id(uuid::Uuid::from_bytes(bytes)))
+}
+
+/// The 16 bytes a cursor names: any 22 characters of the alphabet do, the unused low bits of the
+/// last one ignored, as the pattern the document states allows them.
+pub fn cursor_bytes(cursor: &str) -> Option<[u8; 16]> {
     const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
         &base64::alphabet::URL_SAFE,
         base64::engine::GeneralPurposeConfig::new()
@@ -303,8 +307,7 @@ fn decode_cursor(cursor: &str) -> Option<Id> {
             .with_decode_allow_trailing_bits(true)
             .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone),
     );
-    let bytes = LENIENT.decode(cursor).ok()?;
-    uuid::Uuid::from_slice(&bytes).ok().map(Id)
+    LENIENT.decode(cursor).ok()?.try_into().ok()
 }
 
 pub fn encode_cursor(id: Id) -> String {

@@ -360,6 +360,19 @@ async fn an_overdue_handoff_is_the_receivers_end_and_the_sender_sees_it_too() {
     assert!(end_of(&sender, "overdue", &handoff).is_some());
     assert!(end_of(&ends(&w, w.officer("CZ-ZL")).await, "overdue", &handoff).is_none());
     assert_eq!(overview_ends(&w, w.officer("CZ-TN")).await["overdue"], 1);
+    // Any cursor of the documented pattern is read, even one naming no time that can be written.
+    w.app
+        .get("/api/v1/loose-ends?cursor=0ODRAZs0D7hQ-2tPk0JvWl", &w.dispatcher)
+        .await
+        .expect(200);
+    w.app
+        .get("/api/v1/loose-ends?cursor=_____________________w", &w.dispatcher)
+        .await
+        .expect(200);
+    w.app
+        .get("/api/v1/loose-ends?cursor=nope", &w.dispatcher)
+        .await
+        .expect_problem(400, "validation_failed");
     w.confirm_all_to("CZ-TN").await;
     assert!(end_of(&ends(&w, &w.dispatcher).await, "overdue", &handoff).is_none());
 }
