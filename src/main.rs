@@ -111,6 +111,13 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         roster_rows: usize,
     },
+    /// Send the hostile workbooks of an attack run, measuring the memory each costs and how long
+    /// a login waits meanwhile (a fresh database is made per URL).
+    BenchHostile {
+        /// Database URLs to measure on.
+        #[arg(long = "database", default_value = "sqlite://data/bench-hostile.db")]
+        databases: Vec<String>,
+    },
 }
 
 fn parse_role(word: &str) -> Result<Role, String> {
@@ -143,7 +150,10 @@ fn main() -> ExitCode {
     let command = cli.command.unwrap_or(Command::Serve);
     // A benchmark's output is its figures: its log is quiet from the first line.
     let settings = match command {
-        Command::Bench { .. } | Command::BenchWrites { .. } | Command::BenchSheets { .. } => quiet(settings),
+        Command::Bench { .. }
+        | Command::BenchWrites { .. }
+        | Command::BenchSheets { .. }
+        | Command::BenchHostile { .. } => quiet(settings),
         _ => settings,
     };
     telemetry::init(&settings.log);
@@ -226,6 +236,7 @@ fn main() -> ExitCode {
                 roster_rows,
             },
         ),
+        Command::BenchHostile { databases } => bench::hostile::run(settings, databases),
         Command::CreateUser {
             username,
             password_stdin: _,

@@ -7,6 +7,7 @@ import { LANGUAGES, language, onLanguage, setLanguage, t, word } from './i18n.js
 import { h, select } from './ui.js';
 import * as signin from './signin.js';
 import * as dashboard from './dashboard.js';
+import * as wall from './wall.js';
 import * as desk from './desk.js';
 import * as looseEnds from './loose-ends.js';
 import * as board from './board.js';
@@ -18,6 +19,8 @@ const OFFICERS = ['district_officer', 'community_officer'];
 /** [route, module, roles that see it (null: every role), shown in the menu]. */
 const SCREENS = [
   ['dashboard', dashboard, null, true],
+  // A viewer's dashboard is the wall already.
+  ['wall', wall, null, (user) => user.role !== 'viewer'],
   ['desk', desk, OFFICERS, true],
   ['loose-ends', looseEnds, ['admin', 'dispatcher', ...OFFICERS], true],
   ['board', board, ['dispatcher'], true],
@@ -75,7 +78,7 @@ function render() {
       'ul',
       {},
       screens
-        .filter(([, , , inMenu]) => inMenu)
+        .filter(([, , , inMenu]) => (typeof inMenu === 'function' ? inMenu(user) : inMenu))
         .map(([r]) =>
           h('li', {}, h('a', { href: `#/${r}`, 'aria-current': r === name ? 'page' : null, id: `nav-${r}` }, t(`nav.${r}`))),
         ),

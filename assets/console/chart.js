@@ -1,5 +1,5 @@
-// A daily line chart in SVG: one line per series, days along the bottom, a legend, and the same
-// figures as a table that only screen readers see.
+// Line charts in SVG (by day, or by hour of a day): one line per series, the periods along the
+// bottom, a legend, and the same figures as a table that only screen readers see.
 
 import { h } from './ui.js';
 
@@ -11,11 +11,25 @@ function s(tag, attrs = {}, ...children) {
   return el;
 }
 
-/**
- * `days`: [{date, ...}], `series`: [[key, label, colour]]. Answers an element holding the chart
- * and a legend.
- */
+/** `days`: [{date, ...}], `series`: [[key, label, colour]]. */
 export function dailyChart(title, days, series) {
+  return lineChart(title, days, series, { tick: (d) => d.date.slice(5), name: (d) => d.date });
+}
+
+/**
+ * `hours`: the 24 [{hour, ...}] of one day; `through`: the last hour drawn (today's current hour),
+ * so that the hours still to come do not read as hours with nothing in them.
+ */
+export function hourlyChart(title, hours, series, through = 23) {
+  const hh = (d) => String(d.hour).padStart(2, '0');
+  return lineChart(title, hours, series, { tick: hh, name: (d) => `${hh(d)}:00`, through });
+}
+
+/**
+ * `rows`: the periods in order, `series`: [[key, label, colour]], `tick(row)`: a period's label
+ * under the axis, `name(row)`: its full name. Answers an element holding the chart and a legend.
+ */
+function lineChart(title, days, series, { tick, name, through = days.length - 1 }) {
   const width = 720;
   const height = 240;
   const left = 40;
@@ -32,17 +46,21 @@ export function dailyChart(title, days, series) {
     svg.append(s('line', { x1: left, x2: width - right, y1: y(v), y2: y(v), class: 'grid' }));
     svg.append(s('text', { x: left - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' }, v));
   }
+  // At most eight labels, evenly spaced; the last period always has one, and a regular label
+  // too close to it gives way rather than overlapping it.
   const every = Math.max(1, Math.ceil(days.length / 8));
+  const last = days.length - 1;
   days.forEach((d, i) => {
-    if (i % every === 0 || i === days.length - 1) {
-      svg.append(s('text', { x: x(i), y: height - 8, 'text-anchor': 'middle', class: 'axis' }, d.date.slice(5)));
+    if (i === last || (i % every === 0 && (every === 1 || last - i > every / 2))) {
+      svg.append(s('text', { x: x(i), y: height - 8, 'text-anchor': 'middle', class: 'axis' }, tick(d)));
     }
   });
+  const drawn = days.slice(0, through + 1);
   for (const [key, label, colour] of series) {
-    const points = days.map((d, i) => `${x(i).toFixed(1)},${y(d[key] || 0).toFixed(1)}`).join(' ');
+    const points = drawn.map((d, i) => `${x(i).toFixed(1)},${y(d[key] || 0).toFixed(1)}`).join(' ');
     svg.append(s('polyline', { points, fill: 'none', stroke: colour, 'stroke-width': 2.5 }, s('title', {}, label)));
-    days.forEach((d, i) => {
-      if (d[key]) svg.append(s('circle', { cx: x(i), cy: y(d[key]), r: 3, fill: colour }, s('title', {}, `${d.date} ${label}: ${d[key]}`)));
+    drawn.forEach((d, i) => {
+      if (d[key]) svg.append(s('circle', { cx: x(i), cy: y(d[key]), r: 3, fill: colour }, s('title', {}, `${name(d)} ${label}: ${d[key]}`)));
     });
   }
   const legend = h(
@@ -60,7 +78,7 @@ export function dailyChart(title, days, series) {
       {},
       h('caption', {}, title),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, ''), series.map(([, label]) => h('th', { scope: 'col' }, label)))),
-      h('tbody', {}, days.map((d) => h('tr', {}, h('th', { scope: 'row' }, d.date), series.map(([key]) => h('td', {}, String(d[key] || 0)))))),
+      h('tbody', {}, days.map((d) => h('tr', {}, h('th', { scope: 'row' }, name(d)), series.map(([key]) => h('td', {}, String(d[key] || 0)))))),
     ),
   );
   svg.setAttribute('aria-hidden', 'true');

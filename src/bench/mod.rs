@@ -4,8 +4,10 @@
 //! - `history`: the statistics endpoints over synthetic histories of any size;
 //! - `writes`: the write path against pgbench running the same statements, cities side by side,
 //!   and many event streams;
-//! - `sheets`: importing manifests and exporting rosters.
+//! - `sheets`: importing manifests and exporting rosters;
+//! - `hostile`: the hostile workbooks of an attack run, what they cost and whom they hold up.
 
 pub mod history;
+pub mod hostile;
 pub mod sheets;
 pub mod writes;

@@ -64,7 +64,7 @@ fn xlsx_manifest(prefix: &str, rows: usize) -> Result<Vec<u8>, String> {
 }
 
 /// The process's resident set now, in bytes.
-fn resident() -> u64 {
+pub(super) fn resident() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
@@ -78,14 +78,14 @@ fn resident() -> u64 {
 }
 
 /// Samples the resident set until stopped: the highest seen.
-struct Sampler {
+pub(super) struct Sampler {
     stop: Arc<AtomicBool>,
     peak: Arc<AtomicU64>,
     thread: std::thread::JoinHandle<()>,
 }
 
 impl Sampler {
-    fn start() -> Sampler {
+    pub(super) fn start() -> Sampler {
         let stop = Arc::new(AtomicBool::new(false));
         let peak = Arc::new(AtomicU64::new(resident()));
         let (s, p) = (stop.clone(), peak.clone());
@@ -98,14 +98,14 @@ impl Sampler {
         Sampler { stop, peak, thread }
     }
 
-    fn stop(self) -> u64 {
+    pub(super) fn stop(self) -> u64 {
         self.stop.store(true, Ordering::Relaxed);
         let _ = self.thread.join();
         self.peak.load(Ordering::Relaxed)
     }
 }
 
-async fn login(client: &awc::Client, base: &str) -> Result<String, String> {
+pub(super) async fn login(client: &awc::Client, base: &str) -> Result<String, String> {
     let mut res = client
         .post(format!("{base}/api/v1/auth/login"))
         .send_json(&serde_json::json!({"username": "cz.dispatcher", "password": "dispatch-demo-pass"}))

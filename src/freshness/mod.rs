@@ -67,6 +67,10 @@ pub enum Numbers {
         from: String,
         to: String,
     },
+    /// One local day, by hour.
+    Hourly {
+        date: String,
+    },
 }
 
 impl fmt::Display for Numbers {
@@ -76,6 +80,7 @@ impl fmt::Display for Numbers {
             Numbers::Districts => f.write_str("districts"),
             Numbers::Ports { from, to, all_time } => write!(f, "ports|{from}|{to}|{all_time}"),
             Numbers::Daily { from, to } => write!(f, "daily|{from}|{to}"),
+            Numbers::Hourly { date } => write!(f, "hourly|{date}"),
         }
     }
 }

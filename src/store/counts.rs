@@ -1,7 +1,7 @@
 //! The counted statistics, which stay cheap at any history size. Every change that moves a number
 //! adds its deltas to its unit of work (`store::Tx`), computed from the row as read and as written;
 //! they are netted and written at commit to `stat_totals` (current numbers) and `stat_daily` (flows
-//! per local day), for the city, district and community whose subtree the change touches. The
+//! per local day, and per hour of it), for the city, district and community whose subtree the change touches. The
 //! whole system's numbers are the sum of its cities' at read, so no row is shared by the writes of
 //! different cities. `recount` rebuilds the same numbers from the base tables, to prove they agree.
 
@@ -41,9 +41,18 @@ pub fn local_offset() -> chrono::FixedOffset {
 }
 
 pub fn local_day(at: Timestamp) -> String {
+    local_time(at).date().to_string()
+}
+
+fn local_time(at: Timestamp) -> chrono::NaiveDateTime {
     let offset = chrono::Duration::minutes(i64::from(UTC_OFFSET_MINUTES.load(Ordering::Relaxed)));
     // A date's display is YYYY-MM-DD, without parsing a format for each of an import's rows.
-    (at.0 + offset).date_naive().to_string()
+    (at.0 + offset).naive_utc()
+}
+
+/// The metric under which a flow is counted per local hour of its day (`hour:08:received`).
+pub fn hourly_metric(hour: u32, flow: &str) -> String {
+    format!("hour:{hour:02}:{flow}")
 }
 
 pub type Totals = BTreeMap<(UnitId, String), i64>;
@@ -70,6 +79,15 @@ impl Deltas {
                 .entry((*unit, day.to_owned(), metric.to_owned()))
                 .or_default() += delta;
         }
+    }
+
+    /// A flow at this moment: counted for its local day and for the hour of that day.
+    pub fn flow(&mut self, units: &[UnitId], at: Timestamp, metric: &str) {
+        use chrono::Timelike;
+        let local = local_time(at);
+        let day = local.date().to_string();
+        self.daily(units, &day, metric, 1);
+        self.daily(units, &day, &hourly_metric(local.hour(), metric), 1);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -215,26 +233,24 @@ fn traveller_deltas(d: &mut Deltas, t: &Traveller, sign: i64) {
 
 pub fn traveller_added(d: &mut Deltas, t: &Traveller) {
     traveller_deltas(d, t, 1);
-    d.daily(&origin_units(t), &local_day(t.created_at), "registered", 1);
+    d.flow(&origin_units(t), t.created_at, "registered");
 }
 
 pub fn traveller_changed(d: &mut Deltas, old: &Traveller, new: &Traveller) {
     traveller_deltas(d, old, -1);
     traveller_deltas(d, new, 1);
     if new.status == TravellerStatus::Received && old.status != TravellerStatus::Received {
-        d.daily(
+        d.flow(
             &traveller_units(new),
-            &local_day(new.received_at.unwrap_or_else(Timestamp::now)),
+            new.received_at.unwrap_or_else(Timestamp::now),
             "received",
-            1,
         );
     }
     if new.status == TravellerStatus::Exception && old.status != TravellerStatus::Exception {
-        d.daily(
+        d.flow(
             &traveller_units(new),
-            &local_day(new.exception_at.unwrap_or_else(Timestamp::now)),
+            new.exception_at.unwrap_or_else(Timestamp::now),
             "exceptions",
-            1,
         );
     }
 }
@@ -316,7 +332,7 @@ fn departure_deltas(
         format!("port:{}:batches", b.port_id),
         format!("port:{}:travellers", b.port_id),
     );
-    d.daily(&snapshot.units, &day, "departed_batches", 1);
+    d.flow(&snapshot.units, at, "departed_batches");
     d.daily(&snapshot.units, &day, &port_batches, 1);
     d.total(&snapshot.units, &port_batches, 1);
     let riders: Vec<(Option<UnitId>, Option<UnitId>)> = batch_travellers::table
@@ -373,12 +389,12 @@ pub fn recount(conn: &mut DbConnection) -> QueryResult<(Totals, Daily)> {
     let all: Vec<Traveller> = travellers::table.select(Traveller::as_select()).load(conn)?;
     for t in &all {
         traveller_deltas(&mut d, t, 1);
-        d.daily(&origin_units(t), &local_day(t.created_at), "registered", 1);
+        d.flow(&origin_units(t), t.created_at, "registered");
         if let (Some(at), TravellerStatus::Received) = (t.received_at, t.status) {
-            d.daily(&traveller_units(t), &local_day(at), "received", 1);
+            d.flow(&traveller_units(t), at, "received");
         }
         if let (Some(at), TravellerStatus::Exception) = (t.exception_at, t.status) {
-            d.daily(&traveller_units(t), &local_day(at), "exceptions", 1);
+            d.flow(&traveller_units(t), at, "exceptions");
         }
     }
     let all_batches: Vec<Batch> = batches::table.select(Batch::as_select()).load(conn)?;
@@ -424,7 +440,11 @@ pub fn rebuild(conn: &mut DbConnection) -> QueryResult<()> {
 /// Counts the statistics of a database whose history predates them (the statistics tables are
 /// empty while the base tables are not).
 pub fn rebuild_if_missing(conn: &mut DbConnection) -> QueryResult<()> {
-    let counted: i64 = stat_totals::table.count().get_result(conn)?;
+    // The change counters alone are no numbers: a migration that recounts keeps them.
+    let counted: i64 = stat_totals::table
+        .filter(stat_totals::metric.ne("changes"))
+        .count()
+        .get_result(conn)?;
     let has_history: i64 = vehicles::table.count().get_result::<i64>(conn)?
         + travellers::table.count().get_result::<i64>(conn)?;
     if counted == 0 && has_history > 0 {

@@ -363,8 +363,11 @@ async fn at_phone_width_no_screen_is_wider_than_the_phone_or_says_null() {
         return;
     };
     let cases: [((&str, &str), &[&str]); 5] = [
-        (DISPATCHER, &["dashboard", "loose-ends", "board", "trace"]),
-        (DISTRICT_OFFICER, &["dashboard", "desk", "loose-ends", "trace"]),
+        (DISPATCHER, &["dashboard", "wall", "loose-ends", "board", "trace"]),
+        (
+            DISTRICT_OFFICER,
+            &["dashboard", "desk", "loose-ends", "trace", "wall"],
+        ),
         (COMMUNITY_OFFICER, &["dashboard", "desk", "loose-ends"]),
         (VIEWER, &["dashboard"]),
         (ADMIN, &["dashboard", "loose-ends", "admin"]),

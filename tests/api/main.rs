@@ -34,4 +34,5 @@ mod stats;
 mod units;
 mod users;
 mod vehicles;
+mod wall;
 mod world;

@@ -163,6 +163,54 @@ async fn dashboards_see_the_numbers_of_their_own_subtree() {
             .expect(200);
         assert_eq!(own.body["items"][0]["registered"], registered, "{code}");
     }
+    // Today by hour: every hour listed, and together they are the day's flows, for each scope.
+    let daily_path = format!("/api/v1/stats/daily?from={day}&to={day}");
+    for token in [w.dispatcher.as_str(), w.officer("CZ-TN")] {
+        let day_row = w.app.get(&daily_path, token).await.expect(200).body["items"][0].clone();
+        let hourly = w.app.get("/api/v1/stats/hourly", token).await.expect(200).body;
+        assert_eq!(hourly["date"], day);
+        let hours = hourly["items"].as_array().unwrap();
+        let listed: Vec<i64> = hours.iter().map(|h| h["hour"].as_i64().unwrap()).collect();
+        assert_eq!(listed, (0..24).collect::<Vec<i64>>());
+        // Everything happened in this hour of China Standard Time (or the one before, where
+        // the test ran across the hour).
+        let hour_now = chrono::Timelike::hour(&(chrono::Utc::now() + chrono::Duration::hours(8))) as i64;
+        for h in hours.iter().filter(|h| h["registered"] != 0) {
+            let hour = h["hour"].as_i64().unwrap();
+            assert!(
+                hour == hour_now || hour == hour_now - 1,
+                "registered at {hour}, now {hour_now}"
+            );
+        }
+        for flow in ["registered", "departed_batches", "received", "exceptions"] {
+            let sum: i64 = hours.iter().map(|h| h[flow].as_i64().unwrap()).sum();
+            assert_eq!(
+                sum,
+                day_row[flow].as_i64().unwrap(),
+                "{flow} by hour adds up to the day"
+            );
+        }
+        let explicit = w
+            .app
+            .get(&format!("/api/v1/stats/hourly?date={day}"), token)
+            .await
+            .expect(200);
+        assert_eq!(explicit.body, hourly);
+    }
+    let past = w
+        .app
+        .get("/api/v1/stats/hourly?date=2020-01-01", &w.dispatcher)
+        .await
+        .expect(200);
+    assert!(past.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["registered"] == 0));
+    w.app
+        .get("/api/v1/stats/hourly?date=today", &w.dispatcher)
+        .await
+        .expect_problem(400, "validation_failed");
     let month = w.app.get("/api/v1/stats/daily", &w.dispatcher).await.expect(200);
     assert_eq!(month.body["items"].as_array().unwrap().len(), 30);
     w.app
@@ -189,6 +237,7 @@ async fn a_poll_answers_304_until_something_in_scope_changes() {
         "/api/v1/stats/districts",
         "/api/v1/stats/ports",
         "/api/v1/stats/daily",
+        "/api/v1/stats/hourly",
     ] {
         let first = w.app.get(path, w.officer("CZ-TN")).await.expect(200);
         let tag = first.header("etag").expect("an ETag");

@@ -22,13 +22,14 @@ use crate::freshness::Numbers;
 use crate::state::AppState;
 use crate::stats::local_day;
 use conditional::{body, conditional, IfNoneMatch};
-use views::{DailyStats, DistrictStats, Overview, PortStats};
+use views::{DailyStats, DistrictStats, HourlyStats, Overview, PortStats};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(overview)
         .service(ports_stats)
         .service(districts)
-        .service(daily);
+        .service(daily)
+        .service(hourly);
 }
 
 /// Overview
@@ -191,6 +192,46 @@ async fn daily(
     };
     conditional(&state, &req, bearer, key, false, move |conn, scope, _, _| {
         body(&numbers::daily(conn, scope, from, to)?)
+    })
+    .await
+}
+
+/// One local day.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Day {
+    /// The day (default: today).
+    date: Option<NaiveDate>,
+}
+
+/// By hour of a day
+#[utoipa::path(
+    tag = "stats",
+    params(Day, IfNoneMatch),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One row per hour of the day, with an `ETag`", body = HourlyStats),
+        (status = 304, description = "Nothing changed since the `ETag` in `If-None-Match`"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/stats/hourly")]
+async fn hourly(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bearer: Bearer,
+    day: web::Query<Day>,
+) -> ApiResult<HttpResponse> {
+    let date = match day.date {
+        Some(date) => date.format("%Y-%m-%d").to_string(),
+        None => local_day(Timestamp::now()),
+    };
+    let key = Numbers::Hourly { date: date.clone() };
+    conditional(&state, &req, bearer, key, false, move |conn, scope, _, _| {
+        body(&numbers::hourly(conn, scope, date)?)
     })
     .await
 }

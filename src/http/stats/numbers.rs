@@ -236,3 +236,40 @@ pub fn daily(conn: &mut DbConnection, scope: Scope, from: String, to: String) ->
         .collect();
     Ok(DailyStats { from, to, items })
 }
+
+/// Flows per local hour of one day, every hour listed.
+pub fn hourly(conn: &mut DbConnection, scope: Scope, date: String) -> ApiResult<HourlyStats> {
+    let mut hours: Vec<BTreeMap<&str, i64>> = (0..24)
+        .map(|_| DAILY_METRICS.iter().map(|m| (*m, 0)).collect())
+        .collect();
+    for (_, name, value) in read::daily(conn, scope.unit(), &date, &date, "hour:")? {
+        // `hour:HH:flow`
+        let mut parts = name.splitn(3, ':').skip(1);
+        let (Some(hour), Some(flow)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let (Ok(hour), Some(metric)) = (hour.parse::<usize>(), DAILY_METRICS.iter().find(|m| **m == flow))
+        else {
+            continue;
+        };
+        if let Some(row) = hours.get_mut(hour) {
+            row.insert(metric, value);
+        }
+    }
+    let items = hours
+        .into_iter()
+        .zip(0u32..)
+        .map(|(m, hour)| HourlyRow {
+            hour,
+            registered: m["registered"],
+            departed_batches: m["departed_batches"],
+            received: m["received"],
+            exceptions: m["exceptions"],
+        })
+        .collect();
+    Ok(HourlyStats {
+        date,
+        utc_offset_minutes: crate::store::counts::local_offset().local_minus_utc() / 60,
+        items,
+    })
+}

@@ -164,3 +164,27 @@ pub struct DailyStats {
     /// One row per day, oldest first.
     pub items: Vec<DailyRow>,
 }
+
+/// One local hour's flows.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HourlyRow {
+    /// The hour of the day, 0 to 23, local time (`stats.utc_offset_minutes`).
+    pub hour: u32,
+    pub registered: i64,
+    pub departed_batches: i64,
+    pub received: i64,
+    pub exceptions: i64,
+}
+
+/// Flows per local hour of one day: what a wall shows of today.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HourlyStats {
+    #[schema(value_type = String, format = Date)]
+    pub date: String,
+    /// The offset of the local time the days and hours are counted in, east of UTC
+    /// (`stats.utc_offset_minutes`): where the service's day and hour now are, wherever the
+    /// reader is.
+    pub utc_offset_minutes: i32,
+    /// Every hour of the day, 0 to 23.
+    pub items: Vec<HourlyRow>,
+}

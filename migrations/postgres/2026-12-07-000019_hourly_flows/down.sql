@@ -1,0 +1,1 @@
+DELETE FROM stat_daily WHERE metric LIKE 'hour:%';
