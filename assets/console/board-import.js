@@ -2,7 +2,7 @@
 // beside their rows, and the template to fill in.
 
 import { api, download } from './api.js';
-import { fieldName, t } from './i18n.js';
+import { fieldName, language, t } from './i18n.js';
 import { act, field, fill, h, messageArea, section, table } from './ui.js';
 
 /** The rows of a problem: one row, or every row with the same problem, as ranges (2–31, 40). */
@@ -37,7 +37,7 @@ export function importForm(board) {
       const done = await api('POST', '/travellers/import', { body: chosen, contentType: type });
       message.ok(t('board.imported', { n: done.created }));
       if (done.ignored_columns?.length) {
-        fill(errors, h('p', { class: 'muted', id: 'import-ignored' }, t('board.ignored', { columns: done.ignored_columns.join(', ') })));
+        fill(errors, h('p', { class: 'muted', id: 'import-ignored' }, t('board.ignored', { columns: done.ignored_columns.join(language() === 'zh' ? '、' : ', ') })));
       }
       file.value = '';
       board.reload('waiting');
@@ -53,6 +53,8 @@ export function importForm(board) {
             { class: 'errors' },
           ),
         );
+        // The list starts below the form, often below the fold: bring the section into view.
+        form.closest('section')?.scrollIntoView({ block: 'start' });
       } else {
         message.error(err);
       }

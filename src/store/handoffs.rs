@@ -197,6 +197,42 @@ pub fn of_traveller(
         .load(conn)
 }
 
+/// Of these travellers, those whose last handoff before `except` that the sender did not cancel
+/// left them missing, with when that handoff was confirmed: a re-hand cancelled leaves them missing
+/// again.
+pub fn missing_before(
+    conn: &mut DbConnection,
+    travellers: &[TravellerId],
+    except: HandoffId,
+) -> QueryResult<Vec<(TravellerId, Timestamp)>> {
+    let offers: Vec<(TravellerId, Handoff, HandoffOutcome)> = handoffs::table
+        .inner_join(handoff_travellers::table)
+        .filter(handoff_travellers::traveller_id.eq_any(travellers))
+        .filter(handoffs::id.ne(except))
+        .filter(handoffs::status.ne(HandoffStatus::Cancelled))
+        .select((
+            handoff_travellers::traveller_id,
+            Handoff::as_select(),
+            handoff_travellers::outcome,
+        ))
+        .load(conn)?;
+    let mut last: std::collections::HashMap<TravellerId, (Handoff, HandoffOutcome)> =
+        std::collections::HashMap::new();
+    for (traveller, h, outcome) in offers {
+        let newer = last
+            .get(&traveller)
+            .is_none_or(|(seen, _)| (h.created_at, h.id) > (seen.created_at, seen.id));
+        if newer {
+            last.insert(traveller, (h, outcome));
+        }
+    }
+    Ok(last
+        .into_iter()
+        .filter(|(_, (_, outcome))| *outcome == HandoffOutcome::Missing)
+        .map(|(traveller, (h, _))| (traveller, h.confirmed_at.unwrap_or(h.created_at)))
+        .collect())
+}
+
 /// Pending handoffs past their due time, everywhere (read through the (status, due_at) index).
 pub fn count_overdue(conn: &mut DbConnection, now: Timestamp) -> QueryResult<i64> {
     handoffs::table

@@ -1,7 +1,7 @@
 //! Handoffs: offering custody to the next level, and the receiver confirming (with the code and
 //! the travellers actually received) or rejecting. Custody moves only on confirmation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::Duration;
 use rand::Rng;
@@ -512,7 +512,27 @@ pub fn cancel(conn: &mut Tx<'_>, actor: &Actor, id: HandoffId, reason: String) -
     h.status = check_action(h.status, h.locked, HandoffAction::Cancel)?;
     h.reason = Some(reason.clone());
     save_handoff(conn, HandoffStatus::Pending, &mut h)?;
-    release(conn, actor, &h, "handoff_cancelled", json!({"reason": reason}))?;
+    let group = release(conn, actor, &h, "handoff_cancelled", json!({"reason": reason}))?;
+    // People handed again after they were missing are missing again: the cancelled handoff
+    // found nobody.
+    let ids: Vec<TravellerId> = group.iter().map(|t| t.id).collect();
+    let missing: HashMap<TravellerId, Timestamp> = handoffs::missing_before(conn.conn()?, &ids, h.id)?
+        .into_iter()
+        .collect();
+    for mut t in group.into_iter().filter(|t| missing.contains_key(&t.id)) {
+        let since = missing[&t.id];
+        let step = Step {
+            batch_id: t.batch_id,
+            handoff_id: Some(h.id),
+            unit_id: Some(h.from_unit_id),
+            detail: json!({"missing_since": since}),
+            ..Step::default()
+        };
+        step_traveller(conn, actor, &mut t, None, "missing_again", step, |t| {
+            t.missing = true;
+            t.missing_since = Some(since);
+        })?;
+    }
     handoff_event(conn, actor, &h, "cancelled", json!({"reason": reason}))?;
     Ok(h)
 }

@@ -266,11 +266,25 @@ impl ManifestRow {
     pub fn read(line: usize, raw: &RawTraveller, port_code: String, community_code: String) -> Self {
         ManifestRow {
             line,
-            traveller: check(raw, Utc::now()),
+            traveller: check(raw, Utc::now()).map_err(|errors| errors.into_iter().map(as_written).collect()),
             port_code,
             community_code,
         }
     }
+}
+
+/// A manifest reads document types and countries as people write them: its problems say so, in
+/// the words it reads, where the API's say the codes.
+fn as_written(mut error: FieldError) -> FieldError {
+    error.message = match (error.field.as_str(), error.message.id) {
+        ("document_type", "one_of") => msg!(
+            "document_type_written",
+            allowed = DocumentType::ALL.iter().map(|d| d.as_str()).collect::<Vec<_>>()
+        ),
+        ("nationality", "nationality_format") => msg!("nationality_written"),
+        _ => error.message,
+    };
+    error
 }
 
 /// The most rows of one manifest: a long-haul flight's passengers many times over.

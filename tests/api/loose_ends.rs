@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::ADMIN;
 use crate::world::World;
 
 /// The loose ends a caller sees, all pages.
@@ -491,4 +492,92 @@ async fn a_re_hand_the_sender_cancels_leaves_the_rejection_open() {
     let list = ends(&w, &w.dispatcher).await;
     let end = end_of(&list, "rejected", &first).expect("the rejection is open again");
     assert_eq!(end["traveller_ids"], json!([person]));
+}
+
+#[actix_web::test]
+async fn a_re_hand_of_a_missing_person_the_sender_cancels_leaves_them_missing() {
+    let w = World::new().await;
+    let people = [
+        w.register("PVG", "CZ-TN-HM", "LE601").await,
+        w.register("PVG", "CZ-TN-HM", "LE601").await,
+    ];
+    let bus = w.new_vehicle("苏D·LE601", 20).await;
+    w.run_batch("PVG", &people, &bus, &[]).await;
+    let to_tn = w.pending_to("CZ-TN").await.remove(0);
+    w.confirm(&to_tn, "CZ-TN", &[people[0].as_str()])
+        .await
+        .expect(200);
+    let first = to_tn["id"].as_str().unwrap().to_owned();
+    let since = end_of(&ends(&w, &w.dispatcher).await, "missing", &first).unwrap()["since"].clone();
+    assert!(since.is_string());
+    assert_eq!(missing_counts(&w).await, (json!(1), json!(1)));
+
+    // Handed again, then cancelled by the sender: the person is missing again, since the same
+    // time, and the end and every count are back.
+    let again = w
+        .app
+        .post(
+            "/api/v1/handoffs",
+            &w.dispatcher,
+            json!({"to_unit_id": w.app.unit("CZ-TN"), "traveller_ids": [people[1]]}),
+        )
+        .await
+        .expect(201)
+        .id();
+    assert_eq!(missing_counts(&w).await, (json!(0), json!(0)));
+    assert_eq!(w.traveller(&people[1]).await["missing"], false);
+    w.app
+        .post(
+            &format!("/api/v1/handoffs/{again}/cancel"),
+            &w.dispatcher,
+            json!({"reason": "the district is closed tonight"}),
+        )
+        .await
+        .expect(200);
+    let person = w.traveller(&people[1]).await;
+    assert_eq!(person["missing"], true, "{person}");
+    let list = ends(&w, &w.dispatcher).await;
+    let end = end_of(&list, "missing", &first).expect("the missing end is open again");
+    assert_eq!(end["traveller_ids"], json!([people[1]]));
+    assert_eq!(end["since"], since, "missing since the first confirmation");
+    assert_eq!(missing_counts(&w).await, (json!(1), json!(1)));
+    let admin = w.app.login(ADMIN).await;
+    let events = w.app.events_of(&admin, "traveller", &people[1]).await;
+    assert!(
+        events.iter().any(|e| e["action"] == "traveller.missing_again"),
+        "{events:?}"
+    );
+    // A reissue is no cancellation: the person stays handed, not missing.
+    let third = w
+        .app
+        .post(
+            "/api/v1/handoffs",
+            &w.dispatcher,
+            json!({"to_unit_id": w.app.unit("CZ-TN"), "traveller_ids": [people[1]]}),
+        )
+        .await
+        .expect(201)
+        .id();
+    w.app
+        .post(
+            &format!("/api/v1/handoffs/{third}/reissue"),
+            &w.dispatcher,
+            json!({}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(w.traveller(&people[1]).await["missing"], false);
+    assert_eq!(missing_counts(&w).await, (json!(0), json!(0)));
+    w.assert_invariants();
+}
+
+/// The people missing, and the missing ends, as the dispatcher's overview counts them.
+async fn missing_counts(w: &World) -> (Value, Value) {
+    let o = w
+        .app
+        .get("/api/v1/stats/overview", &w.dispatcher)
+        .await
+        .expect(200)
+        .body;
+    (o["loop"]["missing"].clone(), o["loose_ends"]["missing"].clone())
 }

@@ -281,7 +281,14 @@ async fn repeated_problems_are_grouped_so_that_real_mistakes_stand_out() {
         "a missing number says it is required"
     );
     assert_eq!(errors[2]["field"], "document_type");
-    assert_eq!(errors[2]["code"], "one_of");
+    assert_eq!(
+        errors[2]["code"], "document_type_written",
+        "a manifest's problem names the words it reads"
+    );
+    assert_eq!(
+        errors[2]["params"]["allowed"],
+        serde_json::json!(["passport", "id_card", "travel_permit", "other"])
+    );
     assert_eq!(errors[2]["row"], 2);
     let rows: Vec<u64> = errors[2]["rows"]
         .as_array()
@@ -553,7 +560,7 @@ const AIRPORT_HEADINGS: [&str; 13] = [
     "Name",
 ];
 
-fn airport_rows(prefix: &str) -> Vec<[String; 13]> {
+pub fn airport_rows(prefix: &str) -> Vec<[String; 13]> {
     let row = |n: usize, name: &str, kind: &str, country: &str, phone: &str, time: &str, place: &str| {
         [
             n.to_string(),
@@ -622,7 +629,7 @@ fn csv_text(rows: &[[String; 13]]) -> String {
 }
 
 /// The same manifest as a workbook: the phone typed as a number, the first arrival as a date cell.
-fn airport_xlsx(rows: &[[String; 13]]) -> Vec<u8> {
+pub fn airport_xlsx(rows: &[[String; 13]]) -> Vec<u8> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     for (col, h) in AIRPORT_HEADINGS.iter().enumerate() {

@@ -204,5 +204,7 @@ loose_end_waiting = { $count ->
    *[other] { $count } people have
   } waited at { $port } longer than { $minutes } minutes: plan a batch
 no_hotline = no hotline on record
+document_type_written = must be a document type: passport (护照), id_card (身份证), travel_permit (港澳通行证, 台胞证) or other (其他)
+nationality_written = must be a country or region: its ISO code (CHN, CN) or its name (China, 中国)
 name_matches_several = { $value } names more than one: { $codes }; write the code
 xlsx_too_many_strings = the workbook holds more than { $max_strings } shared strings, more than a manifest needs

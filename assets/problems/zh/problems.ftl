@@ -371,5 +371,7 @@ loose_end_locked = 移交给{ $to }的交接因交接码错误次数过多已锁
 loose_end_overdue = { $from }移交给{ $to }的交接已超时：请{ $to }尽快确认；{ $from }联系电话 { $hotline }
 loose_end_waiting = 有 { $count } 人在{ $port }等待转运已超过 { $minutes } 分钟：请安排转运批次
 no_hotline = 未登记联系电话
+document_type_written = 须为证件类型：护照、身份证、港澳通行证、台胞证或其他（也可写 passport、id_card、travel_permit、other）
+nationality_written = 须为国家或地区：ISO 代码（CHN、CN）或名称（中国、China）
 name_matches_several = “{ $value }”对应多个：{ $codes }；请填写代码
 xlsx_too_many_strings = 工作簿中的共享字符串超过 { $max_strings } 个，超出名单所需
