@@ -161,8 +161,10 @@ async fn batch_notices(
         .db(move |conn| {
             read_transaction(conn, |tx| {
                 let b = trips::load(tx, &actor, id)?;
+                // A no-show is not on this vehicle: they get their notice with their next batch.
                 let ids: Vec<TravellerId> = batches::members(tx, b.id)?
                     .into_iter()
+                    .filter(|m| m.boarded != Some(false))
                     .map(|m| m.traveller_id)
                     .collect();
                 let list: Vec<Traveller> = travellers::find_many(tx, actor.scope, &ids)?

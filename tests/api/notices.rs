@@ -1,7 +1,7 @@
 //! Notices to travellers: in their four languages, one page per traveller of a batch, texts an
 //! operator overrides without a new build.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::world::World;
 
@@ -138,6 +138,27 @@ async fn a_batch_prints_one_page_per_traveller_in_each_ones_language() {
             .expect("the traveller's page");
         assert!(page.contains(title), "{name} reads their own language");
     }
+    // Once boarding is recorded, the no-show gets no notice: they are not on this vehicle.
+    w.app
+        .post(
+            &format!("/api/v1/batches/{batch}/boarding"),
+            &w.dispatcher,
+            json!({"boarded": [ids[0], ids[2]], "no_show": [ids[1]]}),
+        )
+        .await
+        .expect(200);
+    let after = w
+        .app
+        .get(&format!("/api/v1/batches/{batch}/notices"), &w.dispatcher)
+        .await
+        .expect(200);
+    let html = String::from_utf8(after.bytes.to_vec()).unwrap();
+    assert_eq!(html.matches("<section class=\"notice\"").count(), 2);
+    assert!(!html.contains("Sato Yuki"), "the no-show has no notice");
+    assert!(
+        !html.contains("print()"),
+        "the notices open without the print dialog"
+    );
     // Viewers and officers do not print at the port; another city sees no such batch.
     w.app
         .get(&format!("/api/v1/batches/{batch}/notices"), &w.viewer)
