@@ -280,6 +280,7 @@ diesel::table! {
         locked_at -> Nullable<DbTimestamp>,
         replaces -> Nullable<DbUuid>,
         replaced_by -> Nullable<DbUuid>,
+        recorded_at -> Nullable<DbTimestamp>,
     }
 }
 

@@ -230,6 +230,7 @@ pub fn build_history(conn: &mut DbConnection, n: usize, pending_batches: usize) 
                             locked_at: None,
                             replaces: None,
                             replaced_by: None,
+                            recorded_at: (status == HandoffStatus::Confirmed).then(|| hours(at + 1)),
                             version: 2,
                         }
                     };

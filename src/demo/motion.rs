@@ -205,8 +205,18 @@ fn confirm_all(tx: &mut Tx<'_>, officer: &Actor, missing: &[TravellerId], sla: i
             .select(crate::schema::handoff_travellers::traveller_id)
             .load(tx.conn()?)?;
         let received: Vec<TravellerId> = people.into_iter().filter(|p| !missing.contains(p)).collect();
-        let outcome =
-            transfer::handoffs::confirm(tx, officer, handoff.id, &handoff.code, received, None, sla)?;
+        let outcome = transfer::handoffs::confirm(
+            tx,
+            officer,
+            handoff.id,
+            transfer::handoffs::Receipt {
+                code: handoff.code.clone(),
+                received_ids: received,
+                note: None,
+                at: None,
+            },
+            sla,
+        )?;
         if !matches!(outcome, Confirmation::Confirmed(_)) {
             return Err(ApiError::internal("a demo handoff was not confirmed"));
         }

@@ -115,6 +115,10 @@ pub struct HandoffView {
     replaces: Option<HandoffId>,
     /// The handoff reissued from this one, which cancelled it.
     replaced_by: Option<HandoffId>,
+    /// When the service received the confirmation or rejection. `confirmed_at` and `rejected_at`
+    /// are when the officer acted at the door (`at`), earlier where the action waited on a device
+    /// without a network.
+    recorded_at: Option<Timestamp>,
     /// The 6-digit confirmation code, shown to the sending side only.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String)]
@@ -252,6 +256,7 @@ fn assemble(
                 locked_at: h.locked_at,
                 replaces: h.replaces,
                 replaced_by: h.replaced_by,
+                recorded_at: h.recorded_at,
                 code: sender.then(|| h.code.clone()),
             }
         })
@@ -452,6 +457,26 @@ pub struct Confirm {
     #[serde(default)]
     #[schema(min_length = 1, max_length = 1000)]
     note: Option<String>,
+    /// When the officer confirmed at the door (RFC 3339 with its offset), for a confirmation sent
+    /// later by a device that had no network: between the handoff's `created_at` and now (plus two
+    /// minutes of clock skew). Recorded as `confirmed_at`; the time it arrived is `recorded_at`.
+    #[serde(default)]
+    #[schema(format = DateTime)]
+    at: Option<String>,
+}
+
+/// `at` as sent: a time with its offset.
+fn door_time(at: Option<&str>) -> ApiResult<Option<Timestamp>> {
+    let Some(text) = at.map(str::trim) else {
+        return Ok(None);
+    };
+    match chrono::DateTime::parse_from_rfc3339(text) {
+        Ok(at) => Ok(Some(Timestamp(at.with_timezone(&chrono::Utc)))),
+        Err(_) if chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").is_ok() => {
+            Err(ApiError::invalid_field("at", msg!("time_needs_offset")))
+        }
+        Err(_) => Err(ApiError::invalid_field("at", msg!("time_format"))),
+    }
 }
 
 /// Confirm a handoff
@@ -491,6 +516,7 @@ async fn confirm(
         Some(n) => Some(clean_multi_line(n, 1000).map_err(|m| ApiError::invalid_field("note", m))?),
         None => None,
     };
+    let at = door_time(body.at.as_deref())?;
     let (who, sla) = (actor.clone(), state.settings.handoff.sla_minutes);
     write_answer(
         &state,
@@ -502,9 +528,12 @@ async fn confirm(
             conn,
             &who,
             id,
-            &body.code,
-            body.received_traveller_ids,
-            note,
+            custody::Receipt {
+                code: body.code,
+                received_ids: body.received_traveller_ids,
+                note,
+                at,
+            },
             sla,
         )? {
             Confirmation::Confirmed(c) => confirmed_view(&who, *c).map(Answer::Done),
@@ -534,13 +563,27 @@ pub struct Reason {
     reason: String,
 }
 
+/// Why, and when at the door.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    #[schema(min_length = 1, max_length = 1000)]
+    reason: String,
+    /// When the officer rejected at the door (RFC 3339 with its offset), for a rejection sent
+    /// later by a device that had no network: between the handoff's `created_at` and now (plus two
+    /// minutes of clock skew). Recorded as `rejected_at`; the time it arrived is `recorded_at`.
+    #[serde(default)]
+    #[schema(format = DateTime)]
+    at: Option<String>,
+}
+
 /// Reject a handoff
 ///
 /// By the receiving unit; custody stays with the sender.
 #[utoipa::path(
     tag = "handoffs",
     params(("id" = Id, Path, description = "The handoff's id"), IdempotencyHeader),
-    request_body = Reason,
+    request_body = Rejection,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The handoff, `rejected`", body = HandoffView),
@@ -560,15 +603,16 @@ async fn reject(
     key: IdempotencyKey,
     req: HttpRequest,
     id: web::Path<HandoffId>,
-    body: Body<Reason>,
+    body: Body<Rejection>,
 ) -> ApiResult<HttpResponse> {
     actor.require(Permission::ConfirmHandoffs)?;
     let (id, body) = (id.into_inner(), body.into_inner()?);
     let print = fingerprint(&req, &body);
     let reason = clean_multi_line(&body.reason, 1000).map_err(|m| ApiError::invalid_field("reason", m))?;
+    let at = door_time(body.at.as_deref())?;
     let who = actor.clone();
     write(&state, &actor, key, print, StatusCode::OK, move |conn| {
-        let h = custody::reject(conn, &who, id, reason)?;
+        let h = custody::reject(conn, &who, id, reason, at)?;
         one_view(conn.conn()?, &who, h)
     })
     .await

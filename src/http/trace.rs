@@ -40,7 +40,10 @@ struct ActorView {
 #[derive(Serialize, utoipa::ToSchema)]
 struct ChainStep {
     seq: i64,
+    /// When it happened: at the door, for a confirmation or rejection a device sent later.
     at: Timestamp,
+    /// When the service recorded it.
+    recorded_at: Timestamp,
     /// What happened, e.g. `registered`, `assigned`, `handed`, `received`, `exception`.
     kind: String,
     actor: ActorView,
@@ -152,9 +155,15 @@ fn build_trace(conn: &mut DbConnection, scope: Scope, id: TravellerId) -> ApiRes
             let step: StepData = serde_json::from_value(e.data.0.clone()).map_err(|error| {
                 ApiError::internal(format!("event {} does not read as a step: {error}", e.seq))
             })?;
+            // A step made at a door without a network says when (`at`, in its detail).
+            let door = step
+                .detail
+                .get("at")
+                .and_then(|at| serde_json::from_value::<Timestamp>(at.clone()).ok());
             Ok(ChainStep {
                 seq: e.seq,
-                at: e.at,
+                at: door.unwrap_or(e.at),
+                recorded_at: e.at,
                 kind: e.action.trim_start_matches("traveller.").to_owned(),
                 actor: e
                     .actor_id

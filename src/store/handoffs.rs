@@ -38,6 +38,9 @@ pub struct Handoff {
     /// The handoff this one was reissued from, and the one reissued from this.
     pub replaces: Option<HandoffId>,
     pub replaced_by: Option<HandoffId>,
+    /// When the service received the confirmation or rejection; `confirmed_at` and `rejected_at`
+    /// are when the officer acted at the door, earlier where the action waited on a device.
+    pub recorded_at: Option<Timestamp>,
 }
 
 impl Handoff {
@@ -153,6 +156,7 @@ pub(super) fn save(out: &mut Statements<'_>, expected: i32, h: Handoff) -> Query
             handoffs::version.eq(h.version),
             handoffs::locked_at.eq(h.locked_at),
             handoffs::replaced_by.eq(h.replaced_by),
+            handoffs::recorded_at.eq(h.recorded_at),
         )),
     )
 }

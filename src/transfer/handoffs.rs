@@ -102,6 +102,7 @@ fn new_handoff(
         locked_at: None,
         replaces: None,
         replaced_by: None,
+        recorded_at: None,
     }
 }
 
@@ -256,15 +257,28 @@ pub enum Confirmation {
     Locked,
 }
 
+/// What the receiver says at the door: the sender's code, who is there, a note, and when (`at`,
+/// for a confirmation a device sends later; now otherwise).
+pub struct Receipt {
+    pub code: String,
+    pub received_ids: Vec<TravellerId>,
+    pub note: Option<String>,
+    pub at: Option<Timestamp>,
+}
+
 pub fn confirm(
     conn: &mut Tx<'_>,
     actor: &Actor,
     id: HandoffId,
-    code: &str,
-    received_ids: Vec<TravellerId>,
-    note: Option<String>,
+    receipt: Receipt,
     sla_minutes: i64,
 ) -> ApiResult<Confirmation> {
+    let Receipt {
+        code,
+        received_ids,
+        note,
+        at,
+    } = receipt;
     let mut h = load(conn.conn()?, actor, id)?;
     // Both sides in full: the receiver's place for the rules, and both for the answer.
     let sides = units::by_ids(conn.conn()?, &[h.from_unit_id, h.to_unit_id])?;
@@ -275,6 +289,9 @@ pub fn confirm(
         .ok_or_else(|| ApiError::internal(format!("unit {} vanished", h.to_unit_id)))?;
     check_receiver(actor, &to)?;
     check_action(h.status, h.locked, HandoffAction::Confirm).map_err(|r| locked_problem(conn, &h, r))?;
+    // Checked before the code, so that a refused time counts no wrong code.
+    let now = Timestamp::now();
+    let door = door_time(&h, at, now)?;
     match check_code(&h.code, code.trim(), h.failed_attempts) {
         CodeCheck::Correct => {}
         CodeCheck::Wrong { attempts_left } => {
@@ -321,10 +338,10 @@ pub fn confirm(
         )?,
         _ => BTreeMap::new(),
     };
-    let now = Timestamp::now();
     h.status = HandoffStatus::Confirmed;
-    h.confirmed_at = Some(now);
+    h.confirmed_at = Some(door);
     h.confirmed_by = Some(actor.id);
+    h.recorded_at = Some(now);
     h.note = note;
     save_handoff(conn, HandoffStatus::Pending, &mut h)?;
     let event = match to.level {
@@ -342,7 +359,7 @@ pub fn confirm(
         if received.contains(&t.id) {
             let corrected = would_correct_destination(t, &to);
             let step = Step {
-                detail: json!({"from_unit_id": h.from_unit_id, "destination_corrected": corrected}),
+                detail: json!({"from_unit_id": h.from_unit_id, "destination_corrected": corrected, "at": door}),
                 ..step
             };
             step_traveller(conn, actor, t, Some(event), "received", step, |t| {
@@ -351,7 +368,7 @@ pub fn confirm(
                 t.missing = false;
                 t.missing_since = None;
                 if to.level == UnitLevel::Community {
-                    t.received_at = Some(now);
+                    t.received_at = Some(door);
                 }
                 correct_destination(t, &to);
             })?;
@@ -360,13 +377,13 @@ pub fn confirm(
         } else {
             let step = Step {
                 unit_id: Some(h.from_unit_id),
-                detail: json!({"reported_by_unit_id": to.id}),
+                detail: json!({"reported_by_unit_id": to.id, "at": door}),
                 ..step
             };
             step_traveller(conn, actor, t, None, "reported_missing", step, |t| {
                 t.handoff_id = None;
                 t.missing = true;
-                t.missing_since = Some(now);
+                t.missing_since = Some(door);
             })?;
             conn.set_outcome(h.id, t.id, HandoffOutcome::Missing)?;
         }
@@ -376,7 +393,7 @@ pub fn confirm(
         actor,
         &h,
         "confirmed",
-        json!({"received": received, "missing": missing}),
+        json!({"received": received, "missing": missing, "at": door, "recorded_at": now}),
     )?;
     if to.level == UnitLevel::District {
         // Onward to each destination community; travellers whose community is not known yet stay
@@ -487,19 +504,61 @@ fn locked_problem(conn: &mut Tx<'_>, h: &Handoff, refusal: Refusal) -> ApiError 
 }
 
 /// The receiver refuses the handoff: custody stays with the sender, who may hand again.
-pub fn reject(conn: &mut Tx<'_>, actor: &Actor, id: HandoffId, reason: String) -> ApiResult<Handoff> {
+pub fn reject(
+    conn: &mut Tx<'_>,
+    actor: &Actor,
+    id: HandoffId,
+    reason: String,
+    at: Option<Timestamp>,
+) -> ApiResult<Handoff> {
     let mut h = load(conn.conn()?, actor, id)?;
     let to = unit_place(conn, h.to_unit_id)?;
     check_receiver(actor, &to)?;
     h.status =
         check_action(h.status, h.locked, HandoffAction::Reject).map_err(|r| locked_problem(conn, &h, r))?;
-    h.rejected_at = Some(Timestamp::now());
+    let now = Timestamp::now();
+    let door = door_time(&h, at, now)?;
+    h.rejected_at = Some(door);
     h.rejected_by = Some(actor.id);
+    h.recorded_at = Some(now);
     h.reason = Some(reason.clone());
     save_handoff(conn, HandoffStatus::Pending, &mut h)?;
-    release(conn, actor, &h, "handoff_rejected", json!({"reason": reason}))?;
-    handoff_event(conn, actor, &h, "rejected", json!({"reason": reason}))?;
+    release(
+        conn,
+        actor,
+        &h,
+        "handoff_rejected",
+        json!({"reason": reason, "at": door}),
+    )?;
+    handoff_event(
+        conn,
+        actor,
+        &h,
+        "rejected",
+        json!({"reason": reason, "at": door, "recorded_at": now}),
+    )?;
     Ok(h)
+}
+
+/// How far a device's clock may run ahead of the service's.
+const CLOCK_SKEW: Duration = Duration::minutes(2);
+
+/// When the officer acted at the door: `at`, sent later by a device that was offline, or now. It
+/// lies between the handoff's offer and now (with two minutes of clock skew).
+fn door_time(h: &Handoff, at: Option<Timestamp>, now: Timestamp) -> ApiResult<Timestamp> {
+    let Some(at) = at else {
+        return Ok(now);
+    };
+    if at.0 < h.created_at.0 {
+        return Err(ApiError::invalid_field(
+            "at",
+            msg!("before_handoff", created_at = h.created_at.0.to_rfc3339()),
+        ));
+    }
+    if at.0 > now.0 + CLOCK_SKEW {
+        return Err(ApiError::invalid_field("at", msg!("in_future")));
+    }
+    Ok(at)
 }
 
 /// The sender withdraws a pending handoff (a locked one, say) to hand the travellers again.

@@ -8,6 +8,7 @@ mod closed_loop;
 mod console;
 mod day;
 mod demo;
+mod door_times;
 mod edge;
 mod helpers;
 mod integrity;

@@ -95,6 +95,7 @@ document_twice_in_manifest = appears twice in this manifest
 flight_no_format = must be 2 to 10 letters and digits, e.g. MU5001
 from_after_to = must not be after to
 handoff_one_custodian = all travellers of one handoff must be held by the same unit
+before_handoff = must not be before the handoff was offered ({ $created_at })
 in_future = must not be in the future
 last_event_id = Last-Event-ID must be a sequence number
 manifest_media_type = a manifest is { $allowed }

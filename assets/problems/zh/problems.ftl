@@ -132,6 +132,7 @@ document_twice_in_manifest = 在本名单中出现了两次
 flight_no_format = 须为 2 到 10 位字母和数字，例如 MU5001
 from_after_to = 不能晚于结束日期
 handoff_one_custodian = 同一交接中的人员必须由同一单位管控
+before_handoff = 不能早于交接发起时间（{ $created_at }）
 in_future = 不能晚于当前时间
 last_event_id = Last-Event-ID 须为序号
 manifest_media_type = 名单须为以下格式之一：{ $allowed }
