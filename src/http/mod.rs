@@ -88,7 +88,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 /// A file sent as a download.
 pub fn attachment(format: crate::sheets::FileFormat, name: &str, body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
+    let mut answer = HttpResponse::Ok();
+    if format == crate::sheets::FileFormat::Xlsx {
+        // A workbook is a zip already: sent as it is rather than compressed again.
+        answer.insert_header((actix_web::http::header::CONTENT_ENCODING, "identity"));
+    }
+    answer
         .insert_header((actix_web::http::header::CONTENT_TYPE, format.content_type()))
         .insert_header((
             actix_web::http::header::CONTENT_DISPOSITION,

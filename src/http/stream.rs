@@ -259,5 +259,7 @@ pub(crate) async fn stream(
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
+        // Each event goes out as it happens, never held back by a compressor.
+        .insert_header((header::CONTENT_ENCODING, "identity"))
         .streaming(body))
 }

@@ -5,6 +5,7 @@ mod auth;
 mod browser;
 mod cli;
 mod closed_loop;
+mod compression;
 mod console;
 mod day;
 mod demo;
