@@ -133,12 +133,13 @@ impl Application {
                         })
                     })
                 })
-                // Compressed for a client that accepts gzip: the console's files and the API's JSON
-                // (answers that must not be, the event stream and workbooks, say `identity`).
-                .wrap(actix_web::middleware::Compress::default())
                 .wrap(actix_web::middleware::from_fn(crate::http::edge::guard))
                 .wrap(prometheus.clone())
                 .wrap(TracingLogger::default())
+                // Outermost, so that every layer inside reads the answer as written: compressed
+                // for a client that accepts gzip, the console's files and the API's JSON (answers
+                // that must not be, the event stream and workbooks, say `identity`).
+                .wrap(actix_web::middleware::Compress::default())
                 .app_data(state.clone())
                 .app_data(routes.clone())
                 .into_utoipa_app()

@@ -55,6 +55,26 @@ async fn files_and_json_are_compressed_for_a_client_that_accepts_gzip() {
     let read: serde_json::Value = serde_json::from_slice(&gunzip(&packed.bytes)).unwrap();
     assert_eq!(read, plain.body);
 
+    // A problem too, whole: every layer reads it before it is compressed.
+    let missing = w
+        .app
+        .send(
+            "GET",
+            &format!("/api/v1/batches/{}", uuid::Uuid::new_v4()),
+            Some(&w.dispatcher),
+            None,
+            &[("Accept-Encoding", "gzip"), ("Accept-Language", "zh")],
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+    let body = match missing.header("content-encoding").as_deref() {
+        Some("gzip") => gunzip(&missing.bytes),
+        _ => missing.bytes.to_vec(),
+    };
+    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["code"], "not_found");
+    assert_eq!(problem["detail"], "找不到该批次");
+
     // A workbook is a zip already.
     let roster = w
         .app
