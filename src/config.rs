@@ -37,6 +37,8 @@ pub struct Settings {
     /// The `[loop]` section: when what keeps the loop open becomes a loose end.
     #[serde(default, rename = "loop")]
     pub closed_loop: LoopSettings,
+    #[serde(default)]
+    pub console: ConsoleSettings,
     /// The value of APP_ENV (`local` when unset); not read from the files.
     #[serde(skip)]
     pub environment: String,
@@ -192,6 +194,20 @@ impl std::fmt::Debug for AuthSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct HandoffSettings {
     pub sla_minutes: i64,
+}
+
+/// The web console on an officer's device.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsoleSettings {
+    /// How long the desk keeps the pending handoffs and their people on the device, in hours,
+    /// for use without a network (wiped at sign-out in any case).
+    pub offline_hours: u32,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings { offline_hours: 12 }
+    }
 }
 
 /// When what keeps the loop open becomes a loose end.
@@ -459,6 +475,9 @@ impl Settings {
         }
         if !(1..=10_080).contains(&self.closed_loop.waiting_alert_minutes) {
             return Err("loop.waiting_alert_minutes must be between 1 and 10080 (a week)".into());
+        }
+        if !(1..=168).contains(&self.console.offline_hours) {
+            return Err("console.offline_hours must be between 1 and 168 (a week)".into());
         }
         if self.import.max_concurrent == 0 {
             return Err("import.max_concurrent must be at least 1".into());

@@ -163,14 +163,14 @@ async function postOpen(path, body) {
  * One attempt at a request: its response, or null after a pause when the service could not be
  * reached and tries remain (the caller tries again, with the same Idempotency-Key).
  */
-async function attemptFetch(url, init, attempt) {
+async function attemptFetch(url, init, attempt, retries = RETRIES) {
   try {
     const r = await fetch(url, { ...init, headers: { ...init.headers, 'accept-language': language() } });
     setReachable(r.status !== 503);
     return r;
   } catch {
     setReachable(false);
-    if (attempt < RETRIES) {
+    if (attempt < retries) {
       await sleep(500 * 2 ** attempt);
       return null;
     }
@@ -235,10 +235,12 @@ function encodeQuery(query) {
 
 /**
  * One call to the API. `body` is sent as JSON unless it is a Blob or File (sent as is, with
- * `contentType`). Answers the parsed JSON (null for 204), or the Response with `raw`.
+ * `contentType`). Answers the parsed JSON (null for 204), or the Response with `raw`. `key`: the
+ * Idempotency-Key of an action kept on the device (a new one otherwise); `retries`: how many
+ * times to try again while the service cannot be reached.
  */
-export async function api(method, path, { body, query, headers = {}, raw = false, contentType } = {}) {
-  const key = method === 'POST' ? newKey() : null;
+export async function api(method, path, { body, query, headers = {}, raw = false, contentType, key: given, retries = RETRIES } = {}) {
+  const key = method === 'POST' ? given || newKey() : null;
   let renewed = false;
   for (let attempt = 0; ; attempt++) {
     const token = await accessToken();
@@ -252,14 +254,14 @@ export async function api(method, path, { body, query, headers = {}, raw = false
       payload = JSON.stringify(body);
       h['content-type'] = 'application/json';
     }
-    const r = await attemptFetch(BASE + path + encodeQuery(query), { method, headers: h, body: payload }, attempt);
+    const r = await attemptFetch(BASE + path + encodeQuery(query), { method, headers: h, body: payload }, attempt, retries);
     if (!r) continue;
     if (r.status === 401 && !renewed) {
       renewed = true;
       await refreshed(token);
       continue;
     }
-    if ((r.status === 503 || r.status === 429) && attempt < RETRIES) {
+    if ((r.status === 503 || r.status === 429) && attempt < retries) {
       await sleep(retryAfter(r, attempt));
       continue;
     }

@@ -3,6 +3,7 @@
 // the service serves one page.
 
 import { currentUser, onReachability, onSession, signOut } from './api.js';
+import { LATE_MS, busy, onQueue, queued, sendQueued, wipe } from './offline.js';
 import { LANGUAGES, language, onLanguage, setLanguage, t, word } from './i18n.js';
 import { h, select } from './ui.js';
 import * as signin from './signin.js';
@@ -89,11 +90,12 @@ function render() {
     { class: 'who' },
     h('span', { class: 'user', id: 'whoami' }, `${user.display_name} · ${word('role', user.role)}`),
     h('a', { href: '#/account', id: 'nav-account' }, t('nav.account')),
-    h('button', { type: 'button', id: 'signout', class: 'link', onclick: () => signOut() }, t('nav.signout')),
+    queueBadge(),
+    h('button', { type: 'button', id: 'signout', class: 'link', onclick: () => leave(user) }, t('nav.signout')),
     languageSwitch(),
   );
   const main = h('main', { id: 'view', dataset: { screen: name } });
-  root.replaceChildren(h('header', { class: 'top' }, h('div', { class: 'brand' }, t('app.title')), nav, who), banner(), main);
+  root.replaceChildren(h('header', { class: 'top' }, h('div', { class: 'brand' }, t('app.title')), nav, who), banner(), updateBanner(), main);
   document.title = `${t(`nav.${name}`)} · ${t('app.title')}`;
   cleanup = screen[1].mount(main, user);
   // Start keyboard and screen-reader users at the new screen's heading.
@@ -114,6 +116,107 @@ onReachability((up) => {
   reachable = up;
   if (bannerEl) bannerEl.hidden = up;
   document.body.classList.toggle('offline', !up);
+});
+
+// Actions kept on this device, counted in the header on every screen; red once one waited more
+// than 30 minutes or the service refused one.
+let badgeEl = null;
+function queueBadge() {
+  badgeEl = h('a', { id: 'queue-count', href: '#/desk', class: 'badge', hidden: true });
+  drawBadge();
+  return badgeEl;
+}
+function drawBadge() {
+  if (!badgeEl) return;
+  const items = queued();
+  const late = items.some((x) => x.state === 'refused' || Date.now() - Date.parse(x.queued_at) > LATE_MS);
+  badgeEl.hidden = !items.length;
+  badgeEl.className = `badge ${late ? 'bad' : 'warn'}`;
+  badgeEl.dataset.count = String(items.length);
+  badgeEl.textContent = t('queue.count', { n: items.length });
+}
+onQueue(drawBadge);
+setInterval(drawBadge, 60000);
+
+/** Signs out; with actions still kept on this device, asks first, naming each: send or discard. */
+async function leave(user) {
+  const items = queued(user.id);
+  if (!items.length) {
+    await signOut();
+    wipe(user.id);
+    return;
+  }
+  const list = h('ul', {}, items.map((x) => h('li', {}, `${t(x.kind === 'confirm' ? 'queue.confirm' : 'queue.reject')} · ${x.from_unit?.name ?? ''} · ${new Date(x.body.at).toLocaleString()}${x.state === 'refused' ? ` · ${t('queue.refused')}` : ''}`)));
+  const note = h('p', { class: 'message', role: 'status' });
+  const send = h('button', { type: 'button', class: 'primary', id: 'leave-send', disabled: !navigator.onLine }, t('queue.send_and_leave'));
+  const discard = h('button', { type: 'button', class: 'danger', id: 'leave-discard' }, t('queue.discard_and_leave'));
+  const stay = h('button', { type: 'button', id: 'leave-stay' }, t('queue.stay'));
+  const dialog = h('dialog', { id: 'leave', 'aria-labelledby': 'leave-title' }, h('h2', { id: 'leave-title' }, t('queue.unsent', { n: items.length })), list, note, h('div', { class: 'actions' }, send, discard, stay));
+  document.body.append(dialog);
+  const close = () => {
+    dialog.close();
+    dialog.remove();
+  };
+  send.addEventListener('click', async () => {
+    send.disabled = true;
+    await sendQueued();
+    if (queued(user.id).some((x) => x.state === 'waiting')) {
+      note.textContent = t('queue.still_offline');
+      send.disabled = false;
+      return;
+    }
+    close();
+    await signOut();
+    wipe(user.id);
+  });
+  discard.addEventListener('click', async () => {
+    close();
+    wipe(user.id);
+    await signOut();
+  });
+  stay.addEventListener('click', close);
+  dialog.showModal();
+}
+
+// Installable, and opens with no network: the service worker keeps this version's files. A new
+// version waits until the officer reloads, which the banner offers once nothing is being sent.
+let waitingWorker = null;
+let updateEl = null;
+function updateBanner() {
+  const button = h('button', { type: 'button', id: 'update-reload' }, t('update.reload'));
+  button.addEventListener('click', () => {
+    if (busy()) return;
+    navigator.serviceWorker.addEventListener('controllerchange', () => location.reload());
+    waitingWorker?.postMessage('take-over');
+    setTimeout(() => location.reload(), 3000);
+  });
+  updateEl = h('div', { id: 'update', class: 'alert', role: 'status', hidden: !waitingWorker }, t('update.ready'), ' ', button);
+  return updateEl;
+}
+function offerUpdate(worker) {
+  waitingWorker = worker;
+  if (updateEl) updateEl.hidden = false;
+}
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  navigator.serviceWorker
+    .register('/console/sw.js', { scope: '/console/' })
+    .then((registration) => {
+      const check = () => {
+        if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
+      };
+      check();
+      registration.addEventListener('updatefound', () => registration.installing?.addEventListener('statechange', check));
+    })
+    .catch(() => {
+      /* the console works online without it */
+    });
+}
+
+// The desk's data lives on the device only while its user is signed in.
+let signedIn = currentUser()?.id;
+onSession((session) => {
+  if (!session && signedIn) localStorage.removeItem(`inbound-transfer.desk.${signedIn}`);
+  signedIn = session?.user?.id;
 });
 
 window.addEventListener('hashchange', render);

@@ -4,8 +4,9 @@
 // code to read out. A new incoming handoff appears without reloading, with an alert and, if the
 // officer turned it on, a sound.
 
-import { all, api } from './api.js';
+import { all, api, currentUser, newKey, onReachability } from './api.js';
 import { followSoon } from './live.js';
+import { LATE_MS, dismiss, enqueue, keepDesk, keptDesk, onQueue, queued, sendQueued } from './offline.js';
 import { addStrings, dateTime, problemText, t, unitName } from './i18n.js';
 import { act, field, fill, h, keepOrDraw, messageArea, section } from './ui.js';
 
@@ -14,6 +15,28 @@ const SOUND_KEY = 'inbound-transfer.desk-sound';
 
 addStrings({
   en: {
+    'desk.queue': 'Waiting to send',
+    'desk.queue_hint': 'Made here without a network; sent in order as soon as the service can be reached.',
+    'desk.send_now': 'Send now',
+    'desk.dismiss': 'Dismiss',
+    'desk.q_confirm': 'Confirmed at the door {time}',
+    'desk.q_reject': 'Rejected at the door {time}',
+    'desk.q_line': '{what} · from {unit} · {people}',
+    'desk.q_waiting': 'waiting to send',
+    'desk.q_late': 'waiting to send for more than 30 minutes: find a network, or call the sender',
+    'desk.q_refused': 'refused by the service',
+    'desk.q_wrong_code': 'The code was wrong. Ask {unit} for the code again and enter it on the card.',
+    'desk.q_locked': 'Locked after 5 wrong codes. Call {unit}{hotline} for a new handoff.',
+    'desk.q_confirmed': 'Already confirmed (by a colleague, perhaps): nothing more to do.',
+    'desk.q_cancelled': 'The sender cancelled this handoff: they will hand the people again.',
+    'desk.q_rejected': 'This handoff was already rejected.',
+    'desk.q_gone': 'This handoff is no longer your unit\'s to act on.',
+    'desk.queued': 'No network: kept on this phone and sent as soon as the service can be reached.',
+    'desk.sent_later': 'Sent: {n} action(s) made without a network reached the service.',
+    'desk.offline': 'No network. The handoffs as of {time}; what you do is kept on this phone and sent when the network returns.',
+    'desk.offline_none': 'No network, and nothing kept on this phone for this desk.',
+    'desk.waiting_here': 'Waiting to send (at the door {time}).',
+    'desk.insecure': 'Offline use is unavailable at this address: browsers keep a console for use without a network only on HTTPS (or on this computer). Ask your administrator for the HTTPS address.',
     'desk.title': 'Handoff desk',
     'desk.incoming': 'Coming to my unit',
     'desk.outgoing': 'Sent on by my unit',
@@ -47,6 +70,28 @@ addStrings({
     'desk.driver': 'driver {name}{phone}',
   },
   zh: {
+    'desk.queue': '待发送',
+    'desk.queue_hint': '无网络时在此完成的操作；一旦连上服务即按顺序发送。',
+    'desk.send_now': '立即发送',
+    'desk.dismiss': '知道了',
+    'desk.q_confirm': '{time} 在现场确认接收',
+    'desk.q_reject': '{time} 在现场拒收',
+    'desk.q_line': '{what} · 来自 {unit} · {people}',
+    'desk.q_waiting': '等待发送',
+    'desk.q_late': '已等待发送超过 30 分钟：请找到网络，或致电移交方',
+    'desk.q_refused': '服务未接受',
+    'desk.q_wrong_code': '交接码错误。请向{unit}重新核对交接码，并在卡片上重新输入。',
+    'desk.q_locked': '交接码连续错误 5 次，已锁定。请联系{unit}{hotline}重新移交。',
+    'desk.q_confirmed': '已被确认（可能是同事已确认），无需再操作。',
+    'desk.q_cancelled': '移交方已撤销此次交接，将重新移交。',
+    'desk.q_rejected': '此次交接已被拒收。',
+    'desk.q_gone': '此次交接已不归本单位处理。',
+    'desk.queued': '无网络：已保存在本机，连上服务后自动发送。',
+    'desk.sent_later': '已发送：{n} 项无网络时的操作已送达服务。',
+    'desk.offline': '无网络。以下为 {time} 的交接情况；您的操作会保存在本机，网络恢复后发送。',
+    'desk.offline_none': '无网络，本机也没有保存此交接台的数据。',
+    'desk.waiting_here': '等待发送（现场操作时间 {time}）。',
+    'desk.insecure': '此地址无法离线使用：浏览器只在 HTTPS（或本机地址）下保存控制台供无网络时使用。请向管理员索取 HTTPS 地址。',
     'desk.title': '交接台',
     'desk.incoming': '移交给本单位',
     'desk.outgoing': '本单位发出的移交',
@@ -129,9 +174,44 @@ function meta(handoff) {
   );
 }
 
+/** Whether the service was reachable at the last request, as the api module says. */
+let reachable = true;
+onReachability((up) => {
+  reachable = up;
+});
+const online = () => navigator.onLine !== false && reachable;
+
+/** The action queued on this device for a handoff, if any. */
+function queuedFor(handoffId) {
+  return queued().find((x) => x.handoff_id === handoffId);
+}
+
 /** What a drawn card shows that can change while it waits: a new shape draws it anew. */
 function cardShape(handoff) {
-  return `${handoff.locked}|${handoff.overdue}`;
+  return `${handoff.locked}|${handoff.overdue}|${queuedFor(handoff.id)?.state || ''}`;
+}
+
+/**
+ * Sends an action made at the door, or keeps it on the device when the service cannot be
+ * reached; an attempt that got no answer is kept with its key, so that sending it later replays
+ * the answer rather than acting twice. Answers the service's answer, or null when kept.
+ */
+async function actAtDoor(kind, handoff, body, announce) {
+  const key = newKey();
+  const at = new Date().toISOString();
+  if (!online()) {
+    enqueue(kind, handoff, body, { key, at });
+    announce(t('desk.queued'));
+    return null;
+  }
+  try {
+    return await api('POST', `/handoffs/${handoff.id}/${kind}`, { body, key, retries: 1 });
+  } catch (err) {
+    if (err.status !== 0) throw err;
+    enqueue(kind, handoff, body, { key, at });
+    announce(t('desk.queued'));
+    return null;
+  }
 }
 
 function incomingCard(handoff, reload, announce) {
@@ -164,8 +244,20 @@ function incomingCard(handoff, reload, announce) {
     code.disabled = true;
     message.error(lockedText(handoff));
   }
+  const waiting = queuedFor(handoff.id);
+  if (waiting?.state === 'waiting') {
+    confirm.disabled = true;
+    code.disabled = true;
+    message.ok(t('desk.waiting_here', { time: dateTime(waiting.body.at) }));
+  }
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    // One action per handoff from this device: a second waits for the first to be sent.
+    const kept = queuedFor(handoff.id);
+    if (kept?.state === 'waiting') {
+      message.ok(t('desk.waiting_here', { time: dateTime(kept.body.at) }));
+      return;
+    }
     if (!/^[0-9]{6}$/.test(code.value)) {
       message.error(t('desk.code_format'));
       code.focus();
@@ -179,10 +271,9 @@ function incomingCard(handoff, reload, announce) {
     confirm.disabled = true;
     message.clear();
     try {
-      const done = await api('POST', `/handoffs/${handoff.id}/confirm`, {
-        body: { code: code.value, received_traveller_ids: received, ...(note.value ? { note: note.value } : {}) },
-      });
-      announce(t('desk.confirmed', { received: done.received_traveller_ids?.length ?? received.length, missing: done.missing_traveller_ids?.length ?? 0 }));
+      const body = { code: code.value, received_traveller_ids: received, ...(note.value ? { note: note.value } : {}) };
+      const done = await actAtDoor('confirm', handoff, body, announce);
+      if (done) announce(t('desk.confirmed', { received: done.received_traveller_ids?.length ?? received.length, missing: done.missing_traveller_ids?.length ?? 0 }));
       reload();
     } catch (err) {
       confirm.disabled = false;
@@ -214,8 +305,7 @@ function incomingCard(handoff, reload, announce) {
   rejectForm.addEventListener('submit', (e) => {
     e.preventDefault();
     act(reject, message, async () => {
-      await api('POST', `/handoffs/${handoff.id}/reject`, { body: { reason: reason.value } });
-      announce(t('desk.rejected'));
+      if (await actAtDoor('reject', handoff, { reason: reason.value }, announce)) announce(t('desk.rejected'));
       reload();
     });
   });
@@ -229,6 +319,45 @@ function incomingCard(handoff, reload, announce) {
     form,
     h('details', {}, h('summary', {}, t('desk.reject_title')), rejectForm),
     message.el,
+  );
+}
+
+/** What the officer should do about a queued action the service refused. */
+function refusalText(item) {
+  const r = item.refusal || {};
+  const unit = unitName(r.handoff?.from_unit || item.from_unit);
+  if (r.code === 'invalid_handoff_code') return t('desk.q_wrong_code', { unit });
+  if (r.handoff?.locked || r.params?.unit) {
+    const hotline = (r.handoff?.from_unit || r.params?.unit)?.hotline;
+    return t('desk.q_locked', { unit, hotline: hotline ? t('desk.hotline', { hotline }) : '' });
+  }
+  if (r.handoff?.status === 'confirmed') return t('desk.q_confirmed');
+  if (r.handoff?.status === 'cancelled') return t('desk.q_cancelled');
+  if (r.handoff?.status === 'rejected') return t('desk.q_rejected');
+  if (r.status === 403 || r.status === 404) return t('desk.q_gone');
+  return r.detail || t('desk.q_refused');
+}
+
+/** The actions kept on this device: waiting ones, and refused ones until dismissed. */
+function queueList(items) {
+  return h(
+    'ul',
+    { class: 'queue' },
+    items.map((item) => {
+      const late = item.state === 'waiting' && Date.now() - Date.parse(item.queued_at) > LATE_MS;
+      const what = t(item.kind === 'confirm' ? 'desk.q_confirm' : 'desk.q_reject', { time: dateTime(item.body.at) });
+      const state =
+        item.state === 'refused'
+          ? [h('span', { class: 'badge bad' }, t('desk.q_refused')), ' ', refusalText(item)]
+          : h('span', { class: `badge ${late ? 'bad' : 'warn'}` }, t(late ? 'desk.q_late' : 'desk.q_waiting'));
+      return h(
+        'li',
+        { class: `queued ${item.state}${late ? ' late' : ''}`, dataset: { handoff: item.handoff_id, state: item.state } },
+        h('div', {}, t('desk.q_line', { what, unit: unitName(item.from_unit), people: t('desk.people', { n: item.people }) })),
+        h('div', {}, state),
+        item.state === 'refused' ? h('button', { type: 'button', class: 'link', dataset: { dismiss: item.id }, onclick: () => dismiss(item.id) }, t('desk.dismiss')) : null,
+      );
+    }),
   );
 }
 
@@ -269,6 +398,36 @@ export function mount(main, user) {
   });
   let known = null;
   let stopped = false;
+  const offlineNote = h('p', { id: 'desk-offline', class: 'alert', hidden: true });
+  const queueBox = h('div', { id: 'queue' });
+  const sendNow = h('button', { type: 'button', id: 'send-now' }, t('desk.send_now'));
+  const queueSection = section(t('desk.queue'), h('p', { class: 'muted' }, t('desk.queue_hint')), queueBox, sendNow);
+  queueSection.id = 'queue-section';
+  const drawQueue = () => {
+    const items = queued(user.id);
+    queueSection.hidden = !items.length;
+    fill(queueBox, queueList(items));
+    sendNow.disabled = !items.some((x) => x.state === 'waiting');
+  };
+  sendNow.addEventListener('click', async () => {
+    sendNow.disabled = true;
+    const { sent } = await sendQueued();
+    if (sent) announce(t('desk.sent_later', { n: sent }));
+    drawQueue();
+    load();
+  });
+  const unqueue = onQueue(() => {
+    drawQueue();
+    load();
+  });
+  drawQueue();
+  const insecure = !window.isSecureContext ? h('p', { id: 'desk-insecure', class: 'alert' }, t('desk.insecure')) : null;
+
+  function drawIncoming(ins) {
+    // Cards of handoffs still waiting keep the officer's ticks, code and note.
+    if (ins.length) keepOrDraw(incoming, ins, cardShape, (x) => incomingCard(x, load, announce));
+    else fill(incoming, h('p', { class: 'muted' }, t('desk.none_in')));
+  }
 
   async function load() {
     try {
@@ -276,7 +435,9 @@ export function mount(main, user) {
         all('/handoffs', { status: 'pending', to_unit_id: user.unit_id }),
         all('/handoffs', { status: 'pending', from_unit_id: user.unit_id }),
       ]);
-      if (stopped) return;
+      if (stopped || currentUser()?.id !== user.id) return;
+      keepDesk(user.id, ins);
+      offlineNote.hidden = true;
       ins.sort(byUrgency);
       outs.sort(byUrgency);
       const fresh = known ? ins.filter((x) => !known.has(x.id)) : [];
@@ -287,23 +448,37 @@ export function mount(main, user) {
         alert.textContent = fresh.map((x) => t('desk.new', { unit: unitName(x.from_unit), n: x.traveller_ids.length })).join(' ');
         if (sound.checked) beep();
       }
-      // Cards of handoffs still waiting keep the officer's ticks, code and note.
-      if (ins.length) keepOrDraw(incoming, ins, cardShape, (x) => incomingCard(x, load, announce));
-      else fill(incoming, h('p', { class: 'muted' }, t('desk.none_in')));
+      drawIncoming(ins);
       fill(outgoing, outs.length ? outs.map(outgoingCard) : h('p', { class: 'muted' }, t('desk.none_out')));
     } catch (e) {
-      if (!stopped && e.status !== 0) fill(incoming, h('p', { class: 'message error' }, problemText(e)));
+      if (stopped) return;
+      if (e.status !== 0) {
+        fill(incoming, h('p', { class: 'message error' }, problemText(e)));
+        return;
+      }
+      // No network: the handoffs as last kept on this device, said to be so.
+      const kept = keptDesk(user.id);
+      offlineNote.hidden = false;
+      offlineNote.textContent = kept ? t('desk.offline', { time: dateTime(kept.saved_at) }) : t('desk.offline_none');
+      if (kept) drawIncoming(kept.incoming.sort(byUrgency));
+      else fill(incoming);
     }
   }
 
   const unfollow = followSoon((event) => /^(handoff|batch)\./.test(event.action), load, 200);
   const poll = setInterval(load, 15000);
+  // What this device kept shows at once; the service's answer replaces it.
+  const kept = keptDesk(user.id);
+  if (kept) drawIncoming(kept.incoming.sort(byUrgency));
   load();
 
   fill(main,
     h('div', { class: 'title-row' }, h('h1', {}, t('desk.title')), h('label', { class: 'toggle' }, sound, ' ', t('desk.sound'))),
+    insecure,
+    offlineNote,
     alert,
     outcome.el,
+    queueSection,
     section(t('desk.incoming'), incoming),
     user.role === 'district_officer' ? section(t('desk.outgoing'), outgoing) : null,
   );
@@ -312,5 +487,6 @@ export function mount(main, user) {
     clearTimeout(fade);
     clearInterval(poll);
     unfollow();
+    unqueue();
   };
 }

@@ -15,10 +15,13 @@ use sha2::{Digest, Sha256};
 
 use super::docs::NotFound;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(console_root)
         .service(console_page)
+        .service(console_worker)
+        .service(console_manifest)
         .service(console_asset);
 }
 
@@ -56,8 +59,15 @@ console_files![
     ("trace.js", JS),
     ("admin.js", JS),
     ("account.js", JS),
+    ("offline.js", JS),
     ("icon.svg", "image/svg+xml"),
+    ("icon-192.png", "image/png"),
+    ("icon-512.png", "image/png"),
 ];
+
+/// The service worker, with `{{version}}` and `{{files}}` standing where the files' version and
+/// addresses go. Served at `/console/sw.js`, so that it may control the whole console.
+const WORKER: &str = include_str!("../../assets/console/sw.js");
 
 /// The page, with `{{version}}` standing where the files' version goes.
 const PAGE: &str = include_str!("../../assets/console/index.html");
@@ -67,6 +77,8 @@ pub fn version() -> &'static str {
     static VERSION: OnceLock<String> = OnceLock::new();
     VERSION.get_or_init(|| {
         let mut hash = Sha256::new();
+        hash.update(PAGE.as_bytes());
+        hash.update(WORKER.as_bytes());
         for (name, _, bytes) in FILES {
             hash.update((name.len() as u64).to_le_bytes());
             hash.update(name.as_bytes());
@@ -79,7 +91,84 @@ pub fn version() -> &'static str {
 
 fn page() -> &'static str {
     static PAGE_NOW: OnceLock<String> = OnceLock::new();
-    PAGE_NOW.get_or_init(|| PAGE.replace("{{version}}", version()))
+    PAGE_NOW.get_or_init(|| {
+        // Every module announced at once, so that a slow network fetches them side by side
+        // rather than one import after another.
+        let preload: Vec<String> = FILES
+            .iter()
+            .filter(|(name, _, _)| name.ends_with(".js"))
+            .map(|(name, _, _)| {
+                format!(
+                    "<link rel=\"modulepreload\" href=\"/console/assets/{}/{name}\">",
+                    version()
+                )
+            })
+            .collect();
+        PAGE.replace("{{preload}}", &preload.join("\n  "))
+            .replace("{{version}}", version())
+    })
+}
+
+fn worker() -> &'static str {
+    static WORKER_NOW: OnceLock<String> = OnceLock::new();
+    WORKER_NOW.get_or_init(|| {
+        let files: Vec<String> = FILES
+            .iter()
+            .map(|(name, _, _)| format!("'/console/assets/{}/{name}'", version()))
+            .collect();
+        WORKER
+            .replace("{{version}}", version())
+            .replace("{{files}}", &files.join(", "))
+    })
+}
+
+/// The console's service worker
+///
+/// Keeps this version's console files on the device so that the console opens with no network.
+/// Never keeps an API answer.
+#[utoipa::path(
+    tag = "console",
+    responses((status = 200, description = "The service worker", body = String, content_type = "text/javascript"))
+)]
+#[get("/console/sw.js")]
+async fn console_worker() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, JS))
+        // Checked on every visit: a new version of the service installs a new worker.
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(worker())
+}
+
+/// The console's web app manifest
+///
+/// What a browser needs to install the console on a home screen.
+#[utoipa::path(
+    tag = "console",
+    responses((status = 200, description = "The manifest", body = String, content_type = "application/manifest+json"))
+)]
+#[get("/console/manifest.webmanifest")]
+async fn console_manifest() -> HttpResponse {
+    let icon = |name: &str, sizes: &str, kind: &str| serde_json::json!({"src": format!("/console/assets/{}/{name}", version()), "sizes": sizes, "type": kind});
+    let manifest = serde_json::json!({
+        "name": "闭环转运 · Inbound transfer",
+        "short_name": "闭环转运",
+        "description": "入境人员闭环转运 · Closed-loop transfer of inbound travellers",
+        "id": "/console/",
+        "start_url": "/console/",
+        "scope": "/console/",
+        "display": "standalone",
+        "background_color": "#f3f5f7",
+        "theme_color": "#0b5cad",
+        "icons": [
+            icon("icon-192.png", "192x192", "image/png"),
+            icon("icon-512.png", "512x512", "image/png"),
+            icon("icon.svg", "any", "image/svg+xml"),
+        ],
+    });
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/manifest+json"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(manifest.to_string())
 }
 
 /// The web console
@@ -105,11 +194,14 @@ async fn console_root() -> HttpResponse {
     responses((status = 200, description = "The console's HTML page", body = String, content_type = "text/html"))
 )]
 #[get("/console/")]
-async fn console_page() -> HttpResponse {
+async fn console_page(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(page())
+        .body(page().replace(
+            "{{offline_hours}}",
+            &state.settings.console.offline_hours.to_string(),
+        ))
 }
 
 /// A file of the web console

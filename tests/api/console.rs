@@ -771,12 +771,40 @@ async fn the_console_is_served_from_the_binary_with_versioned_files_and_a_strict
         .chain(html.split("href=\"").skip(1))
         .map(|rest| rest.split('"').next().unwrap())
         .collect();
+    // Its script, its style, its icons, its manifest, and every module announced at once
+    // (preloaded), so that a slow network fetches them side by side.
+    assert!(scripts.contains(&"/console/manifest.webmanifest"), "{scripts:?}");
+    let preloaded = html.matches("rel=\"modulepreload\"").count();
+    assert!(preloaded >= 20, "{preloaded} modules preloaded");
+    assert_eq!(scripts.len(), preloaded + 5, "{scripts:?}");
+    let manifest = app
+        .send("GET", "/console/manifest.webmanifest", None, None, &[])
+        .await
+        .expect(200);
     assert_eq!(
-        scripts.len(),
-        3,
-        "the page loads its script, its style and its icon: {scripts:?}"
+        manifest.header("content-type").as_deref(),
+        Some("application/manifest+json")
     );
-    for address in scripts {
+    assert_eq!(manifest.body["start_url"], "/console/");
+    assert_eq!(manifest.body["display"], "standalone");
+    for icon in manifest.body["icons"].as_array().unwrap() {
+        let src = icon["src"].as_str().unwrap();
+        app.send("GET", src, None, None, &[]).await.expect(200);
+    }
+    let worker = app
+        .send("GET", "/console/sw.js", None, None, &[])
+        .await
+        .expect(200);
+    assert_eq!(worker.header("cache-control").as_deref(), Some("no-cache"));
+    let worker = String::from_utf8(worker.bytes.to_vec()).unwrap();
+    assert!(!worker.contains("{{"), "the worker names its version and files");
+    for address in scripts.iter().filter(|a| a.starts_with("/console/assets/")) {
+        assert!(worker.contains(address), "the worker keeps {address}");
+    }
+    for address in scripts
+        .into_iter()
+        .filter(|a| *a != "/console/manifest.webmanifest")
+    {
         assert!(address.starts_with("/console/assets/"), "{address}");
         let file = app.send("GET", address, None, None, &[]).await.expect(200);
         assert_eq!(

@@ -20,6 +20,7 @@ mod loose_ends;
 mod loose_ends_screen;
 mod manifests;
 mod notices;
+mod offline;
 mod openapi;
 mod operations;
 mod ordering;

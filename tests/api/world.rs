@@ -236,7 +236,19 @@ impl World {
         let bus = self.vehicle(plate).await;
         self.run_batch(port, std::slice::from_ref(&t), &bus, &[]).await;
         let district = &community[..community.rfind('-').expect("a community code")];
-        let handoff = self.pending_to(district).await.remove(0);
+        // The handoff of this traveller, whatever else is pending to the district.
+        let handoff = self
+            .pending_to(district)
+            .await
+            .into_iter()
+            .find(|h| {
+                h["traveller_ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|id| *id == t.as_str())
+            })
+            .expect("the traveller's handoff");
         let id = handoff["id"].as_str().unwrap().to_owned();
         let code = self.code_of(&self.dispatcher, &id).await;
         (t, id, code)
