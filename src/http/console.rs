@@ -139,36 +139,64 @@ async fn console_worker() -> HttpResponse {
         .body(worker())
 }
 
+/// What a browser needs to install the console: the web app manifest.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct WebManifest {
+    name: &'static str,
+    short_name: &'static str,
+    description: &'static str,
+    id: &'static str,
+    start_url: &'static str,
+    scope: &'static str,
+    display: &'static str,
+    background_color: &'static str,
+    theme_color: &'static str,
+    icons: Vec<ManifestIcon>,
+}
+
+/// An icon of the installed console.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ManifestIcon {
+    src: String,
+    sizes: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
 /// The console's web app manifest
 ///
 /// What a browser needs to install the console on a home screen.
 #[utoipa::path(
     tag = "console",
-    responses((status = 200, description = "The manifest", body = String, content_type = "application/manifest+json"))
+    responses((status = 200, description = "The manifest", body = WebManifest, content_type = "application/manifest+json"))
 )]
 #[get("/console/manifest.webmanifest")]
 async fn console_manifest() -> HttpResponse {
-    let icon = |name: &str, sizes: &str, kind: &str| serde_json::json!({"src": format!("/console/assets/{}/{name}", version()), "sizes": sizes, "type": kind});
-    let manifest = serde_json::json!({
-        "name": "闭环转运 · Inbound transfer",
-        "short_name": "闭环转运",
-        "description": "入境人员闭环转运 · Closed-loop transfer of inbound travellers",
-        "id": "/console/",
-        "start_url": "/console/",
-        "scope": "/console/",
-        "display": "standalone",
-        "background_color": "#f3f5f7",
-        "theme_color": "#0b5cad",
-        "icons": [
+    let icon = |name: &str, sizes, kind| ManifestIcon {
+        src: format!("/console/assets/{}/{name}", version()),
+        sizes,
+        kind,
+    };
+    let manifest = WebManifest {
+        name: "闭环转运 · Inbound transfer",
+        short_name: "闭环转运",
+        description: "入境人员闭环转运 · Closed-loop transfer of inbound travellers",
+        id: "/console/",
+        start_url: "/console/",
+        scope: "/console/",
+        display: "standalone",
+        background_color: "#f3f5f7",
+        theme_color: "#0b5cad",
+        icons: vec![
             icon("icon-192.png", "192x192", "image/png"),
             icon("icon-512.png", "512x512", "image/png"),
             icon("icon.svg", "any", "image/svg+xml"),
         ],
-    });
+    };
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/manifest+json"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(manifest.to_string())
+        .json(manifest)
 }
 
 /// The web console

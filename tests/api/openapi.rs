@@ -16,7 +16,7 @@ use crate::world::World;
 type Route = (String, String);
 
 /// The routes that need no token.
-const PUBLIC: [(&str, &str); 11] = [
+const PUBLIC: [(&str, &str); 13] = [
     ("GET", "/metrics"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/refresh"),
@@ -29,6 +29,8 @@ const PUBLIC: [(&str, &str); 11] = [
     ("GET", "/console"),
     ("GET", "/console/"),
     ("GET", "/console/assets/{version}/{name}"),
+    ("GET", "/console/sw.js"),
+    ("GET", "/console/manifest.webmanifest"),
 ];
 
 const METHODS: [&str; 8] = [
