@@ -242,7 +242,12 @@ async fn console_page(state: web::Data<AppState>) -> HttpResponse {
         ("name" = String, Path, description = "The file's name"),
     ),
     responses(
-        (status = 200, description = "The file", body = String, content_type = "text/plain"),
+        (status = 200, description = "The file", content(
+            (String = "text/javascript"),
+            (String = "text/css"),
+            (String = "image/svg+xml"),
+            (String = "image/png"),
+        )),
         (status = 404, response = NotFound),
     )
 )]

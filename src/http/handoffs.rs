@@ -674,6 +674,7 @@ async fn cancel(
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
         (status = 503, response = Unavailable),
     )
 )]
