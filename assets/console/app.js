@@ -146,9 +146,10 @@ async function leave(user) {
     wipe(user.id);
     return;
   }
-  const list = h('ul', {}, items.map((x) => h('li', {}, `${t(x.kind === 'confirm' ? 'queue.confirm' : 'queue.reject')} · ${x.from_unit?.name ?? ''} · ${new Date(x.body.at).toLocaleString()}${x.state === 'refused' ? ` · ${t('queue.refused')}` : ''}`)));
+  const shown = items.map((x) => x.id);
+  const list = h('ul', {}, items.map((x) => h('li', {}, `${t(x.kind === 'confirm' ? 'queue.confirm' : 'queue.reject')} · ${x.from_unit?.name ?? ''} · ${new Date(x.queued_at).toLocaleString()}${x.state === 'refused' ? ` · ${t('queue.refused')}` : ''}`)));
   const note = h('p', { class: 'message', role: 'status' });
-  const send = h('button', { type: 'button', class: 'primary', id: 'leave-send', disabled: !navigator.onLine }, t('queue.send_and_leave'));
+  const send = h('button', { type: 'button', class: 'primary', id: 'leave-send' }, t('queue.send_and_leave'));
   const discard = h('button', { type: 'button', class: 'danger', id: 'leave-discard' }, t('queue.discard_and_leave'));
   const stay = h('button', { type: 'button', id: 'leave-stay' }, t('queue.stay'));
   const dialog = h('dialog', { id: 'leave', 'aria-labelledby': 'leave-title' }, h('h2', { id: 'leave-title' }, t('queue.unsent', { n: items.length })), list, note, h('div', { class: 'actions' }, send, discard, stay));
@@ -159,9 +160,12 @@ async function leave(user) {
   };
   send.addEventListener('click', async () => {
     send.disabled = true;
+    discard.disabled = true;
     await sendQueued();
-    if (queued(user.id).some((x) => x.state === 'waiting')) {
-      note.textContent = t('queue.still_offline');
+    discard.disabled = false;
+    // Signed out only once nothing is left: a refused action is for the officer to read first.
+    if (queued(user.id).length) {
+      note.textContent = t(queued(user.id).some((x) => x.state === 'waiting') ? 'queue.still_offline' : 'queue.refused_left');
       send.disabled = false;
       return;
     }
@@ -171,8 +175,10 @@ async function leave(user) {
   });
   discard.addEventListener('click', async () => {
     close();
-    wipe(user.id);
+    // Only what the officer was shown goes; the desk's data goes at once.
+    wipe(user.id, shown);
     await signOut();
+    wipe(user.id);
   });
   stay.addEventListener('click', close);
   dialog.showModal();

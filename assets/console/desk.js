@@ -6,7 +6,7 @@
 
 import { all, api, currentUser, newKey, onReachability } from './api.js';
 import { followSoon } from './live.js';
-import { LATE_MS, dismiss, enqueue, keepDesk, keptDesk, onQueue, queued, sendQueued } from './offline.js';
+import { LATE_MS, dismiss, enqueue, keepDesk, keptDesk, onQueue, queued, sendQueued, settledOnDesk } from './offline.js';
 import { addStrings, dateTime, problemText, t, unitName } from './i18n.js';
 import { act, field, fill, h, keepOrDraw, messageArea, section } from './ui.js';
 
@@ -181,9 +181,10 @@ onReachability((up) => {
 });
 const online = () => navigator.onLine !== false && reachable;
 
-/** The action queued on this device for a handoff, if any. */
+/** The action queued on this device for a handoff, if any: a waiting one before a refused one. */
 function queuedFor(handoffId) {
-  return queued().find((x) => x.handoff_id === handoffId);
+  const mine = queued().filter((x) => x.handoff_id === handoffId);
+  return mine.find((x) => x.state === 'waiting') || mine[0];
 }
 
 /** What a drawn card shows that can change while it waits: a new shape draws it anew. */
@@ -197,18 +198,26 @@ function cardShape(handoff) {
  * the answer rather than acting twice. Answers the service's answer, or null when kept.
  */
 async function actAtDoor(kind, handoff, body, announce) {
+  const user = currentUser()?.id;
   const key = newKey();
   const at = new Date().toISOString();
-  if (!online()) {
-    enqueue(kind, handoff, body, { key, at });
+  // Behind actions still waiting, in order, this one waits too; made offline, it carries the time
+  // at the door.
+  if (!online() || queued(user).some((x) => x.state === 'waiting')) {
+    enqueue(kind, handoff, { ...body, at }, { key, at, user });
     announce(t('desk.queued'));
+    sendQueued();
     return null;
   }
   try {
-    return await api('POST', `/handoffs/${handoff.id}/${kind}`, { body, key, retries: 1 });
+    const done = await api('POST', `/handoffs/${handoff.id}/${kind}`, { body, key, retries: 1 });
+    settledOnDesk(user, handoff.id);
+    return done;
   } catch (err) {
-    if (err.status !== 0) throw err;
-    enqueue(kind, handoff, body, { key, at });
+    if (err.status !== 0 && err.status < 500) throw err;
+    // Sent, but no answer came: kept as sent, with the same key, so that sending it again replays
+    // the answer if the first one acted (the service then keeps its own time for it).
+    enqueue(kind, handoff, body, { key, at, user });
     announce(t('desk.queued'));
     return null;
   }
@@ -248,14 +257,14 @@ function incomingCard(handoff, reload, announce) {
   if (waiting?.state === 'waiting') {
     confirm.disabled = true;
     code.disabled = true;
-    message.ok(t('desk.waiting_here', { time: dateTime(waiting.body.at) }));
+    message.ok(t('desk.waiting_here', { time: dateTime(waiting.queued_at) }));
   }
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     // One action per handoff from this device: a second waits for the first to be sent.
     const kept = queuedFor(handoff.id);
     if (kept?.state === 'waiting') {
-      message.ok(t('desk.waiting_here', { time: dateTime(kept.body.at) }));
+      message.ok(t('desk.waiting_here', { time: dateTime(kept.queued_at) }));
       return;
     }
     if (!/^[0-9]{6}$/.test(code.value)) {
@@ -304,6 +313,11 @@ function incomingCard(handoff, reload, announce) {
   const rejectForm = h('form', { class: 'reject' }, field(t('desk.reason'), reason), reject);
   rejectForm.addEventListener('submit', (e) => {
     e.preventDefault();
+    const kept = queuedFor(handoff.id);
+    if (kept?.state === 'waiting') {
+      message.ok(t('desk.waiting_here', { time: dateTime(kept.queued_at) }));
+      return;
+    }
     act(reject, message, async () => {
       if (await actAtDoor('reject', handoff, { reason: reason.value }, announce)) announce(t('desk.rejected'));
       reload();
@@ -345,7 +359,7 @@ function queueList(items) {
     { class: 'queue' },
     items.map((item) => {
       const late = item.state === 'waiting' && Date.now() - Date.parse(item.queued_at) > LATE_MS;
-      const what = t(item.kind === 'confirm' ? 'desk.q_confirm' : 'desk.q_reject', { time: dateTime(item.body.at) });
+      const what = t(item.kind === 'confirm' ? 'desk.q_confirm' : 'desk.q_reject', { time: dateTime(item.queued_at) });
       const state =
         item.state === 'refused'
           ? [h('span', { class: 'badge bad' }, t('desk.q_refused')), ' ', refusalText(item)]

@@ -73,11 +73,11 @@ window.addEventListener('storage', (e) => {
 
 /**
  * Queues an action made at the door: `kind` 'confirm' or 'reject', the handoff as the desk shows
- * it, the body to send, and the Idempotency-Key of an attempt already made (so that an answer
- * lost on the way is replayed, not acted on twice). The time at the door goes with it as `at`.
+ * it, the body to send (with `at`, the time at the door, unless it repeats an attempt already
+ * sent without it), the Idempotency-Key (that of an attempt already made, so that an answer lost
+ * on the way is replayed, not acted on twice), when, and whose.
  */
-export function enqueue(kind, handoff, body, { key = newKey(), at = new Date().toISOString() } = {}) {
-  const user = currentUser();
+export function enqueue(kind, handoff, body, { key = newKey(), at = new Date().toISOString(), user = currentUser()?.id } = {}) {
   const item = {
     id: newKey(),
     key,
@@ -85,11 +85,11 @@ export function enqueue(kind, handoff, body, { key = newKey(), at = new Date().t
     handoff_id: handoff.id,
     from_unit: handoff.from_unit,
     people: handoff.traveller_ids.length,
-    body: { ...body, at },
+    body,
     queued_at: at,
     state: 'waiting',
   };
-  store(user.id, [...queued(user.id), item]);
+  store(user, [...queued(user), item]);
   return item;
 }
 
@@ -99,11 +99,22 @@ export function dismiss(id) {
   if (user) store(user, queued(user).filter((x) => x.id !== id));
 }
 
-/** Forgets everything the device keeps for this user: at sign-out. */
-export function wipe(userId) {
+/**
+ * Forgets what the device keeps for this user at sign-out: the desk, and the queued actions named
+ * in `ids` (those the officer chose to discard). An action queued after the officer was asked is
+ * kept for the same user's next sign-in rather than dropped unseen.
+ */
+export function wipe(userId, ids = []) {
   localStorage.removeItem(DESK(userId));
-  localStorage.removeItem(QUEUE(userId));
-  listeners.forEach((fn) => fn([]));
+  store(userId, queued(userId).filter((x) => !ids.includes(x.id)));
+}
+
+/** Takes a handoff off the kept desk once an action on it reached the service. */
+export function settledOnDesk(userId, handoffId) {
+  const kept = read(DESK(userId));
+  if (!kept) return;
+  kept.incoming = kept.incoming.filter((x) => x.id !== handoffId);
+  localStorage.setItem(DESK(userId), JSON.stringify(kept));
 }
 
 /** Whether any action is being sent now (a new version waits until none is). */
@@ -124,14 +135,21 @@ export async function sendQueued() {
     let sent = 0;
     let refused = 0;
     try {
-      for (const item of queued(user)) {
-        if (item.state !== 'waiting') continue;
+      for (const listed of queued(user)) {
+        // Read again before each: an action discarded meanwhile is not sent, and nothing is
+        // sent once another user holds the session.
+        if (currentUser()?.id !== user) break;
+        const item = queued(user).find((x) => x.id === listed.id);
+        if (!item || item.state !== 'waiting') continue;
         try {
           await api('POST', `/handoffs/${item.handoff_id}/${item.kind}`, { body: item.body, key: item.key, retries: 0 });
           store(user, queued(user).filter((x) => x.id !== item.id));
+          settledOnDesk(user, item.handoff_id);
           sent++;
         } catch (problem) {
-          if (problem.status === 0 || problem.status >= 500 || problem.status === 429 || problem.status === 401) break;
+          // Only the service's refusal (a 4xx problem) is final; anything else is tried again.
+          const refusedHere = problem.status >= 400 && problem.status < 500 && ![401, 408, 429].includes(problem.status);
+          if (!refusedHere) break;
           let now = null;
           try {
             now = await api('GET', `/handoffs/${item.handoff_id}`, { retries: 0 });

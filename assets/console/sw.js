@@ -33,9 +33,21 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
   if (request.mode === 'navigate' && url.pathname.startsWith('/console')) {
-    // The page from the network while there is one (a new version arrives with it), else the
-    // page of this version.
-    event.respondWith(fetch(request).catch(() => caches.open(CACHE).then((cache) => cache.match(PAGE))));
+    // The page from the network while there is one that answers well and soon (a new version
+    // arrives with it), else the page of this version: no network, an error page on the way, or
+    // a signal too weak to bring it within four seconds.
+    event.respondWith(
+      (async () => {
+        const kept = () => caches.open(CACHE).then((cache) => cache.match(PAGE));
+        try {
+          const slow = new Promise((_, fail) => setTimeout(() => fail(new Error('slow')), 4000));
+          const answer = await Promise.race([fetch(request), slow]);
+          return answer.ok ? answer : (await kept()) || answer;
+        } catch {
+          return (await kept()) || Response.error();
+        }
+      })(),
+    );
     return;
   }
   if (url.pathname.startsWith('/console/assets/')) {
