@@ -54,6 +54,11 @@ pub struct ServerSettings {
     /// files, comma-separated in the environment).
     #[serde(default, deserialize_with = "address_ranges")]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// PEM certificate chain and private key: when both are set, `bind` serves HTTPS.
+    #[serde(default)]
+    pub tls_cert: Option<String>,
+    #[serde(default)]
+    pub tls_key: Option<String>,
 }
 
 /// A list of addresses or CIDR ranges, given as a list or as one comma-separated string.
@@ -202,11 +207,18 @@ pub struct ConsoleSettings {
     /// How long the desk keeps the pending handoffs and their people on the device, in hours,
     /// for use without a network (wiped at sign-out in any case).
     pub offline_hours: u32,
+    /// Mixed into the version of the console's files: the same files under another version, as a
+    /// new release would have. For tests of a console that replaces itself; unset in use.
+    #[serde(default)]
+    pub version_salt: Option<String>,
 }
 
 impl Default for ConsoleSettings {
     fn default() -> Self {
-        ConsoleSettings { offline_hours: 12 }
+        ConsoleSettings {
+            offline_hours: 12,
+            version_salt: None,
+        }
     }
 }
 

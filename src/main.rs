@@ -66,6 +66,14 @@ enum Command {
     },
     /// Check every chain of the audit log; exits 1 when one is broken.
     VerifyLog,
+    /// Copy the SQLite database while the service runs and writes, then check the copy
+    /// (integrity, the audit log's chains, the statistics against a recount) before naming it
+    /// PATH; exits non-zero when a check fails. PostgreSQL: README, "Operations".
+    Backup {
+        /// Where the copy goes; never overwritten.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
     /// Erase the personal data of travellers whose loop closed more than privacy.retain_days ago.
     EraseExpired,
     /// Load the demo data set, idempotently.
@@ -118,6 +126,22 @@ enum Command {
         #[arg(long = "database", default_value = "sqlite://data/bench-hostile.db")]
         databases: Vec<String>,
     },
+    /// Time from navigation to the first pending handoff on an officer's phone, through a relay
+    /// throttled to 400 kbit/s each way and 400 ms round trip: cold, warm and offline, per
+    /// running service (README, "The desk on a poor network").
+    BenchDesk {
+        /// label=URL of each service to measure, e.g. current=http://127.0.0.1:8080.
+        #[arg(long = "service", required = true)]
+        services: Vec<String>,
+        /// An officer with pending handoffs (the demo's, in a day in motion, by default).
+        #[arg(long, default_value = "tn.officer")]
+        username: String,
+        #[arg(long, default_value = "district-demo-pass")]
+        password: String,
+        /// Rounds per service, each in a new browser profile; the figures are their medians.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 fn parse_role(word: &str) -> Result<Role, String> {
@@ -153,7 +177,8 @@ fn main() -> ExitCode {
         Command::Bench { .. }
         | Command::BenchWrites { .. }
         | Command::BenchSheets { .. }
-        | Command::BenchHostile { .. } => quiet(settings),
+        | Command::BenchHostile { .. }
+        | Command::BenchDesk { .. } => quiet(settings),
         _ => settings,
     };
     telemetry::init(&settings.log);
@@ -179,6 +204,7 @@ fn main() -> ExitCode {
             workers,
         }),
         Command::EraseExpired => cli::erase_expired(&settings),
+        Command::Backup { to } => cli::backup(&settings, &to),
         Command::VerifyLog => match cli::verify_log(&settings) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,
@@ -237,6 +263,17 @@ fn main() -> ExitCode {
             },
         ),
         Command::BenchHostile { databases } => bench::hostile::run(settings, databases),
+        Command::BenchDesk {
+            services,
+            username,
+            password,
+            runs,
+        } => bench::desk::run(bench::desk::DeskOptions {
+            services,
+            username,
+            password,
+            runs,
+        }),
         Command::CreateUser {
             username,
             password_stdin: _,

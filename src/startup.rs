@@ -76,6 +76,38 @@ fn prepare_in_background(state: web::Data<AppState>) {
     });
 }
 
+/// The TLS settings when `server.tls_cert` and `server.tls_key` are both set; an error when only
+/// one is, or when either file cannot be read.
+fn tls_config(server: &crate::config::ServerSettings) -> Result<Option<rustls::ServerConfig>, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let (cert, key) = match (&server.tls_cert, &server.tls_key) {
+        (None, None) => return Ok(None),
+        (Some(cert), Some(key)) => (cert, key),
+        _ => return Err("server.tls_cert and server.tls_key go together: set both or neither".into()),
+    };
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("cannot read the certificate chain {cert}: {e}"))?;
+    if chain.is_empty() {
+        return Err(format!("{cert} holds no certificate"));
+    }
+    let key =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| format!("cannot read the private key {key}: {e}"))?;
+    // ring rather than aws-lc-rs: no C library of its own to build. It offers no post-quantum
+    // key exchange (hence the deprecation); X25519 and the NIST curves remain.
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("the certificate and key do not make a TLS identity: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Some(config))
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, String> {
         let settings = Arc::new(settings);
@@ -119,6 +151,7 @@ impl Application {
         let max_body = settings.server.max_body_bytes;
         // Every route and its methods, for the checks made before any handler runs.
         let routes = web::Data::from(crate::http::edge::route_table());
+        let console = web::Data::new(crate::http::console::Console::new(&settings.console));
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap_fn(|req, srv| {
@@ -142,17 +175,26 @@ impl Application {
                 .wrap(actix_web::middleware::Compress::default())
                 .app_data(state.clone())
                 .app_data(routes.clone())
+                .app_data(console.clone())
                 .into_utoipa_app()
                 .configure(|cfg| crate::http::configure(cfg, max_body))
                 .into_app()
         })
-        .shutdown_timeout(settings.server.shutdown_timeout_secs)
-        .listen(listener)
+        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        server = match tls_config(&settings.server)? {
+            Some(tls) => server.listen_rustls_0_23(listener, tls),
+            None => server.listen(listener),
+        }
         .map_err(|e| e.to_string())?;
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        tracing::info!(bind = %settings.server.bind, port, environment = %settings.environment, "listening");
+        let scheme = if settings.server.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::info!(bind = %settings.server.bind, port, scheme, environment = %settings.environment, "listening");
         Ok(Self {
             port,
             server: server.run(),

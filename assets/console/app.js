@@ -210,8 +210,15 @@ if ('serviceWorker' in navigator && window.isSecureContext) {
       const check = () => {
         if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
       };
-      check();
+      // A new version may be installing already (the browser checks at every visit), or come
+      // later: the console asks when it opens, when the network returns, and every half hour.
+      registration.installing?.addEventListener('statechange', check);
       registration.addEventListener('updatefound', () => registration.installing?.addEventListener('statechange', check));
+      check();
+      const ask = () => registration.update().catch(() => {});
+      ask();
+      window.addEventListener('online', ask);
+      setInterval(ask, 30 * 60 * 1000);
     })
     .catch(() => {
       /* the console works online without it */

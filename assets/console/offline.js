@@ -175,6 +175,26 @@ export async function sendQueued() {
   return navigator.locks?.request ? navigator.locks.request(SEND_LOCK, { ifAvailable: true }, (lock) => (lock ? run() : { sent: 0, refused: 0 })) : run();
 }
 
+/**
+ * Wipes what the device keeps for users who are not signed in once it is older than
+ * `console.offline_hours`: their desk, and their queue when its newest action is that old. An
+ * action left so is not lost to the loop: its handoff stays pending at the service, where it is an
+ * overdue loose end with an owner. The signed-in user's queue stays, shown in red, until sent or
+ * dismissed.
+ */
+export function expireKept() {
+  const me = currentUser()?.id;
+  for (const key of Object.keys(localStorage)) {
+    if (key.startsWith('inbound-transfer.queue.') && key !== QUEUE(me)) {
+      const items = read(key) || [];
+      const newest = items.map((x) => x.queued_at).sort().pop();
+      if (tooOld(newest)) localStorage.removeItem(key);
+    } else if (key.startsWith('inbound-transfer.desk.') && key !== DESK(me)) {
+      if (tooOld(read(key)?.saved_at)) localStorage.removeItem(key);
+    }
+  }
+}
+
 // When to send: the network returns, the service answers again, every 30 seconds, the console
 // opens, and the same user signs in again.
 window.addEventListener('online', () => sendQueued());
@@ -182,7 +202,14 @@ onReachability((up) => {
   if (up) sendQueued();
 });
 onSession((session) => {
+  expireKept();
   if (session) sendQueued();
 });
-setInterval(() => sendQueued(), 30000);
-setTimeout(() => sendQueued(), 0);
+setInterval(() => {
+  expireKept();
+  sendQueued();
+}, 30000);
+setTimeout(() => {
+  expireKept();
+  sendQueued();
+}, 0);

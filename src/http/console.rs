@@ -6,7 +6,6 @@
 //! version, and the page itself is revalidated every time.
 
 use actix_web::get;
-use std::sync::OnceLock;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::http::header;
@@ -15,7 +14,6 @@ use sha2::{Digest, Sha256};
 
 use super::docs::NotFound;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(console_root)
@@ -72,54 +70,63 @@ const WORKER: &str = include_str!("../../assets/console/sw.js");
 /// The page, with `{{version}}` standing where the files' version goes.
 const PAGE: &str = include_str!("../../assets/console/index.html");
 
-/// The first 16 hex digits of a SHA-256 over every file's name and content.
-pub fn version() -> &'static str {
-    static VERSION: OnceLock<String> = OnceLock::new();
-    VERSION.get_or_init(|| {
-        let mut hash = Sha256::new();
-        hash.update(PAGE.as_bytes());
-        hash.update(WORKER.as_bytes());
-        for (name, _, bytes) in FILES {
-            hash.update((name.len() as u64).to_le_bytes());
-            hash.update(name.as_bytes());
-            hash.update((bytes.len() as u64).to_le_bytes());
-            hash.update(bytes);
-        }
-        hex::encode(hash.finalize())[..16].to_owned()
-    })
+/// The console as this instance serves it: its version and the page and worker that name it.
+/// Built once at start; the same files give the same version on every instance.
+pub struct Console {
+    version: String,
+    page: String,
+    worker: String,
 }
 
-fn page() -> &'static str {
-    static PAGE_NOW: OnceLock<String> = OnceLock::new();
-    PAGE_NOW.get_or_init(|| {
+impl Console {
+    pub fn new(settings: &crate::config::ConsoleSettings) -> Console {
+        let version = version(settings.version_salt.as_deref());
+        let asset = |name: &str| format!("/console/assets/{version}/{name}");
         // Every module announced at once, so that a slow network fetches them side by side
         // rather than one import after another.
         let preload: Vec<String> = FILES
             .iter()
             .filter(|(name, _, _)| name.ends_with(".js"))
-            .map(|(name, _, _)| {
-                format!(
-                    "<link rel=\"modulepreload\" href=\"/console/assets/{}/{name}\">",
-                    version()
-                )
-            })
+            .map(|(name, _, _)| format!("<link rel=\"modulepreload\" href=\"{}\">", asset(name)))
             .collect();
-        PAGE.replace("{{preload}}", &preload.join("\n  "))
-            .replace("{{version}}", version())
-    })
-}
-
-fn worker() -> &'static str {
-    static WORKER_NOW: OnceLock<String> = OnceLock::new();
-    WORKER_NOW.get_or_init(|| {
+        let page = PAGE
+            .replace("{{preload}}", &preload.join("\n  "))
+            .replace("{{version}}", &version)
+            .replace("{{offline_hours}}", &settings.offline_hours.to_string());
         let files: Vec<String> = FILES
             .iter()
-            .map(|(name, _, _)| format!("'/console/assets/{}/{name}'", version()))
+            .map(|(name, _, _)| format!("'{}'", asset(name)))
             .collect();
-        WORKER
-            .replace("{{version}}", version())
-            .replace("{{files}}", &files.join(", "))
-    })
+        let worker = WORKER
+            .replace("{{version}}", &version)
+            .replace("{{files}}", &files.join(", "));
+        Console {
+            version,
+            page,
+            worker,
+        }
+    }
+
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+}
+
+/// The first 16 hex digits of a SHA-256 over every file's name and content (and the salt).
+fn version(salt: Option<&str>) -> String {
+    let mut hash = Sha256::new();
+    hash.update(PAGE.as_bytes());
+    hash.update(WORKER.as_bytes());
+    for (name, _, bytes) in FILES {
+        hash.update((name.len() as u64).to_le_bytes());
+        hash.update(name.as_bytes());
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    }
+    if let Some(salt) = salt {
+        hash.update(salt.as_bytes());
+    }
+    hex::encode(hash.finalize())[..16].to_owned()
 }
 
 /// The console's service worker
@@ -131,12 +138,12 @@ fn worker() -> &'static str {
     responses((status = 200, description = "The service worker", body = String, content_type = "text/javascript"))
 )]
 #[get("/console/sw.js")]
-async fn console_worker() -> HttpResponse {
+async fn console_worker(console: web::Data<Console>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, JS))
         // Checked on every visit: a new version of the service installs a new worker.
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(worker())
+        .body(console.worker.clone())
 }
 
 /// What a browser needs to install the console: the web app manifest.
@@ -171,9 +178,9 @@ pub struct ManifestIcon {
     responses((status = 200, description = "The manifest", body = WebManifest, content_type = "application/manifest+json"))
 )]
 #[get("/console/manifest.webmanifest")]
-async fn console_manifest() -> HttpResponse {
+async fn console_manifest(console: web::Data<Console>) -> HttpResponse {
     let icon = |name: &str, sizes, kind| ManifestIcon {
-        src: format!("/console/assets/{}/{name}", version()),
+        src: format!("/console/assets/{}/{name}", console.version),
         sizes,
         kind,
     };
@@ -222,14 +229,11 @@ async fn console_root() -> HttpResponse {
     responses((status = 200, description = "The console's HTML page", body = String, content_type = "text/html"))
 )]
 #[get("/console/")]
-async fn console_page(state: web::Data<AppState>) -> HttpResponse {
+async fn console_page(console: web::Data<Console>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(page().replace(
-            "{{offline_hours}}",
-            &state.settings.console.offline_hours.to_string(),
-        ))
+        .body(console.page.clone())
 }
 
 /// A file of the web console
@@ -252,12 +256,15 @@ async fn console_page(state: web::Data<AppState>) -> HttpResponse {
     )
 )]
 #[get("/console/assets/{version}/{name}")]
-async fn console_asset(path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+async fn console_asset(
+    console: web::Data<Console>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (asked, name) = path.into_inner();
     let (_, content_type, bytes) = FILES
         .iter()
         .find(|(n, _, _)| *n == name.as_str())
-        .filter(|_| asked == version())
+        .filter(|_| asked == console.version)
         .ok_or_else(|| ApiError::not_found("file"))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, *content_type))
@@ -271,9 +278,25 @@ mod tests {
 
     #[test]
     fn the_page_names_every_script_it_loads_under_the_current_version() {
-        let page = page();
-        assert!(!page.contains("{{version}}"));
-        assert!(page.contains(&format!("/console/assets/{}/app.js", version())));
-        assert!(page.contains(&format!("/console/assets/{}/console.css", version())));
+        let console = Console::new(&Default::default());
+        assert!(!console.page.contains("{{"), "a placeholder left in the page");
+        assert!(!console.worker.contains("{{"), "a placeholder left in the worker");
+        assert!(console
+            .page
+            .contains(&format!("/console/assets/{}/app.js", console.version)));
+        assert!(console
+            .page
+            .contains(&format!("/console/assets/{}/console.css", console.version)));
+    }
+
+    #[test]
+    fn a_salt_makes_another_version_of_the_same_files() {
+        let plain = Console::new(&Default::default());
+        let salted = Console::new(&crate::config::ConsoleSettings {
+            version_salt: Some("second".into()),
+            ..Default::default()
+        });
+        assert_ne!(plain.version, salted.version);
+        assert_eq!(plain.version, Console::new(&Default::default()).version);
     }
 }

@@ -5,6 +5,7 @@
 //! `REQUIRE_BROWSER=1`, which CI sets: there a missing browser fails the test.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -46,6 +47,11 @@ impl Drop for TempDir {
 impl Browser {
     /// A browser, or None (with a note) where the machine has none and none is required.
     pub async fn start(screen: Screen) -> Option<Browser> {
+        Self::start_with(screen, &[]).await
+    }
+
+    /// A browser started with more command-line switches (`--host-resolver-rules`, say).
+    pub async fn start_with(screen: Screen, switches: &[&str]) -> Option<Browser> {
         let Some((chromium, driver_path)) = programs() else {
             if std::env::var("REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
                 panic!("REQUIRE_BROWSER=1 but /usr/bin/chromium or /usr/bin/chromedriver is missing");
@@ -62,6 +68,9 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            // Its own process group, with the browsers it starts: the group is killed whole when
+            // the test ends, even when it panicked.
+            .process_group(0)
             .spawn()
             .expect("chromedriver starts");
         let profile = std::env::temp_dir().join(format!("console-test-{}", uuid::Uuid::new_v4()));
@@ -80,6 +89,7 @@ impl Browser {
             "--lang=en-US".into(),
             format!("--user-data-dir={}", profile.display()),
         ];
+        args.extend(switches.iter().map(|s| s.to_string()));
         let mut options = json!({"binary": chromium, "prefs": {"intl.accept_languages": "en-US,en"}});
         match screen {
             Screen::Laptop => args.push("--window-size=1366,768".into()),
@@ -273,14 +283,23 @@ impl Browser {
 
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
+        self.kill_group();
         let _ = self.driver.wait();
+    }
+
+    /// Kills chromedriver and every browser process it started (its process group).
+    fn kill_group(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.driver.kill();
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        self.kill_group();
     }
 }
 

@@ -19,7 +19,7 @@ async fn files_and_json_are_compressed_for_a_client_that_accepts_gzip() {
     let gzip = [("Accept-Encoding", "gzip")];
     let script = format!(
         "/console/assets/{}/app.js",
-        inbound_transfer::http::console::version()
+        inbound_transfer::http::console::Console::new(&w.app.settings.console).version()
     );
     let plain = w.app.send("GET", &script, None, None, &[]).await.expect(200);
     assert_eq!(plain.header("content-encoding"), None);

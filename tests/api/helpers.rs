@@ -205,12 +205,18 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(settings.clone())
         .await
         .expect("the application starts");
-    let base = format!("http://127.0.0.1:{}", app.port());
+    let tls = settings.server.tls_cert.as_deref().map(trusting);
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base = format!("{scheme}://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     // An idle connection is dropped before the server's keep-alive of 5 s would close it, so
     // that a request after a pause (a browser's wait, say) never goes out on a closed one.
+    let mut connector = awc::Connector::new().conn_keep_alive(Duration::from_secs(2));
+    if let Some(tls) = tls {
+        connector = connector.rustls_0_23(tls);
+    }
     let client = awc::Client::builder()
-        .connector(awc::Connector::new().conn_keep_alive(Duration::from_secs(2)))
+        .connector(connector)
         .timeout(Duration::from_secs(60))
         .finish();
     let mut test_app = TestApp {
@@ -222,6 +228,27 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     };
     test_app.load_unit_codes().await;
     test_app
+}
+
+/// A TLS client configuration that trusts the certificates in the PEM file `cert` and no other.
+pub fn trusting(cert: &str) -> std::sync::Arc<rustls::ClientConfig> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pki_types::CertificateDer::pem_file_iter(cert).expect("the certificate file") {
+        roots
+            .add(cert.expect("a certificate"))
+            .expect("a usable certificate");
+    }
+    // ring rather than aws-lc-rs: no C library of its own to build. It offers no post-quantum
+    // key exchange (hence the deprecation); X25519 and the NIST curves remain.
+    #[allow(deprecated)]
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    std::sync::Arc::new(config)
 }
 
 impl TestApp {
@@ -238,7 +265,14 @@ impl TestApp {
 
     /// Another instance of the service over the same database, as when several run behind a balancer.
     pub async fn second_instance(&self) -> TestApp {
-        let app = Application::build(self.settings.clone())
+        self.second_instance_with(|_| {}).await
+    }
+
+    /// Another instance over the same database, its settings adjusted (another version, say).
+    pub async fn second_instance_with(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = self.settings.clone();
+        adjust(&mut settings);
+        let app = Application::build(settings.clone())
             .await
             .expect("the second instance starts");
         let base = format!("http://127.0.0.1:{}", app.port());
@@ -247,7 +281,7 @@ impl TestApp {
         TestApp {
             base,
             client: self.client.clone(),
-            settings: self.settings.clone(),
+            settings,
             db: TestDb::Shared,
             units: self.units.clone(),
         }

@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod backups;
 mod browser;
 mod cli;
 mod closed_loop;
@@ -34,6 +35,7 @@ mod replays;
 mod retention;
 mod rosters;
 mod stats;
+mod tls;
 mod units;
 mod users;
 mod vehicles;

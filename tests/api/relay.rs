@@ -5,8 +5,8 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -19,6 +19,9 @@ pub const FROZEN: u8 = 2;
 pub struct Relay {
     port: u16,
     state: Arc<AtomicU8>,
+    target: Arc<Mutex<String>>,
+    /// Bumped by `retarget`: connections of an earlier target are cut at their next bytes.
+    generation: Arc<AtomicU64>,
 }
 
 impl Relay {
@@ -28,25 +31,43 @@ impl Relay {
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(AtomicU8::new(state));
         let shared = state.clone();
+        let target = Arc::new(Mutex::new(target));
+        let to = target.clone();
+        let generation = Arc::new(AtomicU64::new(0));
+        let current = generation.clone();
         thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 if shared.load(Ordering::Acquire) == DOWN {
                     drop(client);
                     continue;
                 }
-                let Ok(server) = TcpStream::connect(&target) else {
+                let address = to.lock().unwrap().clone();
+                let born = current.load(Ordering::Acquire);
+                let Ok(server) = TcpStream::connect(address) else {
                     continue;
                 };
                 for (from, to) in [
                     (client.try_clone().unwrap(), server.try_clone().unwrap()),
                     (server, client),
                 ] {
-                    let state = shared.clone();
-                    thread::spawn(move || pass(from, to, state));
+                    let (state, current) = (shared.clone(), current.clone());
+                    thread::spawn(move || pass(from, to, state, current, born));
                 }
             }
         });
-        Relay { port, state }
+        Relay {
+            port,
+            state,
+            target,
+            generation,
+        }
+    }
+
+    /// New connections go to the service at `base` from now on (another instance behind the
+    /// same address, as after an upgrade).
+    pub fn retarget(&self, base: &str) {
+        *self.target.lock().unwrap() = base.trim_start_matches("http://").to_owned();
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// A relay in front of a service at `base` (`http://host:port`).
@@ -71,7 +92,7 @@ impl Relay {
     }
 }
 
-fn pass(mut from: TcpStream, mut to: TcpStream, state: Arc<AtomicU8>) {
+fn pass(mut from: TcpStream, mut to: TcpStream, state: Arc<AtomicU8>, current: Arc<AtomicU64>, born: u64) {
     let mut buffer = [0u8; 16 * 1024];
     loop {
         let n = match from.read(&mut buffer) {
@@ -81,7 +102,8 @@ fn pass(mut from: TcpStream, mut to: TcpStream, state: Arc<AtomicU8>) {
         while state.load(Ordering::Acquire) == FROZEN {
             thread::sleep(Duration::from_millis(10));
         }
-        if state.load(Ordering::Acquire) == DOWN || to.write_all(&buffer[..n]).is_err() {
+        let cut = state.load(Ordering::Acquire) == DOWN || current.load(Ordering::Acquire) != born;
+        if cut || to.write_all(&buffer[..n]).is_err() {
             break;
         }
     }
