@@ -12,17 +12,28 @@ COPY migrations ./migrations
 COPY assets ./assets
 RUN cargo build --release --locked
 
-FROM debian:bookworm-slim
+FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpq5 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home app \
     && mkdir -p /app/data \
     && chown app:app /app/data
-COPY --from=builder /src/target/release/inbound-transfer /usr/local/bin/inbound-transfer
 COPY config /app/config
 WORKDIR /app
-USER app
 EXPOSE 8080
 ENV APP_ENV=production
 CMD ["inbound-transfer", "serve"]
+
+# A binary built on the host, where no Rust toolchain image can be had:
+#   podman build --target prebuilt --build-arg BINARY=path/to/inbound-transfer .
+# (ops/compose-drill.sh builds it so; the binary must be built for Debian bookworm).
+FROM runtime AS prebuilt
+ARG BINARY=target/release/inbound-transfer
+COPY ${BINARY} /usr/local/bin/inbound-transfer
+USER app
+
+# The default: built from source in the builder stage.
+FROM runtime
+COPY --from=builder /src/target/release/inbound-transfer /usr/local/bin/inbound-transfer
+USER app

@@ -38,10 +38,12 @@ const COMMUNITIES: [&str; 6] = [
 ];
 
 /// A cluster of PostgreSQL in a temporary directory, run as the `postgres` user when run as root.
-struct Cluster {
+pub(crate) struct Cluster {
     dir: PathBuf,
     bin: PathBuf,
     port: u16,
+    /// More server settings (`name=value`), given at every start.
+    settings: Vec<String>,
 }
 
 fn postgres_bin() -> Result<PathBuf, String> {
@@ -67,8 +69,13 @@ fn is_root() -> bool {
 }
 
 impl Cluster {
-    fn command(&self, program: &str) -> Command {
-        let path = self.bin.join(program);
+    pub(crate) fn command(&self, program: &str) -> Command {
+        // PostgreSQL's own programs by name; another (pgbackrest, say) by its path.
+        let path = if program.contains('/') {
+            PathBuf::from(program)
+        } else {
+            self.bin.join(program)
+        };
         if is_root() {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(path);
@@ -78,7 +85,7 @@ impl Cluster {
         }
     }
 
-    fn run(&self, program: &str, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn run(&self, program: &str, args: &[&str]) -> Result<(), String> {
         let out = self
             .command(program)
             .args(args)
@@ -93,8 +100,41 @@ impl Cluster {
         }
     }
 
-    fn create(port: u16) -> Result<Cluster, String> {
-        let dir = std::env::temp_dir().join(format!("inbound-chaos-{}", std::process::id()));
+    pub(crate) fn create(port: u16) -> Result<Cluster, String> {
+        Self::create_with("chaos", port, &[])
+    }
+
+    /// A new cluster in a directory named for `name` and this process, started with `settings`.
+    pub(crate) fn create_with(name: &str, port: u16, settings: &[String]) -> Result<Cluster, String> {
+        let cluster = Self::unstarted(name, port, settings)?;
+        cluster.init()?;
+        cluster.start()?;
+        Ok(cluster)
+    }
+
+    /// Makes the cluster's data directory (`initdb`).
+    pub(crate) fn init(&self) -> Result<(), String> {
+        let data = self.data();
+        self.run(
+            "initdb",
+            &["-D", &data, "-U", "postgres", "-A", "trust", "--no-sync"],
+        )
+    }
+
+    /// More server settings for the next starts.
+    pub(crate) fn set(&mut self, settings: &[String]) {
+        self.settings.extend_from_slice(settings);
+    }
+
+    /// Stops the server (fast: sessions are ended, the log is flushed).
+    pub(crate) fn stop(&self) {
+        let _ = self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+
+    /// A directory for a cluster, owned by `postgres`, with no data yet (a restore fills it).
+    pub(crate) fn unstarted(name: &str, port: u16, settings: &[String]) -> Result<Cluster, String> {
+        let dir = std::env::temp_dir().join(format!("inbound-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         if is_root() {
             Command::new("chown")
@@ -103,30 +143,31 @@ impl Cluster {
                 .status()
                 .map_err(|e| e.to_string())?;
         }
-        let cluster = Cluster {
+        Ok(Cluster {
             dir,
             bin: postgres_bin()?,
             port,
-        };
-        let data = cluster.data();
-        cluster.run(
-            "initdb",
-            &["-D", &data, "-U", "postgres", "-A", "trust", "--no-sync"],
-        )?;
-        cluster.start()?;
-        Ok(cluster)
+            settings: settings.to_vec(),
+        })
     }
 
-    fn data(&self) -> String {
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn data(&self) -> String {
         self.dir.join("data").display().to_string()
     }
 
-    fn start(&self) -> Result<(), String> {
-        let options = format!(
+    pub(crate) fn start(&self) -> Result<(), String> {
+        let mut options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c max_connections=100",
             self.port,
             self.dir.display()
         );
+        for setting in &self.settings {
+            options.push_str(&format!(" -c {setting}"));
+        }
         let log = self.dir.join("postgres.log").display().to_string();
         self.run(
             "pg_ctl",
@@ -168,7 +209,7 @@ impl Cluster {
         }
     }
 
-    fn url(&self, database: &str) -> String {
+    pub(crate) fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 }
@@ -182,13 +223,15 @@ impl Drop for Cluster {
 }
 
 /// One instance of the service, a child process that can be killed and started again.
-struct Instance {
+pub(crate) struct Instance {
     port: u16,
     url: String,
+    /// More settings, as environment variables.
+    env: Vec<(String, String)>,
     child: Mutex<Option<Child>>,
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -196,17 +239,25 @@ fn free_port() -> Result<u16, String> {
 }
 
 impl Instance {
-    fn new(url: &str) -> Result<Instance, String> {
+    pub(crate) fn new(url: &str) -> Result<Instance, String> {
+        Self::with_env(url, &[])
+    }
+
+    pub(crate) fn with_env(url: &str, env: &[(&str, &str)]) -> Result<Instance, String> {
         let instance = Instance {
             port: free_port()?,
             url: url.to_owned(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             child: Mutex::new(None),
         };
         instance.start()?;
         Ok(instance)
     }
 
-    fn start(&self) -> Result<(), String> {
+    pub(crate) fn start(&self) -> Result<(), String> {
         let child = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
             .arg("serve")
             .env("APP__DATABASE__URL", &self.url)
@@ -215,6 +266,7 @@ impl Instance {
             .env("APP__LOG__LEVEL", "error")
             .env("APP__AUTH__ACCESS_TTL_SECS", "3600")
             .env("APP__AUTH__LOGIN_MAX_FAILURES", "1000")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -223,15 +275,44 @@ impl Instance {
         Ok(())
     }
 
-    fn kill(&self) {
+    pub(crate) fn kill(&self) {
         if let Some(mut child) = self.child.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = child.kill();
             let _ = child.wait();
         }
     }
 
-    fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// SIGTERM, then waits for the process to exit (at most `within`); answers how long it took.
+    pub(crate) fn terminate(&self, within: Duration) -> Result<Duration, String> {
+        let mut guard = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let child = guard.as_mut().ok_or("the instance is not running")?;
+        let started = Instant::now();
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .map_err(|e| e.to_string())?;
+        loop {
+            if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+                guard.take();
+                return if status.success() {
+                    Ok(started.elapsed())
+                } else {
+                    Err(format!("the instance exited with {status} after SIGTERM"))
+                };
+            }
+            if started.elapsed() > within {
+                return Err(format!("the instance still runs {within:?} after SIGTERM"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -243,7 +324,7 @@ impl Drop for Instance {
 
 /// What the run counted.
 #[derive(Default)]
-struct Tally {
+pub(crate) struct Tally {
     requests: AtomicUsize,
     retries: AtomicUsize,
     unavailable: AtomicUsize,
@@ -589,7 +670,7 @@ async fn faults(
 }
 
 /// What must hold after the run, read straight from the database.
-fn check(url: &str, tally: &Tally) -> Result<Vec<String>, String> {
+pub(crate) fn check(url: &str, tally: &Tally) -> Result<Vec<String>, String> {
     let mut conn = ConnectionManager::new(DatabaseUrl::parse(url)?, 5000)
         .connect()
         .map_err(|e| e.to_string())?;

@@ -54,6 +54,10 @@ pub struct ServerSettings {
     /// files, comma-separated in the environment).
     #[serde(default, deserialize_with = "address_ranges")]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// After SIGTERM, how long the instance goes on accepting while `/readyz` answers 503, so that a
+    /// balancer's health checks take it out before it stops accepting.
+    #[serde(default)]
+    pub drain_secs: u64,
     /// PEM certificate chain and private key: when both are set, `bind` serves HTTPS.
     #[serde(default)]
     pub tls_cert: Option<String>,

@@ -9,6 +9,7 @@ use inbound_transfer::{cli, telemetry};
 
 mod bench;
 mod chaos;
+mod drills;
 
 #[derive(Parser)]
 #[command(
@@ -63,6 +64,27 @@ enum Command {
         /// Trips driven at once.
         #[arg(long, default_value_t = 6)]
         workers: usize,
+    },
+    /// A rolling restart behind HAProxy under load: two instances over a PostgreSQL cluster of the
+    /// drill's own (made with initdb on --port), each restarted with SIGTERM in turn; fails when a
+    /// request failed, an acknowledged write is lost or a stream skipped or repeated an event.
+    DrillRolling {
+        /// The port of the cluster made for the drill (never 5432).
+        #[arg(long, default_value_t = 55441)]
+        port: u16,
+        /// Clients sending requests at once.
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+    },
+    /// Continuous archiving with pgBackRest under writes, then a restore to a moment in the middle
+    /// of them into a fresh cluster (ports --port and the next), checked: every write acknowledged
+    /// before the moment is there, none begun after it, the log verifies, statistics recount.
+    DrillPitr {
+        #[arg(long, default_value_t = 55451)]
+        port: u16,
+        /// Seconds of writes after the full backup.
+        #[arg(long, default_value_t = 6)]
+        seconds: u64,
     },
     /// Check every chain of the audit log; exits 1 when one is broken.
     VerifyLog,
@@ -205,6 +227,12 @@ fn main() -> ExitCode {
         }),
         Command::EraseExpired => cli::erase_expired(&settings),
         Command::Backup { to } => cli::backup(&settings, &to),
+        Command::DrillPitr { port, seconds } => {
+            drills::pitr::run(drills::pitr::PitrOptions { port, seconds })
+        }
+        Command::DrillRolling { port, clients } => {
+            drills::rolling::run(drills::rolling::RollingOptions { port, clients })
+        }
         Command::VerifyLog => match cli::verify_log(&settings) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,

@@ -18,6 +18,7 @@ use crate::state::AppState;
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
     pub pool: Pool,
 }
 
@@ -152,6 +153,7 @@ impl Application {
         // Every route and its methods, for the checks made before any handler runs.
         let routes = web::Data::from(crate::http::edge::route_table());
         let console = web::Data::new(crate::http::console::Console::new(&settings.console));
+        let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap_fn(|req, srv| {
@@ -180,7 +182,9 @@ impl Application {
                 .configure(|cfg| crate::http::configure(cfg, max_body))
                 .into_app()
         })
-        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        // SIGTERM and Ctrl-C are handled in `run_until_stopped`, which ends the streams first.
+        .disable_signals();
         server = match tls_config(&settings.server)? {
             Some(tls) => server.listen_rustls_0_23(listener, tls),
             None => server.listen(listener),
@@ -198,6 +202,7 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            state: app_state,
             pool,
         })
     }
@@ -206,8 +211,47 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+    /// Serves until SIGTERM or Ctrl-C. Then `/readyz` answers 503 and every event stream ends once
+    /// what it holds is sent (its client resumes elsewhere with `Last-Event-ID`); after
+    /// `server.drain_secs` it stops accepting and lets the requests in flight finish within
+    /// `server.shutdown_timeout_secs`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let state = self.state.clone();
+        actix_web::rt::spawn(async move {
+            stop_signal().await;
+            let drain = Duration::from_secs(state.settings.server.drain_secs);
+            tracing::info!(
+                ?drain,
+                "stopping: /readyz answers 503 and streams end; then requests in flight finish"
+            );
+            state.begin_stopping();
+            actix_web::rt::time::sleep(drain).await;
+            handle.stop(true).await;
+        });
         self.server.await
+    }
+}
+
+/// SIGTERM, or Ctrl-C.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

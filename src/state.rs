@@ -38,6 +38,9 @@ pub struct AppState {
     pub exports: Arc<tokio::sync::Semaphore>,
     /// Places for the manifests being read on this instance.
     pub imports: Arc<tokio::sync::Semaphore>,
+    /// True once the instance is stopping (SIGTERM): `/readyz` answers 503 and event streams end,
+    /// so that their clients resume elsewhere with `Last-Event-ID`.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
             passwords: Passwords::new(settings.auth.hash_concurrency, settings.auth.hash_queue),
             exports: Arc::new(tokio::sync::Semaphore::new(settings.concurrent_rosters())),
             imports: Arc::new(tokio::sync::Semaphore::new(settings.import.max_concurrent)),
+            stopping: tokio::sync::watch::channel(false).0,
             pool,
             settings,
         }
@@ -70,6 +74,20 @@ impl AppState {
 
     pub fn database_ready(&self) -> bool {
         self.database_ready.load(Ordering::Acquire)
+    }
+
+    /// Marks the instance as stopping: streams end, `/readyz` answers 503.
+    pub fn begin_stopping(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
+    /// Changes when the instance begins stopping.
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
     }
 
     /// How long one call of `db` may take: the wait for a connection and one statement's time.

@@ -7,28 +7,26 @@ import { LATE_MS, busy, onQueue, queued, sendQueued, wipe } from './offline.js';
 import { LANGUAGES, language, onLanguage, setLanguage, t, word } from './i18n.js';
 import { h, select } from './ui.js';
 import * as signin from './signin.js';
-import * as dashboard from './dashboard.js';
-import * as wall from './wall.js';
-import * as desk from './desk.js';
-import * as looseEnds from './loose-ends.js';
-import * as board from './board.js';
-import * as trace from './trace.js';
-import * as admin from './admin.js';
-import * as account from './account.js';
 
 const OFFICERS = ['district_officer', 'community_officer'];
-/** [route, module, roles that see it (null: every role), shown in the menu]. */
+/**
+ * [route, its module (loaded when the screen first opens), roles that see it (null: every role),
+ * shown in the menu]. The page preloads the shell's modules and the desk's, the screen that must
+ * open at once at a door with a poor signal; the others arrive with their screen, and the service
+ * worker keeps them all once the first screen is drawn.
+ */
 const SCREENS = [
-  ['dashboard', dashboard, null, true],
+  ['dashboard', () => import('./dashboard.js'), null, true],
   // A viewer's dashboard is the wall already.
-  ['wall', wall, null, (user) => user.role !== 'viewer'],
-  ['desk', desk, OFFICERS, true],
-  ['loose-ends', looseEnds, ['admin', 'dispatcher', ...OFFICERS], true],
-  ['board', board, ['dispatcher'], true],
-  ['trace', trace, ['admin', 'dispatcher', ...OFFICERS], true],
-  ['admin', admin, ['admin'], true],
-  ['account', account, null, false],
+  ['wall', () => import('./wall.js'), null, (user) => user.role !== 'viewer'],
+  ['desk', () => import('./desk.js'), OFFICERS, true],
+  ['loose-ends', () => import('./loose-ends.js'), ['admin', 'dispatcher', ...OFFICERS], true],
+  ['board', () => import('./board.js'), ['dispatcher'], true],
+  ['trace', () => import('./trace.js'), ['admin', 'dispatcher', ...OFFICERS], true],
+  ['admin', () => import('./admin.js'), ['admin'], true],
+  ['account', () => import('./account.js'), null, false],
 ];
+let renders = 0;
 
 const root = document.getElementById('app');
 let cleanup = null;
@@ -37,8 +35,10 @@ function screensFor(user) {
   return SCREENS.filter(([, , roles]) => !roles || roles.includes(user.role));
 }
 
-function route() {
-  return (location.hash.replace(/^#\/?/, '').split(/[/?]/)[0] || 'dashboard').toLowerCase();
+/** The screen asked for; with none (the installed console's start), an officer's is the desk. */
+function route(user) {
+  const asked = location.hash.replace(/^#\/?/, '').split(/[/?]/)[0];
+  return (asked || (OFFICERS.includes(user.role) ? 'desk' : 'dashboard')).toLowerCase();
 }
 
 function languageSwitch() {
@@ -50,7 +50,8 @@ function languageSwitch() {
   return h('div', { class: 'language' }, control);
 }
 
-function render() {
+async function render() {
+  const turn = ++renders;
   cleanup?.();
   cleanup = null;
   document.title = t('app.title');
@@ -65,7 +66,7 @@ function render() {
     return;
   }
   const screens = screensFor(user);
-  let name = route();
+  let name = route(user);
   let screen = screens.find(([r]) => r === name);
   if (!screen) {
     name = 'dashboard';
@@ -97,7 +98,17 @@ function render() {
   const main = h('main', { id: 'view', dataset: { screen: name } });
   root.replaceChildren(h('header', { class: 'top' }, h('div', { class: 'brand' }, t('app.title')), nav, who), banner(), updateBanner(), main);
   document.title = `${t(`nav.${name}`)} · ${t('app.title')}`;
-  cleanup = screen[1].mount(main, user);
+  let module;
+  try {
+    module = await screen[1]();
+  } catch {
+    // Not on this device yet, and no network to fetch it.
+    if (turn === renders) main.replaceChildren(h('p', { class: 'message error', role: 'alert' }, t('banner.offline')));
+    return;
+  }
+  // Another screen was asked for meanwhile.
+  if (turn !== renders) return;
+  cleanup = module.mount(main, user);
   // Start keyboard and screen-reader users at the new screen's heading.
   const heading = main.querySelector('h1, h2');
   if (heading && !main.contains(document.activeElement)) {
@@ -203,7 +214,11 @@ function offerUpdate(worker) {
   waitingWorker = worker;
   if (updateEl) updateEl.hidden = false;
 }
-if ('serviceWorker' in navigator && window.isSecureContext) {
+// Registered once the first screen has its data (or three seconds after the page loaded), so that
+// keeping the console's files never competes with the first screen on a poor network.
+function registerWorker() {
+  if (registerWorker.done) return;
+  registerWorker.done = true;
   navigator.serviceWorker
     .register('/console/sw.js', { scope: '/console/' })
     .then((registration) => {
@@ -223,6 +238,10 @@ if ('serviceWorker' in navigator && window.isSecureContext) {
     .catch(() => {
       /* the console works online without it */
     });
+}
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  window.addEventListener('console:drawn', registerWorker, { once: true });
+  window.addEventListener('load', () => setTimeout(registerWorker, 3000), { once: true });
 }
 
 // The desk's data lives on the device only while its user is signed in.

@@ -464,6 +464,7 @@ export function mount(main, user) {
       }
       drawIncoming(ins);
       fill(outgoing, outs.length ? outs.map(outgoingCard) : h('p', { class: 'muted' }, t('desk.none_out')));
+      window.dispatchEvent(new Event('console:drawn'));
     } catch (e) {
       if (stopped) return;
       if (e.status !== 0) {

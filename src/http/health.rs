@@ -44,6 +44,9 @@ async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     if !state.database_ready() {
         return Err(ApiError::unavailable(msg!("database_not_ready")));
     }
+    if state.is_stopping() {
+        return Err(ApiError::unavailable(msg!("instance_stopping")));
+    }
     // Within about a second, whether the database is down, frozen or slow.
     state
         .db_within(Some(std::time::Duration::from_millis(900)), |conn| {

@@ -98,6 +98,8 @@ struct Cursor {
     first: bool,
     /// Moves when this instance's reader of the log has kept new events.
     heads: tokio::sync::watch::Receiver<i64>,
+    /// True once the instance is stopping.
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Cursor {
@@ -215,6 +217,7 @@ pub(crate) async fn stream(
         last_sent: Instant::now(),
         first: true,
         heads: state.feed.subscribe(),
+        stopping: state.stopping(),
         state,
     };
     let body = futures_util::stream::unfold(cursor, |mut c| async move {
@@ -227,7 +230,9 @@ pub(crate) async fn stream(
                     c,
                 ));
             }
-            if Instant::now() >= c.ends_at && c.pending.is_empty() {
+            // Ends at its time, or when the instance stops, once what it holds is sent: the client
+            // resumes with Last-Event-ID (at another instance) and misses nothing.
+            if (Instant::now() >= c.ends_at || *c.stopping.borrow()) && c.pending.is_empty() {
                 return None;
             }
             if c.checked.elapsed() >= RECHECK_EVERY {
@@ -251,8 +256,15 @@ pub(crate) async fn stream(
                 c.last_sent = Instant::now();
                 return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), c));
             }
-            // Woken when the reader keeps new events; now and then anyway, for the checks above.
-            let _ = tokio::time::timeout(WAIT_AT_MOST, c.heads.changed()).await;
+            // Woken when the reader keeps new events or the instance stops; now and then anyway,
+            // for the checks above.
+            let _ = tokio::time::timeout(WAIT_AT_MOST, async {
+                tokio::select! {
+                    _ = c.heads.changed() => {}
+                    _ = c.stopping.changed() => {}
+                }
+            })
+            .await;
         }
     });
     Ok(HttpResponse::Ok()

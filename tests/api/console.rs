@@ -647,6 +647,9 @@ async fn the_language_switch_translates_the_page() {
     browser.wait_for("#whoami").await;
     browser.wait_for_text("#nav-dashboard", "态势总览").await;
     browser.wait_for_text("#whoami", "区级工作人员").await;
+    // An officer's console opens on the desk; the dashboard is a click away.
+    browser.wait_for("#view[data-screen=desk] #incoming").await;
+    browser.click("#nav-dashboard").await;
     browser.wait_for_text("#stats", "待转运").await;
     browser
         .find("#language")
@@ -771,11 +774,21 @@ async fn the_console_is_served_from_the_binary_with_versioned_files_and_a_strict
         .chain(html.split("href=\"").skip(1))
         .map(|rest| rest.split('"').next().unwrap())
         .collect();
-    // Its script, its style, its icons, its manifest, and every module announced at once
-    // (preloaded), so that a slow network fetches them side by side.
+    // Its script, its style, its icons, its manifest, and the first screen's modules announced at
+    // once (preloaded), so that a slow network fetches them side by side.
     assert!(scripts.contains(&"/console/manifest.webmanifest"), "{scripts:?}");
+    // The shell's and the desk's modules are preloaded; the other screens' load when they open.
     let preloaded = html.matches("rel=\"modulepreload\"").count();
-    assert!(preloaded >= 20, "{preloaded} modules preloaded");
+    for first in ["app.js", "api.js", "i18n.js", "ui.js", "offline.js", "desk.js"] {
+        assert!(
+            scripts.iter().any(|s| s.ends_with(&format!("/{first}"))),
+            "{first} is not preloaded: {scripts:?}"
+        );
+    }
+    assert!(
+        !scripts.iter().any(|s| s.ends_with("/board.js")),
+        "a dispatcher's screen is preloaded: {scripts:?}"
+    );
     assert_eq!(scripts.len(), preloaded + 5, "{scripts:?}");
     let manifest = app
         .send("GET", "/console/manifest.webmanifest", None, None, &[])
@@ -1552,6 +1565,14 @@ async fn an_officer_downloads_the_roster_and_the_download_is_recorded() {
         return;
     };
     browser.sign_in(&app.base, DISTRICT_OFFICER).await;
+    // An officer's console opens on the desk; the roster is on the dashboard.
+    assert_eq!(
+        browser
+            .run("return document.querySelector('#view').dataset.screen;")
+            .await,
+        json!("desk")
+    );
+    browser.open(&format!("{}/console/#/dashboard", app.base)).await;
     browser.wait_for("#roster").await;
     browser
         .find("#roster-format")

@@ -35,6 +35,7 @@ mod replays;
 mod retention;
 mod rosters;
 mod stats;
+mod stopping;
 mod tls;
 mod units;
 mod users;

@@ -33,6 +33,7 @@ concurrent_change = a concurrent change touched the same data; retry
 database_unavailable = the database is unavailable
 database_busy = the database is busy
 database_not_ready = the database is not ready yet
+instance_stopping = this instance is stopping; another one answers
 body_too_large = the request body is larger than { $max_bytes } bytes
 body_not_json = the request body must be application/json
 invalid_json = invalid JSON body: { $reason }

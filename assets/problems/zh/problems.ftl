@@ -36,6 +36,7 @@ concurrent_change = 数据正被其他操作修改，请重试
 database_unavailable = 数据库暂时不可用
 database_busy = 数据库繁忙
 database_not_ready = 数据库尚未就绪
+instance_stopping = 本实例正在停止，请由其他实例处理
 body_too_large = 请求内容大于 { $max_bytes } 字节
 body_not_json = 请求内容须为 application/json
 invalid_json = 请求内容不是有效的 JSON：{ $reason }
