@@ -46,7 +46,7 @@ pub(crate) struct Cluster {
     settings: Vec<String>,
 }
 
-fn postgres_bin() -> Result<PathBuf, String> {
+pub(crate) fn postgres_bin() -> Result<PathBuf, String> {
     let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .map_err(|_| "PostgreSQL's server programs are not installed (/usr/lib/postgresql)".to_owned())?
         .flatten()
@@ -179,38 +179,51 @@ impl Cluster {
         self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "restart"])
     }
 
-    /// Every process of the cluster: the postmaster and its children.
-    fn pids(&self) -> Vec<String> {
-        let Ok(text) = std::fs::read_to_string(Path::new(&self.data()).join("postmaster.pid")) else {
-            return Vec::new();
-        };
-        let Some(main) = text.lines().next().map(str::to_owned) else {
-            return Vec::new();
-        };
-        let children = Command::new("pgrep")
-            .args(["-P", &main])
-            .output()
-            .map(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .split_whitespace()
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_else(|_| Vec::new());
-        std::iter::once(main).chain(children).collect()
-    }
-
     fn signal(&self, signal: &str) {
-        for pid in self.pids() {
-            let _ = Command::new("kill")
-                .args([signal, &pid])
-                .stderr(Stdio::null())
-                .status();
-        }
+        signal_all(&postgres_processes(Path::new(&self.data()), None), signal);
     }
 
     pub(crate) fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+}
+
+/// The processes of the PostgreSQL server whose data directory is `data`: the postmaster and its
+/// children, or only the children whose title holds `only` (`walsender`, say).
+pub(crate) fn postgres_processes(data: &Path, only: Option<&str>) -> Vec<String> {
+    let Some(main) = std::fs::read_to_string(data.join("postmaster.pid"))
+        .ok()
+        .and_then(|text| text.lines().next().map(str::to_owned))
+    else {
+        return Vec::new();
+    };
+    let mut pgrep = Command::new("pgrep");
+    pgrep.args(["-P", &main]);
+    if let Some(title) = only {
+        pgrep.args(["-f", title]);
+    }
+    let children: Vec<String> = pgrep
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    match only {
+        Some(_) => children,
+        None => std::iter::once(main).chain(children).collect(),
+    }
+}
+
+/// Sends `signal` (`-KILL`, `-STOP`, …) to each process.
+pub(crate) fn signal_all(pids: &[String], signal: &str) {
+    for pid in pids {
+        let _ = Command::new("kill")
+            .args([signal, pid])
+            .stderr(Stdio::null())
+            .status();
     }
 }
 

@@ -86,6 +86,15 @@ enum Command {
         #[arg(long, default_value_t = 6)]
         seconds: u64,
     },
+    /// A Patroni cluster of two PostgreSQL members and one etcd (synchronous mode) loses its
+    /// primary to SIGKILL under write load, twice (the old primary rejoining in between); fails
+    /// when an acknowledged write is lost, a retried one acts twice, writes stay down longer than
+    /// ttl + loop_wait + 10 s, or the stream, dashboard, chains or statistics disagree.
+    DrillFailover {
+        /// The first of six loopback ports (etcd client and peer, two PostgreSQL, two REST APIs).
+        #[arg(long, default_value_t = 55461)]
+        port: u16,
+    },
     /// Check every chain of the audit log; exits 1 when one is broken.
     VerifyLog,
     /// Copy the SQLite database while the service runs and writes, then check the copy
@@ -227,6 +236,7 @@ fn main() -> ExitCode {
         }),
         Command::EraseExpired => cli::erase_expired(&settings),
         Command::Backup { to } => cli::backup(&settings, &to),
+        Command::DrillFailover { port } => drills::failover::run(drills::failover::FailoverOptions { port }),
         Command::DrillPitr { port, seconds } => {
             drills::pitr::run(drills::pitr::PitrOptions { port, seconds })
         }

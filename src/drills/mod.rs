@@ -1,15 +1,20 @@
 //! Drills of the operations a city's system of record must survive, run against real processes on
 //! loopback, each bounded in time, each printing its figures and failing when a guarantee breaks:
 //! - `rolling`: a rolling restart behind HAProxy that fails no request;
-//! - `pitr`: continuous archiving with pgBackRest and a restore to a chosen moment.
+//! - `pitr`: continuous archiving with pgBackRest and a restore to a chosen moment;
+//! - `failover`: a Patroni cluster loses its primary twice under load, and nothing is lost.
 
+pub mod failover;
 pub mod pitr;
 pub mod rolling;
 
 use std::collections::BTreeSet;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 use inbound_transfer::db::{ConnectionManager, DatabaseUrl};
@@ -136,4 +141,79 @@ pub async fn event_seqs(
         }
         from = last;
     }
+}
+
+/// What a drill's clients counted.
+#[derive(Default)]
+pub struct Counts {
+    pub requests: AtomicUsize,
+    pub failed: AtomicUsize,
+    pub acknowledged: AtomicUsize,
+    pub resumed: AtomicUsize,
+}
+
+/// Follows the event stream, resuming with `Last-Event-ID` whenever it ends; answers the `seq`
+/// of every event it saw, in order.
+pub async fn follow(
+    base: String,
+    token: String,
+    after: i64,
+    counts: Rc<Counts>,
+    stop: Rc<AtomicBool>,
+) -> Vec<i64> {
+    let client = awc::Client::builder().timeout(Duration::from_secs(600)).finish();
+    let mut seen = Vec::new();
+    // From the drill's start, not from whenever the stream (re)opens.
+    let mut last = after;
+    let mut opened = 0usize;
+    while !stop.load(Ordering::Acquire) {
+        let mut req = client
+            .get(format!("{base}/api/v1/events/stream"))
+            .bearer_auth(&token);
+        req = req.insert_header(("last-event-id", last.to_string()));
+        let mut res = match req.send().await {
+            Ok(res) if res.status().is_success() => res,
+            other => {
+                eprintln!(
+                    "drill: the event stream did not open: {:?}",
+                    other.map(|r| r.status())
+                );
+                counts.failed.fetch_add(1, Ordering::Relaxed);
+                actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        opened += 1;
+        if opened > 1 {
+            counts.resumed.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut text = String::new();
+        loop {
+            let next = tokio::time::timeout(Duration::from_millis(500), res.next()).await;
+            match next {
+                Ok(Some(Ok(chunk))) => {
+                    text.push_str(&String::from_utf8_lossy(&chunk));
+                    while let Some(end) = text.find("\n\n") {
+                        let frame: String = text.drain(..end + 2).collect();
+                        if let Some(id) = frame.lines().find_map(|l| l.strip_prefix("id:")) {
+                            if let Ok(seq) = id.trim().parse::<i64>() {
+                                seen.push(seq);
+                                last = seq;
+                            }
+                        }
+                    }
+                }
+                Ok(Some(Err(e))) => {
+                    eprintln!("drill: the event stream broke: {e}");
+                    counts.failed.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+                // Ended cleanly: resume.
+                Ok(None) => break,
+                Err(_) if stop.load(Ordering::Acquire) => return seen,
+                Err(_) => {}
+            }
+        }
+    }
+    seen
 }

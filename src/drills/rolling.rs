@@ -17,10 +17,10 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 use crate::chaos::{check, free_port, Cluster, Instance, Tally};
+use crate::drills::{follow, Counts};
 
 pub struct RollingOptions {
     /// The port of the drill's PostgreSQL cluster (never 5432).
@@ -80,14 +80,6 @@ impl Drop for Balancer {
     }
 }
 
-#[derive(Default)]
-struct Counts {
-    requests: AtomicUsize,
-    failed: AtomicUsize,
-    acknowledged: AtomicUsize,
-    resumed: AtomicUsize,
-}
-
 /// One request through the balancer; a failure is anything but the expected answer.
 async fn request(
     client: &awc::Client,
@@ -126,72 +118,6 @@ async fn request(
             None
         }
     }
-}
-
-/// Follows the event stream, resuming with `Last-Event-ID` whenever it ends; answers the `seq`
-/// of every event it saw, in order.
-async fn follow(
-    base: String,
-    token: String,
-    after: i64,
-    counts: Rc<Counts>,
-    stop: Rc<AtomicBool>,
-) -> Vec<i64> {
-    let client = awc::Client::builder().timeout(Duration::from_secs(600)).finish();
-    let mut seen = Vec::new();
-    // From the drill's start, not from whenever the stream (re)opens.
-    let mut last = after;
-    let mut opened = 0usize;
-    while !stop.load(Ordering::Acquire) {
-        let mut req = client
-            .get(format!("{base}/api/v1/events/stream"))
-            .bearer_auth(&token);
-        req = req.insert_header(("last-event-id", last.to_string()));
-        let mut res = match req.send().await {
-            Ok(res) if res.status().is_success() => res,
-            other => {
-                eprintln!(
-                    "drill: the event stream did not open: {:?}",
-                    other.map(|r| r.status())
-                );
-                counts.failed.fetch_add(1, Ordering::Relaxed);
-                actix_web::rt::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
-        };
-        opened += 1;
-        if opened > 1 {
-            counts.resumed.fetch_add(1, Ordering::Relaxed);
-        }
-        let mut text = String::new();
-        loop {
-            let next = tokio::time::timeout(Duration::from_millis(500), res.next()).await;
-            match next {
-                Ok(Some(Ok(chunk))) => {
-                    text.push_str(&String::from_utf8_lossy(&chunk));
-                    while let Some(end) = text.find("\n\n") {
-                        let frame: String = text.drain(..end + 2).collect();
-                        if let Some(id) = frame.lines().find_map(|l| l.strip_prefix("id:")) {
-                            if let Ok(seq) = id.trim().parse::<i64>() {
-                                seen.push(seq);
-                                last = seq;
-                            }
-                        }
-                    }
-                }
-                Ok(Some(Err(e))) => {
-                    eprintln!("drill: the event stream broke: {e}");
-                    counts.failed.fetch_add(1, Ordering::Relaxed);
-                    break;
-                }
-                // Ended cleanly: resume.
-                Ok(None) => break,
-                Err(_) if stop.load(Ordering::Acquire) => return seen,
-                Err(_) => {}
-            }
-        }
-    }
-    seen
 }
 
 pub fn run(opts: RollingOptions) -> Result<(), String> {
