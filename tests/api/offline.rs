@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::browser::{Browser, Screen};
 use crate::helpers::*;
-use crate::relay::{Relay, DOWN, UP};
+use crate::relay::{Relay, ANSWERS_LOST, DOWN, UP};
 use crate::world::World;
 
 async fn queue_count(phone: &Browser) -> i64 {
@@ -160,6 +160,16 @@ async fn the_desk_works_without_a_network_and_sends_what_was_done_when_it_return
         .run("return Object.keys(localStorage).filter(k => k.startsWith('inbound-transfer.desk') || k.startsWith('inbound-transfer.queue') || k === 'inbound-transfer.session');")
         .await;
     assert_eq!(kept, json!([]), "nothing of the desk is left");
+    let databases = phone
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             indexedDB.databases().then((all) => done(all.map((d) => d.name)), (e) => done(String(e)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(databases, json!([]), "nothing is kept in IndexedDB");
     let cached = phone
         .client
         .execute_async(
@@ -443,5 +453,64 @@ async fn a_new_version_replaces_the_installed_console_when_the_officer_reloads()
     phone.wait_for("#desk-offline:not([hidden])").await;
     phone.wait_for("#incoming article[data-handoff]").await;
     cable.set(UP);
+    phone.close().await;
+}
+
+/// The confirmation reaches the service but its answer is lost on the way back: the phone keeps
+/// it with the same Idempotency-Key, and sending it again replays the answer. Confirmed once, one
+/// event.
+#[actix_web::test]
+async fn a_confirmation_whose_answer_was_lost_is_sent_again_and_acts_once() {
+    let w = World::new().await;
+    w.new_vehicle("苏D·OF401", 20).await;
+    let (person, id, code) = w.one_arrival("PVG", "CZ-TN-HM", "OF401", "苏D·OF401").await;
+    let cable = Relay::to_service(&w.app.base);
+    let Some(phone) = Browser::start(Screen::Phone).await else {
+        return;
+    };
+    installed_desk(&phone, &cable, DISTRICT_OFFICER).await;
+    let card = format!("#incoming article[data-handoff='{id}']");
+    phone.type_into(&format!("{card} input[name=code]"), &code).await;
+    cable.set(ANSWERS_LOST);
+    phone
+        .click(&format!("{card} form.confirm button[type=submit]"))
+        .await;
+    // The service acted; the phone does not know it and keeps the action.
+    phone
+        .eventually(
+            Duration::from_secs(20),
+            "the confirmation reaches the service",
+            || async { (handoff(&w, &id).await["status"] == "confirmed").then_some(()) },
+        )
+        .await;
+    phone
+        .eventually(Duration::from_secs(20), "the action is kept", || async {
+            (queue_count(&phone).await == 1).then_some(())
+        })
+        .await;
+    // The signal is back: the kept action goes out by itself (the next request that gets
+    // through, or the timer), with its first key.
+    cable.set(UP);
+    phone
+        .eventually(Duration::from_secs(45), "the kept action is sent", || async {
+            (queue_count(&phone).await == 0).then_some(())
+        })
+        .await;
+    assert!(
+        !phone.exists("#queue li[data-state=refused]").await,
+        "the replay was refused"
+    );
+    let admin = w.app.login(ADMIN).await;
+    let events = w.app.events_of(&admin, "handoff", &id).await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["action"] == "handoff.confirmed")
+            .count(),
+        1,
+        "confirmed once"
+    );
+    assert_eq!(w.traveller(&person).await["status"], "at_district");
+    w.assert_invariants();
     phone.close().await;
 }

@@ -15,6 +15,9 @@ use crate::helpers::unencrypted;
 pub const DOWN: u8 = 0;
 pub const UP: u8 = 1;
 pub const FROZEN: u8 = 2;
+/// Requests pass, answers are lost: the connection is cut when the service answers (a signal
+/// that drops just after the request went out).
+pub const ANSWERS_LOST: u8 = 3;
 
 pub struct Relay {
     port: u16,
@@ -46,12 +49,12 @@ impl Relay {
                 let Ok(server) = TcpStream::connect(address) else {
                     continue;
                 };
-                for (from, to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
+                for (from, to, answers) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap(), false),
+                    (server, client, true),
                 ] {
                     let (state, current) = (shared.clone(), current.clone());
-                    thread::spawn(move || pass(from, to, state, current, born));
+                    thread::spawn(move || pass(from, to, answers, state, current, born));
                 }
             }
         });
@@ -92,7 +95,14 @@ impl Relay {
     }
 }
 
-fn pass(mut from: TcpStream, mut to: TcpStream, state: Arc<AtomicU8>, current: Arc<AtomicU64>, born: u64) {
+fn pass(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    answers: bool,
+    state: Arc<AtomicU8>,
+    current: Arc<AtomicU64>,
+    born: u64,
+) {
     let mut buffer = [0u8; 16 * 1024];
     loop {
         let n = match from.read(&mut buffer) {
@@ -102,7 +112,8 @@ fn pass(mut from: TcpStream, mut to: TcpStream, state: Arc<AtomicU8>, current: A
         while state.load(Ordering::Acquire) == FROZEN {
             thread::sleep(Duration::from_millis(10));
         }
-        let cut = state.load(Ordering::Acquire) == DOWN || current.load(Ordering::Acquire) != born;
+        let now = state.load(Ordering::Acquire);
+        let cut = now == DOWN || (answers && now == ANSWERS_LOST) || current.load(Ordering::Acquire) != born;
         if cut || to.write_all(&buffer[..n]).is_err() {
             break;
         }
