@@ -244,6 +244,22 @@ impl Browser {
         self.wait_for("#whoami").await;
     }
 
+    /// Waits until a service worker controls the page: the console is installed.
+    pub async fn wait_for_service_worker(&self) {
+        self.eventually(
+            Duration::from_secs(20),
+            "the service worker controls the page",
+            || async {
+                (self
+                    .run("return Boolean(navigator.serviceWorker.controller);")
+                    .await
+                    == json!(true))
+                .then_some(())
+            },
+        )
+        .await;
+    }
+
     /// Every address the page has loaded (documents, scripts, styles, fetches, streams).
     pub async fn loaded_addresses(&self) -> Vec<String> {
         let v = self

@@ -46,19 +46,7 @@ async fn the_desk_works_without_a_network_and_sends_what_was_done_when_it_return
     phone.wait_for(&card(&first)).await;
     phone.wait_for(&card(&second)).await;
     // Installed: the service worker controls the page, with the manifest linked.
-    phone
-        .eventually(
-            Duration::from_secs(20),
-            "the service worker controls the page",
-            || async {
-                (phone
-                    .run("return Boolean(navigator.serviceWorker.controller);")
-                    .await
-                    == json!(true))
-                .then_some(())
-            },
-        )
-        .await;
+    phone.wait_for_service_worker().await;
     let manifest = phone
         .run("return document.querySelector('link[rel=manifest]').href;")
         .await;
@@ -199,19 +187,7 @@ async fn installed_desk(phone: &Browser, cable: &Relay, who: (&str, &str)) {
     phone.sign_in(&cable.base(), who).await;
     phone.open(&format!("{}/console/#/desk", cable.base())).await;
     phone.wait_for("#incoming article[data-handoff]").await;
-    phone
-        .eventually(
-            Duration::from_secs(20),
-            "the service worker controls the page",
-            || async {
-                (phone
-                    .run("return Boolean(navigator.serviceWorker.controller);")
-                    .await
-                    == json!(true))
-                .then_some(())
-            },
-        )
-        .await;
+    phone.wait_for_service_worker().await;
 }
 
 /// With the cable pulled and the page reloaded, confirms the handoff with this code at the door.

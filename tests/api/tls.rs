@@ -152,18 +152,6 @@ async fn the_console_installs_over_https_and_says_why_not_over_plain_http() {
     phone.open(&format!("{over_https}/console/#/desk")).await;
     phone.wait_for("#incoming").await;
     assert!(!phone.exists("#desk-insecure").await);
-    phone
-        .eventually(
-            std::time::Duration::from_secs(20),
-            "the service worker controls the page",
-            || async {
-                (phone
-                    .run("return Boolean(navigator.serviceWorker.controller);")
-                    .await
-                    == json!(true))
-                .then_some(())
-            },
-        )
-        .await;
+    phone.wait_for_service_worker().await;
     phone.close().await;
 }
