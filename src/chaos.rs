@@ -59,7 +59,20 @@ pub(crate) fn postgres_bin() -> Result<PathBuf, String> {
         .ok_or_else(|| "no initdb under /usr/lib/postgresql".into())
 }
 
-fn is_root() -> bool {
+/// Gives `dir` and what it holds to the `postgres` user, when run as root (PostgreSQL and its
+/// tools refuse to run as root).
+pub(crate) fn give_to_postgres(dir: &Path) -> Result<(), String> {
+    if is_root() {
+        Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir)
+            .status()
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+pub(crate) fn is_root() -> bool {
     std::env::var("USER").map(|u| u == "root").unwrap_or(false)
         || Command::new("id")
             .arg("-u")
@@ -136,13 +149,7 @@ impl Cluster {
         let dir = std::env::temp_dir().join(format!("inbound-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        if is_root() {
-            Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(&dir)
-                .status()
-                .map_err(|e| e.to_string())?;
-        }
+        give_to_postgres(&dir)?;
         Ok(Cluster {
             dir,
             bin: postgres_bin()?,

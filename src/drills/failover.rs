@@ -26,11 +26,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use inbound_transfer::db::{ConnectionManager, DatabaseUrl};
 
-use crate::chaos::{check, postgres_processes, signal_all, Instance, Tally};
+use crate::chaos::{check, give_to_postgres, is_root, postgres_processes, signal_all, Instance, Tally};
 use crate::drills::{follow, Counts};
 
 /// Patroni's timings: `ttl` at Patroni's minimum; `loop_wait + 2 × retry_timeout <= ttl`.
@@ -42,14 +42,6 @@ pub struct FailoverOptions {
     /// The first of six loopback ports: etcd's client and peer, the two members' PostgreSQL, and
     /// their REST APIs.
     pub port: u16,
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 /// A program run as `postgres` when the drill runs as root (PostgreSQL refuses root), by exec so
@@ -106,7 +98,7 @@ impl Member {
     fn start(&self, etcd: u16, round: usize) -> Result<(), String> {
         let file = self.dir.join("patroni.yml");
         std::fs::write(&file, self.config(etcd)).map_err(|e| e.to_string())?;
-        chown(&self.dir)?;
+        give_to_postgres(&self.dir)?;
         let child = as_postgres("patroni")
             .arg(&file)
             .stdout(log_file(&self.dir.join(format!("patroni-{round}.log")))?)
@@ -150,17 +142,6 @@ impl Drop for Member {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-fn chown(dir: &PathBuf) -> Result<(), String> {
-    if is_root() {
-        Command::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(dir)
-            .status()
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(())
 }
 
 /// What the drill saw, checked once every process has stopped.
@@ -228,7 +209,7 @@ pub fn run(opts: FailoverOptions) -> Result<(), String> {
     for m in &members {
         std::fs::create_dir_all(&m.dir).map_err(|e| e.to_string())?;
     }
-    chown(&root)?;
+    give_to_postgres(&root)?;
     let mut etcd = as_postgres("etcd")
         .args(["--name", "e1", "--enable-v2=true", "--data-dir"])
         .arg(root.join("etcd/data"))
@@ -307,12 +288,8 @@ pub fn run(opts: FailoverOptions) -> Result<(), String> {
                         let n = serial.fetch_add(1, Ordering::Relaxed);
                         let name = format!("Failover Traveller {n}");
                         let document_no = format!("F{n:07}");
-                        let body = json!({
-                            "full_name": name, "document_type": "passport", "document_no": document_no,
-                            "nationality": "CHN", "flight_no": "MU5103", "port_id": port_id,
-                            "arrived_at": chrono::Utc::now().to_rfc3339(),
-                            "destination_community_id": community, "language": "zh",
-                        });
+                        let body =
+                            crate::drills::traveller(&name, &document_no, "MU5103", &port_id, &community);
                         // One key per registration: a retry after an error is the same request.
                         let key = uuid::Uuid::new_v4().to_string();
                         let mut retried = false;

@@ -77,6 +77,17 @@ async fn get(client: &awc::Client, url: &str, token: &str) -> Result<Value, Stri
     }
 }
 
+/// A registration the drills send: a passport holder arriving now at `port_id`, bound for
+/// `community`.
+pub fn traveller(name: &str, document_no: &str, flight_no: &str, port_id: &str, community: &str) -> Value {
+    json!({
+        "full_name": name, "document_type": "passport", "document_no": document_no,
+        "nationality": "CHN", "flight_no": flight_no, "port_id": port_id,
+        "arrived_at": chrono::Utc::now().to_rfc3339(),
+        "destination_community_id": community, "language": "zh",
+    })
+}
+
 /// A port of entry of the demo city and one of its communities.
 pub async fn port_and_community(
     client: &awc::Client,

@@ -15,13 +15,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use serde_json::json;
 
 use inbound_transfer::db::types::TravellerId;
 use inbound_transfer::db::{ConnectionManager, DatabaseUrl};
 use inbound_transfer::schema::travellers;
 
-use crate::chaos::{check, Cluster, Instance, Tally};
+use crate::chaos::{check, give_to_postgres, Cluster, Instance, Tally};
 
 const PGBACKREST: &str = "/usr/bin/pgbackrest";
 const STANZA: &str = "drill";
@@ -87,10 +86,7 @@ pub fn run(opts: PitrOptions) -> Result<(), String> {
         ),
     )
     .map_err(|e| e.to_string())?;
-    let _ = std::process::Command::new("chown")
-        .args(["-R", "postgres:postgres"])
-        .arg(archived.dir())
-        .status();
+    give_to_postgres(archived.dir())?;
     let archive_command = format!("'{PGBACKREST} --config={config} --stanza={STANZA} archive-push %p'");
     archived.set(&[
         "archive_mode=on".into(),
@@ -132,13 +128,9 @@ pub fn run(opts: PitrOptions) -> Result<(), String> {
                     while !stop.load(Ordering::Acquire) {
                         n += 1;
                         let name = format!("Archived Traveller {w}-{n}");
-                        let body = json!({
-                            "full_name": name, "document_type": "passport",
-                            "document_no": format!("P{w:02}{n:06}"), "nationality": "CHN",
-                            "flight_no": "MU5102", "port_id": port_id,
-                            "arrived_at": chrono::Utc::now().to_rfc3339(),
-                            "destination_community_id": community, "language": "zh",
-                        });
+                        let document_no = format!("P{w:02}{n:06}");
+                        let body =
+                            crate::drills::traveller(&name, &document_no, "MU5102", &port_id, &community);
                         let sent = chrono::Utc::now();
                         let answer = client
                             .post(format!("{base}/api/v1/travellers"))

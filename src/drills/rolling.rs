@@ -17,7 +17,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::chaos::{check, free_port, Cluster, Instance, Tally};
 use crate::drills::{follow, Counts};
@@ -178,13 +178,9 @@ pub fn run(opts: RollingOptions) -> Result<(), String> {
                     while !stop.load(Ordering::Acquire) {
                         n += 1;
                         let name = format!("Rolling Traveller {w}-{n}");
-                        let body = json!({
-                            "full_name": name, "document_type": "passport",
-                            "document_no": format!("R{w:02}{n:06}"), "nationality": "CHN",
-                            "flight_no": "MU5101", "port_id": port_id,
-                            "arrived_at": chrono::Utc::now().to_rfc3339(),
-                            "destination_community_id": community, "language": "zh",
-                        });
+                        let document_no = format!("R{w:02}{n:06}");
+                        let body =
+                            crate::drills::traveller(&name, &document_no, "MU5101", &port_id, &community);
                         let url = format!("{base}/api/v1/travellers");
                         if let Some(t) =
                             request(&client, &counts, "POST", &url, &dispatcher, Some(&body)).await
